@@ -1,0 +1,51 @@
+# The two commands of the README: `make run` and `make test`. Everything installs into .venv.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
+
+.PHONY: run test test-sqlite test-postgres lint format migrations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.run-deps: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.test-deps: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e '.[test]'
+	@touch $@ $(VENV)/.run-deps
+
+## make run: install, migrate, load the demo data into an empty database, serve GraphiQL.
+run: $(VENV)/.run-deps
+	$(BIN)/kabinet migrate
+	$(BIN)/kabinet seed-demo --if-empty
+	$(BIN)/kabinet serve
+
+## make test: the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
+test: lint test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.test-deps
+	KABINET_TEST_BACKEND=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.test-deps
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== the suite again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+	  KABINET_TEST_BACKEND=postgres $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	else echo "== TEST_DATABASE_URL is not set: PostgreSQL run skipped"; fi
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.test-deps
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## make migrations: write a migration for model changes (then commit it).
+migrations: $(VENV)/.test-deps
+	$(BIN)/python -m tortoise makemigrations
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

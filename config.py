@@ -1,0 +1,186 @@
+"""Settings of kabinet, read once from the environment (and a `.env` file).
+
+Every setting is a field of `Settings` with its environment name, default and
+description; the README's configuration table is checked against this module by
+a test, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, get_type_hints
+
+ROOT = Path(__file__).resolve().parent
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which setting and why."""
+
+
+def setting(default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = setting(
+        "development",
+        "`development`, `production` or `test`. Production requires `SECRET_KEY` and "
+        "serves no GraphiQL.",
+    )
+    database_url: str = setting(
+        "sqlite://var/kabinet.sqlite3",
+        "Database. `sqlite://PATH` (relative to the working directory) or "
+        "`postgres://user:password@host:port/db` (asyncpg).",
+    )
+    secret_key: str = setting(
+        "",
+        "Key that signs tokens and links. Without it a development key is generated once "
+        "and kept in `var/secret_key`; in production a missing key is a startup error.",
+    )
+    public_web_url: str = setting(
+        "http://127.0.0.1:8000",
+        "Public address of the web app; every link in an e-mail starts with it.",
+    )
+    host: str = setting("127.0.0.1", "Address `serve` listens on.")
+    port: int = setting(8000, "Port `serve` listens on.")
+    timezone: str = setting(
+        "Europe/Moscow",
+        "Time zone of the company: billing export times without an offset are read in it, "
+        "and calendar rules (reading window, months) follow it.",
+    )
+    var_dir: str = setting(
+        "var", "Directory for local state: SQLite database, development key, development mail."
+    )
+    forwarded_allow_ips: str = setting(
+        "127.0.0.1",
+        "Comma-separated addresses of trusted reverse proxies whose `X-Forwarded-For` is "
+        "believed (uvicorn's `forwarded_allow_ips`). Any other peer's header is ignored.",
+    )
+    log_level: str = setting("info", "Log level: debug, info, warning, error.")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def var_path(self) -> Path:
+        return Path(self.var_dir)
+
+    @classmethod
+    def documented(cls) -> list[tuple[str, Any, str]]:
+        """(ENV_NAME, default, description) of every setting, in declaration order."""
+        return [
+            (f.name.upper(), f.default, f.metadata["doc"])
+            for f in dataclasses.fields(cls)
+            if "doc" in f.metadata
+        ]
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Read KEY=VALUE lines; `#` comments, optional `export ` and quotes are understood."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise ConfigError(f"{path}:{lineno}: expected KEY=VALUE, got {raw!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key] = value
+    return values
+
+
+def _parse(name: str, kind: Any, raw: str) -> Any:
+    try:
+        if kind is bool:
+            lowered = raw.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if kind is Decimal:
+            return Decimal(raw)
+        return raw
+    except (ValueError, InvalidOperation):
+        raise ConfigError(f"{name}: cannot read {raw!r} as {kind.__name__}") from None
+
+
+def _development_secret(var_path: Path) -> str:
+    path = var_path / "secret_key"
+    if path.is_file():
+        key = path.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+    var_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def load_settings(
+    environ: dict[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Build settings from `.env` overlaid by the environment (the environment wins)."""
+    merged: dict[str, str] = {}
+    if env_file is not None:
+        merged.update(read_env_file(env_file))
+    merged.update(os.environ if environ is None else environ)
+
+    hints = get_type_hints(Settings)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        env_name = f.name.upper()
+        if env_name in merged:
+            values[f.name] = _parse(env_name, hints[f.name], merged[env_name])
+    settings = Settings(**values)
+
+    if settings.env not in {"development", "production", "test"}:
+        raise ConfigError(f"ENV: expected development, production or test, got {settings.env!r}")
+    if not settings.public_web_url.startswith(("http://", "https://")):
+        raise ConfigError("PUBLIC_WEB_URL: must start with http:// or https://")
+    if not settings.secret_key:
+        if settings.is_production:
+            raise ConfigError("SECRET_KEY: required when ENV=production")
+        settings = dataclasses.replace(settings, secret_key=_development_secret(settings.var_path))
+    elif settings.is_production and len(settings.secret_key) < 32:
+        raise ConfigError("SECRET_KEY: use at least 32 random characters in production")
+    return dataclasses.replace(settings, public_web_url=settings.public_web_url.rstrip("/"))
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    global _current
+    if _current is None:
+        _current = load_settings()
+    return _current
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Replace the process-wide settings (tests, or a CLI flag); None reloads on next use."""
+    global _current
+    _current = settings

@@ -1,0 +1,81 @@
+"""Settings: read once from the environment and `.env`, documented in the README."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from config import ROOT, ConfigError, Settings, load_settings, read_env_file
+
+
+def test_defaults_and_generated_development_key(tmp_path: Path) -> None:
+    settings = load_settings({"VAR_DIR": str(tmp_path)}, env_file=None)
+    assert settings.database_url == "sqlite://var/kabinet.sqlite3"
+    assert settings.env == "development"
+    assert len(settings.secret_key) >= 32
+    key_file = tmp_path / "secret_key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    again = load_settings({"VAR_DIR": str(tmp_path)}, env_file=None)
+    assert again.secret_key == settings.secret_key  # kept, so links survive a restart
+
+
+def test_production_requires_a_secret_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_settings({"ENV": "production", "VAR_DIR": str(tmp_path)}, env_file=None)
+    assert not (tmp_path / "secret_key").exists()
+    with pytest.raises(ConfigError, match="at least 32"):
+        load_settings({"ENV": "production", "SECRET_KEY": "short"}, env_file=None)
+    ok = load_settings({"ENV": "production", "SECRET_KEY": "k" * 40}, env_file=None)
+    assert ok.is_production
+
+
+def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# local settings\n"
+        "export PORT=9001\n"
+        "PUBLIC_WEB_URL='https://lk.example.ru/'\n"
+        'TIMEZONE="Asia/Yekaterinburg"  \n'
+        "HOST=0.0.0.0 # all interfaces\n"
+        "\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(
+        {"PORT": "9002", "SECRET_KEY": "s" * 40, "VAR_DIR": str(tmp_path)}, env_file=env_file
+    )
+    assert settings.port == 9002
+    assert settings.host == "0.0.0.0"
+    assert settings.public_web_url == "https://lk.example.ru"
+    assert settings.timezone == "Asia/Yekaterinburg"
+
+
+def test_bad_values_are_named() -> None:
+    with pytest.raises(ConfigError, match="PORT"):
+        load_settings({"PORT": "eighty", "SECRET_KEY": "s" * 40}, env_file=None)
+    with pytest.raises(ConfigError, match="PUBLIC_WEB_URL"):
+        load_settings({"PUBLIC_WEB_URL": "lk.example.ru", "SECRET_KEY": "s" * 40}, env_file=None)
+    with pytest.raises(ConfigError, match="ENV"):
+        load_settings({"ENV": "prod", "SECRET_KEY": "s" * 40}, env_file=None)
+
+
+def test_malformed_env_file_line(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("PORT 8000\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\.env:1"):
+        read_env_file(env_file)
+
+
+def test_readme_documents_every_setting_with_its_default() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([A-Z_]+)` \| ([^|]*) \|", readme, flags=re.MULTILINE))
+    for name, default, _doc in Settings.documented():
+        assert name in rows, f"README does not document {name}"
+        shown = rows[name].strip().strip("`")
+        expected = "" if default == "" else str(default)
+        assert shown == expected or (expected == "" and shown in {"", "(none)", "(generated)"}), (
+            f"README shows {name} default {rows[name]!r}, the code has {default!r}"
+        )
+    documented = {name for name, _d, _doc in Settings.documented()}
+    assert set(rows) <= documented, f"README documents unknown settings {set(rows) - documented}"
