@@ -1,0 +1,78 @@
+"""Tortoise configuration shared by the server, the CLI, migrations and tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+MODEL_MODULES = [
+    "models.accounts",
+    "models.cabinets",
+    "models.metering",
+    "models.billing",
+]
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    _ensure_sqlite_directory(database_url)
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "migrations": "models.migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _ensure_sqlite_directory(database_url: str) -> None:
+    """SQLite creates the file but not its directory (`var/` on a fresh checkout)."""
+    if not database_url.startswith("sqlite://"):
+        return
+    path = database_url.removeprefix("sqlite://").split("?", 1)[0]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def dialect_of(database_url: str) -> str:
+    scheme = database_url.split(":", 1)[0]
+    if scheme == "sqlite":
+        return "sqlite"
+    if scheme in {"postgres", "postgresql", "asyncpg"}:
+        return "postgres"
+    raise ValueError(f"unsupported database URL scheme {scheme!r}")
+
+
+# Read by `python -m tortoise` (see [tool.tortoise] in pyproject.toml) when a developer
+# runs `makemigrations`; the URL only matters for commands that touch a database.
+TORTOISE_ORM = tortoise_config("sqlite://:memory:")
+
+
+async def open_db(database_url: str, *, share_across_tasks: bool = False) -> None:
+    """Connect Tortoise. `share_across_tasks` makes the connection visible to every task
+    of the process (the server's requests run in tasks the lifespan did not start)."""
+    from tortoise import Tortoise
+
+    await Tortoise.init(
+        config=tortoise_config(database_url), _enable_global_fallback=share_across_tasks
+    )
+
+
+async def close_db() -> None:
+    from tortoise import Tortoise
+
+    await Tortoise.close_connections()
+
+
+async def apply_migrations(
+    database_url: str, progress: Callable[[str, str, str], object] | None = None
+) -> None:
+    """Bring the database schema up to the latest committed migration."""
+    from tortoise.migrations.api import migrate
+
+    await migrate(config=tortoise_config(database_url), progress=progress)

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.base import UtcDatetimeField, meter_value_field
+
+
+class ReadingSource(StrEnum):
+    CUSTOMER = "customer"
+    INSPECTOR = "inspector"
+    ESTIMATED = "estimated"
+    BILLING = "billing"
+
+
+class ReadingStatus(StrEnum):
+    ACCEPTED = "accepted"
+    REVIEW = "review"
+    REJECTED = "rejected"
+    REPLACED = "replaced"
+
+
+class Meter(Model):
+    """An electricity meter of an account with 1-3 tariff zones."""
+
+    id = fields.BigIntField(primary_key=True)
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="meters", on_delete=fields.CASCADE, db_index=True
+    )
+    serial = fields.CharField(max_length=32, unique=True)
+    model = fields.CharField(max_length=64, default="")
+    zones = fields.SmallIntField(description="Number of tariff zones, 1 to 3")
+    digits = fields.SmallIntField(description="Digits before the decimal point (capacity)")
+    installed_on = fields.DateField(null=True)
+    verified_on = fields.DateField(null=True, description="Date of the last verification")
+    next_verification_on = fields.DateField(null=True)
+
+    class Meta:
+        table = "meter"
+
+
+class MeterReading(Model):
+    """Register values of a meter on a date, one column per zone."""
+
+    id = fields.BigIntField(primary_key=True)
+    meter = fields.ForeignKeyField(
+        "models.Meter", related_name="readings", on_delete=fields.CASCADE
+    )
+    taken_on = fields.DateField()
+    t1 = meter_value_field()
+    t2 = meter_value_field(null=True)
+    t3 = meter_value_field(null=True)
+    source = fields.CharEnumField(ReadingSource, max_length=16, default=ReadingSource.BILLING)
+    status = fields.CharEnumField(ReadingStatus, max_length=16, default=ReadingStatus.ACCEPTED)
+    created_at = UtcDatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "meter_reading"
+        unique_together = (("meter", "taken_on", "source"),)

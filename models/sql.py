@@ -1,0 +1,72 @@
+"""Plain SQL on a Tortoise connection, for the few paths the ORM makes slow or imprecise.
+
+Queries are written once with `?` placeholders; on PostgreSQL they are rewritten to
+`$1, $2, ...`. Bulk loads use COPY on PostgreSQL and executemany on SQLite.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.connection import get_connection
+
+_QMARK = re.compile(r"\?")
+
+
+def connection(name: str = "default") -> BaseDBAsyncClient:
+    """The current connection: the transaction's inside `in_transaction()`, else the pool."""
+    return get_connection(name)
+
+
+def dialect(conn: BaseDBAsyncClient) -> str:
+    return "postgres" if conn.capabilities.dialect == "postgres" else "sqlite"
+
+
+def render(conn: BaseDBAsyncClient, sql: str) -> str:
+    if dialect(conn) != "postgres":
+        return sql
+    counter = iter(range(1, 10_000))
+    return _QMARK.sub(lambda _m: f"${next(counter)}", sql)
+
+
+async def execute(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> int:
+    """Run one statement; return the number of rows it inserted, updated or deleted."""
+    sql = render(conn, sql)
+    async with conn.acquire_connection() as raw:
+        if dialect(conn) == "postgres":
+            status = await raw.execute(sql, *params)
+            last = status.rsplit(" ", 1)[-1]
+            return int(last) if last.isdigit() else 0
+        before = raw.total_changes
+        cursor = await raw.execute(sql, tuple(params))
+        await cursor.close()
+        return raw.total_changes - before
+
+
+async def fetch(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> list[dict]:
+    sql = render(conn, sql)
+    async with conn.acquire_connection() as raw:
+        if dialect(conn) == "postgres":
+            return [dict(row) for row in await raw.fetch(sql, *params)]
+        return [dict(row) for row in await raw.execute_fetchall(sql, tuple(params))]
+
+
+async def fetch_one(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> dict | None:
+    rows = await fetch(conn, sql, params)
+    return rows[0] if rows else None
+
+
+async def copy_rows(
+    conn: BaseDBAsyncClient, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Bulk-insert rows into `table`: binary COPY on PostgreSQL, executemany on SQLite."""
+    async with conn.acquire_connection() as raw:
+        if dialect(conn) == "postgres":
+            await raw.copy_records_to_table(table, records=rows, columns=list(columns))
+            return
+        marks = ", ".join("?" for _ in columns)
+        cols = ", ".join(f'"{c}"' for c in columns)
+        await raw.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', rows)  # noqa: S608
