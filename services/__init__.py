@@ -1,0 +1,1 @@
+"""Business rules: plain async functions over the models, no GraphQL in sight."""

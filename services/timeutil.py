@@ -1,0 +1,71 @@
+"""Dates and times: parsing what billing exports contain, and the company's calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+_PERIOD = re.compile(r"(\d{4})-(\d{2})")
+
+
+def company_tz(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def parse_date(text: str) -> dt.date:
+    """An ISO 8601 calendar date, e.g. 2026-01-31."""
+    value = text.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid date") from None
+
+
+_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
+def parse_datetime(text: str, tz: dt.tzinfo) -> dt.datetime:
+    """An ISO 8601 date or date-time; without an offset it is read in `tz`. Returns UTC."""
+    value = text.strip()
+    if not _DATETIME.fullmatch(value):
+        raise ValueError(f"{text!r} is not an ISO 8601 date-time, e.g. 2026-01-31T14:05:00")
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid date-time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(dt.UTC)
+
+
+def parse_period(text: str) -> dt.date:
+    """A billing month "YYYY-MM" as the first day of that month."""
+    match = _PERIOD.fullmatch(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a month in the form YYYY-MM")
+    year, month = int(match[1]), int(match[2])
+    if not 1 <= month <= 12:
+        raise ValueError(f"{text!r} is not a valid month")
+    return dt.date(year, month, 1)
+
+
+def format_period(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later (or earlier), clamped to the end of a shorter month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    for candidate in range(day.day, 27, -1):
+        try:
+            return dt.date(year, month, candidate)
+        except ValueError:
+            continue
+    return dt.date(year, month, min(day.day, 28))

@@ -1,0 +1,48 @@
+from decimal import Decimal
+
+import pytest
+
+from services.money import AmountError, format_amount, parse_amount
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("1234.56", "1234.56"),
+        ("1234,56", "1234.56"),
+        ("1 234,56", "1234.56"),
+        ("1 234.5", "1234.50"),
+        ("1234", "1234.00"),
+        ("1234.5", "1234.50"),
+        ("1\u00a0234,56", "1234.56"),
+        ("1\u202f234,56", "1234.56"),
+        ("12 345 678,90", "12345678.90"),
+        ("1,234.56", "1234.56"),
+        ("1.234,56", "1234.56"),
+        (" 640,50 ₽", "640.50"),
+        ("640.50 руб.", "640.50"),
+        ("0,1", "0.10"),
+    ],
+)
+def test_amounts_as_people_type_them(typed: str, expected: str) -> None:
+    assert parse_amount(typed) == Decimal(expected)
+    assert format_amount(parse_amount(typed)) == expected
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "  ", "abc", "12a", "100.005", "1,234", "1 23", "1..2", "--5", "1e3", "NaN"]
+)
+def test_not_amounts(typed: str) -> None:
+    with pytest.raises(AmountError):
+        parse_amount(typed)
+
+
+def test_negative_only_when_allowed() -> None:
+    with pytest.raises(AmountError):
+        parse_amount("-5")
+    assert parse_amount("-5,5", allow_negative=True) == Decimal("-5.50")
+
+
+def test_format_is_two_places() -> None:
+    assert format_amount(Decimal("7")) == "7.00"
+    assert format_amount(Decimal("-0.5")) == "-0.50"
