@@ -1,0 +1,1 @@
+"""Outgoing mail: templates, the transactional outbox and SMTP delivery."""

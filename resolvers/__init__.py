@@ -1,0 +1,1 @@
+"""Thin functions behind the schema's fields: authorize, call the rules, map errors."""

@@ -1,0 +1,249 @@
+"""kabinet: the Starlette application and the command line (`kabinet` / `python server.py`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import sys
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from config import ConfigError, Settings, get_settings, use_settings
+from models import db, sql
+from schema import schema
+
+log = logging.getLogger("kabinet")
+
+
+# ---------------------------------------------------------------- the web application
+
+
+class GraphQLApp(GraphQL):
+    """Strawberry's ASGI view with kabinet's per-request context."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            schema,
+            graphql_ide=None if settings.is_production else "graphiql",
+            allow_queries_via_get=False,
+        )
+        self.settings = settings
+
+    async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
+        return {"request": request, "response": response, "settings": self.settings}
+
+
+async def healthz(_request: Request) -> Response:
+    """The process is alive and serving."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(_request: Request) -> Response:
+    """The process can reach its database; a load balancer sends traffic only then."""
+    try:
+        async with asyncio.timeout(2):
+            await sql.fetch(sql.connection(), "SELECT 1 AS ok")
+    except Exception as exc:
+        log.warning("readiness check failed: %s", type(exc).__name__)
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
+    """The ASGI app. With `manage_db` the lifespan opens and closes the database;
+    tests that already hold a connection pass False."""
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if manage_db:
+            await db.open_db(settings.database_url, share_across_tasks=True)
+        try:
+            yield
+        finally:
+            if manage_db:
+                await db.close_db()
+
+    graphql = GraphQLApp(settings)
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app
+
+
+def app_factory() -> Starlette:
+    """Entry for `uvicorn --factory server:app_factory` (several workers, see README)."""
+    return create_app()
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "server:app_factory",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=15,
+        server_header=False,
+    )
+    return 0
+
+
+async def _migrate(settings: Settings) -> int:
+    applied: list[str] = []
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_done":
+            applied.append(f"{app_label}.{name}")
+            print(f"applied {app_label}.{name}")
+
+    await db.apply_migrations(settings.database_url, progress=progress)
+    await db.close_db()
+    print(f"database is up to date ({len(applied)} migration(s) applied)")
+    return 0
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal; silent when stderr is not a terminal."""
+
+    def __init__(self, total_bytes: int, label: str) -> None:
+        self.total = max(total_bytes, 1)
+        self.label = label
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, done_bytes: int, rows: int) -> None:
+        if not self.enabled:
+            return
+        share = min(done_bytes / self.total, 1.0)
+        filled = int(share * 30)
+        sys.stderr.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {share:6.1%} {rows:,} rows"
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+async def _import(settings: Settings, kind: str, path: Path, size: int) -> int:
+    from services import billing_import
+
+    bar = ProgressBar(size, kind)
+    await db.open_db(settings.database_url)
+    try:
+        summary = await billing_import.import_file(
+            kind, path, tz=ZoneInfo(settings.timezone), progress=bar
+        )
+    except billing_import.ImportFailed as failure:
+        bar.close()
+        print(f"{path}: rejected, nothing was imported", file=sys.stderr)
+        for error in failure.errors:
+            print(f"{path}:{error.line}: {error.message}", file=sys.stderr)
+        return 1
+    finally:
+        await db.close_db()
+    bar.close()
+    print(summary.line())
+    return 0
+
+
+async def _seed_demo(settings: Settings, if_empty: bool) -> int:
+    from models.accounts import Account
+    from services import demo
+
+    await db.open_db(settings.database_url)
+    try:
+        if if_empty and await Account.exists():
+            print("the database holds accounts already; demo data not loaded")
+            return 0
+        today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+        for summary in await demo.seed(today, ZoneInfo(settings.timezone)):
+            print(summary.line())
+    finally:
+        await db.close_db()
+    print("\nDemo accounts (number, holder, proof of ownership):")
+    for number, holder, proof in demo.describe():
+        print(f"  {number}  {holder:<32} {proof}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kabinet", description="kabinet: the customer cabinet API server"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the API (the default command)")
+    serve.add_argument("--host", help="address to listen on (default: HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: PORT)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+
+    commands.add_parser("migrate", help="apply database migrations")
+
+    imp = commands.add_parser("import", help="import a CSV export of the billing system")
+    imp.add_argument("kind", choices=["accounts", "meters", "readings", "payments", "receipts"])
+    imp.add_argument("file", type=Path)
+
+    seed = commands.add_parser("seed-demo", help="load the demo accounts (idempotent)")
+    seed.add_argument(
+        "--if-empty", action="store_true", help="do nothing when the database has accounts"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    use_settings(settings)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    command = args.command or "serve"
+    if command == "serve":
+        if not hasattr(args, "host"):
+            args = build_parser().parse_args(["serve"])
+        return _serve(settings, args)
+    if command == "migrate":
+        return asyncio.run(_migrate(settings))
+    if command == "import":
+        if not args.file.is_file():
+            print(f"error: {args.file} is not a file", file=sys.stderr)
+            return 2
+        return asyncio.run(_import(settings, args.kind, args.file, args.file.stat().st_size))
+    if command == "seed-demo":
+        return asyncio.run(_seed_demo(settings, args.if_empty))
+    raise AssertionError(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

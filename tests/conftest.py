@@ -1,0 +1,169 @@
+"""Fixtures: the suite runs once per database backend.
+
+`KABINET_TEST_BACKEND` picks the backend of a run: `sqlite` (the default) or
+`postgres` (needs TEST_DATABASE_URL). `make test` runs the suite on SQLite and then,
+when TEST_DATABASE_URL is set, again on PostgreSQL. One backend per process is not a
+shortcut: Tortoise keeps per-dialect state on the model classes themselves, so two
+backends in one process would silently read each other's value conversions.
+
+Each run gets a fresh database (a temporary SQLite file, or a new PostgreSQL database
+created beside TEST_DATABASE_URL's and dropped at the end), brought up by the real
+migrations. Tests share it and each starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+import pytest_asyncio
+from tortoise.context import TortoiseContext, require_context
+
+from config import Settings, use_settings
+from models import db as dbmod
+from models import sql
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKEND = os.environ.get("KABINET_TEST_BACKEND", "sqlite")
+if BACKEND not in {"sqlite", "postgres"}:
+    raise pytest.UsageError(f"KABINET_TEST_BACKEND must be sqlite or postgres, not {BACKEND!r}")
+if BACKEND == "postgres" and not TEST_DATABASE_URL:
+    raise pytest.UsageError("KABINET_TEST_BACKEND=postgres needs TEST_DATABASE_URL")
+
+
+def pytest_report_header() -> list[str]:
+    where = TEST_DATABASE_URL if BACKEND == "postgres" else "a temporary file"
+    return [f"kabinet database backend: {BACKEND} ({where})"]
+
+
+TEST_SECRET = "test-secret-key-" + "x" * 32
+
+
+@dataclass
+class TestDatabase:
+    backend: str
+    url: str
+    ctx: TortoiseContext
+
+
+def postgres_url_for(database: str, base: str = TEST_DATABASE_URL) -> str:
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+async def create_postgres_database(prefix: str = "kabinet_test") -> str:
+    """Create an empty database beside TEST_DATABASE_URL's; return its URL."""
+    import asyncpg
+
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    conn = await asyncpg.connect(TEST_DATABASE_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return postgres_url_for(name)
+
+
+async def drop_postgres_database(url: str) -> None:
+    import asyncpg
+
+    name = urlsplit(url).path.lstrip("/")
+    conn = await asyncpg.connect(TEST_DATABASE_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def migrate(url: str) -> None:
+    """Apply the committed migrations, in a context of their own as `kabinet migrate` does."""
+    with TortoiseContext() as ctx:
+        await dbmod.apply_migrations(url)
+        await ctx.close_connections()
+
+
+async def create_empty_database(tmp: Path) -> str:
+    """A new, empty database of this run's backend; returns its URL."""
+    if BACKEND == "postgres":
+        return await create_postgres_database()
+    return f"sqlite://{tmp / f'kabinet-{secrets.token_hex(4)}.sqlite3'}"
+
+
+async def drop_database(url: str) -> None:
+    if BACKEND == "postgres":
+        await drop_postgres_database(url)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def shared_database(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[TestDatabase]:
+    url = await create_empty_database(tmp_path_factory.mktemp("db"))
+    await migrate(url)
+    ctx = TortoiseContext()
+    with ctx:
+        await dbmod.open_db(url)
+    yield TestDatabase(BACKEND, url, ctx)
+    with ctx:
+        await ctx.close_connections()
+    await drop_database(url)
+
+
+async def empty_tables() -> None:
+    conn = sql.connection()
+    apps = require_context().apps
+    assert apps is not None
+    tables = [model._meta.db_table for model in apps.get_models_iterable()]
+    if sql.dialect(conn) == "postgres":
+        await sql.execute(conn, f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        return
+    await sql.execute(conn, "PRAGMA foreign_keys = OFF")
+    for table in tables:
+        await sql.execute(conn, f'DELETE FROM "{table}"')
+    await sql.execute(conn, "PRAGMA foreign_keys = ON")
+
+
+@pytest_asyncio.fixture
+async def db(shared_database: TestDatabase) -> AsyncIterator[TestDatabase]:
+    """The migrated test database with empty tables; the test runs inside its context."""
+    with shared_database.ctx:
+        await empty_tables()
+        yield shared_database
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db: TestDatabase) -> Settings:
+    value = Settings(
+        env="test",
+        database_url=db.url,
+        secret_key=TEST_SECRET,
+        public_web_url="https://lk.example.ru",
+        var_dir=str(tmp_path / "var"),
+    )
+    use_settings(value)
+    yield value
+    use_settings(None)
+
+
+def with_settings(base: Settings, **changes: object) -> Settings:
+    value = dataclasses.replace(base, **changes)
+    use_settings(value)
+    return value
+
+
+@pytest_asyncio.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """HTTP through the real ASGI app, on the test's database."""
+    from server import create_app
+
+    app = create_app(settings, manage_db=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http

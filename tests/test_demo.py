@@ -1,0 +1,96 @@
+"""The demo data a newcomer explores: realistic, complete, idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from models.accounts import Account
+from models.billing import Payment, Receipt
+from models.cabinets import CabinetAccount
+from models.metering import Meter, MeterReading
+from services import demo
+
+MSK = ZoneInfo("Europe/Moscow")
+TODAY = dt.date(2026, 11, 25)
+
+
+async def counts() -> tuple[int, ...]:
+    return (
+        await Account.all().count(),
+        await Meter.all().count(),
+        await MeterReading.all().count(),
+        await Payment.all().count(),
+        await Receipt.all().count(),
+    )
+
+
+async def test_demo_has_what_the_flows_need(db) -> None:
+    await demo.seed(TODAY, MSK)
+    accounts = await Account.all()
+    assert len(accounts) >= 3
+    two_years = 0
+    for account in accounts:
+        meters = await Meter.filter(account=account)
+        readings = await MeterReading.filter(meter__account=account).count()
+        receipts = await Receipt.filter(account=account).count()
+        payments = await Payment.filter(account=account).count()
+        if readings >= 24 and receipts >= 24 and payments >= 12 and meters:
+            two_years += 1
+    assert two_years >= 3
+    assert {m.zones for m in await Meter.all()} >= {2, 3}
+
+    year_ago = dt.datetime(2025, 11, 25, tzinfo=MSK)
+    silent = [
+        a for a in accounts if not await Payment.filter(account=a, paid_at__gte=year_ago).exists()
+    ]
+    assert [a.number for a in silent] == ["001234567893"]
+    assert await CabinetAccount.all().count() < len(accounts)  # some accounts have no cabinet
+
+    receipt = await Receipt.filter(account__number="001234567891").order_by("-period").first()
+    assert receipt is not None
+    assert receipt.period == dt.date(2026, 10, 1)
+    assert len(receipt.lines) == 3
+    assert receipt.amount_due == receipt.opening_balance + receipt.charged - receipt.paid
+
+
+async def test_demo_payments_match_what_the_readme_promises(db) -> None:
+    await demo.seed(TODAY, MSK)
+    described = dict((number, proof) for number, _holder, proof in demo.describe())
+    recent = dt.datetime(2026, 11, 8, tzinfo=MSK)
+    for number in ("001234567890", "001234567891", "001234567892"):
+        amount = described[number].split()[1]
+        assert await Payment.filter(
+            account__number=number, amount=amount, paid_at__gte=recent
+        ).exists()
+
+
+async def test_seeding_again_changes_nothing(db) -> None:
+    first = await demo.seed(TODAY, MSK)
+    assert all(s.inserted == s.rows for s in first)
+    before = await counts()
+    second = await demo.seed(TODAY, MSK)
+    assert all((s.inserted, s.updated) == (0, 0) for s in second), [s.line() for s in second]
+    assert await counts() == before
+
+
+async def test_a_month_later_the_history_grows(db) -> None:
+    await demo.seed(TODAY, MSK)
+    before = await counts()
+    await demo.seed(dt.date(2026, 12, 26), MSK)
+    after = await counts()
+    assert after[4] == before[4] + len(demo.ACCOUNTS)  # one more receipt each
+    assert after[0] == before[0]
+
+
+async def test_rows_once_written_never_change(db) -> None:
+    await demo.seed(TODAY, MSK)
+    receipts = await Receipt.all().order_by("id").values()
+    later = await demo.seed(dt.date(2027, 8, 3), MSK)
+    by_kind = {s.kind: s for s in later}
+    assert by_kind["receipts"].updated == 0
+    assert by_kind["payments"].updated == 0
+    assert by_kind["readings"].updated == 0
+    for before in receipts:
+        after = await Receipt.get(id=before["id"]).values()
+        assert after == before

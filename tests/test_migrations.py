@@ -1,0 +1,104 @@
+"""The committed migrations build exactly the schema the models describe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tortoise.context import TortoiseContext, require_context
+from tortoise.migrations.autodetector import MigrationAutodetector
+
+from models import db as dbmod
+from models import sql
+from tests.conftest import create_empty_database, drop_database, migrate
+
+
+async def table_columns(conn, table: str) -> set[str]:
+    if sql.dialect(conn) == "postgres":
+        rows = await sql.fetch(
+            conn,
+            "SELECT column_name AS name FROM information_schema.columns WHERE table_name = ?",
+            [table],
+        )
+    else:
+        rows = await sql.fetch(conn, f'PRAGMA table_info("{table}")')
+    return {row["name"] for row in rows}
+
+
+async def index_columns(conn, table: str) -> set[tuple[str, ...]]:
+    """Column lists of every index on the table (unique constraints included)."""
+    if sql.dialect(conn) == "postgres":
+        rows = await sql.fetch(
+            conn,
+            "SELECT array_agg(a.attname ORDER BY k.n)::text[] AS cols FROM pg_index i "
+            "JOIN pg_class t ON t.oid = i.indrelid "
+            "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
+            "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
+            "WHERE t.relname = ? GROUP BY i.indexrelid",
+            [table],
+        )
+        return {tuple(row["cols"]) for row in rows}
+    found = set()
+    for index in await sql.fetch(conn, f'PRAGMA index_list("{table}")'):
+        info = await sql.fetch(conn, f'PRAGMA index_info("{index["name"]}")')
+        found.add(tuple(row["name"] for row in sorted(info, key=lambda r: r["seqno"])))
+    return found
+
+
+async def test_migrations_apply_to_an_empty_database_and_are_idempotent(
+    tmp_path: Path, shared_database
+) -> None:
+    url = await create_empty_database(tmp_path)
+    try:
+        await migrate(url)
+        await migrate(url)  # nothing left to apply: must not fail or duplicate anything
+        with TortoiseContext() as ctx:
+            await dbmod.open_db(url)
+            conn = sql.connection()
+            applied = await sql.fetch(conn, "SELECT app, name FROM tortoise_migrations")
+            names = sorted(row["name"] for row in applied)
+            on_disk = sorted(
+                p.stem for p in Path(dbmod.__file__).parent.joinpath("migrations").glob("0*.py")
+            )
+            assert names == on_disk
+            assert await table_columns(conn, "payment")
+            await ctx.close_connections()
+    finally:
+        await drop_database(url)
+
+
+async def test_models_have_no_changes_without_a_migration(db) -> None:
+    apps_config = dbmod.tortoise_config(db.url)["apps"]
+    detector = MigrationAutodetector(require_context().apps, apps_config)
+    writers = await detector.changes()
+    pending = [op.describe() for writer in writers for op in writer.operations]
+    assert not pending, f"models changed without a migration (run `make migrations`): {pending}"
+
+
+async def test_tables_match_the_models(db) -> None:
+    conn = sql.connection()
+    apps = require_context().apps
+    assert apps is not None
+    for model in apps.get_models_iterable():
+        meta = model._meta
+        expected = set(meta.fields_db_projection.values())
+        assert await table_columns(conn, meta.db_table) == expected, meta.db_table
+        indexes = await index_columns(conn, meta.db_table)
+        for columns in meta.unique_together:
+            names = tuple(meta.fields_db_projection.get(c, c) for c in columns)
+            names = tuple(
+                meta.fields_map[c].source_field if c in meta.fk_fields else n
+                for c, n in zip(columns, names, strict=True)
+            )
+            assert names in indexes, (meta.db_table, names)
+        for index in meta.indexes:
+            assert tuple(index.fields) in indexes, (meta.db_table, index.fields)
+
+
+async def test_lookups_the_api_makes_are_indexed(db) -> None:
+    conn = sql.connection()
+    assert ("account_id", "paid_at") in await index_columns(conn, "payment")
+    assert ("meter_id", "taken_on", "source") in await index_columns(conn, "meter_reading")
+    assert ("account_id", "period") in await index_columns(conn, "receipt")
+    assert ("number",) in await index_columns(conn, "account")
+    assert ("account_id",) in await index_columns(conn, "meter")
+    assert ("cabinet_id",) in await index_columns(conn, "cabinet_account")
