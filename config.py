@@ -64,6 +64,34 @@ class Settings:
     )
     log_level: str = setting("info", "Log level: debug, info, warning, error.")
 
+    # The company's requisites, printed on every bill and encoded in its payment QR code.
+    # The defaults are fictional: a real deployment sets its own.
+    company_name: str = setting(
+        "АО «Энергосбыт Приволжья»",
+        "Company name as the payee (up to 160 characters, the limit of ГОСТ Р 56042-2014).",
+    )
+    company_inn: str = setting("5260123451", "Company INN: 10 digits with a valid check digit.")
+    company_kpp: str = setting("526001001", "Company KPP: 9 characters.")
+    company_address: str = setting(
+        "603001, г. Нижний Новгород, Нижне-Волжская наб., д. 7",
+        "Company address printed in the header of bills.",
+    )
+    company_phone: str = setting("8 (831) 200-00-00", "Customer service phone printed on bills.")
+    company_site: str = setting("energosbyt.example", "Company web site printed on bills.")
+    company_bank_name: str = setting(
+        "ПАО «Приволжский расчётный банк»",
+        "The company's bank (up to 45 characters, the limit of ГОСТ Р 56042-2014).",
+    )
+    company_bic: str = setting("042202777", "BIC of the company's bank: 9 digits.")
+    company_correspondent_account: str = setting(
+        "30101810700000000777",
+        "Correspondent account of the bank: 20 digits whose check digit matches the BIC.",
+    )
+    company_settlement_account: str = setting(
+        "40702810042000012345",
+        "Settlement account of the company: 20 digits whose check digit matches the BIC.",
+    )
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"
@@ -139,6 +167,55 @@ def _development_secret(var_path: Path) -> str:
     return key
 
 
+_INN_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+_ACCOUNT_WEIGHTS = ((7, 1, 3) * 8)[:23]  # 3 digits from the BIC, then the account
+
+
+def inn_is_valid(inn: str) -> bool:
+    """A legal entity's INN: 10 digits, the last one the check digit of the other nine."""
+    if len(inn) != 10 or not inn.isascii() or not inn.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(inn[:9], _INN_WEIGHTS, strict=True))
+    return total % 11 % 10 == int(inn[9])
+
+
+def account_key_is_valid(account: str, bic: str, *, correspondent: bool) -> bool:
+    """The Bank of Russia's check of a 20-digit account against its bank's BIC.
+
+    A settlement account is checked after the last three digits of the BIC, a
+    correspondent account after "0" and the fifth and sixth digits of the BIC.
+    """
+    if len(account) != 20 or not account.isascii() or not account.isdigit():
+        return False
+    prefix = "0" + bic[4:6] if correspondent else bic[-3:]
+    digits = prefix + account
+    return sum(int(d) * w for d, w in zip(digits, _ACCOUNT_WEIGHTS, strict=True)) % 10 == 0
+
+
+def check_company_requisites(settings: Settings) -> None:
+    """Refuse requisites a bank would refuse: a typo here makes every bill unpayable."""
+    if not 0 < len(settings.company_name) <= 160:
+        raise ConfigError("COMPANY_NAME: required, at most 160 characters")
+    if not 0 < len(settings.company_bank_name) <= 45:
+        raise ConfigError("COMPANY_BANK_NAME: required, at most 45 characters")
+    if not inn_is_valid(settings.company_inn):
+        raise ConfigError("COMPANY_INN: expected 10 digits with a valid check digit")
+    if len(settings.company_kpp) != 9 or not settings.company_kpp.isalnum():
+        raise ConfigError("COMPANY_KPP: expected 9 characters")
+    bic = settings.company_bic
+    if len(bic) != 9 or not bic.isascii() or not bic.isdigit():
+        raise ConfigError("COMPANY_BIC: expected 9 digits")
+    if not account_key_is_valid(settings.company_correspondent_account, bic, correspondent=True):
+        raise ConfigError(
+            "COMPANY_CORRESPONDENT_ACCOUNT: expected 20 digits whose check digit matches "
+            "COMPANY_BIC"
+        )
+    if not account_key_is_valid(settings.company_settlement_account, bic, correspondent=False):
+        raise ConfigError(
+            "COMPANY_SETTLEMENT_ACCOUNT: expected 20 digits whose check digit matches COMPANY_BIC"
+        )
+
+
 def load_settings(
     environ: dict[str, str] | None = None, env_file: Path | None = Path(".env")
 ) -> Settings:
@@ -160,6 +237,7 @@ def load_settings(
         raise ConfigError(f"ENV: expected development, production or test, got {settings.env!r}")
     if not settings.public_web_url.startswith(("http://", "https://")):
         raise ConfigError("PUBLIC_WEB_URL: must start with http:// or https://")
+    check_company_requisites(settings)
     if not settings.secret_key:
         if settings.is_production:
             raise ConfigError("SECRET_KEY: required when ENV=production")

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from config import ROOT, ConfigError, Settings, load_settings, read_env_file
+from config import (
+    ROOT,
+    ConfigError,
+    Settings,
+    account_key_is_valid,
+    inn_is_valid,
+    load_settings,
+    read_env_file,
+)
 
 
 def test_defaults_and_generated_development_key(tmp_path: Path) -> None:
@@ -79,3 +87,62 @@ def test_readme_documents_every_setting_with_its_default() -> None:
         )
     documented = {name for name, _d, _doc in Settings.documented()}
     assert set(rows) <= documented, f"README documents unknown settings {set(rows) - documented}"
+
+
+def test_the_default_company_requisites_pass_their_own_checks() -> None:
+    settings = load_settings({"SECRET_KEY": "s" * 40}, env_file=None)
+    assert inn_is_valid(settings.company_inn)
+    assert account_key_is_valid(
+        settings.company_settlement_account, settings.company_bic, correspondent=False
+    )
+    assert account_key_is_valid(
+        settings.company_correspondent_account, settings.company_bic, correspondent=True
+    )
+
+
+def test_check_digits_of_real_requisites() -> None:
+    # Sberbank's published requisites: INN 7707083893, BIC 044525225,
+    # correspondent account 30101810400000000225.
+    assert inn_is_valid("7707083893")
+    assert not inn_is_valid("7707083894")
+    assert not inn_is_valid("770708389")
+    assert not inn_is_valid("77070838９3")  # a full-width digit is not a digit here
+    assert account_key_is_valid("30101810400000000225", "044525225", correspondent=True)
+    assert not account_key_is_valid("30101810500000000225", "044525225", correspondent=True)
+    assert not account_key_is_valid("3010181040000000022", "044525225", correspondent=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("COMPANY_INN", "5260123452"),
+        ("COMPANY_INN", "526012345"),
+        ("COMPANY_KPP", "52600100"),
+        ("COMPANY_BIC", "04220277"),
+        ("COMPANY_BIC", "04220277x"),
+        ("COMPANY_CORRESPONDENT_ACCOUNT", "30101810800000000777"),
+        ("COMPANY_SETTLEMENT_ACCOUNT", "40702810142000012345"),
+        ("COMPANY_SETTLEMENT_ACCOUNT", "4070281004200001234"),
+        ("COMPANY_NAME", ""),
+        ("COMPANY_NAME", "Я" * 161),
+        ("COMPANY_BANK_NAME", "Б" * 46),
+    ],
+)
+def test_bad_company_requisites_are_a_startup_error(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_settings({name: value, "SECRET_KEY": "s" * 40}, env_file=None)
+
+
+def test_a_bic_change_needs_matching_accounts() -> None:
+    with pytest.raises(ConfigError, match="COMPANY_CORRESPONDENT_ACCOUNT"):
+        load_settings({"COMPANY_BIC": "044525225", "SECRET_KEY": "s" * 40}, env_file=None)
+    settings = load_settings(
+        {
+            "COMPANY_BIC": "044525225",
+            "COMPANY_CORRESPONDENT_ACCOUNT": "30101810400000000225",
+            "COMPANY_SETTLEMENT_ACCOUNT": "40702810200000012345",
+            "SECRET_KEY": "s" * 40,
+        },
+        env_file=None,
+    )
+    assert settings.company_bic == "044525225"
