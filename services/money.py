@@ -57,3 +57,14 @@ def parse_amount(text: str, *, allow_negative: bool = False) -> Decimal:
 def format_amount(value: Decimal) -> str:
     """The API form: a plain decimal string with two places, e.g. "1234.56"."""
     return str(Decimal(value).quantize(KOPECK))
+
+
+def kopecks(value: Decimal) -> int:
+    """The amount in whole kopecks, as payment orders carry it."""
+    return int(Decimal(value).quantize(KOPECK) * 100)
+
+
+def format_rub(value: Decimal) -> str:
+    """The printed Russian form: "1 234,56", digit groups joined by no-break spaces."""
+    grouped = f"{Decimal(value).quantize(KOPECK):,.2f}"
+    return grouped.replace(",", "\u00a0").replace(".", ",")

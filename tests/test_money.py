@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.money import AmountError, format_amount, parse_amount
+from services.money import AmountError, format_amount, format_rub, kopecks, parse_amount
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,18 @@ def test_negative_only_when_allowed() -> None:
 def test_format_is_two_places() -> None:
     assert format_amount(Decimal("7")) == "7.00"
     assert format_amount(Decimal("-0.5")) == "-0.50"
+
+
+@pytest.mark.parametrize(
+    ("value", "printed", "in_kopecks"),
+    [
+        ("0", "0,00", 0),
+        ("5.5", "5,50", 550),
+        ("1234.56", "1\u00a0234,56", 123456),
+        ("-1234.56", "-1\u00a0234,56", -123456),
+        ("12345678.9", "12\u00a0345\u00a0678,90", 1234567890),
+    ],
+)
+def test_printed_rubles_and_kopecks(value: str, printed: str, in_kopecks: int) -> None:
+    assert format_rub(Decimal(value)) == printed
+    assert kopecks(Decimal(value)) == in_kopecks
