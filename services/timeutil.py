@@ -69,3 +69,29 @@ def add_months(day: dt.date, months: int) -> dt.date:
         except ValueError:
             continue
     return dt.date(year, month, min(day.day, 28))
+
+
+MONTHS_RU = (
+    "январь",
+    "февраль",
+    "март",
+    "апрель",
+    "май",
+    "июнь",
+    "июль",
+    "август",
+    "сентябрь",
+    "октябрь",
+    "ноябрь",
+    "декабрь",
+)
+
+
+def format_month_ru(day: dt.date) -> str:
+    """A billing month as bills print it: "октябрь 2026"."""
+    return f"{MONTHS_RU[day.month - 1]} {day.year}"
+
+
+def format_date_ru(day: dt.date) -> str:
+    """A date as Russian documents print it: 01.11.2026."""
+    return f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
