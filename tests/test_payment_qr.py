@@ -9,6 +9,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from config import ROOT
 from services.payment_qr import PaymentOrder, gost_payload, payment_qr
 
 ORDER = PaymentOrder(
@@ -40,6 +41,12 @@ def test_the_payload_in_the_order_of_the_standard() -> None:
         "|Purpose=Оплата электроэнергии за октябрь 2026, лицевой счёт 001234567890"
         "|PersAcc=001234567890|PaymPeriod=102026|TechCode=02"
     )
+
+
+def test_the_readme_shows_a_payload_this_code_makes() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (example,) = [line for line in readme.splitlines() if line.startswith("ST00012|")]
+    assert example == gost_payload(ORDER)
 
 
 @pytest.mark.parametrize("amount", [None, 0, -1500])
