@@ -19,19 +19,18 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
-import os
 import resource
-import secrets
 import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from import_payments import Fresh  # noqa: E402  (a fresh database per measurement)
 
 from config import Settings  # noqa: E402
 from models import db  # noqa: E402
@@ -100,51 +99,18 @@ async def measure(url: str, number: str, count: int) -> None:
     print(f"process peak RSS {rss_mb:.0f} MB")
 
 
-def fresh_postgres(base: str) -> tuple[str, str]:
-    import asyncpg
-
-    name = f"kabinet_bench_{os.getpid()}_{secrets.token_hex(4)}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1))
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    return name, urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-
-
-def drop_postgres(base: str, name: str) -> None:
-    import asyncpg
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1))
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    asyncio.run(drop())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200, help="PDFs to render")
     parser.add_argument("--account", default="001234567890", help="demo account number")
     parser.add_argument("--database", help="a postgres:// URL to load from PostgreSQL")
     args = parser.parse_args()
-    if args.database:
-        name, url = fresh_postgres(args.database)
-        try:
-            asyncio.run(measure(url, args.account, args.count))
-        finally:
-            drop_postgres(args.database, name)
-        return
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite://{Path(tmp) / 'bench.sqlite3'}"
-        asyncio.run(measure(url, args.account, args.count))
+        fresh = Fresh(args.database or "sqlite", Path(tmp))
+        try:
+            asyncio.run(measure(fresh.new(), args.account, args.count))
+        finally:
+            fresh.drop_all()
 
 
 if __name__ == "__main__":

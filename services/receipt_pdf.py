@@ -148,18 +148,15 @@ def _write(
     bold: bool = False,
     color: tuple[int, int, int] = INK,
     h: float | None = None,
-    x: float | None = None,
     draw: bool = True,
 ) -> float:
-    """A paragraph at `x` (default: where the cursor is) that wraps within `w` (0: up to
-    the right margin); the cursor ends below it, at the same `x`. Returns its height;
-    with `draw=False` it only measures, and the cursor stays."""
+    """A paragraph at the cursor that wraps within `w` (0: up to the right margin); the
+    cursor ends below it, at the same x. Returns its height; with `draw=False` it only
+    measures, and the cursor stays."""
     pdf.set_font(FONT, "B" if bold else "", size)
     line_h = h or size * 0.45
     if not draw:
         return pdf.multi_cell(w, line_h, text, dry_run=True, output="HEIGHT")
-    if x is not None:
-        pdf.set_x(x)
     top = pdf.get_y()
     pdf.set_text_color(*color)
     pdf.multi_cell(w, line_h, text, new_x="LEFT", new_y="NEXT", align="L")
@@ -228,9 +225,6 @@ def _table(
     text_align: str | tuple[str, ...] = "LEFT",
     headings: bool = False,
     align: str = "L",
-    line_height: float = 4.4,
-    padding: tuple[float, float] = (1.1, 1.5),
-    borders: str = "HORIZONTAL_LINES",
 ) -> Iterator[Table]:
     """A table in the bill's style: thin rules between rows, tinted headings."""
     pdf.set_font(FONT, "", size)
@@ -239,11 +233,11 @@ def _table(
         col_widths=col_widths,
         width=width,
         align=align,
-        borders_layout=borders,
+        borders_layout="HORIZONTAL_LINES",
         first_row_as_headings=headings,
         headings_style=HEADING,
-        line_height=line_height,
-        padding=padding,
+        line_height=4.4,
+        padding=(1.1, 1.5),
         text_align=text_align,
         v_align="TOP",
     ) as table:
@@ -260,15 +254,15 @@ def _payer(pdf: FPDF, doc: ReceiptDocument) -> None:
     with _table(pdf, (34, WIDTH - 34), size=9.5) as table:
         for label, value in rows:
             row = table.row()
-            # the smaller label is lowered to sit on the value's baseline
-            row.cell(label, style=LABEL, padding=(1.6, 1.5, 0.6, 1.5))
+            # padded so the smaller label sits on the value's baseline
+            row.cell(label, style=LABEL, padding=(0.9, 1.5, 1.3, 1.5))
             row.cell(value, style=BOLD if label == "Плательщик" else None)
     pdf.ln(4)
 
 
 def _section(pdf: FPDF, text: str, w: float = 0) -> None:
     _write(pdf, text, size=10.5, w=w, bold=True, color=ACCENT, h=5.5)
-    pdf.ln(1)
+    pdf.set_xy(pdf.get_x(), pdf.get_y() + 1)
 
 
 def _zone_title(doc: ReceiptDocument, zone: ZoneCharge) -> str:
@@ -445,7 +439,7 @@ def _slip_details(pdf: FPDF, doc: ReceiptDocument, x: float, w: float, draw: boo
     for label, value in rows:
         top = pdf.get_y()
         if draw:
-            pdf.set_xy(x, top + 0.5)  # the smaller label sits on the value's baseline
+            pdf.set_x(x)
         label_h = _write(pdf, label, size=7.5, w=label_w, color=MUTED, h=3.8, draw=draw)
         if draw:
             pdf.set_xy(x + label_w, top)
