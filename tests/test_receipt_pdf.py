@@ -117,17 +117,16 @@ async def test_a_demo_bill_reads_back_with_everything_a_customer_checks(db, sett
     assert f"Оплачено за период {printed(doc.paid)}" in text
     assert "08.10.2026 1 500,00 Сбербанк Онлайн" in text
     assert "№ 36218457, Меркурий 200.02" in text
-    company = settings
     for requisite in (
-        company.company_name,
-        company.company_inn,
-        company.company_kpp,
-        company.company_address,
-        company.company_phone,
-        company.company_site,
-        company.company_bic,
-        company.company_correspondent_account,
-        company.company_settlement_account,
+        settings.company_name,
+        settings.company_inn,
+        settings.company_kpp,
+        settings.company_address,
+        settings.company_phone,
+        settings.company_site,
+        settings.company_bic,
+        settings.company_correspondent_account,
+        settings.company_settlement_account,
     ):
         assert requisite in text
     for zone in doc.zones:
