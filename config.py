@@ -63,6 +63,49 @@ class Settings:
         "believed (uvicorn's `forwarded_allow_ips`). Any other peer's header is ignored.",
     )
     log_level: str = setting("info", "Log level: debug, info, warning, error.")
+    mail_from: str = setting(
+        "Личный кабинет <noreply@localhost>",
+        "`From` of every e-mail, `Name <address>`; its domain also ends each Message-ID.",
+    )
+    smtp_host: str = setting(
+        "",
+        "SMTP server that delivers mail. Empty: mail is written to `VAR_DIR/mail/` as "
+        "`.eml` files and logged (development).",
+    )
+    smtp_port: int = setting(587, "Port of the SMTP server.")
+    smtp_user: str = setting("", "SMTP login; empty for a server that needs none.")
+    smtp_password: str = setting("", "SMTP password.")
+    smtp_tls: str = setting(
+        "starttls",
+        "`none`, `starttls` (upgrade a plain connection, port 587) or `tls` (implicit TLS, "
+        "port 465). Certificates are verified.",
+    )
+    smtp_timeout: float = setting(
+        30.0, "Seconds to wait for the SMTP server to connect or answer one command."
+    )
+    mail_worker_in_process: bool = setting(
+        True,
+        "Run the outbox worker inside `serve`. Set to false when `kabinet worker` runs as "
+        "processes of their own.",
+    )
+    mail_batch_size: int = setting(
+        100, "Messages a worker claims at once and sends over one SMTP connection."
+    )
+    mail_poll_seconds: float = setting(
+        2.0, "Seconds a worker waits before looking again when no message is due."
+    )
+    mail_lease_seconds: int = setting(
+        300,
+        "Seconds a claimed message belongs to its worker; after that a worker that died "
+        "mid-send is presumed dead and the message is sent again.",
+    )
+    mail_max_attempts: int = setting(
+        20, "Attempts after which a message that keeps failing is marked failed."
+    )
+    mail_retry_base_seconds: float = setting(
+        30.0, "Delay before the first retry; it doubles with each attempt (with jitter)."
+    )
+    mail_retry_max_seconds: float = setting(3600.0, "Longest delay between two attempts.")
 
     # The company's requisites, printed on every bill and encoded in its payment QR code.
     # The defaults are fictional: a real deployment sets its own.
@@ -238,6 +281,7 @@ def load_settings(
     if not settings.public_web_url.startswith(("http://", "https://")):
         raise ConfigError("PUBLIC_WEB_URL: must start with http:// or https://")
     check_company_requisites(settings)
+    _check_mail(settings)
     if not settings.secret_key:
         if settings.is_production:
             raise ConfigError("SECRET_KEY: required when ENV=production")
@@ -245,6 +289,27 @@ def load_settings(
     elif settings.is_production and len(settings.secret_key) < 32:
         raise ConfigError("SECRET_KEY: use at least 32 random characters in production")
     return dataclasses.replace(settings, public_web_url=settings.public_web_url.rstrip("/"))
+
+
+SMTP_TLS_MODES = ("none", "starttls", "tls")
+
+
+def _check_mail(settings: Settings) -> None:
+    from mail.compose import MailError, parse_mailbox
+
+    try:
+        parse_mailbox(settings.mail_from, "MAIL_FROM")
+    except MailError as exc:
+        raise ConfigError(f"{exc} (expected `Name <address>`)") from None
+    if settings.smtp_tls not in SMTP_TLS_MODES:
+        raise ConfigError(f"SMTP_TLS: expected none, starttls or tls, got {settings.smtp_tls!r}")
+    if not 0 < settings.smtp_port < 65536:
+        raise ConfigError(f"SMTP_PORT: {settings.smtp_port} is not a port")
+    positive = ("smtp_timeout", "mail_batch_size", "mail_poll_seconds", "mail_lease_seconds")
+    positive += ("mail_max_attempts", "mail_retry_base_seconds", "mail_retry_max_seconds")
+    for name in positive:
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{name.upper()}: must be greater than zero")
 
 
 _current: Settings | None = None

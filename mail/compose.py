@@ -1,0 +1,289 @@
+"""Messages from templates: render the Jinja2 files of `mail/templates/`, build the MIME message.
+
+A message `NAME` in language `LANG` is two files, `NAME.LANG.txt` (plain text, which also
+holds the subject in `{% block subject %}`) and `NAME.LANG.html` (autoescaped). Russian
+is required, English optional (Russian is used when it is missing). Both usually extend
+the shared layouts `_layout.LANG.txt` / `_layout.LANG.html`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from email import policy
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LANGUAGES = ("ru", "en")
+DEFAULT_LANGUAGE = "ru"
+
+# Headers the builder writes itself; `headers=` may add others (List-Unsubscribe, Reply-To...).
+RESERVED_HEADERS = frozenset(
+    {
+        "from",
+        "sender",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "date",
+        "message-id",
+        "mime-version",
+        "auto-submitted",
+        "content-language",
+        "content-type",
+        "content-transfer-encoding",
+        "content-disposition",
+    }
+)
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_URL = re.compile(r"https?://[^\s<>\"')\]]+")
+
+Attachment = tuple[str, str, bytes]  # (file name, content type, data)
+
+
+class MailError(ValueError):
+    """A message cannot be built from what the caller gave: the text says what and why."""
+
+
+# ---------------------------------------------------------------- addresses
+
+
+def parse_mailbox(value: str, what: str = "address") -> Address:
+    """One mailbox, `a@b.ru` or `Name <a@b.ru>`; an internationalised domain is converted
+    to its ASCII form so the message needs no SMTPUTF8."""
+    if not isinstance(value, str) or not value.strip() or _CONTROL.search(value):
+        raise MailError(f"{what}: expected an e-mail address, got {value!r}")
+    try:
+        header = policy.default.header_factory("To", value)
+        addresses = header.addresses
+    except (HeaderParseError, IndexError, ValueError):
+        raise MailError(f"{what}: {value!r} is not an e-mail address") from None
+    if len(addresses) != 1:
+        raise MailError(f"{what}: {value!r} is not exactly one e-mail address")
+    address = addresses[0]
+    if not address.username.isascii():
+        raise MailError(f"{what}: {value!r} needs an ASCII local part (before the @)")
+    if header.defects or not address.username or not address.domain:
+        raise MailError(f"{what}: {value!r} is not an e-mail address")
+    try:
+        domain = address.domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise MailError(f"{what}: {value!r} has an invalid domain") from None
+    return Address(display_name=address.display_name, username=address.username, domain=domain)
+
+
+# ---------------------------------------------------------------- templates
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def template_names() -> list[str]:
+    """Every message that can be sent: the names with a Russian text template."""
+    return sorted(p.name.removesuffix(".ru.txt") for p in TEMPLATES.glob("[!_]*.ru.txt"))
+
+
+def link_builder(public_web_url: str) -> Callable[..., str]:
+    """`link("/verify-email", token=t)`: an absolute link into the web app. It is built from
+    the configured public address only, never from a request's Host header."""
+    base = public_web_url.rstrip("/")
+
+    def link(path: str, **params: Any) -> str:
+        if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
+            raise MailError(f"link: the path must start with a single '/', got {path!r}")
+        query = urlencode({k: v for k, v in params.items() if v is not None})
+        return base + quote(path, safe="/-._~%") + (f"?{query}" if query else "")
+
+    return link
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    language: str
+
+
+def render(name: str, context: Mapping[str, Any], language: str, public_web_url: str) -> Rendered:
+    """Render message `name` in `language` (Russian when there is no such translation)."""
+    env = environment()
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]+", name):
+        raise MailError(f"template: {name!r} is not a template name (a-z, 0-9, _)")
+    if not (TEMPLATES / f"{name}.{language}.txt").is_file():
+        language = DEFAULT_LANGUAGE
+    try:
+        text_template = env.get_template(f"{name}.{language}.txt")
+        html_template = env.get_template(f"{name}.{language}.html")
+    except jinja2.TemplateNotFound:
+        raise MailError(
+            f"template: no message {name!r} in {language} (expected {TEMPLATES.name}/"
+            f"{name}.{language}.txt and .html); known: {', '.join(template_names())}"
+        ) from None
+    if "subject" not in text_template.blocks:
+        raise MailError(f"template: {text_template.name} has no {{% block subject %}}")
+
+    values = {**context, "link": link_builder(public_web_url), "language": language}
+    try:
+        block = text_template.blocks["subject"](text_template.new_context(values))
+        subject = " ".join("".join(block).split())
+        values["subject"] = subject
+        text = text_template.render(values)
+        html = html_template.render(values)
+    except jinja2.UndefinedError as exc:
+        raise MailError(f"template {name!r}: {exc.message} (missing from the context)") from None
+    if not subject:
+        raise MailError(f"template {name!r}: the subject is empty")
+    check_no_remote_resources(html, name)
+    return Rendered(subject, text, html, language)
+
+
+class _ResourceFinder(HTMLParser):
+    """Collects what a mail client would fetch by itself: images, styles, frames."""
+
+    FETCHED = ("src", "srcset", "background", "poster", "data")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            value = (value or "").strip()
+            if name in self.FETCHED and value and not value.startswith(("cid:", "data:")):
+                self.found.append(f"<{tag} {name}={value!r}>")
+            if name == "style" and "url(" in value:
+                self.found.append(f"<{tag} style=...url(...)>")
+        if tag == "link" or tag in {"iframe", "object", "embed"}:
+            self.found.append(f"<{tag}>")
+
+
+def check_no_remote_resources(html: str, name: str) -> None:
+    """Remote images and styles track the reader (and are blocked anyway): refuse them."""
+    finder = _ResourceFinder()
+    finder.feed(html)
+    finder.close()
+    if finder.found or re.search(r"url\s*\(", html):
+        found = ", ".join(finder.found) or "url(...)"
+        raise MailError(f"template {name!r}: the HTML loads remote resources: {found}")
+
+
+# ---------------------------------------------------------------- the MIME message
+
+
+@dataclass(frozen=True)
+class Composed:
+    message_id: str
+    recipient: str  # envelope address, ASCII
+    subject: str
+    language: str
+    content: bytes  # the complete message, CRLF line ends
+
+
+def compose(
+    rendered: Rendered,
+    *,
+    sender: str,
+    to: str,
+    date: dt.datetime,
+    attachments: Sequence[Attachment] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Composed:
+    """The message as bytes, with a new Message-ID that every retry will reuse."""
+    from_address = parse_mailbox(sender, "MAIL_FROM")
+    to_address = parse_mailbox(to, "to")
+    message_id = f"<{uuid.uuid4().hex}@{from_address.domain}>"
+
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = from_address
+    message["To"] = to_address
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(date.astimezone(dt.UTC))
+    message["Message-ID"] = message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    # base64: Cyrillic in 8bit would need the server's 8BITMIME, quoted-printable triples it.
+    message.set_content(rendered.text, cte="base64")
+    message.add_alternative(rendered.html, subtype="html", cte="base64")
+    for filename, content_type, data in _checked_attachments(attachments):
+        maintype, subtype = content_type.split("/", 1)
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    # After the body: set_content() drops Content-* headers and multiparts move them inside.
+    message["Content-Language"] = rendered.language
+    for name, value in _checked_headers(headers or {}):
+        message[name] = value
+    return Composed(
+        message_id=message_id,
+        recipient=to_address.addr_spec,
+        subject=rendered.subject,
+        language=rendered.language,
+        content=message.as_bytes(),
+    )
+
+
+def _checked_headers(headers: Mapping[str, str]) -> list[tuple[str, str]]:
+    checked = []
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+            raise MailError(f"headers: {name!r} is not a header name")
+        if name.lower() in RESERVED_HEADERS:
+            raise MailError(f"headers: {name} is set by the mail module, not by callers")
+        if not isinstance(value, str) or _CONTROL.search(value):
+            raise MailError(f"headers: the value of {name} must be one line of text")
+        checked.append((name, value))
+    return checked
+
+
+def _checked_attachments(attachments: Sequence[Attachment]) -> list[Attachment]:
+    checked = []
+    for item in attachments:
+        if not isinstance(item, tuple | list) or len(item) != 3:
+            raise MailError("attachments: expected (file name, content type, bytes) tuples")
+        filename, content_type, data = item
+        if not isinstance(filename, str) or not filename or re.search(r"[/\\\x00-\x1f]", filename):
+            raise MailError(f"attachments: {filename!r} is not a file name")
+        if not isinstance(content_type, str) or not re.fullmatch(
+            r"[a-z0-9.+-]+/[a-z0-9.+-]+", content_type
+        ):
+            raise MailError(f"attachments: {content_type!r} is not a content type")
+        if content_type.startswith(("multipart/", "message/")):
+            raise MailError(f"attachments: {content_type} cannot be attached as a file")
+        if not isinstance(data, bytes | bytearray):
+            raise MailError(f"attachments: the data of {filename} must be bytes")
+        checked.append((filename, content_type, bytes(data)))
+    return checked
+
+
+def text_links(content: bytes) -> list[str]:
+    """The links in the plain-text part of a stored message (for the development log)."""
+    from email import message_from_bytes
+
+    message = message_from_bytes(content, policy=policy.default)
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    return list(dict.fromkeys(_URL.findall(text)))
