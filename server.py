@@ -20,6 +20,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from config import ConfigError, Settings, get_settings, use_settings
+from mail.worker import running_worker
 from models import db, sql
 from schema import schema
 
@@ -60,20 +61,26 @@ async def readyz(_request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, manage_db: bool = True, mail_worker: bool | None = None
+) -> Starlette:
     """The ASGI app. With `manage_db` the lifespan opens and closes the database;
-    tests that already hold a connection pass False."""
+    tests that already hold a connection pass False. The lifespan also runs the outbox
+    worker when `mail_worker` says so; by default when it manages the database and
+    MAIL_WORKER_IN_PROCESS is true (tests drive delivery themselves)."""
     settings = settings or get_settings()
+    if mail_worker is None:
+        mail_worker = manage_db and settings.mail_worker_in_process
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        if manage_db:
-            await db.open_db(settings.database_url, share_across_tasks=True)
-        try:
-            yield
-        finally:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
             if manage_db:
-                await db.close_db()
+                await db.open_db(settings.database_url, share_across_tasks=True)
+                stack.push_async_callback(db.close_db)
+            if mail_worker:
+                app.state.mail_worker = await stack.enter_async_context(running_worker(settings))
+            yield
 
     graphql = GraphQLApp(settings)
     app = Starlette(
@@ -85,6 +92,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.mail_worker = None  # the worker's task while the lifespan runs one
     return app
 
 
@@ -193,6 +201,46 @@ async def _seed_demo(settings: Settings, if_empty: bool) -> int:
     return 0
 
 
+async def _worker(settings: Settings) -> int:
+    import signal
+
+    from mail.worker import MailWorker
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await db.open_db(settings.database_url)
+    try:
+        await MailWorker(settings).run(stop)
+    finally:
+        await db.close_db()
+    return 0
+
+
+async def _mail(settings: Settings, args: argparse.Namespace) -> int:
+    from mail import outbox
+
+    await db.open_db(settings.database_url)
+    try:
+        if args.mail_command == "status":
+            status = await outbox.queue_status()
+            print("\n".join(status.lines(outbox.utcnow())))
+            return 0
+        if args.failed:
+            print(f"requeued {await outbox.requeue_failed()} failed message(s)")
+            return 0
+        for message_id in args.ids:
+            await outbox.requeue(message_id)
+            print(f"requeued #{message_id}")
+        return 0
+    except outbox.RequeueRefused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 1
+    finally:
+        await db.close_db()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kabinet", description="kabinet: the customer cabinet API server"
@@ -214,6 +262,16 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument(
         "--if-empty", action="store_true", help="do nothing when the database has accounts"
     )
+
+    commands.add_parser("worker", help="deliver the outbox's mail until stopped (SIGTERM)")
+
+    mail = commands.add_parser("mail", help="look at and requeue outgoing mail")
+    mail_commands = mail.add_subparsers(dest="mail_command", metavar="ACTION", required=True)
+    mail_commands.add_parser("status", help="messages per state, the oldest unsent one")
+    retry = mail_commands.add_parser("retry", help="requeue failed messages")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("ids", nargs="*", type=int, default=[], metavar="ID", help="outbox ids")
+    which.add_argument("--failed", action="store_true", help="every failed message")
     return parser
 
 
@@ -242,6 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_import(settings, args.kind, args.file, args.file.stat().st_size))
     if command == "seed-demo":
         return asyncio.run(_seed_demo(settings, args.if_empty))
+    if command == "worker":
+        return asyncio.run(_worker(settings))
+    if command == "mail":
+        return asyncio.run(_mail(settings, args))
     raise AssertionError(command)
 
 
