@@ -30,6 +30,8 @@ from config import Settings, use_settings
 from models import db as dbmod
 from models import sql
 
+pytest_plugins = ["tests.mail_fixtures"]
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKEND = os.environ.get("KABINET_TEST_BACKEND", "sqlite")
 if BACKEND not in {"sqlite", "postgres"}:

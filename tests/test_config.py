@@ -146,3 +146,21 @@ def test_a_bic_change_needs_matching_accounts() -> None:
         env_file=None,
     )
     assert settings.company_bic == "044525225"
+
+
+def test_mail_settings_are_checked() -> None:
+    base = {"SECRET_KEY": "s" * 40}
+    with pytest.raises(ConfigError, match="SMTP_TLS: expected none, starttls or tls"):
+        load_settings({**base, "SMTP_TLS": "ssl"}, env_file=None)
+    with pytest.raises(ConfigError, match="MAIL_FROM: 'kabinet' is not an e-mail address"):
+        load_settings({**base, "MAIL_FROM": "kabinet"}, env_file=None)
+    with pytest.raises(ConfigError, match="MAIL_BATCH_SIZE: must be greater than zero"):
+        load_settings({**base, "MAIL_BATCH_SIZE": "0"}, env_file=None)
+    with pytest.raises(ConfigError, match="MAIL_WORKER_IN_PROCESS: cannot read 'maybe'"):
+        load_settings({**base, "MAIL_WORKER_IN_PROCESS": "maybe"}, env_file=None)
+    ok = load_settings(
+        {**base, "MAIL_FROM": "ЛК <lk@энерго.рф>", "MAIL_WORKER_IN_PROCESS": "false"},
+        env_file=None,
+    )
+    assert ok.mail_worker_in_process is False
+    assert ok.smtp_tls == "starttls"
