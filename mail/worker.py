@@ -109,7 +109,7 @@ class MailWorker:
         rows = await sql.fetch(
             conn,
             _CLAIM.format(lock=lock),
-            [now, limit or self.settings.mail_batch_size, token, lease_until],
+            [now, self.settings.mail_batch_size if limit is None else limit, token, lease_until],
         )
         messages = [
             Claimed(

@@ -98,6 +98,8 @@ def test_attachments_and_extra_headers() -> None:
         headers={
             "List-Unsubscribe": f"<{PUBLIC}/unsubscribe?t=abc>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Reply-To": "Служба поддержки <support@lk.example.ru>",
+            "X-Campaign": "Квитанции",
         },
     )
     assert message.get_content_type() == "multipart/mixed"
@@ -109,6 +111,9 @@ def test_attachments_and_extra_headers() -> None:
     assert attachment.get_content() == pdf
     assert message["List-Unsubscribe"] == f"<{PUBLIC}/unsubscribe?t=abc>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Reply-To"].addresses[0].display_name == "Служба поддержки"
+    assert message["Reply-To"].addresses[0].addr_spec == "support@lk.example.ru"
+    assert message["X-Campaign"] == "Квитанции"
 
 
 def test_an_internationalised_domain_is_sent_in_ascii() -> None:
@@ -127,6 +132,7 @@ def test_an_internationalised_domain_is_sent_in_ascii() -> None:
         ({"headers": {"Bcc": "x@evil.ru"}}, "Bcc is set by the mail module"),
         ({"headers": {"X-Note": "a\r\nBcc: x@evil.ru"}}, "one line of text"),
         ({"headers": {"Bad Name": "x"}}, "not a header name"),
+        ({"headers": {"Reply-To": "support"}}, "Reply-To: 'support' is not an e-mail address"),
         ({"attachments": [("../x.pdf", "application/pdf", b"x")]}, "not a file name"),
         ({"attachments": [("x.pdf", "pdf", b"x")]}, "not a content type"),
         ({"attachments": [("x.pdf", "application/pdf", "text")]}, "must be bytes"),

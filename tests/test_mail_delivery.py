@@ -147,6 +147,26 @@ async def test_a_5xx_fails_the_message_with_the_servers_answer_and_only_that_one
     assert [m["Message-ID"] for m in smtp.messages] == [second.message_id]
 
 
+async def test_a_connection_lost_mid_batch_counts_for_that_message_only(
+    smtp: SmtpSink, smtp_settings, clock: ManualClock
+) -> None:
+    first, second, third = await enqueue(3)
+    smtp.answer("421 4.3.2 Service shutting down", times=1, at="data")
+    await deliver_all(smtp_settings, clock=clock)
+    cut = await OutboxMessage.get(id=first.id)
+    assert (cut.state, cut.attempts) == (MailState.PENDING, 1)
+    assert cut.last_error.startswith("421 4.3.2 Service shutting down")
+    others = await OutboxMessage.filter(id__in=[second.id, third.id])
+    assert {(row.state, row.attempts) for row in others} == {(MailState.SENT, 1)}
+
+    clock.advance(smtp_settings.mail_retry_base_seconds)
+    await deliver_all(smtp_settings, clock=clock)
+    assert (await OutboxMessage.get(id=first.id)).state == MailState.SENT
+    assert sorted(m["Message-ID"] for m in smtp.messages) == sorted(
+        row.message_id for row in (first, second, third)
+    )
+
+
 async def test_attempts_are_capped(smtp: SmtpSink, smtp_settings, clock: ManualClock) -> None:
     settings = dataclasses.replace(smtp_settings, mail_max_attempts=3)
     [queued] = await enqueue(1, settings=settings)
@@ -218,26 +238,28 @@ async def test_a_message_claimed_too_often_is_given_up(
 
 
 async def test_claims_are_atomic_across_connections(db, smtp_settings) -> None:
-    """Two workers on two connections of their own claim at once: no row twice."""
+    """Two workers on two connections of their own claim at the same time: no row twice."""
     await enqueue(300)
+    both_connected = asyncio.Barrier(2)
 
-    async def claim_all(name: str) -> list[int]:
+    async def claim_half(name: str) -> list[int]:
         with TortoiseContext() as ctx:
             await dbmod.open_db(db.url)
             try:
                 worker = MailWorker(smtp_settings, name=name)
+                await worker.claim(limit=0)  # opens the connection
+                await both_connected.wait()
                 ids: list[int] = []
-                while batch := (await worker.claim(limit=7)).messages:
-                    ids += [m.id for m in batch]
+                for _claim in range(25):
+                    ids += [m.id for m in (await worker.claim(limit=6)).messages]
                     await asyncio.sleep(0)
                 return ids
             finally:
                 await ctx.close_connections()
 
-    first, second = await asyncio.gather(claim_all("one"), claim_all("two"))
-    assert first and second, "both workers should have claimed some"
+    first, second = await asyncio.gather(claim_half("one"), claim_half("two"))
+    assert len(first) == len(second) == 150
     assert not set(first) & set(second)
-    assert len(first) + len(second) == 300
     assert await states() == {"sending": 300}
 
 
