@@ -77,8 +77,9 @@ async def test_in_process_worker_starts_and_stops_with_the_lifespan(smtp, smtp_s
         assert quiet.state.mail_worker is None
 
 
-def smtp_environment(db, smtp: SmtpSink, tmp_path: Path, **more: str) -> dict[str, str]:
-    return {
+def start(command: str, *args: str, db, smtp: SmtpSink, tmp_path: Path) -> subprocess.Popen:
+    """`kabinet COMMAND` as its own process, delivering to the test's SMTP server."""
+    environment = {
         "PATH": os.environ["PATH"],
         "DATABASE_URL": db.url,
         "VAR_DIR": str(tmp_path / "var"),
@@ -86,8 +87,14 @@ def smtp_environment(db, smtp: SmtpSink, tmp_path: Path, **more: str) -> dict[st
         "SMTP_PORT": str(smtp.port),
         "SMTP_TLS": "none",
         "MAIL_POLL_SECONDS": "0.1",
-        **more,
     }
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "server.py"), command, *args],
+        cwd=tmp_path,
+        env=environment,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def stop(process: subprocess.Popen) -> tuple[int, str]:
@@ -100,13 +107,7 @@ async def test_kabinet_worker_process_delivers_and_stops_on_sigterm(
     db, smtp: SmtpSink, tmp_path: Path
 ) -> None:
     queued = [await send("notice", to=f"u{i}@example.ru", context=NOTICE) for i in range(3)]
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "server.py"), "worker"],
-        cwd=tmp_path,
-        env=smtp_environment(db, smtp, tmp_path),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start("worker", db=db, smtp=smtp, tmp_path=tmp_path)
     try:
         await smtp.wait_for(3, within=60)
     finally:
@@ -119,13 +120,7 @@ async def test_kabinet_worker_process_delivers_and_stops_on_sigterm(
 
 async def test_serve_runs_a_worker_by_default(db, smtp: SmtpSink, tmp_path: Path) -> None:
     queued = await send("notice", to="maria@example.ru", context=NOTICE)
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "server.py"), "serve", "--port", str(free_port())],
-        cwd=tmp_path,
-        env=smtp_environment(db, smtp, tmp_path),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start("serve", "--port", str(free_port()), db=db, smtp=smtp, tmp_path=tmp_path)
     try:
         await smtp.wait_for(1, within=60)
     finally:
