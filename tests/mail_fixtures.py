@@ -19,7 +19,6 @@ A flow test reads like this::
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import re
 import socket
@@ -32,8 +31,9 @@ from html.parser import HTMLParser
 import pytest
 from aiosmtpd.controller import Controller
 
-from config import Settings, use_settings
+from config import Settings
 from mail.worker import MailWorker
+from tests.conftest import with_settings
 
 __all__ = ["ManualClock", "SmtpSink", "deliver_all", "links_in"]
 
@@ -190,7 +190,7 @@ def smtp() -> Iterator[SmtpSink]:
 
 @pytest.fixture
 def smtp_settings(settings: Settings, smtp: SmtpSink) -> Settings:
-    value = dataclasses.replace(
+    return with_settings(
         settings,
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
@@ -199,8 +199,6 @@ def smtp_settings(settings: Settings, smtp: SmtpSink) -> Settings:
         mail_poll_seconds=0.05,
         mail_from="Личный кабинет <noreply@lk.example.ru>",
     )
-    use_settings(value)
-    return value
 
 
 @pytest.fixture
