@@ -11,6 +11,7 @@ MODEL_MODULES = [
     "models.cabinets",
     "models.metering",
     "models.billing",
+    "models.auth",
     "models.mail",
 ]
 

@@ -6,14 +6,19 @@ Queries are written once with `?` placeholders; on PostgreSQL they are rewritten
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import re
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
 
 _QMARK = re.compile(r"\?")
+# The logger Tortoise itself logs every query to, so one handler sees them all.
+log = logging.getLogger("tortoise.db_client")
 
 
 def connection(name: str = "default") -> BaseDBAsyncClient:
@@ -35,6 +40,7 @@ def render(conn: BaseDBAsyncClient, sql: str) -> str:
 async def execute(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> int:
     """Run one statement; return the number of rows it inserted, updated or deleted."""
     sql = render(conn, sql)
+    log.debug("%s: %s", sql, params)
     async with conn.acquire_connection() as raw:
         if dialect(conn) == "postgres":
             status = await raw.execute(sql, *params)
@@ -48,6 +54,7 @@ async def execute(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ())
 
 async def fetch(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> list[dict]:
     sql = render(conn, sql)
+    log.debug("%s: %s", sql, params)
     async with conn.acquire_connection() as raw:
         if dialect(conn) == "postgres":
             return [dict(row) for row in await raw.fetch(sql, *params)]
@@ -70,3 +77,26 @@ async def copy_rows(
         marks = ", ".join("?" for _ in columns)
         cols = ", ".join(f'"{c}"' for c in columns)
         await raw.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', rows)  # noqa: S608
+
+
+# SQLite hands back decimals, dates and datetimes as text; PostgreSQL as Python values.
+
+
+def as_decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
+def as_date(value: Any) -> dt.date | None:
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def as_datetime(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.fromisoformat(str(value))
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
