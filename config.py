@@ -63,6 +63,58 @@ class Settings:
         "believed (uvicorn's `forwarded_allow_ips`). Any other peer's header is ignored.",
     )
     log_level: str = setting("info", "Log level: debug, info, warning, error.")
+    cors_origins: str = setting(
+        "",
+        "Comma-separated origins (e.g. `https://lk.example.ru`) besides `PUBLIC_WEB_URL`'s "
+        "whose pages may call the API with the session cookie.",
+    )
+    proof_payment_window_days: int = setting(
+        365,
+        "Ownership of an account is proven by the amount of any payment made to it within "
+        "this many days.",
+    )
+    proof_attempts_per_account: int = setting(
+        5,
+        "Failed proofs of ownership allowed per account number per day, counted across "
+        "registration, linking and recovery.",
+    )
+    proof_attempts_per_ip: int = setting(
+        30, "Failed proofs of ownership allowed per client IP per hour."
+    )
+    recovery_minimal_payment: Decimal = setting(  # noqa: RUF009 - Decimal is immutable
+        Decimal("10.00"),
+        "The payment a customer without recent payments is asked to make before proving ownership.",
+    )
+    email_link_minutes: int = setting(
+        60, "Lifetime of a link sent by e-mail (verification, password reset, recovery)."
+    )
+    recovery_step_minutes: int = setting(
+        15, "Lifetime of the recovery token between the two steps of recovery without e-mail."
+    )
+    session_idle_minutes: int = setting(
+        20160, "A session unused for this long ends (default 14 days)."
+    )
+    session_absolute_days: int = setting(
+        90, "A session ends this many days after the login, used or not."
+    )
+    login_free_failures: int = setting(
+        5,
+        "Consecutive failed logins of one e-mail before each further attempt has to wait; "
+        "the wait starts at 30 s and doubles up to 15 min. Never a permanent lockout.",
+    )
+    login_free_failures_per_ip: int = setting(
+        50, "Failed logins from one client IP before its attempts have to wait likewise."
+    )
+    password_context_words: str = setting(
+        "kabinet,энергосбыт,energosbyt,энерго,energo",
+        "Comma-separated words (the company's name) a password must not contain.",
+    )
+    support_phone: str = setting(
+        "8 800 100-00-00", "Support phone number printed in notices to customers."
+    )
+    support_email: str = setting(
+        "support@kabinet.example", "Support e-mail address printed in notices to customers."
+    )
     mail_from: str = setting(
         "Личный кабинет <noreply@localhost>",
         "`From` of every e-mail, `Name <address>`; its domain also ends each Message-ID.",

@@ -328,13 +328,52 @@ async def seed(today: dt.date, tz: dt.tzinfo) -> list[billing_import.ImportSumma
     return summaries
 
 
-def describe() -> list[tuple[str, str, str]]:
-    """(account number, holder, what proves ownership) for the README and the CLI."""
+def describe() -> list[tuple[str, str, str, str]]:
+    """(account number, holder, what proves ownership, its cabinet) for the CLI."""
+    cabinets = {n: email for email, _lang, numbers in DEMO_CABINETS for n in numbers}
     rows = []
     for account in ACCOUNTS:
         if account.last_payment_on is not None:
             proof = f"no payment since {account.last_payment_on.isoformat()}"
         else:
             proof = f"pays {account.payment} on the 8th of every month"
-        rows.append((account.number, account.holder_name, proof))
+        rows.append((account.number, account.holder_name, proof, cabinets.get(account.number, "-")))
     return rows
+
+
+# Cabinets the demo starts with; the other accounts are left for registering.
+DEMO_PASSWORD = "demo-Kabinet-2026"  # noqa: S105 - documented in the README, demo only
+DEMO_CABINETS = (
+    ("ivanova@example.com", "ru", ("001234567890", "001234567891")),
+    ("kuznetsova@example.com", "en", ("001234567892",)),
+)
+
+
+async def seed_cabinets() -> list[str]:
+    """Create the demo cabinets that do not exist yet; returns the e-mails created."""
+    from tortoise.transactions import in_transaction
+
+    from models.accounts import Account
+    from models.cabinets import Cabinet, CabinetAccount
+    from services.clock import now
+    from services.passwords import hash_password
+
+    created = []
+    for email, language, numbers in DEMO_CABINETS:
+        if await Cabinet.filter(email=email).exists():
+            continue
+        accounts = await Account.filter(number__in=numbers).order_by("number")
+        if await CabinetAccount.filter(account_id__in=[a.id for a in accounts]).exists():
+            continue  # someone registered these accounts already
+        password_hash = await hash_password(DEMO_PASSWORD)
+        async with in_transaction():
+            cabinet = await Cabinet.create(
+                email=email,
+                password_hash=password_hash,
+                language=language,
+                email_verified_at=now(),
+            )
+            for account in accounts:
+                await CabinetAccount.create(cabinet=cabinet, account=account)
+        created.append(email)
+    return created

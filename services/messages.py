@@ -1,0 +1,156 @@
+"""What the customer reads: every error code as a sentence in Russian (default) and English."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from config import get_settings
+from services.errors import RuleError
+
+LANGUAGES = ("ru", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "INVALID_PROOF": {
+        "ru": "Номер лицевого счёта и сумма платежа не совпадают с нашими данными. "
+        "Проверьте номер по квитанции и укажите сумму любого платежа за последний год.",
+        "en": "The account number and payment amount do not match our records. Check the "
+        "number on your bill and enter the amount of any payment made in the last year.",
+    },
+    "NO_RECENT_PAYMENTS": {
+        "ru": "По этому лицевому счёту не было платежей за последние {days} дней. Внесите "
+        "минимальный платёж {minimal_payment} ₽ и повторите попытку, когда он поступит.",
+        "en": "There have been no payments to this account in the last {days} days. Make a "
+        "minimal payment of {minimal_payment} RUB and try again once it has arrived.",
+    },
+    "TOO_MANY_ATTEMPTS": {
+        "ru": "Слишком много попыток. Повторите после {retry_after}.",
+        "en": "Too many attempts. Try again after {retry_after}.",
+    },
+    "ALREADY_REGISTERED": {
+        "ru": "Этот лицевой счёт уже подключён к личному кабинету. Войдите в кабинет или "
+        "восстановите доступ к нему.",
+        "en": "This account already belongs to a cabinet. Log in, or recover access to it.",
+    },
+    "ALREADY_LINKED": {
+        "ru": "Этот лицевой счёт уже есть в вашем кабинете.",
+        "en": "This account is already in your cabinet.",
+    },
+    "EMAIL_TAKEN": {
+        "ru": "Этот адрес электронной почты уже используется другим кабинетом.",
+        "en": "This e-mail address is already used by another cabinet.",
+    },
+    "SAME_EMAIL": {
+        "ru": "Это и так адрес вашего кабинета.",
+        "en": "This already is your cabinet's address.",
+    },
+    "INVALID_EMAIL": {
+        "ru": "Проверьте адрес электронной почты: он записан с ошибкой.",
+        "en": "Check the e-mail address: it is not valid.",
+    },
+    "INVALID_ACCOUNT_NUMBER": {
+        "ru": "Номер лицевого счёта состоит только из цифр (до 20), как в квитанции.",
+        "en": "An account number has digits only (up to 20), as printed on the bill.",
+    },
+    "INVALID_AMOUNT": {
+        "ru": "Укажите сумму в рублях и копейках, например 1234,56.",
+        "en": "Enter an amount in roubles and kopecks, e.g. 1234.56.",
+    },
+    "WEAK_PASSWORD.too_short": {
+        "ru": "Пароль слишком короткий: нужно не меньше {min} символов.",
+        "en": "The password is too short: use at least {min} characters.",
+    },
+    "WEAK_PASSWORD.too_long": {
+        "ru": "Пароль слишком длинный: не больше {max} символов.",
+        "en": "The password is too long: at most {max} characters.",
+    },
+    "WEAK_PASSWORD.common": {
+        "ru": "Этот пароль слишком распространён, его легко подобрать. Придумайте другой.",
+        "en": "This password is too common and easy to guess. Choose another one.",
+    },
+    "WEAK_PASSWORD.contains_personal": {
+        "ru": "Пароль не должен содержать адрес почты, номер лицевого счёта или название компании.",
+        "en": "The password must not contain your e-mail, account number or the company name.",
+    },
+    "INVALID_CREDENTIALS": {
+        "ru": "Неверный адрес электронной почты или пароль.",
+        "en": "Wrong e-mail address or password.",
+    },
+    "WRONG_PASSWORD": {
+        "ru": "Текущий пароль указан неверно.",
+        "en": "The current password is wrong.",
+    },
+    "INVALID_TOKEN": {
+        "ru": "Ссылка недействительна: она уже использована, заменена более новой или "
+        "повреждена. Запросите новую.",
+        "en": "This link is not valid: it was used already, replaced by a newer one, or "
+        "damaged. Request a new one.",
+    },
+    "EXPIRED_TOKEN": {
+        "ru": "Срок действия ссылки истёк. Запросите новую.",
+        "en": "This link has expired. Request a new one.",
+    },
+    "ALREADY_VERIFIED": {
+        "ru": "Адрес электронной почты уже подтверждён.",
+        "en": "The e-mail address is already confirmed.",
+    },
+    "NOT_FOUND": {
+        "ru": "Не найдено.",
+        "en": "Not found.",
+    },
+    "LAST_ACCOUNT": {
+        "ru": "Это последний лицевой счёт кабинета, его нельзя отключить.",
+        "en": "This is the cabinet's last account; it cannot be unlinked.",
+    },
+    "NO_CABINET": {
+        "ru": "К этому лицевому счёту ещё не подключён личный кабинет: восстанавливать нечего. "
+        "Зарегистрируйте кабинет с этим номером и суммой платежа.",
+        "en": "No cabinet holds this account yet, so there is nothing to recover. Register a "
+        "cabinet with this number and payment amount.",
+    },
+}
+
+_QUALITY = re.compile(r"^\s*([A-Za-z]{1,8})(?:-[A-Za-z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
+
+
+def language_from_header(header: str | None) -> str:
+    """The best of ru/en for an Accept-Language header; Russian when nothing matches."""
+    best, best_q = "ru", -1.0
+    for part in (header or "").split(","):
+        match = _QUALITY.match(part)
+        if not match:
+            continue
+        lang = match[1].lower()
+        try:
+            q = float(match[2]) if match[2] else 1.0
+        except ValueError:
+            continue
+        if lang in LANGUAGES and q > best_q:
+            best, best_q = lang, q
+    return best
+
+
+def _local(moment: dt.datetime, language: str) -> str:
+    local = moment.astimezone(ZoneInfo(get_settings().timezone))
+    if language == "ru":
+        return local.strftime("%H:%M %d.%m.%Y")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def message_for(error: RuleError, language: str) -> str:
+    language = language if language in LANGUAGES else "ru"
+    key = error.code
+    reason = error.params.get("reason")
+    if reason and f"{key}.{reason}" in MESSAGES:
+        key = f"{key}.{reason}"
+    texts = MESSAGES.get(key)
+    if texts is None:
+        return error.code
+    params = {k: v for k, v in error.params.items() if k != "reason"}
+    if error.retry_after is not None:
+        params["retry_after"] = _local(error.retry_after, language)
+    try:
+        return texts[language].format(**params)
+    except (KeyError, IndexError):
+        return texts[language]
