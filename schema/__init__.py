@@ -1,5 +1,1 @@
-"""The GraphQL schema: Strawberry types only; resolvers live in `resolvers/`."""
-
-from schema.root import schema
-
-__all__ = ["schema"]
+"""The GraphQL schema: Strawberry types only. The assembled schema is `schema.root.schema`."""

@@ -1,9 +1,15 @@
+"""The root Query and Mutation, and the assembled schema."""
+
 from __future__ import annotations
 
 import strawberry
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
-from resolvers import meta
+from resolvers import accounts, auth, meta, recovery
+from schema.accounts import Account
+from schema.auth import User
+from schema.execution import FastLeafExecutionContext
 from schema.scalars import SCALARS
 
 
@@ -12,6 +18,89 @@ class Query:
     version: str = strawberry.field(
         resolver=meta.version, description="Version of the kabinet server answering."
     )
+    me: User | None = strawberry.field(
+        resolver=auth.me, description="The logged-in cabinet; null when nobody is logged in."
+    )
+    account: Account | None = strawberry.field(
+        resolver=accounts.account,
+        description="One of the cabinet's accounts by id; null if there is no such account "
+        "in this cabinet.",
+    )
 
 
-schema = strawberry.Schema(query=Query, config=StrawberryConfig(scalar_map=SCALARS))
+@strawberry.type(description="Everything that changes data.")
+class Mutation:
+    register = strawberry.mutation(
+        resolver=auth.register,
+        description="Create a cabinet for an account, proven by the amount of a recent "
+        "payment; a verification link goes to the e-mail address.",
+    )
+    verify_email = strawberry.mutation(
+        resolver=auth.verify_email,
+        description="Confirm an e-mail address (after registration or changeEmail).",
+    )
+    resend_verification = strawberry.mutation(
+        resolver=auth.resend_verification, description="Send the verification link again."
+    )
+    login = strawberry.mutation(
+        resolver=auth.login, description="Log in; starts a session (cookie and token)."
+    )
+    logout = strawberry.mutation(resolver=auth.logout, description="End this session.")
+    logout_everywhere = strawberry.mutation(
+        resolver=auth.logout_everywhere, description="End every session of the cabinet."
+    )
+    revoke_session = strawberry.mutation(
+        resolver=auth.revoke_session, description="End one session (another device)."
+    )
+    request_password_reset = strawberry.mutation(
+        resolver=auth.request_password_reset,
+        description="Mail a link to set a new password, if the address has a cabinet.",
+    )
+    set_password = strawberry.mutation(
+        resolver=auth.set_password,
+        description="Set a new password with the token of an e-mailed link: a password "
+        "reset, or the last step of a recovery without e-mail (which also moves the cabinet "
+        "to the new address).",
+    )
+    start_recovery_without_email = strawberry.mutation(
+        resolver=recovery.start_recovery_without_email,
+        description="Recovery without e-mail, step 1: prove ownership of an account of the "
+        "cabinet with the amount of a payment from the last year.",
+    )
+    confirm_new_email = strawberry.mutation(
+        resolver=recovery.confirm_new_email,
+        description="Recovery without e-mail, step 2: name the new address; a link to set the "
+        "password goes there and the old address is told.",
+    )
+    change_password = strawberry.mutation(
+        resolver=auth.change_password, description="Change the password."
+    )
+    change_email = strawberry.mutation(
+        resolver=auth.change_email, description="Move the cabinet to another e-mail address."
+    )
+    link_account = strawberry.mutation(
+        resolver=accounts.link_account,
+        description="Add an account to the cabinet, proven by the amount of a recent payment.",
+    )
+    unlink_account = strawberry.mutation(
+        resolver=accounts.unlink_account, description="Remove an account from the cabinet."
+    )
+
+
+def _client_error(error: Exception) -> bool:
+    """Errors raised for clients on purpose carry an `extensions.code`."""
+    original = getattr(error, "original_error", None)
+    return original is None or bool(getattr(original, "extensions", None))
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    config=StrawberryConfig(scalar_map=SCALARS),
+    execution_context_class=FastLeafExecutionContext,
+    extensions=[
+        lambda: ParserCache(maxsize=1000),
+        lambda: ValidationCache(maxsize=1000),
+        lambda: MaskErrors(should_mask_error=lambda error: not _client_error(error)),
+    ],
+)

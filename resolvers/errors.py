@@ -1,0 +1,33 @@
+"""Rules raise RuleError; here they become the mutation's typed, localized userErrors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from services.errors import RuleError, RuleErrors
+from services.messages import message_for
+
+T = TypeVar("T")
+
+
+def user_error(error_cls: Any, error: RuleError, language: str) -> Any:
+    code = error_cls.code_enum[error.code]  # an unknown code is a bug: let it surface (masked)
+    fields: dict[str, Any] = {
+        "field": [error.field] if error.field else None,
+        "message": message_for(error, language),
+        "code": code,
+    }
+    if "retry_after" in error_cls.__dataclass_fields__:
+        fields["retry_after"] = error.retry_after
+    return error_cls(**fields)
+
+
+async def attempt(work: Awaitable[T], error_cls: Any, language: str) -> tuple[T | None, list[Any]]:
+    """Run a rule; (result, []) on success, (None, userErrors) when it says no."""
+    try:
+        return await work, []
+    except RuleError as error:
+        return None, [user_error(error_cls, error, language)]
+    except RuleErrors as errors:
+        return None, [user_error(error_cls, e, language) for e in errors.errors]

@@ -1,0 +1,161 @@
+"""The per-account lists (readings, payments, receipts) and the dashboard's look-ahead.
+
+A list field resolves synchronously when its rows are already in the request's
+DataLoader cache, and asynchronously otherwise. `warm_accounts` fills that cache for
+every account of `me.accounts` at once, from the query's own selection, before the
+accounts are returned: the dashboard's lists then cost one query each and no per-field
+awaiting. When the look-ahead cannot read a selection (directives, unusual arguments),
+fields simply take the asynchronous path: same keys, same loaders, same answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from config import Settings
+from resolvers import paging
+from resolvers.dataloaders import Loaders, PageArgs
+from schema.relay import decode_id
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class ListKind:
+    loader: str  # attribute of Loaders loading pages
+    counts: str  # attribute of Loaders loading totals
+    sort: str  # the row's sort column, which cursors encode
+    sort_type: type
+    bounds: Callable[[Settings, dt.date | None, dt.date | None], tuple[Any, Any]]
+
+
+KINDS = {
+    "readings": ListKind(
+        "readings",
+        "reading_counts",
+        "taken_on",
+        dt.date,
+        lambda _s, start, end: paging.date_bounds(start, end),
+    ),
+    "payments": ListKind(
+        "payments",
+        "payment_counts",
+        "paid_at",
+        dt.datetime,
+        lambda settings, start, end: paging.day_bounds(start, end, settings.timezone),
+    ),
+    "receipts": ListKind(
+        "receipts",
+        "receipt_counts",
+        "period",
+        dt.date,
+        lambda _s, start, end: paging.month_bounds(start, end),
+    ),
+}
+
+
+def page_args(
+    kind: str,
+    settings: Settings,
+    first: int,
+    after: str | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    meter_id: str | None = None,
+) -> PageArgs:
+    meter_pk = None
+    if meter_id is not None:
+        meter_pk = decode_id("Meter", meter_id) or -1  # someone else's meter: an empty list
+    spec = KINDS[kind]
+    return paging.page_args(
+        first, after, spec.bounds(settings, start, end), spec.sort_type, meter_id=meter_pk
+    )
+
+
+def when_ready(future: Awaitable[T], build: Callable[[T], R]) -> R | Awaitable[R]:
+    """`build(result)` now if the loader has it already, else an awaitable of it."""
+    if isinstance(future, asyncio.Future) and future.done():
+        return build(future.result())
+
+    async def later() -> R:
+        return build(await future)
+
+    return later()
+
+
+def page(loaders: Loaders, kind: str, account_pk: int, args: PageArgs) -> Awaitable[list[dict]]:
+    return getattr(loaders, KINDS[kind].loader).load((account_pk, args))
+
+
+def count(loaders: Loaders, kind: str, account_pk: int, args: PageArgs) -> Awaitable[int]:
+    key = (account_pk, args.start, args.end, args.meter_id)
+    return getattr(loaders, KINDS[kind].counts).load(key)
+
+
+# ---------------------------------------------------------------- the look-ahead
+
+
+def _flatten(selections: Iterable[Any]) -> list[Any]:
+    fields = []
+    for selection in selections:
+        if hasattr(selection, "name") and hasattr(selection, "arguments"):
+            fields.append(selection)
+        elif hasattr(selection, "selections"):  # fragment spread or inline fragment
+            fields.extend(_flatten(selection.selections))
+    return fields
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _args_of(kind: str, field: Any, settings: Settings) -> PageArgs | None:
+    raw = field.arguments or {}
+    try:
+        return page_args(
+            kind,
+            settings,
+            int(raw.get("first", 20)),
+            raw.get("after"),
+            _date(raw.get("from")),
+            _date(raw.get("to")),
+            raw.get("meterId"),
+        )
+    except Exception:
+        return None
+
+
+async def warm_accounts(
+    selections: list[Any], loaders: Loaders, settings: Settings, account_pks: list[int]
+) -> None:
+    """Load what the selection under `accounts` will ask for, for all accounts at once."""
+    pending: list[Awaitable[Any]] = []
+    meters: list[Awaitable[list[dict]]] = []
+    last_readings = False
+    for field in _flatten(selections):
+        if field.directives:
+            continue
+        subfields = {f.name for f in _flatten(field.selections or [])}
+        if field.name == "meters":
+            meters = [loaders.meters_of_account.load(pk) for pk in account_pks]
+            last_readings = last_readings or "lastReading" in subfields
+        elif field.name in KINDS:
+            args = _args_of(field.name, field, settings)
+            if args is None:
+                continue
+            pending += [page(loaders, field.name, pk, args) for pk in account_pks]
+            if "totalCount" in subfields:
+                pending += [count(loaders, field.name, pk, args) for pk in account_pks]
+    if not pending and not meters:
+        return
+    meter_rows, _ = await asyncio.gather(asyncio.gather(*meters), asyncio.gather(*pending))
+    if last_readings:
+        meter_ids = [m["id"] for rows in meter_rows for m in rows]
+        await asyncio.gather(*(loaders.last_reading_of_meter.load(m) for m in meter_ids))

@@ -1,0 +1,98 @@
+"""Turning connection arguments into loader keys, and loader rows into pages."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from resolvers.dataloaders import PageArgs
+from schema.context import BadInput
+from schema.relay import Connection, build_connection
+from services.timeutil import add_months
+
+MAX_PAGE = 100
+T = TypeVar("T")
+
+
+def encode_cursor(value: dt.date | dt.datetime, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{value.isoformat()}|{pk}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kind: type) -> tuple[Any, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        value, _, pk = raw.rpartition("|")
+        parsed = (
+            dt.datetime.fromisoformat(value)
+            if kind is dt.datetime
+            else dt.date.fromisoformat(value)
+        )
+        return parsed, int(pk)
+    except (ValueError, UnicodeDecodeError):
+        raise BadInput("`after` is not a cursor of this list.") from None
+
+
+def _check_first(first: int) -> None:
+    if not 0 <= first <= MAX_PAGE:
+        raise BadInput(f"`first` must be between 0 and {MAX_PAGE}.")
+
+
+def day_bounds(start: dt.date | None, end: dt.date | None, tz: str) -> tuple[Any, Any]:
+    """[start 00:00, end+1 00:00) in the company's time zone, as UTC datetimes."""
+    zone = ZoneInfo(tz)
+    low = dt.datetime.combine(start, dt.time(), zone).astimezone(dt.UTC) if start else None
+    high = (
+        dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
+        if end
+        else None
+    )
+    return low, high
+
+
+def date_bounds(start: dt.date | None, end: dt.date | None) -> tuple[Any, Any]:
+    return start, (end + dt.timedelta(days=1) if end else None)
+
+
+def month_bounds(start: dt.date | None, end: dt.date | None) -> tuple[Any, Any]:
+    """Months from the one holding `start` to the one holding `end`, both included."""
+    low = start.replace(day=1) if start else None
+    high = add_months(end.replace(day=1), 1) if end else None
+    return low, high
+
+
+def page_args(
+    first: int,
+    after: str | None,
+    bounds: tuple[Any, Any],
+    sort_kind: type,
+    meter_id: int | None = None,
+) -> PageArgs:
+    _check_first(first)
+    return PageArgs(
+        first=first,
+        after=decode_cursor(after, sort_kind) if after else None,
+        start=bounds[0],
+        end=bounds[1],
+        meter_id=meter_id,
+    )
+
+
+def to_connection(
+    rows: list[dict[str, Any]],
+    args: PageArgs,
+    sort_column: str,
+    node: Callable[[dict[str, Any]], T],
+    count: Callable[[], int | Awaitable[int]],
+) -> Connection[T]:
+    page = rows[: args.first]
+    return build_connection(
+        [node(row) for row in page],
+        [partial(encode_cursor, row[sort_column], row["id"]) for row in page],
+        has_next=len(rows) > args.first,
+        has_previous=args.after is not None,
+        count=count,
+    )

@@ -1,0 +1,33 @@
+"""Reads about the viewer's own cabinet that are not per-account lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models import sql
+from resolvers.dataloaders import PageArgs
+
+
+async def security_events(cabinet_id: int, args: PageArgs) -> list[dict[str, Any]]:
+    clauses, params = ["cabinet_id = ?"], [cabinet_id]
+    if args.after is not None:
+        clauses.append("(created_at, id) < (?, ?)")
+        params.extend(args.after)
+    rows = await sql.fetch(
+        sql.connection(),
+        "SELECT id, kind, ip, user_agent, detail, created_at FROM security_event "  # noqa: S608
+        f"WHERE {' AND '.join(clauses)} ORDER BY created_at DESC, id DESC LIMIT ?",
+        [*params, args.first + 1],
+    )
+    for row in rows:
+        row["created_at"] = sql.as_datetime(row["created_at"])
+    return rows
+
+
+async def count_security_events(cabinet_id: int) -> int:
+    row = await sql.fetch_one(
+        sql.connection(),
+        "SELECT count(*) AS n FROM security_event WHERE cabinet_id = ?",
+        [cabinet_id],
+    )
+    return int(row["n"]) if row else 0

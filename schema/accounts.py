@@ -1,0 +1,287 @@
+"""Accounts and what hangs off them: meters, readings, payments, receipts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+import strawberry
+
+from models import metering
+from resolvers import lists, paging
+from schema.context import Context
+from schema.relay import Connection, encode_id
+from schema.scalars import Money, Period
+from services.zones import zone_name
+
+ReadingSource = strawberry.enum(metering.ReadingSource, description="Who took a meter reading.")
+ReadingStatus = strawberry.enum(
+    metering.ReadingStatus, description="What became of a meter reading."
+)
+
+
+@strawberry.type(description="A tariff zone of a meter.")
+class TariffZone:
+    number: int = strawberry.field(description="1, 2 or 3: the register T1, T2, T3.")
+    name: str = strawberry.field(description="Day, night, peak... in the request's language.")
+
+
+@strawberry.type(description="The value of one zone's register.")
+class ZoneValue:
+    zone: int = strawberry.field(description="Zone number, 1 to 3.")
+    name: str = strawberry.field(description="Zone name in the request's language.")
+    value: Decimal = strawberry.field(description="Register value in kWh, up to 3 decimals.")
+
+
+@strawberry.type(description="Register values of a meter on a date.")
+class MeterReading:
+    id: strawberry.ID
+    taken_on: dt.date = strawberry.field(description="Date the values were read.")
+    values: list[ZoneValue] = strawberry.field(description="One value per zone of the meter.")
+    source: ReadingSource = strawberry.field(description="Who took the reading.")
+    status: ReadingStatus = strawberry.field(description="Whether billing uses it.")
+    meter_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The meter the values were read from.")
+    async def meter(self, info: strawberry.Info[Context]) -> Meter:
+        row = await info.context.loaders.meter.load(self.meter_pk)
+        return Meter.from_row(row, info.context.language)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], language: str) -> MeterReading:
+        zones = row["zones"]
+        values = [
+            ZoneValue(zone=z, name=zone_name(zones, z, language), value=row[f"t{z}"])
+            for z in (1, 2, 3)
+            if row[f"t{z}"] is not None
+        ]
+        return cls(
+            id=encode_id("MeterReading", row["id"]),
+            taken_on=row["taken_on"],
+            values=values,
+            source=ReadingSource(row["source"]),
+            status=ReadingStatus(row["status"]),
+            meter_pk=row["meter_id"],
+        )
+
+
+@strawberry.type(description="An electricity meter of an account.")
+class Meter:
+    id: strawberry.ID
+    serial: str = strawberry.field(description="Serial number printed on the meter.")
+    model: str = strawberry.field(description="Make and model, when billing knows it.")
+    zones: list[TariffZone] = strawberry.field(description="Its tariff zones (1 to 3).")
+    digits: int = strawberry.field(description="Digits of the register before the point.")
+    installed_on: dt.date | None = strawberry.field(description="Installation date.")
+    verified_on: dt.date | None = strawberry.field(description="Date of the last verification.")
+    next_verification_on: dt.date | None = strawberry.field(
+        description="When the next verification is due."
+    )
+    pk: strawberry.Private[int]
+    zone_count: strawberry.Private[int]
+
+    @strawberry.field(description="The latest accepted reading (or one under review).")
+    def last_reading(self, info: strawberry.Info[Context]) -> MeterReading | None:
+        language, zones = info.context.language, self.zone_count
+        return lists.when_ready(  # type: ignore[return-value]
+            info.context.loaders.last_reading_of_meter.load(self.pk),
+            lambda row: MeterReading.from_row({**row, "zones": zones}, language) if row else None,
+        )
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], language: str) -> Meter:
+        count = row["zones"]
+        return cls(
+            id=encode_id("Meter", row["id"]),
+            serial=row["serial"],
+            model=row["model"],
+            zones=[
+                TariffZone(number=z, name=zone_name(count, z, language))
+                for z in range(1, count + 1)
+            ],
+            digits=row["digits"],
+            installed_on=row["installed_on"],
+            verified_on=row["verified_on"],
+            next_verification_on=row["next_verification_on"],
+            pk=row["id"],
+            zone_count=count,
+        )
+
+
+@strawberry.type(description="Money received on an account.")
+class Payment:
+    id: strawberry.ID
+    amount: Money = strawberry.field(description="Amount paid.")
+    paid_at: dt.datetime = strawberry.field(description="When it was paid.")
+    channel: str = strawberry.field(description="Where: a bank, an office, this cabinet...")
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Payment:
+        return cls(
+            id=encode_id("Payment", row["id"]),
+            amount=Money(row["amount"]),
+            paid_at=row["paid_at"],
+            channel=row["channel"],
+        )
+
+
+@strawberry.type(description="The charge for one tariff zone on a receipt.")
+class ReceiptLine:
+    zone: int = strawberry.field(description="Zone number, 1 to 3.")
+    name: str = strawberry.field(description="Zone name in the request's language.")
+    previous: Decimal | None = strawberry.field(description="Register value at the start.")
+    current: Decimal | None = strawberry.field(description="Register value at the end.")
+    consumption: Decimal | None = strawberry.field(description="kWh consumed.")
+    rate: Money | None = strawberry.field(description="Price of a kWh.")
+    amount: Money | None = strawberry.field(description="Charged for the zone.")
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return Decimal(value) if value is not None else None
+
+
+@strawberry.type(description="A monthly bill of an account.")
+class Receipt:
+    id: strawberry.ID
+    period: Period = strawberry.field(description="The billed month.")
+    issued_on: dt.date = strawberry.field(description="Date of issue.")
+    due_on: dt.date = strawberry.field(description="Pay by this date.")
+    opening_balance: Money = strawberry.field(description="Debt at the start of the month.")
+    charged: Money = strawberry.field(description="Charged for the month.")
+    paid: Money = strawberry.field(description="Paid during the month.")
+    amount_due: Money = strawberry.field(description="To pay: opening + charged - paid.")
+    lines: list[ReceiptLine] = strawberry.field(description="Charges per tariff zone.")
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], language: str) -> Receipt:
+        zones = len(row["lines"])
+        return cls(
+            id=encode_id("Receipt", row["id"]),
+            period=Period(row["period"]),
+            issued_on=row["issued_on"],
+            due_on=row["due_on"],
+            opening_balance=Money(row["opening_balance"]),
+            charged=Money(row["charged"]),
+            paid=Money(row["paid"]),
+            amount_due=Money(row["amount_due"]),
+            lines=[
+                ReceiptLine(
+                    zone=line["zone"],
+                    name=zone_name(zones, line["zone"], language),
+                    previous=_decimal(line.get("previous")),
+                    current=_decimal(line.get("current")),
+                    consumption=_decimal(line.get("consumption")),
+                    rate=_decimal(line.get("rate")),  # type: ignore[arg-type]
+                    amount=_decimal(line.get("amount")),  # type: ignore[arg-type]
+                )
+                for line in row["lines"]
+            ],
+        )
+
+
+First = Annotated[int, strawberry.argument(description="Page size, at most 100.")]
+After = Annotated[
+    str | None, strawberry.argument(description="The `endCursor` of the previous page.")
+]
+From = Annotated[
+    dt.date | None,
+    strawberry.argument(name="from", description="Only items on or after this date."),
+]
+To = Annotated[
+    dt.date | None, strawberry.argument(description="Only items on or before this date.")
+]
+MeterFilter = Annotated[
+    strawberry.ID | None, strawberry.argument(description="Only readings of this meter.")
+]
+
+
+@strawberry.type(description="A personal account (лицевой счёт) held by the cabinet.")
+class Account:
+    id: strawberry.ID
+    number: str = strawberry.field(description="The number printed on bills.")
+    holder_name: str = strawberry.field(description="Name of the account holder.")
+    address: str = strawberry.field(description="Address of supply.")
+    tariff: str = strawberry.field(description="Tariff plan.")
+    balance: Money = strawberry.field(
+        description="Balance as of `balanceOn`: positive is a debt, negative is prepaid."
+    )
+    balance_on: dt.date | None = strawberry.field(description="Date the balance refers to.")
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Account:
+        return cls(
+            id=encode_id("Account", row["id"]),
+            number=row["number"],
+            holder_name=row["holder_name"],
+            address=row["address"],
+            tariff=row["tariff"],
+            balance=Money(row["balance"]),
+            balance_on=row["balance_on"],
+            pk=row["id"],
+        )
+
+    @strawberry.field(description="Meters of the account.")
+    def meters(self, info: strawberry.Info[Context]) -> list[Meter]:
+        language = info.context.language
+        return lists.when_ready(  # type: ignore[return-value]
+            info.context.loaders.meters_of_account.load(self.pk),
+            lambda rows: [Meter.from_row(row, language) for row in rows],
+        )
+
+    def _connection(self, info: strawberry.Info[Context], kind: str, args: Any, node: Any) -> Any:
+        loaders = info.context.loaders
+        return lists.when_ready(
+            lists.page(loaders, kind, self.pk, args),
+            lambda rows: paging.to_connection(
+                rows,
+                args,
+                lists.KINDS[kind].sort,
+                node,
+                lambda: lists.when_ready(lists.count(loaders, kind, self.pk, args), int),
+            ),
+        )
+
+    @strawberry.field(description="Meter readings, newest first.")
+    def readings(
+        self,
+        info: strawberry.Info[Context],
+        first: First = 20,
+        after: After = None,
+        from_: From = None,
+        to: To = None,
+        meter_id: MeterFilter = None,
+    ) -> Connection[MeterReading]:
+        ctx = info.context
+        args = lists.page_args("readings", ctx.settings, first, after, from_, to, meter_id)
+        language = ctx.language
+        return self._connection(
+            info, "readings", args, lambda row: MeterReading.from_row(row, language)
+        )
+
+    @strawberry.field(description="Payments received, newest first.")
+    def payments(
+        self,
+        info: strawberry.Info[Context],
+        first: First = 20,
+        after: After = None,
+        from_: From = None,
+        to: To = None,
+    ) -> Connection[Payment]:
+        args = lists.page_args("payments", info.context.settings, first, after, from_, to)
+        return self._connection(info, "payments", args, Payment.from_row)
+
+    @strawberry.field(description="Receipts (bills), newest first.")
+    def receipts(
+        self,
+        info: strawberry.Info[Context],
+        first: First = 20,
+        after: After = None,
+        from_: From = None,
+        to: To = None,
+    ) -> Connection[Receipt]:
+        ctx = info.context
+        args = lists.page_args("receipts", ctx.settings, first, after, from_, to)
+        language = ctx.language
+        return self._connection(info, "receipts", args, lambda row: Receipt.from_row(row, language))

@@ -1,0 +1,360 @@
+"""The cabinet's login (User), its sessions and security log, and the account mutations'
+inputs and payloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import strawberry
+
+from models import auth as auth_models
+from resolvers import lists, paging, viewer
+from schema.accounts import Account
+from schema.context import Context, NotAuthenticated
+from schema.errors import error_type
+from schema.relay import Connection, encode_id
+from services import sessions as session_rules
+from services.devices import describe_device
+
+PROOF_CODES = [
+    "INVALID_ACCOUNT_NUMBER",
+    "INVALID_AMOUNT",
+    "INVALID_PROOF",
+    "NO_RECENT_PAYMENTS",
+    "TOO_MANY_ATTEMPTS",
+]
+
+
+SecurityEventKind = strawberry.enum(
+    auth_models.SecurityEventKind, description="What happened to the cabinet."
+)
+
+
+@strawberry.type(description="An entry of the cabinet's security log.")
+class SecurityEvent:
+    id: strawberry.ID
+    kind: SecurityEventKind = strawberry.field(description="What happened.")
+    at: dt.datetime = strawberry.field(description="When.")
+    ip: str = strawberry.field(description="Client IP address.")
+    device: str = strawberry.field(description="Browser or app and system, from its user agent.")
+    detail: str = strawberry.field(description="Account number or masked address, if any.")
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> SecurityEvent:
+        return cls(
+            id=encode_id("SecurityEvent", row["id"]),
+            kind=SecurityEventKind(row["kind"]),
+            at=row["created_at"],
+            ip=row["ip"],
+            device=describe_device(row["user_agent"]),
+            detail=row["detail"],
+        )
+
+
+@strawberry.type(name="Session", description="A device where the cabinet is logged in.")
+class SessionInfo:
+    id: strawberry.ID
+    created_at: dt.datetime = strawberry.field(description="When the login happened.")
+    last_used_at: dt.datetime = strawberry.field(description="Last request, to the minute.")
+    expires_at: dt.datetime = strawberry.field(description="When it ends if not used again.")
+    ip: str = strawberry.field(description="IP address of the login.")
+    device: str = strawberry.field(description="Browser or app and system.")
+    current: bool = strawberry.field(description="The session making this request.")
+
+
+@strawberry.type(description="A cabinet: the login (e-mail and password) of a customer.")
+class User:
+    id: strawberry.ID
+    email: str = strawberry.field(description="The cabinet's e-mail address.")
+    email_verified: bool = strawberry.field(description="The address has been confirmed.")
+    language: str = strawberry.field(description="Language of its e-mails: ru or en.")
+    created_at: dt.datetime = strawberry.field(description="When it was registered.")
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, cabinet: Any) -> User:
+        return cls(
+            id=encode_id("User", cabinet.id),
+            email=cabinet.email,
+            email_verified=cabinet.email_verified_at is not None,
+            language=cabinet.language,
+            created_at=cabinet.created_at,
+            pk=cabinet.id,
+        )
+
+    async def _own(self, info: strawberry.Info[Context]) -> None:
+        viewer = await info.context.viewer()
+        if viewer is None or viewer.id != self.pk:
+            raise NotAuthenticated()
+
+    @strawberry.field(description="The personal accounts the cabinet manages.")
+    async def accounts(self, info: strawberry.Info[Context]) -> list[Account]:
+        await self._own(info)
+        ctx = info.context
+        rows = await ctx.loaders.accounts_of_cabinet.load(self.pk)
+        await lists.warm_accounts(
+            info.selected_fields[0].selections, ctx.loaders, ctx.settings, [r["id"] for r in rows]
+        )
+        return [Account.from_row(row) for row in rows]
+
+    @strawberry.field(description="Devices logged in, most recently used first.")
+    async def sessions(self, info: strawberry.Info[Context]) -> list[SessionInfo]:
+        await self._own(info)
+        current = await info.context.session()
+        return [
+            SessionInfo(
+                id=encode_id("Session", s.id),
+                created_at=s.created_at,
+                last_used_at=s.last_used_at,
+                expires_at=session_rules.expires_at(s),
+                ip=s.ip,
+                device=describe_device(s.user_agent),
+                current=current is not None and s.id == current.id,
+            )
+            for s in await session_rules.active(self.pk)
+        ]
+
+    @strawberry.field(description="The cabinet's security log, newest first.")
+    async def security_events(
+        self,
+        info: strawberry.Info[Context],
+        first: Annotated[int, strawberry.argument(description="Page size, at most 100.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="`endCursor` of the previous page.")
+        ] = None,
+    ) -> Connection[SecurityEvent]:
+        await self._own(info)
+        args = paging.page_args(first, after, (None, None), dt.datetime)
+        rows = await viewer.security_events(self.pk, args)
+        return paging.to_connection(
+            rows,
+            args,
+            "created_at",
+            SecurityEvent.from_row,
+            lambda: viewer.count_security_events(self.pk),
+        )
+
+
+# ---------------------------------------------------------------- inputs and payloads
+
+
+@strawberry.input(description="Register a cabinet by proving ownership of an account.")
+class RegisterInput:
+    account_number: str = strawberry.field(description="Account number as on the bill.")
+    payment_amount: str = strawberry.field(
+        description='Amount of any payment to the account in the last year, e.g. "1 234,56".'
+    )
+    email: str = strawberry.field(description="E-mail address of the new cabinet.")
+    password: str = strawberry.field(description="At least 8 characters.")
+
+
+RegisterError = error_type(
+    "Register",
+    [*PROOF_CODES, "ALREADY_REGISTERED", "EMAIL_TAKEN", "INVALID_EMAIL", "WEAK_PASSWORD"],
+    retryable=True,
+)
+
+
+@strawberry.type(description="The result of register.")
+class RegisterPayload:
+    user: User | None = strawberry.field(default=None, description="The new cabinet.")
+    user_errors: list[RegisterError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="Confirm an e-mail address with the token from the link.")
+class VerifyEmailInput:
+    token: str = strawberry.field(description="The `token` parameter of the link.")
+
+
+VerifyEmailError = error_type("VerifyEmail", ["INVALID_TOKEN", "EXPIRED_TOKEN", "EMAIL_TAKEN"])
+
+
+@strawberry.type(description="The result of verifyEmail.")
+class VerifyEmailPayload:
+    user: User | None = strawberry.field(default=None, description="The cabinet.")
+    user_errors: list[VerifyEmailError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+ResendVerificationError = error_type(
+    "ResendVerification", ["ALREADY_VERIFIED", "TOO_MANY_ATTEMPTS"], retryable=True
+)
+
+
+@strawberry.type(description="The result of resendVerification.")
+class ResendVerificationPayload:
+    sent_to: str | None = strawberry.field(default=None, description="Where the link went.")
+    user_errors: list[ResendVerificationError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="Log in with e-mail and password.")
+class LoginInput:
+    email: str = strawberry.field(description="The cabinet's e-mail address.")
+    password: str = strawberry.field(description="Its password.")
+
+
+LoginError = error_type("Login", ["INVALID_CREDENTIALS", "TOO_MANY_ATTEMPTS"], retryable=True)
+
+
+@strawberry.type(
+    description="The result of login. The web app gets the session as an "
+    "HttpOnly cookie; mobile apps send `token` as `Authorization: Bearer`."
+)
+class LoginPayload:
+    token: str | None = strawberry.field(default=None, description="The session token.")
+    expires_at: dt.datetime | None = strawberry.field(
+        default=None, description="When the session ends if unused."
+    )
+    user: User | None = strawberry.field(default=None, description="The cabinet.")
+    user_errors: list[LoginError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+LogoutError = error_type("Logout", ["NOT_FOUND"])
+
+
+@strawberry.type(description="The result of logout, logoutEverywhere or revokeSession.")
+class LogoutPayload:
+    ended_sessions: int = strawberry.field(default=0, description="How many sessions ended.")
+    user_errors: list[LogoutError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="End one session of the cabinet (another device).")
+class RevokeSessionInput:
+    id: strawberry.ID = strawberry.field(description="Id of the session, from me.sessions.")
+
+
+@strawberry.input(description="Ask for a link to set a new password.")
+class RequestPasswordResetInput:
+    email: str = strawberry.field(description="The cabinet's e-mail address.")
+
+
+RequestPasswordResetError = error_type(
+    "RequestPasswordReset", ["INVALID_EMAIL", "TOO_MANY_ATTEMPTS"], retryable=True
+)
+
+
+@strawberry.type(
+    description="The result of requestPasswordReset: the same whether or not "
+    "the address has a cabinet."
+)
+class RequestPasswordResetPayload:
+    accepted: bool = strawberry.field(
+        default=False, description="If the address has a cabinet, a link is on its way."
+    )
+    user_errors: list[RequestPasswordResetError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="Set a new password with the token from an e-mailed link.")
+class SetPasswordInput:
+    token: str = strawberry.field(description="The `token` parameter of the link.")
+    password: str = strawberry.field(description="The new password, at least 8 characters.")
+
+
+SetPasswordError = error_type(
+    "SetPassword", ["INVALID_TOKEN", "EXPIRED_TOKEN", "WEAK_PASSWORD", "EMAIL_TAKEN"]
+)
+
+
+@strawberry.type(
+    description="The result of setPassword. Every session of the cabinet has "
+    "ended: log in with the new password."
+)
+class SetPasswordPayload:
+    user: User | None = strawberry.field(default=None, description="The cabinet.")
+    user_errors: list[SetPasswordError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="Change the password, knowing the current one.")
+class ChangePasswordInput:
+    current_password: str = strawberry.field(description="The password now.")
+    new_password: str = strawberry.field(description="The new password.")
+
+
+ChangePasswordError = error_type(
+    "ChangePassword", ["WRONG_PASSWORD", "WEAK_PASSWORD", "TOO_MANY_ATTEMPTS"], retryable=True
+)
+
+
+@strawberry.type(description="The result of changePassword. Other sessions have ended.")
+class ChangePasswordPayload:
+    user: User | None = strawberry.field(default=None, description="The cabinet.")
+    user_errors: list[ChangePasswordError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="Move the cabinet to another e-mail address.")
+class ChangeEmailInput:
+    password: str = strawberry.field(description="The cabinet's password.")
+    new_email: str = strawberry.field(description="The new address; a link goes there.")
+
+
+ChangeEmailError = error_type(
+    "ChangeEmail",
+    ["WRONG_PASSWORD", "INVALID_EMAIL", "EMAIL_TAKEN", "SAME_EMAIL", "TOO_MANY_ATTEMPTS"],
+    retryable=True,
+)
+
+
+@strawberry.type(
+    description="The result of changeEmail: the change happens when the link "
+    "sent to the new address is followed (verifyEmail)."
+)
+class ChangeEmailPayload:
+    sent_to: str | None = strawberry.field(default=None, description="The new address.")
+    user_errors: list[ChangeEmailError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="Add another account to the cabinet by proving ownership.")
+class LinkAccountInput:
+    account_number: str = strawberry.field(description="Account number as on the bill.")
+    payment_amount: str = strawberry.field(
+        description="Amount of any payment to the account in the last year."
+    )
+
+
+LinkAccountError = error_type(
+    "LinkAccount", [*PROOF_CODES, "ALREADY_LINKED", "ALREADY_REGISTERED"], retryable=True
+)
+
+
+@strawberry.type(description="The result of linkAccount.")
+class LinkAccountPayload:
+    account: Account | None = strawberry.field(default=None, description="The linked account.")
+    user_errors: list[LinkAccountError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="Remove an account from the cabinet.")
+class UnlinkAccountInput:
+    account_id: strawberry.ID = strawberry.field(description="Id of the account.")
+
+
+UnlinkAccountError = error_type("UnlinkAccount", ["NOT_FOUND", "LAST_ACCOUNT"])
+
+
+@strawberry.type(description="The result of unlinkAccount.")
+class UnlinkAccountPayload:
+    unlinked_account_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Id of the account no longer in the cabinet."
+    )
+    user_errors: list[UnlinkAccountError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )

@@ -1,0 +1,135 @@
+"""The per-request context: who asks (session from cookie or bearer), in which language,
+from which client, with the request's DataLoaders; and the authentication guard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from config import Settings
+from models.auth import Session
+from models.cabinets import Cabinet
+from resolvers.dataloaders import Loaders
+from services import sessions
+from services.messages import language_from_header
+from services.sessions import Client
+
+SESSION_COOKIE = "kabinet_session"
+
+
+class NotAuthenticated(GraphQLError):
+    def __init__(self) -> None:
+        super().__init__("Log in first.", extensions={"code": "UNAUTHENTICATED"})
+
+
+class Forbidden(GraphQLError):
+    def __init__(self) -> None:
+        super().__init__("Not allowed.", extensions={"code": "FORBIDDEN"})
+
+
+class BadInput(GraphQLError):
+    """A query argument out of range (mutations report input problems as userErrors)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+@dataclass
+class Context:
+    request: Request
+    response: Response
+    settings: Settings
+    client: Client
+    language: str
+    loaders: Loaders
+    _session: Session | None = None
+    _resolved: bool = False
+    token_from_cookie: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def for_request(cls, request: Request, response: Response, settings: Settings) -> Context:
+        peer = request.client.host if request.client else ""
+        return cls(
+            request=request,
+            response=response,
+            settings=settings,
+            client=Client(ip=peer, user_agent=request.headers.get("user-agent", "")[:300]),
+            language=language_from_header(request.headers.get("accept-language")),
+            loaders=Loaders(settings),
+        )
+
+    def _presented_token(self) -> tuple[str | None, bool]:
+        authorization = self.request.headers.get("authorization", "")
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip(), False
+        cookie = self.request.cookies.get(SESSION_COOKIE)
+        if cookie and self._cookie_request_is_same_site():
+            return cookie, True
+        return None, False
+
+    def _cookie_request_is_same_site(self) -> bool:
+        """Cookies ride along with any request the browser makes; a cross-site page
+        must not act with them (CSRF). Browsers send Origin on POST: it must be ours."""
+        origin = self.request.headers.get("origin")
+        if origin is None:
+            return True  # not a browser's cross-site request (apps, curl, same-origin GET)
+        allowed = {_origin(self.settings.public_web_url)}
+        allowed.update(_origin(o) for o in self.settings.cors_origins.split(",") if o.strip())
+        return origin.lower() in allowed
+
+    async def session(self) -> Session | None:
+        if not self._resolved:
+            token, from_cookie = self._presented_token()
+            self._session = await sessions.authenticate(token) if token else None
+            self.token_from_cookie = from_cookie and self._session is not None
+            self._resolved = True
+        return self._session
+
+    async def viewer(self) -> Cabinet | None:
+        session = await self.session()
+        return session.cabinet if session is not None else None
+
+    async def require_session(self) -> Session:
+        session = await self.session()
+        if session is None:
+            raise NotAuthenticated()
+        return session
+
+    async def require_viewer(self) -> Cabinet:
+        return (await self.require_session()).cabinet
+
+    def adopt_session(self, session: Session, token: str) -> None:
+        """A login in this request: answer the rest of it as that session, and hand the
+        session to the web app as a cookie (mobile apps use the returned token)."""
+        self._session, self._resolved, self.token_from_cookie = session, True, False
+        max_age = int((session.expires_at - session.created_at).total_seconds())
+        self.response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=max_age,
+            path="/",
+            secure=True,
+            httponly=True,
+            samesite="lax",
+        )
+
+    def no_referrer(self) -> None:
+        """Responses to requests that carry a token must not leak it onward."""
+        self.response.headers["Referrer-Policy"] = "no-referrer"
+
+    def end_session_cookie(self) -> None:
+        self.response.delete_cookie(
+            SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax"
+        )

@@ -1,0 +1,68 @@
+"""Recovery without e-mail: inputs and payloads of its two steps (the third is setPassword)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from schema.auth import PROOF_CODES
+from schema.errors import error_type
+from schema.scalars import Money
+
+
+@strawberry.input(description="Prove ownership of an account whose cabinet's mailbox is lost.")
+class StartRecoveryWithoutEmailInput:
+    account_number: str = strawberry.field(description="Account number as on the bill.")
+    payment_amount: str = strawberry.field(
+        description='Amount of any payment to the account in the last year, e.g. "1 234,56".'
+    )
+
+
+StartRecoveryWithoutEmailError = error_type(
+    "StartRecoveryWithoutEmail", [*PROOF_CODES, "NO_CABINET"], retryable=True
+)
+
+
+@strawberry.type(description="The result of startRecoveryWithoutEmail.")
+class StartRecoveryWithoutEmailPayload:
+    recovery_token: str | None = strawberry.field(
+        default=None, description="Pass to confirmNewEmail; valid 15 minutes."
+    )
+    expires_at: dt.datetime | None = strawberry.field(
+        default=None, description="When the recovery token expires."
+    )
+    masked_email: str | None = strawberry.field(
+        default=None, description="The cabinet's current address, masked: i***@mail.ru."
+    )
+    minimal_payment: Money | None = strawberry.field(
+        default=None,
+        description="With NO_RECENT_PAYMENTS: the payment to make before trying again.",
+    )
+    user_errors: list[StartRecoveryWithoutEmailError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="Name the new e-mail address of the cabinet being recovered.")
+class ConfirmNewEmailInput:
+    recovery_token: str = strawberry.field(description="From startRecoveryWithoutEmail.")
+    new_email: str = strawberry.field(description="The address to move the cabinet to.")
+
+
+ConfirmNewEmailError = error_type(
+    "ConfirmNewEmail",
+    ["INVALID_TOKEN", "EXPIRED_TOKEN", "INVALID_EMAIL", "EMAIL_TAKEN", "TOO_MANY_ATTEMPTS"],
+    retryable=True,
+)
+
+
+@strawberry.type(
+    description="The result of confirmNewEmail: a link to set the password went "
+    "to the new address; the old one has been told."
+)
+class ConfirmNewEmailPayload:
+    sent_to: str | None = strawberry.field(default=None, description="The new address.")
+    user_errors: list[ConfirmNewEmailError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )

@@ -1,0 +1,94 @@
+"""Opaque ids and Relay-style connections (first/after, pageInfo, totalCount, nodes, edges)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+import strawberry
+
+T = TypeVar("T")
+
+
+def encode_id(kind: str, pk: int) -> strawberry.ID:
+    raw = f"{kind}:{pk}".encode()
+    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+
+
+def decode_id(kind: str, value: str | None) -> int | None:
+    """The primary key behind an id of `kind`; None for anything else (never an error
+    that tells a malformed id from someone else's)."""
+    if not value or len(value) > 100:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    prefix, _, pk = raw.partition(":")
+    if prefix != kind or not pk.isdigit() or len(pk) > 18:
+        return None
+    return int(pk)
+
+
+@strawberry.type(description="Where a page of a connection sits in the whole list.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow this page.")
+    has_previous_page: bool = strawberry.field(description="Items precede this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last item: pass it as `after` for the next page."
+    )
+
+
+@strawberry.type(description="An item of a connection with its cursor.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    node: T = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of a list, newest first.")
+class Connection(Generic[T]):
+    nodes: list[T] = strawberry.field(description="The items, when cursors are not needed.")
+    cursors: strawberry.Private[list[Callable[[], str]]]  # computed only when asked for
+    has_next: strawberry.Private[bool]
+    has_previous: strawberry.Private[bool]
+    count: strawberry.Private[Callable[[], int | Awaitable[int]]]
+
+    @strawberry.field(description="The items with their cursors.")
+    def edges(self) -> list[Edge[T]]:
+        return [
+            Edge(cursor=cursor(), node=node)
+            for cursor, node in zip(self.cursors, self.nodes, strict=True)
+        ]
+
+    @strawberry.field(description="Paging information.")
+    def page_info(self) -> PageInfo:
+        return PageInfo(
+            has_next_page=self.has_next,
+            has_previous_page=self.has_previous,
+            start_cursor=self.cursors[0]() if self.cursors else None,
+            end_cursor=self.cursors[-1]() if self.cursors else None,
+        )
+
+    @strawberry.field(description="Number of items in the whole list (with the same filters).")
+    def total_count(self) -> int:
+        return self.count()  # type: ignore[return-value]  (graphql-core awaits an awaitable)
+
+
+def build_connection(
+    nodes: list[T],
+    cursors: list[Callable[[], str]],
+    *,
+    has_next: bool,
+    has_previous: bool,
+    count: Callable[[], int | Awaitable[int]],
+) -> Connection[T]:
+    """One page: its nodes and, for each, a function making its cursor."""
+    return Connection(
+        nodes=nodes,
+        cursors=cursors,
+        has_next=has_next,
+        has_previous=has_previous,
+        count=count,
+    )
