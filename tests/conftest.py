@@ -14,12 +14,14 @@ migrations. Tests share it and each starts from empty tables.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -29,6 +31,9 @@ from tortoise.context import TortoiseContext, require_context
 from config import Settings, use_settings
 from models import db as dbmod
 from models import sql
+from services import demo
+from services.clock import clock
+from tests.support import Api
 
 pytest_plugins = ["tests.mail_fixtures"]
 
@@ -162,10 +167,31 @@ def with_settings(base: Settings, **changes: object) -> Settings:
 
 @pytest_asyncio.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """HTTP through the real ASGI app, on the test's database."""
+    """HTTPS through the real ASGI app, on the test's database (HTTPS so that the
+    Secure session cookie travels as it does in a browser)."""
     from server import create_app
 
     app = create_app(settings, manage_db=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
         yield http
+
+
+@pytest.fixture(autouse=True)
+def _clock() -> Iterator[None]:
+    """Tests that move time start from the real now and leave it so."""
+    clock.reset()
+    yield
+    clock.reset()
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient) -> Api:
+    return Api(client)
+
+
+@pytest_asyncio.fixture
+async def demo_data(db: TestDatabase) -> None:
+    """The demo accounts, history up to today."""
+    tz = ZoneInfo("Europe/Moscow")
+    await demo.seed(dt.datetime.now(tz).date(), tz)

@@ -102,3 +102,12 @@ async def test_production_without_a_secret_key_does_not_start(
     result = kabinet("migrate", url=fresh_url, tmp_path=tmp_path, ENV="production")
     assert result.returncode == 2
     assert "configuration error: SECRET_KEY" in result.stderr
+
+
+async def test_an_unmigrated_database_is_named_not_a_traceback(
+    fresh_url: str, tmp_path: Path
+) -> None:
+    result = kabinet("recovery", "log", "001234567890", url=fresh_url, tmp_path=tmp_path)
+    assert result.returncode == 1
+    assert "run: kabinet migrate" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 from models.accounts import Account
 from models.billing import Payment, Receipt
-from models.cabinets import CabinetAccount
+from models.cabinets import Cabinet, CabinetAccount
 from models.metering import Meter, MeterReading
 from services import demo
+from services.passwords import verify_password
 
 MSK = ZoneInfo("Europe/Moscow")
 TODAY = dt.date(2026, 11, 25)
@@ -56,7 +57,7 @@ async def test_demo_has_what_the_flows_need(db) -> None:
 
 async def test_demo_payments_match_what_the_readme_promises(db) -> None:
     await demo.seed(TODAY, MSK)
-    described = dict((number, proof) for number, _holder, proof in demo.describe())
+    described = {number: proof for number, _holder, proof, _cabinet in demo.describe()}
     recent = dt.datetime(2026, 11, 8, tzinfo=MSK)
     for number in ("001234567890", "001234567891", "001234567892"):
         amount = described[number].split()[1]
@@ -94,3 +95,21 @@ async def test_rows_once_written_never_change(db) -> None:
     for before in receipts:
         after = await Receipt.get(id=before["id"]).values()
         assert after == before
+
+
+async def test_demo_cabinets(db) -> None:
+    await demo.seed(TODAY, MSK)
+    assert await demo.seed_cabinets() == ["ivanova@example.com", "kuznetsova@example.com"]
+    assert await demo.seed_cabinets() == []  # idempotent
+    ivanova = await Cabinet.get(email="ivanova@example.com")
+    numbers = sorted(
+        link.account.number
+        for link in await CabinetAccount.filter(cabinet=ivanova).prefetch_related("account")
+    )
+    assert numbers == ["001234567890", "001234567891"]
+    assert ivanova.email_verified_at is not None
+    matches, _ = await verify_password(ivanova.password_hash, demo.DEMO_PASSWORD)
+    assert matches
+    linked = {link.account_id for link in await CabinetAccount.all()}
+    free = [a.number for a in await Account.all().order_by("number") if a.id not in linked]
+    assert free == ["001234567893", "001234567894", "001234567895"]

@@ -66,3 +66,34 @@ async def test_no_graphiql_in_production(settings) -> None:
         response = await http.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code != 200
     assert "graphiql" not in response.text.lower()
+
+
+async def test_only_a_trusted_proxy_may_name_the_client(settings) -> None:
+    """FORWARDED_ALLOW_IPS decides whose X-Forwarded-For is believed (SECURITY.md 3):
+    the audit of a proof attempt records the address the limits count."""
+    from models.auth import ProofAttempt
+    from tests.support import REGISTER
+
+    app = create_app(settings, manage_db=False)
+    for peer in ("127.0.0.1", "203.0.113.7"):
+        transport = httpx.ASGITransport(app=app, client=(peer, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="https://t") as http:
+            await http.post(
+                "/graphql",
+                json={
+                    "query": REGISTER,
+                    "variables": {
+                        "input": {
+                            "accountNumber": "0099",
+                            "paymentAmount": "1",
+                            "email": "a@mail.ru",
+                            "password": "long-enough-Password-1",
+                        }
+                    },
+                },
+                headers={"X-Forwarded-For": "198.51.100.23"},
+            )
+    assert [a.ip for a in await ProofAttempt.all().order_by("id")] == [
+        "198.51.100.23",  # from the trusted proxy: the client it names
+        "203.0.113.7",  # from anyone else: the socket peer, whatever the header says
+    ]

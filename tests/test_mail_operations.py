@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
-from config import ROOT
 from mail import send
 from models.mail import MailState, OutboxMessage
 from server import create_app
 from tests.mail_fixtures import ManualClock, SmtpSink, deliver_all, free_port
+from tests.processes import start_kabinet, stop_kabinet
 from tests.test_cli import kabinet
 
 NOTICE = {"name": "", "title": "Проверка", "paragraphs": ["Текст."], "action": None}
@@ -79,28 +77,19 @@ async def test_in_process_worker_starts_and_stops_with_the_lifespan(smtp, smtp_s
 
 def start(command: str, *args: str, db, smtp: SmtpSink, tmp_path: Path) -> subprocess.Popen:
     """`kabinet COMMAND` as its own process, delivering to the test's SMTP server."""
-    environment = {
-        "PATH": os.environ["PATH"],
-        "DATABASE_URL": db.url,
-        "VAR_DIR": str(tmp_path / "var"),
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp.port),
-        "SMTP_TLS": "none",
-        "MAIL_POLL_SECONDS": "0.1",
-    }
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "server.py"), command, *args],
-        cwd=tmp_path,
-        env=environment,
-        stderr=subprocess.PIPE,
-        text=True,
+    return start_kabinet(
+        command,
+        *args,
+        url=db.url,
+        tmp_path=tmp_path,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(smtp.port),
+        SMTP_TLS="none",
+        MAIL_POLL_SECONDS="0.1",
     )
 
 
-def stop(process: subprocess.Popen) -> tuple[int, str]:
-    process.send_signal(signal.SIGTERM)
-    _out, err = process.communicate(timeout=30)
-    return process.returncode, err
+stop = stop_kabinet
 
 
 async def test_kabinet_worker_process_delivers_and_stops_on_sigterm(

@@ -1,0 +1,62 @@
+"""kabinet as separate processes in tests: servers and workers on the test's database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from config import ROOT
+from tests.conftest import TEST_SECRET
+from tests.mail_fixtures import free_port
+
+__all__ = ["free_port", "start_kabinet", "stop_kabinet", "wait_until_ready"]
+
+
+def start_kabinet(
+    command: str, *args: str, url: str, tmp_path: Path, **env: str
+) -> subprocess.Popen:
+    """`kabinet COMMAND ARGS` as its own process on the database at `url`."""
+    environment = {
+        "PATH": os.environ["PATH"],
+        "DATABASE_URL": url,
+        "VAR_DIR": str(tmp_path / "var"),
+        "SECRET_KEY": TEST_SECRET,
+        "PUBLIC_WEB_URL": "https://lk.example.ru",
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "server.py"), command, *args],
+        cwd=tmp_path,
+        env=environment,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def stop_kabinet(process: subprocess.Popen) -> tuple[int, str]:
+    """SIGTERM, then wait; returns (exit status, stderr)."""
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=30)
+    return process.returncode, err
+
+
+async def wait_until_ready(port: int, process: subprocess.Popen, within: float = 60) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=2) as http:
+        for _ in range(int(within * 10)):
+            if process.poll() is not None:
+                raise AssertionError(
+                    f"kabinet exited: {process.stderr.read() if process.stderr else ''}"
+                )
+            try:
+                if (await http.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"kabinet on port {port} never became ready")
