@@ -18,20 +18,19 @@ import asyncio
 import csv
 import datetime as dt
 import json
-import os
 import resource
-import secrets
 import subprocess
 import sys
 import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import Fresh  # noqa: E402
 
 ACCOUNTS = 1000
 TZ = ZoneInfo("Europe/Moscow")
@@ -156,42 +155,6 @@ def child_main(args: argparse.Namespace) -> None:
         result = asyncio.run(child_baseline(args.url, args.rows))
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
-
-
-# ---------------------------------------------------------------- databases
-
-
-class Fresh:
-    """A new empty database per measurement: a temp SQLite file or a new PG database."""
-
-    def __init__(self, base: str, tmp: Path) -> None:
-        self.base = base
-        self.tmp = tmp
-        self.created: list[str] = []
-
-    def new(self) -> str:
-        if self.base == "sqlite":
-            return f"sqlite://{self.tmp / f'bench-{secrets.token_hex(4)}.sqlite3'}"
-        name = f"kabinet_bench_{os.getpid()}_{secrets.token_hex(4)}"
-        self._admin(f'CREATE DATABASE "{name}"')
-        self.created.append(name)
-        return urlunsplit(urlsplit(self.base)._replace(path=f"/{name}"))
-
-    def _admin(self, statement: str) -> None:
-        import asyncpg
-
-        async def run() -> None:
-            conn = await asyncpg.connect(self.base.replace("postgres://", "postgresql://", 1))
-            try:
-                await conn.execute(statement)
-            finally:
-                await conn.close()
-
-        asyncio.run(run())
-
-    def drop_all(self) -> None:
-        for name in self.created:
-            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def measure(base: str, rows: int, tmp: Path) -> None:

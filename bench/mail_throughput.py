@@ -21,7 +21,6 @@ import datetime as dt
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import free_port  # noqa: E402
 
 CONTEXT = {
     "name": "Мария Петровна",
@@ -56,12 +57,6 @@ def run_sink(port: int) -> None:
     print("ready", flush=True)
     sys.stdin.read()  # until the parent closes our stdin
     controller.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # ---------------------------------------------------------------- measurements

@@ -30,8 +30,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from import_payments import Fresh  # noqa: E402  (a fresh database per measurement)
-
+from bench.common import Fresh  # noqa: E402  (a fresh database per measurement)
 from config import Settings  # noqa: E402
 from models import db  # noqa: E402
 from models.billing import Receipt  # noqa: E402
