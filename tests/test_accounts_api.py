@@ -10,6 +10,7 @@ from models.accounts import Account
 from models.auth import SecurityEvent
 from models.billing import Payment
 from models.metering import Meter
+from services.clock import clock
 from tests.support import (
     ACCOUNT_2,
     ACCOUNT_3,
@@ -129,14 +130,23 @@ async def test_dashboard_queries_do_not_grow_with_accounts(api: Api) -> None:
     assert len(data["me"]["accounts"]) == 1
 
     five = await api.signed_up(ACCOUNT_2, AMOUNT_2, "petrov@mail.ru")
-    for number, amount in ((ACCOUNT_3, AMOUNT_3), (ACCOUNT_5, AMOUNT_5), (ACCOUNT_6, AMOUNT_6)):
+    fifth = await Account.create(number="009900000001", holder_name="Петров С. И.", address="x")
+    await Payment.create(
+        account=fifth, amount="321.00", paid_at=clock.now(), channel="Касса", external_id="P5"
+    )
+    for number, amount in (
+        (ACCOUNT_3, AMOUNT_3),
+        (ACCOUNT_5, AMOUNT_5),
+        (ACCOUNT_6, AMOUNT_6),
+        (fifth.number, "321"),
+    ):
         assert (await five.link(number, amount))["userErrors"] == []
     await Meter.create(
         account=await Account.get(number=ACCOUNT_2), serial="EXTRA-1", zones=1, digits=6
     )
     with count_queries() as many:
         data = await five.data(DASHBOARD, {"n": 12})
-    assert len(data["me"]["accounts"]) == 4
+    assert len(data["me"]["accounts"]) == 5
     assert len(many.queries) == len(single.queries), (single.queries, many.queries)
     assert 5 <= len(single.queries) <= 12, single.queries
 

@@ -236,3 +236,37 @@ async def test_links_ignore_the_host_header(api: Api, smtp, smtp_settings) -> No
     for message in await mail_to(smtp, smtp_settings, "ivanova@mail.ru"):
         for url in links_in(message):
             assert url.startswith("https://lk.example.ru/"), url
+
+
+async def test_the_remaining_codes(api: Api, smtp, smtp_settings) -> None:
+    user = await api.signed_up()
+    # resendVerification is limited to a handful an hour
+    resend = "mutation { resendVerification { userErrors { code retryAfter } } }"
+    for _ in range(5):
+        assert (await user.data(resend))["resendVerification"]["userErrors"] == []
+    limited = (await user.data(resend))["resendVerification"]["userErrors"][0]
+    assert limited["code"] == "TOO_MANY_ATTEMPTS" and limited["retryAfter"]
+    # changeEmail checks the address before anything else
+    bad = await user.data(CHANGE_EMAIL, {"p": PASSWORD, "e": "not-an-address"})
+    assert codes(bad["changeEmail"]) == ["INVALID_EMAIL"]
+    # guessing the current password is throttled like a login
+    for _ in range(6):
+        await user.data(CHANGE_PASSWORD, {"c": "a-wrong-guess", "n": NEW_PASSWORD})
+    throttled = await user.data(CHANGE_PASSWORD, {"c": PASSWORD, "n": NEW_PASSWORD})
+    assert codes(throttled["changePassword"]) == ["TOO_MANY_ATTEMPTS"]
+    clock.advance(dt.timedelta(minutes=16))
+    throttled = await user.data(CHANGE_EMAIL, {"p": "a-wrong-guess", "e": "x@mail.ru"})
+    assert codes(throttled["changeEmail"]) == ["WRONG_PASSWORD"]
+
+
+async def test_a_new_address_taken_before_the_link_is_followed(
+    api: Api, smtp, smtp_settings
+) -> None:
+    user = await api.signed_up()
+    await user.data(CHANGE_EMAIL, {"p": PASSWORD, "e": "petrov@mail.ru"})
+    await deliver_all(smtp_settings)
+    [confirm] = [m for m in smtp.messages if "petrov@mail.ru" in m["To"]]
+    await api.signed_up(ACCOUNT_2, AMOUNT_2, "petrov@mail.ru")
+    taken = (await api.data(VERIFY, {"t": token_of(confirm, "/verify-email")}))["verifyEmail"]
+    assert codes(taken) == ["EMAIL_TAKEN"]
+    assert (await user.data(ME))["me"]["email"] == "ivanova@mail.ru"

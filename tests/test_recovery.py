@@ -348,3 +348,12 @@ async def test_support_reads_the_recovery_log(api: Api, db, smtp, smtp_settings,
     assert "link sent to maria@yandex.ru" in lines[3] and "waiting" in lines[3]
     bad = kabinet("recovery", "log", "abc", url=db.url, tmp_path=tmp_path)
     assert bad.returncode == 2 and "not an account number" in bad.stderr
+
+
+async def test_confirming_is_limited_per_recovery(api: Api, smtp, smtp_settings) -> None:
+    await api.signed_up()
+    started = await start(api)
+    for i in range(5):
+        assert (await confirm(api, started["recoveryToken"], f"n{i}@mail.ru"))["userErrors"] == []
+    limited = await confirm(api, started["recoveryToken"], "n9@mail.ru")
+    assert codes(limited) == ["TOO_MANY_ATTEMPTS"]
