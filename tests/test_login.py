@@ -76,13 +76,14 @@ async def test_login_timing_does_not_tell_unknown_addresses(api: Api) -> None:
         await api.raw(LOGIN, {"input": {"email": email, "password": "wrong-password-1"}})
         return time.perf_counter() - started
 
-    # Alternate the two kinds and compare medians: both cost one Argon2 verification.
+    # Alternate the two kinds and compare medians: both cost one Argon2 verification,
+    # while a missing hash would make unknown addresses some 20 times faster.
     known, unknown = [], []
-    for i in range(4):
+    for i in range(6):
         known.append(await timed("ivanova@mail.ru"))
         unknown.append(await timed(f"nobody{i}@mail.ru"))
     ratio = statistics.median(unknown) / statistics.median(known)
-    assert 0.5 < ratio < 2.0, (known, unknown)
+    assert 0.4 < ratio < 2.5, (known, unknown)
 
 
 async def test_failed_logins_wait_longer_and_longer_but_never_forever(api: Api) -> None:
