@@ -357,6 +357,8 @@ def _run(argv: Sequence[str] | None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # fpdf2's font subsetting logs a few INFO lines for every PDF it renders.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     command = args.command or "serve"
     if command == "serve":
         if not hasattr(args, "host"):

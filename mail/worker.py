@@ -242,16 +242,36 @@ class MailWorker:
         log.info("mail worker %s delivers to %s", self.name, where)
         if self.settings.is_production and not self.settings.smtp_host:
             log.warning("mail: SMTP_HOST is not set in production: nobody will get any mail")
-        while not stop.is_set():
-            try:
-                claimed = await self.run_once()
-            except Exception:  # the database is away: keep the worker, try again later
-                log.exception("mail worker %s: delivery round failed", self.name)
-                claimed = 0
-            if claimed < self.settings.mail_batch_size:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.mail_poll_seconds)
+        await poll_rounds(
+            stop,
+            self.run_once,
+            full=self.settings.mail_batch_size,
+            pause=self.settings.mail_poll_seconds,
+            what=f"mail worker {self.name}",
+        )
         log.info("mail worker %s stopped", self.name)
+
+
+async def poll_rounds(
+    stop: asyncio.Event,
+    run_once: Callable[[], Awaitable[int]],
+    *,
+    full: int,
+    pause: float,
+    what: str,
+) -> None:
+    """Call `run_once` (which returns how many items it handled) until `stop` is set;
+    after a round that was not full, wait `pause` seconds (or until stopped). A round
+    that fails (the database is away) is logged and the loop goes on."""
+    while not stop.is_set():
+        try:
+            handled = await run_once()
+        except Exception:
+            log.exception("%s: round failed", what)
+            handled = 0
+        if handled < full:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)
 
 
 def _marks(values: Sequence[object]) -> str:

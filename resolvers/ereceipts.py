@@ -26,10 +26,8 @@ async def subscribe_e_receipt(
     )
     if errors:
         return s.SubscribeEReceiptPayload(user_errors=errors)
-    row = await account_of_cabinet(cabinet.id, pk)
-    return s.SubscribeEReceiptPayload(
-        account=Account.from_row(row) if row else None, confirmation_sent_to=sent_to
-    )
+    account = await _account(cabinet.id, pk)
+    return s.SubscribeEReceiptPayload(account=account, confirmation_sent_to=sent_to)
 
 
 async def unsubscribe_e_receipt(
@@ -43,5 +41,10 @@ async def unsubscribe_e_receipt(
     )
     if errors:
         return s.UnsubscribeEReceiptPayload(user_errors=errors)
-    row = await account_of_cabinet(cabinet.id, pk)
-    return s.UnsubscribeEReceiptPayload(account=Account.from_row(row) if row else None)
+    return s.UnsubscribeEReceiptPayload(account=await _account(cabinet.id, pk))
+
+
+async def _account(cabinet_id: int, account_pk: int) -> Account | None:
+    """The account as the payload returns it (its eReceipt resolves afresh)."""
+    row = await account_of_cabinet(cabinet_id, account_pk)
+    return Account.from_row(row) if row else None

@@ -23,7 +23,6 @@ stable Message-ID.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import os
@@ -37,6 +36,7 @@ from tortoise.transactions import in_transaction
 from config import Settings, get_settings
 from mail import send
 from mail.compose import link_builder
+from mail.worker import poll_rounds
 from models import sql
 from models.ereceipts import DeliveryState
 from services.clock import now
@@ -175,8 +175,10 @@ class Dispatcher:
                 "month": format_month_ru(doc.period),
                 "month_en": format_month_en(doc.period),
                 "amount_due": format_rub(doc.to_pay),
+                "amount_due_en": f"{doc.to_pay:,.2f}",
                 "in_credit": doc.amount_due < 0,
                 "credit": format_rub(-doc.amount_due),
+                "credit_en": f"{-doc.amount_due:,.2f}",
                 "due_on": format_date_ru(doc.due_on),
                 "company": doc.company.name,
                 "unsubscribe_url": unsubscribe,
@@ -216,13 +218,11 @@ class Dispatcher:
     async def run(self, stop: asyncio.Event) -> None:
         """Mail queued receipts until `stop` is set; finishes the batch in hand."""
         log.info("e-receipt dispatcher %s started", self.name)
-        while not stop.is_set():
-            try:
-                claimed = await self.run_once()
-            except Exception:  # the database is away: keep the loop, try again later
-                log.exception("e-receipt dispatcher %s: round failed", self.name)
-                claimed = 0
-            if claimed < self.settings.ereceipt_batch_size:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.mail_poll_seconds)
+        await poll_rounds(
+            stop,
+            self.run_once,
+            full=self.settings.ereceipt_batch_size,
+            pause=self.settings.mail_poll_seconds,
+            what=f"e-receipt dispatcher {self.name}",
+        )
         log.info("e-receipt dispatcher %s stopped", self.name)
