@@ -91,6 +91,11 @@ class Settings:
     recovery_step_minutes: int = setting(
         15, "Lifetime of the recovery token between the two steps of recovery without e-mail."
     )
+    receipt_link_minutes: int = setting(
+        10,
+        "Lifetime of the signed link to a receipt's PDF that `Receipt.pdfUrl` returns (for "
+        "opening the bill in a mobile system viewer without the session).",
+    )
     session_idle_minutes: int = setting(
         20160, "A session unused for this long ends (default 14 days)."
     )
@@ -137,8 +142,9 @@ class Settings:
     )
     mail_worker_in_process: bool = setting(
         True,
-        "Run the outbox worker inside `serve`. Set to false when `kabinet worker` runs as "
-        "processes of their own.",
+        "Run the outbox worker (and the e-receipt dispatcher, which renders queued bills "
+        "into mail) inside `serve`. Set to false when `kabinet worker` runs as processes of "
+        "their own.",
     )
     mail_batch_size: int = setting(
         100, "Messages a worker claims at once and sends over one SMTP connection."
@@ -158,6 +164,11 @@ class Settings:
         30.0, "Delay before the first retry; it doubles with each attempt (with jitter)."
     )
     mail_retry_max_seconds: float = setting(3600.0, "Longest delay between two attempts.")
+    ereceipt_batch_size: int = setting(
+        20,
+        "Receipts a worker renders into e-mails at a time for the electronic receipt; each "
+        "batch is claimed for MAIL_LEASE_SECONDS.",
+    )
 
     # The company's requisites, printed on every bill and encoded in its payment QR code.
     # The defaults are fictional: a real deployment sets its own.
@@ -359,6 +370,7 @@ def _check_mail(settings: Settings) -> None:
         raise ConfigError(f"SMTP_PORT: {settings.smtp_port} is not a port")
     positive = ("smtp_timeout", "mail_batch_size", "mail_poll_seconds", "mail_lease_seconds")
     positive += ("mail_max_attempts", "mail_retry_base_seconds", "mail_retry_max_seconds")
+    positive += ("ereceipt_batch_size", "receipt_link_minutes")
     for name in positive:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name.upper()}: must be greater than zero")

@@ -23,10 +23,12 @@ from strawberry.asgi import GraphQL
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from config import ConfigError, Settings, get_settings, use_settings
-from mail.worker import running_worker
+from mail.worker import running_loop, running_worker
 from models import db, sql
+from routes import ereceipt, receipts
 from schema.context import Context
 from schema.root import schema
+from services.ereceipt_dispatch import Dispatcher
 
 log = logging.getLogger("kabinet")
 
@@ -70,8 +72,9 @@ def create_app(
 ) -> Starlette:
     """The ASGI app. With `manage_db` the lifespan opens and closes the database;
     tests that already hold a connection pass False. The lifespan also runs the outbox
-    worker when `mail_worker` says so; by default when it manages the database and
-    MAIL_WORKER_IN_PROCESS is true (tests drive delivery themselves)."""
+    worker and the e-receipt dispatcher when `mail_worker` says so; by default when it
+    manages the database and MAIL_WORKER_IN_PROCESS is true (tests drive delivery
+    themselves)."""
     settings = settings or get_settings()
     if mail_worker is None:
         mail_worker = manage_db and settings.mail_worker_in_process
@@ -84,6 +87,9 @@ def create_app(
                 stack.push_async_callback(db.close_db)
             if mail_worker:
                 app.state.mail_worker = await stack.enter_async_context(running_worker(settings))
+                app.state.ereceipt_dispatcher = await stack.enter_async_context(
+                    running_loop("ereceipt-dispatcher", Dispatcher(settings).run)
+                )
             # Everything loaded so far (modules, the schema, the ORM's metadata) lives as
             # long as the process: keep it out of the collector's sight, so a full
             # collection scans only what requests allocate and never stalls the loop.
@@ -97,6 +103,9 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/receipts/{receipt_id}.pdf", receipts.receipt_pdf, methods=["GET"]),
+            Route("/ereceipt/confirm", ereceipt.confirm, methods=["GET", "POST"]),
+            Route("/ereceipt/unsubscribe", ereceipt.unsubscribe, methods=["GET", "POST"]),
         ],
         middleware=[
             # The client address that limits and audits use: the socket peer, or the
@@ -107,6 +116,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.mail_worker = None  # the worker's task while the lifespan runs one
+    app.state.ereceipt_dispatcher = None  # likewise, the e-receipt dispatcher's
     return app
 
 
@@ -228,7 +238,9 @@ async def _worker(settings: Settings) -> int:
         loop.add_signal_handler(signum, stop.set)
     await db.open_db(settings.database_url)
     try:
-        await MailWorker(settings).run(stop)
+        # The e-receipt dispatcher fills the outbox with rendered bills; the mail
+        # worker empties it. Both stop at SIGTERM after the batch in hand.
+        await asyncio.gather(MailWorker(settings).run(stop), Dispatcher(settings).run(stop))
     finally:
         await db.close_db()
     return 0
@@ -279,7 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--if-empty", action="store_true", help="do nothing when the database has accounts"
     )
 
-    commands.add_parser("worker", help="deliver the outbox's mail until stopped (SIGTERM)")
+    commands.add_parser(
+        "worker", help="deliver the outbox's mail and the e-receipts until stopped (SIGTERM)"
+    )
 
     mail = commands.add_parser("mail", help="look at and requeue outgoing mail")
     mail_commands = mail.add_subparsers(dest="mail_command", metavar="ACTION", required=True)
@@ -343,6 +357,8 @@ def _run(argv: Sequence[str] | None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # fpdf2's font subsetting logs a few INFO lines for every PDF it renders.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     command = args.command or "serve"
     if command == "serve":
         if not hasattr(args, "host"):

@@ -23,7 +23,7 @@ import os
 import random
 import secrets
 import socket
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from config import Settings
@@ -33,19 +33,6 @@ from models import sql
 from models.mail import MailState
 
 log = logging.getLogger("kabinet.mail")
-
-_CLAIM = """
-WITH due AS MATERIALIZED (
-    SELECT id FROM mail_outbox
-    WHERE state IN ('pending', 'sending') AND due_at <= ?
-    ORDER BY due_at
-    LIMIT ?{lock}
-)
-UPDATE mail_outbox
-SET state = 'sending', claimed_by = ?, due_at = ?, attempts = attempts + 1
-WHERE id IN (SELECT id FROM due)
-RETURNING id, message_id, recipient, subject, content, attempts
-"""
 
 
 @dataclass(frozen=True)
@@ -104,12 +91,14 @@ class MailWorker:
         now = self.clock()
         lease_until = now + dt.timedelta(seconds=self.settings.mail_lease_seconds)
         token = f"{self.name}#{next(self._claims)}"[-64:]
-        conn = sql.connection()
-        lock = " FOR UPDATE SKIP LOCKED" if sql.dialect(conn) == "postgres" else ""
-        rows = await sql.fetch(
-            conn,
-            _CLAIM.format(lock=lock),
-            [now, self.settings.mail_batch_size if limit is None else limit, token, lease_until],
+        rows = await sql.claim_due(
+            sql.connection(),
+            "mail_outbox",
+            "id, message_id, recipient, subject, content, attempts",
+            now=now,
+            limit=self.settings.mail_batch_size if limit is None else limit,
+            token=token,
+            lease_until=lease_until,
         )
         messages = [
             Claimed(
@@ -253,16 +242,36 @@ class MailWorker:
         log.info("mail worker %s delivers to %s", self.name, where)
         if self.settings.is_production and not self.settings.smtp_host:
             log.warning("mail: SMTP_HOST is not set in production: nobody will get any mail")
-        while not stop.is_set():
-            try:
-                claimed = await self.run_once()
-            except Exception:  # the database is away: keep the worker, try again later
-                log.exception("mail worker %s: delivery round failed", self.name)
-                claimed = 0
-            if claimed < self.settings.mail_batch_size:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.mail_poll_seconds)
+        await poll_rounds(
+            stop,
+            self.run_once,
+            full=self.settings.mail_batch_size,
+            pause=self.settings.mail_poll_seconds,
+            what=f"mail worker {self.name}",
+        )
         log.info("mail worker %s stopped", self.name)
+
+
+async def poll_rounds(
+    stop: asyncio.Event,
+    run_once: Callable[[], Awaitable[int]],
+    *,
+    full: int,
+    pause: float,
+    what: str,
+) -> None:
+    """Call `run_once` (which returns how many items it handled) until `stop` is set;
+    after a round that was not full, wait `pause` seconds (or until stopped). A round
+    that fails (the database is away) is logged and the loop goes on."""
+    while not stop.is_set():
+        try:
+            handled = await run_once()
+        except Exception:
+            log.exception("%s: round failed", what)
+            handled = 0
+        if handled < full:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -270,14 +279,15 @@ def _marks(values: Sequence[object]) -> str:
 
 
 @contextlib.asynccontextmanager
-async def running_worker(
-    settings: Settings, grace_seconds: float = 10
+async def running_loop(
+    name: str, run: Callable[[asyncio.Event], Awaitable[None]], grace_seconds: float = 10
 ) -> AsyncIterator[asyncio.Task]:
-    """A worker in a background task for the duration of the block (the server's lifespan).
-    On exit it finishes its batch, or is cancelled after `grace_seconds`; what it had
-    claimed and not sent is then retried after the lease."""
+    """`run(stop)` in a background task for the duration of the block (the server's
+    lifespan). On exit `stop` is set and the loop finishes its batch, or is cancelled
+    after `grace_seconds`; what it had claimed and not finished is retried after its
+    lease."""
     stop = asyncio.Event()
-    task = asyncio.create_task(MailWorker(settings).run(stop), name="mail-worker")
+    task = asyncio.create_task(run(stop), name=name)
     try:
         yield task
     finally:
@@ -285,4 +295,11 @@ async def running_worker(
         try:
             await asyncio.wait_for(task, grace_seconds)
         except TimeoutError:
-            log.warning("mail worker did not stop within %s s and was cancelled", grace_seconds)
+            log.warning("%s did not stop within %s s and was cancelled", name, grace_seconds)
+
+
+def running_worker(
+    settings: Settings, grace_seconds: float = 10
+) -> contextlib.AbstractAsyncContextManager[asyncio.Task]:
+    """A mail worker in a background task for the duration of the block."""
+    return running_loop("mail-worker", MailWorker(settings).run, grace_seconds)

@@ -36,6 +36,7 @@ class TokenPurpose(StrEnum):
     RESET_PASSWORD = "reset_password"
     RECOVERY = "recovery"  # the step between startRecoveryWithoutEmail and confirmNewEmail
     RECOVERY_LINK = "recovery_link"  # the link mailed to the new address
+    ERECEIPT_EMAIL = "ereceipt_email"  # confirms an address for the electronic receipt
 
 
 class ActionToken(Model):

@@ -79,6 +79,40 @@ async def copy_rows(
         await raw.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', rows)  # noqa: S608
 
 
+_CLAIM = """
+WITH due AS MATERIALIZED (
+    SELECT id FROM {table}
+    WHERE state IN ('pending', 'sending') AND due_at <= ?
+    ORDER BY due_at
+    LIMIT ?{lock}
+)
+UPDATE {table}
+SET state = 'sending', claimed_by = ?, due_at = ?, attempts = attempts + 1
+WHERE id IN (SELECT id FROM due)
+RETURNING {returning}
+"""
+
+
+async def claim_due(
+    conn: BaseDBAsyncClient,
+    table: str,
+    returning: str,
+    *,
+    now: dt.datetime,
+    limit: int,
+    token: str,
+    lease_until: dt.datetime,
+) -> list[dict]:
+    """Lease up to `limit` due rows of a work queue (columns `state`, `due_at`,
+    `claimed_by`, `attempts`) in one atomic statement: `pending` rows that are due and
+    `sending` rows whose lease ran out become `sending` under `token` until
+    `lease_until`. On PostgreSQL the rows are picked with FOR UPDATE SKIP LOCKED, so
+    workers take disjoint batches without waiting; SQLite has one writer at a time."""
+    lock = " FOR UPDATE SKIP LOCKED" if dialect(conn) == "postgres" else ""
+    statement = _CLAIM.format(table=table, lock=lock, returning=returning)
+    return await fetch(conn, statement, [now, limit, token, lease_until])
+
+
 # SQLite hands back decimals, dates and datetimes as text; PostgreSQL as Python values.
 
 

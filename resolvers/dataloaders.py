@@ -16,6 +16,9 @@ from strawberry.dataloader import DataLoader
 
 from config import Settings
 from models import sql
+from services import consumption
+from services.clock import now
+from services.timeutil import company_tz
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,8 @@ class Loaders:
         self.payment_counts = DataLoader(load_fn=lambda keys: load_counts(PAYMENTS, keys))
         self.reading_counts = DataLoader(load_fn=lambda keys: load_counts(READINGS, keys))
         self.receipt_counts = DataLoader(load_fn=lambda keys: load_counts(RECEIPTS, keys))
+        self.ereceipt_of_account = DataLoader(load_fn=self._ereceipts_of_accounts)
+        self.consumption = DataLoader(load_fn=self._consumption)
 
     async def _accounts_of_cabinet(self, cabinet_ids: Sequence[int]) -> list[list[dict]]:
         marks = ", ".join("?" for _ in cabinet_ids)
@@ -229,6 +234,34 @@ class Loaders:
         )
         by_meter = {row["meter_id"]: _reading(row) for row in rows}
         return [by_meter.get(m) for m in meter_ids]
+
+    async def _ereceipts_of_accounts(self, account_ids: Sequence[int]) -> list[dict | None]:
+        """The subscription row of each account (None: none), with the cabinet's address."""
+        marks = ", ".join("?" for _ in account_ids)
+        rows = await sql.fetch(
+            sql.connection(),
+            "SELECT s.account_id, s.email, s.since, s.pending_email, c.email AS cabinet_email "  # noqa: S608
+            "FROM ereceipt_subscription s JOIN cabinet c ON c.id = s.cabinet_id "
+            "JOIN cabinet_account ca ON ca.account_id = s.account_id "
+            f"AND ca.cabinet_id = s.cabinet_id WHERE s.account_id IN ({marks})",
+            list(account_ids),
+        )
+        by_account = {row["account_id"]: row for row in rows}
+        return [by_account.get(a) for a in account_ids]
+
+    async def _consumption(
+        self, keys: Sequence[tuple[int, int]]
+    ) -> list[list[consumption.MonthConsumption]]:
+        """Keys are (account id, months): one computation per distinct `months`."""
+        groups: dict[int, list[int]] = defaultdict(list)
+        for account_id, months in keys:
+            groups[months].append(account_id)
+        today = now().astimezone(company_tz(self.settings.timezone)).date()
+        found = {}
+        for months, ids in groups.items():
+            series = await consumption.consumption(ids, months, today)
+            found.update({(a, months): months_of for a, months_of in series.items()})
+        return [found[key] for key in keys]
 
 
 async def account_of_cabinet(cabinet_id: int, account_id: int) -> dict[str, Any] | None:

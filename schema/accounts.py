@@ -9,11 +9,12 @@ from typing import Annotated, Any
 import strawberry
 
 from models import metering
-from resolvers import lists, paging
+from resolvers import lists, paging, receipts
 from schema.context import Context
+from schema.receipts import ConsumptionMonth, EReceipt
 from schema.relay import Connection, encode_id
 from schema.scalars import Money, Period
-from services.zones import zone_name
+from services.zones import zone_count, zone_name
 
 ReadingSource = strawberry.enum(metering.ReadingSource, description="Who took a meter reading.")
 ReadingStatus = strawberry.enum(
@@ -152,12 +153,22 @@ class Receipt:
     paid: Money = strawberry.field(description="Paid during the month.")
     amount_due: Money = strawberry.field(description="To pay: opening + charged - paid.")
     lines: list[ReceiptLine] = strawberry.field(description="Charges per tariff zone.")
+    pk: strawberry.Private[int]
+
+    @strawberry.field(
+        description="A link to the printable bill (PDF) that works without the session for "
+        "RECEIPT_LINK_MINUTES (10) minutes, for opening it in a system viewer. With the "
+        "session (cookie or bearer) the bill is at the same address without `?token`."
+    )
+    async def pdf_url(self, info: strawberry.Info[Context]) -> str:
+        return await receipts.pdf_url(info, self.pk)
 
     @classmethod
     def from_row(cls, row: dict[str, Any], language: str) -> Receipt:
-        zones = len(row["lines"])
+        zones = zone_count(int(line["zone"]) for line in row["lines"])
         return cls(
             id=encode_id("Receipt", row["id"]),
+            pk=row["id"],
             period=Period(row["period"]),
             issued_on=row["issued_on"],
             due_on=row["due_on"],
@@ -191,6 +202,7 @@ From = Annotated[
 To = Annotated[
     dt.date | None, strawberry.argument(description="Only items on or before this date.")
 ]
+Months = Annotated[int, strawberry.argument(description="How many months, 1 to 36 (default 12).")]
 MeterFilter = Annotated[
     strawberry.ID | None, strawberry.argument(description="Only readings of this meter.")
 ]
@@ -285,3 +297,20 @@ class Account:
         args = lists.page_args("receipts", ctx.settings, first, after, from_, to)
         language = ctx.language
         return self._connection(info, "receipts", args, lambda row: Receipt.from_row(row, language))
+
+    @strawberry.field(
+        name="eReceipt", description="Whether the account's bills come by e-mail, and where."
+    )
+    def e_receipt(self, info: strawberry.Info[Context]) -> EReceipt:
+        return receipts.e_receipt(info, self.pk)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Consumption per month and tariff zone, oldest first, beside the same "
+        "month a year earlier: from the receipts, and from the meter readings where a "
+        "receipt is missing. The series ends with the current month once anything is known "
+        "of it, else with the month before."
+    )
+    def consumption(
+        self, info: strawberry.Info[Context], months: Months = 12
+    ) -> list[ConsumptionMonth]:
+        return receipts.consumption(info, self.pk, months)  # type: ignore[return-value]

@@ -44,6 +44,37 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def _presented_token(request: Request, settings: Settings) -> tuple[str | None, bool]:
+    authorization = request.headers.get("authorization", "")
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip(), False
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and _cookie_request_is_same_site(request, settings):
+        return cookie, True
+    return None, False
+
+
+def _cookie_request_is_same_site(request: Request, settings: Settings) -> bool:
+    """Cookies ride along with any request the browser makes; a cross-site page
+    must not act with them (CSRF). Browsers send Origin on POST: it must be ours."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # not a browser's cross-site request (apps, curl, same-origin GET)
+    allowed = {_origin(settings.public_web_url)}
+    allowed.update(_origin(o) for o in settings.cors_origins.split(",") if o.strip())
+    return origin.lower() in allowed
+
+
+async def request_session(request: Request, settings: Settings) -> tuple[Session | None, bool]:
+    """The live session a request presents (bearer token, else the session cookie of a
+    same-site request), and whether it came as the cookie. GraphQL and the other HTTP
+    routes (the receipt PDF) authenticate through this one function."""
+    token, from_cookie = _presented_token(request, settings)
+    session = await sessions.authenticate(token) if token else None
+    return session, from_cookie and session is not None
+
+
 @dataclass
 class Context:
     request: Request
@@ -69,31 +100,11 @@ class Context:
             loaders=Loaders(settings),
         )
 
-    def _presented_token(self) -> tuple[str | None, bool]:
-        authorization = self.request.headers.get("authorization", "")
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip(), False
-        cookie = self.request.cookies.get(SESSION_COOKIE)
-        if cookie and self._cookie_request_is_same_site():
-            return cookie, True
-        return None, False
-
-    def _cookie_request_is_same_site(self) -> bool:
-        """Cookies ride along with any request the browser makes; a cross-site page
-        must not act with them (CSRF). Browsers send Origin on POST: it must be ours."""
-        origin = self.request.headers.get("origin")
-        if origin is None:
-            return True  # not a browser's cross-site request (apps, curl, same-origin GET)
-        allowed = {_origin(self.settings.public_web_url)}
-        allowed.update(_origin(o) for o in self.settings.cors_origins.split(",") if o.strip())
-        return origin.lower() in allowed
-
     async def session(self) -> Session | None:
         if not self._resolved:
-            token, from_cookie = self._presented_token()
-            self._session = await sessions.authenticate(token) if token else None
-            self.token_from_cookie = from_cookie and self._session is not None
+            self._session, self.token_from_cookie = await request_session(
+                self.request, self.settings
+            )
             self._resolved = True
         return self._session
 

@@ -6,7 +6,7 @@ import strawberry
 from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
-from resolvers import accounts, auth, meta, recovery
+from resolvers import accounts, auth, ereceipts, meta, recovery
 from schema.accounts import Account
 from schema.auth import User
 from schema.execution import FastLeafExecutionContext
@@ -84,6 +84,17 @@ class Mutation:
     )
     unlink_account = strawberry.mutation(
         resolver=accounts.unlink_account, description="Remove an account from the cabinet."
+    )
+    subscribe_e_receipt = strawberry.mutation(
+        resolver=ereceipts.subscribe_e_receipt,
+        name="subscribeEReceipt",
+        description="Switch an account to the electronic receipt: each new bill is e-mailed "
+        "as a PDF, to the cabinet's address or (once confirmed by a link) another one.",
+    )
+    unsubscribe_e_receipt = strawberry.mutation(
+        resolver=ereceipts.unsubscribe_e_receipt,
+        name="unsubscribeEReceipt",
+        description="Stop the electronic receipt of an account.",
     )
 
 

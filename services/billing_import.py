@@ -19,7 +19,7 @@ import csv
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -29,6 +29,7 @@ from tortoise.transactions import in_transaction
 
 from models import sql
 from models.metering import ReadingSource, ReadingStatus
+from services import ereceipts
 from services.money import AmountError, parse_amount
 from services.timeutil import parse_date, parse_datetime, parse_period
 
@@ -66,12 +67,14 @@ class ImportSummary:
     unchanged: int = 0
     seconds: float = 0.0
     new_ids: list[int] = field(default_factory=list)
+    ereceipts_queued: int = 0  # new receipts of subscribed accounts, to be e-mailed
 
     def line(self) -> str:
         rate = self.rows / self.seconds if self.seconds > 0 else 0.0
+        queued = f", {self.ereceipts_queued} e-receipt(s) queued" if self.ereceipts_queued else ""
         return (
             f"{self.kind}: {self.rows} rows, {self.inserted} inserted, {self.updated} updated, "
-            f"{self.unchanged} unchanged in {self.seconds:.1f} s ({rate:,.0f} rows/s)"
+            f"{self.unchanged} unchanged{queued} in {self.seconds:.1f} s ({rate:,.0f} rows/s)"
         )
 
 
@@ -228,6 +231,8 @@ class Kind:
     existing: str  # FROM clause pairing staging rows (`s`) with the rows they would update
     merge_sql: Callable[[set[str]], str]  # given the optional columns present in the file
     new_rows_sql: str = ""  # ids of rows this import created (after the merge)
+    # What every import of the kind does after its merge, in its transaction.
+    after_merge: Callable[[ImportSummary], Awaitable[None]] | None = None
 
     @property
     def required(self) -> list[str]:
@@ -549,6 +554,13 @@ def _receipts_merge(_present: set[str]) -> str:
     )
 
 
+async def _queue_ereceipts(summary: ImportSummary) -> None:
+    """New receipts of accounts with the electronic receipt are queued for mailing, in
+    the import's transaction: a rejected file queues nothing, a re-import nothing again
+    (its receipts are not new). The bills are rendered later, outside the import."""
+    summary.ereceipts_queued = await ereceipts.queue_new_receipts(summary.new_ids)
+
+
 RECEIPTS = Kind(
     name="receipts",
     table="receipt",
@@ -577,6 +589,7 @@ RECEIPTS = Kind(
         "JOIN receipt r ON r.account_id = a.id AND r.period = s.period "
         "WHERE s.existed = 0 ORDER BY r.id"
     ),
+    after_merge=_queue_ereceipts,
 )
 
 KINDS: dict[str, Kind] = {k.name: k for k in (ACCOUNTS, METERS, READINGS, PAYMENTS, RECEIPTS)}
@@ -728,6 +741,8 @@ async def import_stream(
         summary.unchanged = existing - summary.updated
         if kind.new_rows_sql:
             summary.new_ids = [r["id"] for r in await sql.fetch(conn, kind.new_rows_sql)]
+        if kind.after_merge is not None:
+            await kind.after_merge(summary)
         if after_merge is not None:
             await after_merge(summary)
         await sql.execute(conn, "DROP TABLE import_stage")

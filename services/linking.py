@@ -8,7 +8,7 @@ from tortoise.transactions import in_transaction
 from models.accounts import Account
 from models.auth import ProofPurpose, SecurityEventKind
 from models.cabinets import Cabinet, CabinetAccount
-from services import audit, proof
+from services import audit, ereceipts, proof
 from services.errors import RuleError
 from services.sessions import Client
 
@@ -50,6 +50,8 @@ async def unlink_account(cabinet: Cabinet, account_id: int, client: Client) -> A
         if await CabinetAccount.filter(cabinet_id=cabinet.id).count() <= 1:
             raise RuleError("LAST_ACCOUNT", "accountId")
         await link.delete()
+        # Bills of an account the cabinet no longer holds must not reach its addresses.
+        await ereceipts.end_for_account(account_id)
         await audit.record(
             cabinet.id, SecurityEventKind.ACCOUNT_UNLINKED, client, link.account.number
         )

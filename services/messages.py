@@ -103,6 +103,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Это последний лицевой счёт кабинета, его нельзя отключить.",
         "en": "This is the cabinet's last account; it cannot be unlinked.",
     },
+    "EMAIL_NOT_VERIFIED": {
+        "ru": "Сначала подтвердите адрес кабинета по ссылке из письма (её можно запросить "
+        "заново) или укажите другой адрес.",
+        "en": "Confirm the cabinet's address first with the link we mailed (you can ask for "
+        "it again), or give another address.",
+    },
     "NO_CABINET": {
         "ru": "К этому лицевому счёту ещё не подключён личный кабинет: восстанавливать нечего. "
         "Зарегистрируйте кабинет с этим номером и суммой платежа.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from config import get_settings
 from mail import send
@@ -18,9 +19,11 @@ async def mail_link(
     *,
     to: str,
     recovery_id: int | None = None,
+    context: Mapping[str, object] | None = None,
 ) -> tokens.Issued:
-    """Issue a single-use token bound to `to` and mail its link there (EMAIL_LINK_MINUTES).
-    Call it inside the transaction of the change the link belongs to."""
+    """Issue a single-use token bound to `to` and mail its link there (EMAIL_LINK_MINUTES),
+    with `context` for the template besides the token. Call it inside the transaction of
+    the change the link belongs to."""
     minutes = get_settings().email_link_minutes
     issued = await tokens.issue(
         cabinet.id, purpose, dt.timedelta(minutes=minutes), email=to, recovery_id=recovery_id
@@ -29,7 +32,7 @@ async def mail_link(
         template,
         to=to,
         language=cabinet.language,
-        context={"token": issued.token, "expires_minutes": minutes},
+        context={**(context or {}), "token": issued.token, "expires_minutes": minutes},
     )
     return issued
 

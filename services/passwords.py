@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import threading
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -15,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from config import get_settings
 from services.errors import RuleError
+from services.pools import background_pool
 
 MIN_LENGTH = 8
 MAX_LENGTH = 256
@@ -25,21 +22,9 @@ CONTEXT_WORD_MIN = 4  # shorter e-mail local parts would ban half the alphabet
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
-# Argon2 needs 19 MiB and tens of milliseconds a hash. A small pool bounds both the
-# memory and the CPU a flood of logins can take, and leaves a core to the event loop:
-# logins queue for the pool instead of slowing every other request down.
-def _lower_priority() -> None:
-    """Hashing yields the CPU to request handling: a login may wait a few milliseconds
-    more, the dashboards of everyone else do not (Linux: nice applies per thread)."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-
-
-_POOL = ThreadPoolExecutor(
-    max_workers=max(1, min(4, (os.cpu_count() or 2) - 1)),
-    thread_name_prefix="argon2",
-    initializer=_lower_priority,
-)
+# Argon2 needs 19 MiB and tens of milliseconds a hash: the pool bounds both the memory
+# and the CPU a flood of logins can take.
+_POOL = background_pool("argon2")
 
 
 @cache

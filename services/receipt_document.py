@@ -18,13 +18,8 @@ from config import Settings, get_settings
 from models.billing import Payment, Receipt
 from models.metering import Meter
 from services.timeutil import add_months
+from services.zones import zone_count, zone_name
 
-# Names of the tariff zones by how many zones the tariff has (the highest zone on the bill).
-ZONE_NAMES = {
-    1: ("круглосуточно",),
-    2: ("день", "ночь"),
-    3: ("пик", "ночь", "полупик"),
-}
 _MAX_ID = 2**63 - 1  # ids are BIGINT; a larger number names no receipt
 
 
@@ -123,8 +118,7 @@ class ReceiptDocument:
 def zone_charges(lines: list[dict[str, Any]]) -> tuple[ZoneCharge, ...]:
     """The receipt's JSON lines as ZoneCharges, named by the tariff's number of zones."""
     ordered = sorted(lines, key=lambda line: int(line["zone"]))
-    zones = max((int(line["zone"]) for line in ordered), default=1)
-    names = ZONE_NAMES.get(zones, ())
+    zones = zone_count(int(line["zone"]) for line in ordered)
 
     def value(line: dict[str, Any], key: str) -> Decimal | None:
         raw = line.get(key)
@@ -133,7 +127,7 @@ def zone_charges(lines: list[dict[str, Any]]) -> tuple[ZoneCharge, ...]:
     return tuple(
         ZoneCharge(
             zone=int(line["zone"]),
-            name=names[int(line["zone"]) - 1] if int(line["zone"]) <= len(names) else "",
+            name=zone_name(zones, int(line["zone"])),
             previous=value(line, "previous"),
             current=value(line, "current"),
             consumption=value(line, "consumption"),

@@ -266,7 +266,7 @@ def _section(pdf: FPDF, text: str, w: float = 0) -> None:
 
 
 def _zone_title(doc: ReceiptDocument, zone: ZoneCharge) -> str:
-    name = zone.name.capitalize() if zone.name else f"Зона {zone.zone}"
+    name = zone.name
     return name if len(doc.zones) == 1 and zone.zone == 1 else f"{name} (Т{zone.zone})"
 
 

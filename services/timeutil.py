@@ -92,6 +92,27 @@ def format_month_ru(day: dt.date) -> str:
     return f"{MONTHS_RU[day.month - 1]} {day.year}"
 
 
+MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def format_month_en(day: dt.date) -> str:
+    """A billing month in English, "October 2026", whatever the process's locale."""
+    return f"{MONTHS_EN[day.month - 1]} {day.year}"
+
+
 def format_date_ru(day: dt.date) -> str:
     """A date as Russian documents print it: 01.11.2026."""
     return f"{day.day:02d}.{day.month:02d}.{day.year:04d}"

@@ -1,6 +1,8 @@
-"""Tariff zones of a meter and their names, as bills print them."""
+"""Tariff zones of a meter and their names: one table for the API, the bills and the charts."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 ZONE_NAMES: dict[int, dict[str, tuple[str, ...]]] = {
     1: {"ru": ("Круглосуточно",), "en": ("Round the clock",)},
@@ -9,7 +11,14 @@ ZONE_NAMES: dict[int, dict[str, tuple[str, ...]]] = {
 }
 
 
+def zone_count(zones: Iterable[int]) -> int:
+    """How many zones the tariff has, from the zones a bill or reading lists: the highest
+    one (a bill may leave out a zone it charged nothing for; the others keep their names)."""
+    return max(zones, default=1)
+
+
 def zone_name(zones: int, zone: int, language: str = "ru") -> str:
+    """The name of register `zone` of a `zones`-zone tariff, as bills print it."""
     names = ZONE_NAMES.get(zones, ZONE_NAMES[3])
     labels = names.get(language, names["ru"])
     return labels[zone - 1] if 1 <= zone <= len(labels) else f"T{zone}"

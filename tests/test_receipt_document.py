@@ -51,7 +51,7 @@ async def test_a_demo_bill_has_everything_it_prints(db, settings) -> None:
     assert [(m.serial, m.model, m.zones) for m in doc.meters] == [
         ("36218457", "Меркурий 200.02", 2)
     ]
-    assert [z.name for z in doc.zones] == ["день", "ночь"]
+    assert [z.name for z in doc.zones] == ["День", "Ночь"]
     for zone, line in zip(doc.zones, receipt.lines, strict=True):
         assert zone.zone == line["zone"]
         assert zone.previous == Decimal(line["previous"])
@@ -135,10 +135,10 @@ async def test_no_document_for_a_receipt_that_does_not_exist(db, settings, recei
 @pytest.mark.parametrize(
     ("zones", "names"),
     [
-        ([1], ["круглосуточно"]),
-        ([1, 2], ["день", "ночь"]),
-        ([1, 2, 3], ["пик", "ночь", "полупик"]),
-        ([3, 1], ["пик", "полупик"]),  # a zone the export left out keeps the others' names
+        ([1], ["Круглосуточно"]),
+        ([1, 2], ["День", "Ночь"]),
+        ([1, 2, 3], ["Пик", "Ночь", "Полупик"]),
+        ([3, 1], ["Пик", "Полупик"]),  # a zone the export left out keeps the others' names
     ],
 )
 def test_zones_are_named_by_the_tariff(zones: list[int], names: list[str]) -> None:

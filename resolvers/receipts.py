@@ -1,0 +1,52 @@
+"""Resolvers of the receipt and account fields of issue 6: the PDF link, the electronic
+receipt's state and the consumption series."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import strawberry
+
+from resolvers import lists
+from schema.context import BadInput, Context
+from schema.receipts import ConsumptionMonth, EReceipt
+from schema.relay import encode_id
+from services import receipt_files
+from services.consumption import MAX_MONTHS
+from services.ereceipts import EReceiptState
+
+Info = strawberry.Info[Context]
+
+
+def pdf_path(receipt_id: str) -> str:
+    """The route of a receipt's PDF (server.py), by the receipt's API id."""
+    return f"/receipts/{receipt_id}.pdf"
+
+
+async def pdf_url(info: Info, receipt_pk: int) -> str:
+    """A signed link for the viewer: receipts are only reachable through the viewer's
+    own accounts, so the one at hand is the viewer's."""
+    ctx = info.context
+    cabinet = await ctx.require_viewer()
+    link = receipt_files.sign_link(receipt_pk, cabinet.id)
+    base = ctx.settings.public_web_url.rstrip("/")
+    path = pdf_path(encode_id("Receipt", receipt_pk))
+    return f"{base}{path}?{urlencode({'token': link.token})}"
+
+
+def e_receipt(info: Info, account_pk: int) -> Any:
+    return lists.when_ready(
+        info.context.loaders.ereceipt_of_account.load(account_pk),
+        lambda row: EReceipt.from_state(EReceiptState.of_row(row)),
+    )
+
+
+def consumption(info: Info, account_pk: int, months: int) -> Any:
+    if not 1 <= months <= MAX_MONTHS:
+        raise BadInput(f"`months` must be between 1 and {MAX_MONTHS}.")
+    language = info.context.language
+    return lists.when_ready(
+        info.context.loaders.consumption.load((account_pk, months)),
+        lambda series: [ConsumptionMonth.from_month(month, language) for month in series],
+    )

@@ -1,0 +1,1 @@
+"""HTTP routes besides /graphql: the receipt PDF and the electronic receipt's link pages."""

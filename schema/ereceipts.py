@@ -1,0 +1,59 @@
+"""Inputs and payloads of the electronic receipt's mutations."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.accounts import Account
+from schema.errors import error_type
+
+
+@strawberry.input(description="Switch an account to the electronic receipt.")
+class SubscribeEReceiptInput:
+    account_id: strawberry.ID = strawberry.field(description="Id of the account.")
+    email: str | None = strawberry.field(
+        default=None,
+        description="Where to send the bills. Empty: the cabinet's own address (which must "
+        "be confirmed). Another address gets a confirmation link first, and the bills go "
+        "there once it is followed.",
+    )
+
+
+SubscribeEReceiptError = error_type(
+    "SubscribeEReceipt",
+    ["NOT_FOUND", "INVALID_EMAIL", "EMAIL_NOT_VERIFIED", "TOO_MANY_ATTEMPTS"],
+    retryable=True,
+)
+
+
+@strawberry.type(description="The result of subscribeEReceipt.")
+class SubscribeEReceiptPayload:
+    account: Account | None = strawberry.field(
+        default=None, description="The account; `eReceipt` shows its state now."
+    )
+    confirmation_sent_to: str | None = strawberry.field(
+        default=None,
+        description="The address a confirmation link went to; null when the bills go to "
+        "the cabinet's address at once.",
+    )
+    user_errors: list[SubscribeEReceiptError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="Stop the electronic receipt of an account.")
+class UnsubscribeEReceiptInput:
+    account_id: strawberry.ID = strawberry.field(description="Id of the account.")
+
+
+UnsubscribeEReceiptError = error_type("UnsubscribeEReceipt", ["NOT_FOUND"])
+
+
+@strawberry.type(description="The result of unsubscribeEReceipt.")
+class UnsubscribeEReceiptPayload:
+    account: Account | None = strawberry.field(
+        default=None, description="The account; its `eReceipt` is off now."
+    )
+    user_errors: list[UnsubscribeEReceiptError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
