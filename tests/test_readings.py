@@ -161,7 +161,9 @@ def in_window(db) -> None:
 
 
 async def stored() -> tuple[int, int]:
-    return await MeterReading.filter(source="customer").count(), await ReadingSubmission.all().count()
+    return await MeterReading.filter(
+        source="customer"
+    ).count(), await ReadingSubmission.all().count()
 
 
 # ---------------------------------------------------------------- the happy path
