@@ -21,6 +21,7 @@ import asyncio
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import os
 import sys
@@ -63,8 +64,10 @@ def csvs(meters: int) -> dict[str, list[list[str]]]:
         "meters": [["account_number", "serial", "zones", "digits"]],
         "readings": [["serial", "taken_on", "t1", "t2", "t3"]],
         "receipts": [
-            ["account_number", "period", "issued_on", "due_on", "opening_balance", "charged"]
-            + ["paid", "amount_due", "t1_rate", "t2_rate"]
+            [
+                *("account_number", "period", "issued_on", "due_on", "opening_balance"),
+                *("charged", "paid", "amount_due", "t1_rate", "t2_rate"),
+            ]
         ],
     }
     day = today()
@@ -77,11 +80,17 @@ def csvs(meters: int) -> dict[str, list[list[str]]]:
             taken = day - dt.timedelta(days=30 * month)
             step = HISTORY_MONTHS - month
             files["readings"].append(
-                [f"B{number}", taken.isoformat(), str(10000 + 300 * step), str(5000 + 150 * step), ""]
+                [
+                    f"B{number}",
+                    taken.isoformat(),
+                    str(10000 + 300 * step),
+                    str(5000 + 150 * step),
+                    "",
+                ]
             )
+        first = day.replace(day=1).isoformat()
         files["receipts"].append(
-            [number, period.strftime("%Y-%m"), day.replace(day=1).isoformat()]
-            + [day.replace(day=1).isoformat(), "0", "0", "0", "0", "6.00", "3.00"]
+            [number, period.strftime("%Y-%m"), first, first, "0", "0", "0", "0", "6.00", "3.00"]
         )
     return files
 
@@ -160,7 +169,10 @@ async def baseline_submit(token: str, body: dict) -> dict:
         return {"error": "NOT_FOUND"}
     taken_on = dt.date.fromisoformat(body["takenOn"])
     day = today()
-    start, end = int(os.environ["READING_WINDOW_START_DAY"]), int(os.environ["READING_WINDOW_END_DAY"])
+    start, end = (
+        int(os.environ["READING_WINDOW_START_DAY"]),
+        int(os.environ["READING_WINDOW_END_DAY"]),
+    )
     if taken_on > day or not _window_open(day, start, end):
         return {"error": "OUTSIDE_WINDOW"}
     capacity = Decimal(10) ** meter["digits"]
@@ -250,7 +262,7 @@ def _check(history: list[dict], values: dict, taken_on: dt.date, capacity: Decim
     for zone, value in values.items():
         series = [sql.as_decimal(r[f"t{zone}"]) for r in history]
         used_before = sum(
-            (b - a if b >= a else capacity - a + b for a, b in zip(series, series[1:], strict=False)),
+            (b - a if b >= a else capacity - a + b for a, b in itertools.pairwise(series)),
             Decimal(0),
         )
         limit = min(Decimal(5) * used_before / span * days, Decimal(300) * days)

@@ -39,24 +39,16 @@ class PreviewMeterReadingInput:
     taken_on: dt.date = strawberry.field(description="The day the values were read.")
     confirm_unusual: bool = strawberry.field(
         default=False,
-        description="The customer confirms a consumption far above the usual: accepted "
-        "for review instead of refused as IMPLAUSIBLE_VALUE.",
+        description="The customer confirms a consumption far above the usual: stored with "
+        "status REVIEW instead of refused as IMPLAUSIBLE_VALUE.",
     )
 
 
 @strawberry.input(description="A meter reading to submit.")
-class SubmitMeterReadingInput:
-    meter_id: strawberry.ID = strawberry.field(description="Id of one of the viewer's meters.")
-    values: list[ZoneValueInput] = strawberry.field(description="One value per zone.")
-    taken_on: dt.date = strawberry.field(description="The day the values were read.")
+class SubmitMeterReadingInput(PreviewMeterReadingInput):
     idempotency_key: str = strawberry.field(
         description="A key the app makes once per submission (e.g. a UUID) and sends again "
         "on every retry: the same key returns the first result and stores nothing more."
-    )
-    confirm_unusual: bool = strawberry.field(
-        default=False,
-        description="The customer confirms a consumption far above the usual: stored with "
-        "status REVIEW instead of refused as IMPLAUSIBLE_VALUE.",
     )
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -29,6 +28,7 @@ from models.payments import OnlinePayment, PaymentStatus
 from payments.providers import Notification, Order, Provider, ProviderUnavailable
 from services.clock import now
 from services.errors import RuleError, raise_all
+from services.idempotency import check_key
 from services.money import AmountError, format_rub, parse_amount
 from services.notify import notify
 
@@ -36,7 +36,6 @@ log = logging.getLogger("kabinet.payments")
 
 CHANNEL = "Личный кабинет"  # how the payment history names money paid here
 TIMEOUT_REASON = "timeout"
-_KEY = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 class UnknownPayment(Exception):
@@ -76,8 +75,10 @@ def _read_input(amount_text: str, key: str) -> Decimal:
         amount = _read_amount(amount_text)
     except RuleError as error:
         errors.append(error)
-    if not _KEY.fullmatch(key or ""):
-        errors.append(RuleError("INVALID_IDEMPOTENCY_KEY", "idempotencyKey"))
+    try:
+        check_key(key)
+    except RuleError as error:
+        errors.append(error)
     raise_all(errors)
     return amount
 

@@ -41,13 +41,13 @@ from models import sql
 from models.metering import Meter, MeterReading, ReadingSource, ReadingStatus, ReadingSubmission
 from services.clock import now
 from services.errors import RuleError, RuleErrors, raise_all
+from services.idempotency import check_key
 from services.timeutil import add_months
 from services.zones import ZoneLabel
 
 KWH = Decimal("0.001")
 KOPECK = Decimal("0.01")
 HISTORY_DAYS = 365
-_KEY = re.compile(r"[\x21-\x7e]{1,64}")
 _GROUPS = re.compile(r"(?<=\d)[ \u00a0\u202f\u2009](?=\d)")
 
 
@@ -126,12 +126,6 @@ def next_window(today: dt.date, settings: Settings) -> tuple[dt.date, dt.date]:
 
 
 # ---------------------------------------------------------------- input checks
-
-
-def check_idempotency_key(key: str) -> str:
-    if not _KEY.fullmatch(key or ""):
-        raise RuleError("INVALID_IDEMPOTENCY_KEY", "idempotencyKey")
-    return key
 
 
 def _parse_value(text: str) -> Decimal | None:
@@ -424,7 +418,7 @@ async def preview(cabinet_id: int, request: ReadingInput) -> Estimate:
 
 async def submit(cabinet_id: int, request: ReadingInput, idempotency_key: str) -> Submitted:
     """Check and store a reading; the same key returns the first result, stores nothing."""
-    key = check_idempotency_key(idempotency_key)
+    key = check_key(idempotency_key)
     fingerprint = request.fingerprint()
     earlier = await ReadingSubmission.get_or_none(cabinet_id=cabinet_id, idempotency_key=key)
     if earlier is not None:

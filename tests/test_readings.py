@@ -76,36 +76,24 @@ class Customer:
             for z, d in enumerate(deltas, start=1)
         ]
 
-    async def submit(self, values, taken_on=None, key="key-1", **extra) -> dict:
+    def _input(self, values, taken_on: dt.date | None, **extra) -> dict:
         taken_on = taken_on or clock.now().astimezone(MSK).date()
-        data = await self.user.data(
-            SUBMIT,
-            {
-                "input": {
-                    "meterId": gid("Meter", self.meter.id),
-                    "values": values,
-                    "takenOn": taken_on.isoformat(),
-                    "idempotencyKey": key,
-                    **extra,
-                }
-            },
-        )
-        return data["submitMeterReading"]
+        return {
+            "input": {
+                "meterId": gid("Meter", self.meter.id),
+                "values": values,
+                "takenOn": taken_on.isoformat(),
+                **extra,
+            }
+        }
+
+    async def submit(self, values, taken_on=None, key="key-1", **extra) -> dict:
+        variables = self._input(values, taken_on, idempotencyKey=key, **extra)
+        return (await self.user.data(SUBMIT, variables))["submitMeterReading"]
 
     async def preview(self, values, taken_on=None, **extra) -> dict:
-        taken_on = taken_on or clock.now().astimezone(MSK).date()
-        data = await self.user.data(
-            PREVIEW,
-            {
-                "input": {
-                    "meterId": gid("Meter", self.meter.id),
-                    "values": values,
-                    "takenOn": taken_on.isoformat(),
-                    **extra,
-                }
-            },
-        )
-        return data["previewMeterReading"]
+        variables = self._input(values, taken_on, **extra)
+        return (await self.user.data(PREVIEW, variables))["previewMeterReading"]
 
 
 async def customer(
