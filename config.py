@@ -170,6 +170,48 @@ class Settings:
         "batch is claimed for MAIL_LEASE_SECONDS.",
     )
 
+    reading_window_start_day: int = setting(
+        15,
+        "First day of the month (in `TIMEZONE`) on which customers may submit meter readings.",
+    )
+    reading_window_end_day: int = setting(
+        26,
+        "Last day of the month on which readings are accepted (the month's last day when "
+        "the month is shorter).",
+    )
+    reading_max_factor: Decimal = setting(  # noqa: RUF009 - Decimal is immutable
+        Decimal("5"),
+        "A zone's consumption above this many times its average daily consumption of the "
+        "last 12 months (times the days since the previous reading) is IMPLAUSIBLE_VALUE "
+        "unless the customer confirms it.",
+    )
+    reading_max_daily_kwh: Decimal = setting(  # noqa: RUF009 - Decimal is immutable
+        Decimal("300"),
+        "The absolute cap: a zone's consumption above this many kWh per day since the "
+        "previous reading is implausible whatever the history.",
+    )
+    payment_provider: str = setting(
+        "",
+        "The acquirer of `payBill`: the name of a module in `payments/providers/`. Empty: "
+        "`sandbox` outside production; in production a real acquirer is required.",
+    )
+    payment_webhook_secret: str = setting(
+        "",
+        "Key of the HMAC-SHA256 signature of payment notifications (webhooks). Without it a "
+        "key is derived from `SECRET_KEY`; in production it is required (32+ characters).",
+    )
+    payment_max_amount: Decimal = setting(  # noqa: RUF009 - Decimal is immutable
+        Decimal("100000.00"), "The largest amount one `payBill` may pay."
+    )
+    payment_pending_timeout_minutes: int = setting(
+        30,
+        "A payment still PENDING this many minutes after it was created is marked FAILED "
+        "(the customer never confirmed it, or the acquirer never told us).",
+    )
+    payment_sweep_seconds: float = setting(
+        60.0, "How often each server process looks for payments stuck in PENDING."
+    )
+
     # The company's requisites, printed on every bill and encoded in its payment QR code.
     # The defaults are fictional: a real deployment sets its own.
     company_name: str = setting(
@@ -351,6 +393,8 @@ def load_settings(
         settings = dataclasses.replace(settings, secret_key=_development_secret(settings.var_path))
     elif settings.is_production and len(settings.secret_key) < 32:
         raise ConfigError("SECRET_KEY: use at least 32 random characters in production")
+    _check_readings(settings)
+    _check_payments(settings)
     return dataclasses.replace(settings, public_web_url=settings.public_web_url.rstrip("/"))
 
 
@@ -374,6 +418,36 @@ def _check_mail(settings: Settings) -> None:
     for name in positive:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name.upper()}: must be greater than zero")
+
+
+def _check_readings(settings: Settings) -> None:
+    start, end = settings.reading_window_start_day, settings.reading_window_end_day
+    if not 1 <= start <= end <= 31:
+        raise ConfigError(
+            "READING_WINDOW_START_DAY, READING_WINDOW_END_DAY: expected days of the month "
+            f"with 1 <= start <= end <= 31, got {start} and {end}"
+        )
+    if settings.reading_max_factor <= 0 or settings.reading_max_daily_kwh <= 0:
+        raise ConfigError("READING_MAX_FACTOR, READING_MAX_DAILY_KWH: must be greater than zero")
+
+
+def _check_payments(settings: Settings) -> None:
+    from payments.providers import ProviderError, provider_name
+
+    try:
+        provider_name(settings)
+    except ProviderError as exc:
+        raise ConfigError(str(exc)) from None
+    if settings.payment_max_amount <= 0:
+        raise ConfigError("PAYMENT_MAX_AMOUNT: must be greater than zero")
+    if settings.payment_pending_timeout_minutes <= 0 or settings.payment_sweep_seconds <= 0:
+        raise ConfigError(
+            "PAYMENT_PENDING_TIMEOUT_MINUTES, PAYMENT_SWEEP_SECONDS: must be greater than zero"
+        )
+    if settings.is_production and len(settings.payment_webhook_secret) < 32:
+        raise ConfigError(
+            "PAYMENT_WEBHOOK_SECRET: required when ENV=production, at least 32 random characters"
+        )
 
 
 _current: Settings | None = None

@@ -25,6 +25,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from config import ConfigError, Settings, get_settings, use_settings
 from mail.worker import running_loop, running_worker
 from models import db, sql
+from payments.providers import ProviderError, provider_for
+from payments.sweeper import running_sweeper
+from payments.webhook import webhook_endpoint
 from routes import ereceipt, receipts
 from schema.context import Context
 from schema.root import schema
@@ -67,17 +70,34 @@ async def readyz(_request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
+def payment_routes(settings: Settings) -> list[Route]:
+    """The acquirers' webhook, and the pages the configured acquirer serves (the sandbox's)."""
+    routes = [Route("/payments/webhook/{provider}", webhook_endpoint(settings), methods=["POST"])]
+    try:
+        routes += provider_for(settings).routes()
+    except ProviderError as exc:  # settings built by hand; load_settings refuses this
+        log.warning("payments are off: %s", exc)
+    return routes
+
+
 def create_app(
-    settings: Settings | None = None, *, manage_db: bool = True, mail_worker: bool | None = None
+    settings: Settings | None = None,
+    *,
+    manage_db: bool = True,
+    mail_worker: bool | None = None,
+    payment_sweeper: bool | None = None,
 ) -> Starlette:
     """The ASGI app. With `manage_db` the lifespan opens and closes the database;
     tests that already hold a connection pass False. The lifespan also runs the outbox
     worker and the e-receipt dispatcher when `mail_worker` says so; by default when it
     manages the database and MAIL_WORKER_IN_PROCESS is true (tests drive delivery
-    themselves)."""
+    themselves). Likewise the sweeper of stale payments (`payment_sweeper`), by default
+    when it manages the database."""
     settings = settings or get_settings()
     if mail_worker is None:
         mail_worker = manage_db and settings.mail_worker_in_process
+    if payment_sweeper is None:
+        payment_sweeper = manage_db
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -89,6 +109,10 @@ def create_app(
                 app.state.mail_worker = await stack.enter_async_context(running_worker(settings))
                 app.state.ereceipt_dispatcher = await stack.enter_async_context(
                     running_loop("ereceipt-dispatcher", Dispatcher(settings).run)
+                )
+            if payment_sweeper:
+                app.state.payment_sweeper = await stack.enter_async_context(
+                    running_sweeper(settings)
                 )
             # Everything loaded so far (modules, the schema, the ORM's metadata) lives as
             # long as the process: keep it out of the collector's sight, so a full
@@ -106,6 +130,7 @@ def create_app(
             Route("/receipts/{receipt_id}.pdf", receipts.receipt_pdf, methods=["GET"]),
             Route("/ereceipt/confirm", ereceipt.confirm, methods=["GET", "POST"]),
             Route("/ereceipt/unsubscribe", ereceipt.unsubscribe, methods=["GET", "POST"]),
+            *payment_routes(settings),
         ],
         middleware=[
             # The client address that limits and audits use: the socket peer, or the
@@ -117,6 +142,7 @@ def create_app(
     app.state.settings = settings
     app.state.mail_worker = None  # the worker's task while the lifespan runs one
     app.state.ereceipt_dispatcher = None  # likewise, the e-receipt dispatcher's
+    app.state.payment_sweeper = None  # likewise the sweeper of stale payments
     return app
 
 
@@ -269,6 +295,34 @@ async def _mail(settings: Settings, args: argparse.Namespace) -> int:
         await db.close_db()
 
 
+def _date_argument(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+async def _export(settings: Settings, since: dt.date, path: Path) -> int:
+    from services.readings import export_customer_readings
+
+    await db.open_db(settings.database_url)
+    try:
+        if str(path) == "-":
+            count = await export_customer_readings(since, sys.stdout)
+        else:
+            # The file is written as rows stream in; the CLI does nothing else meanwhile.
+            with open(path, "w", encoding="utf-8", newline="") as out:  # noqa: ASYNC230
+                count = await export_customer_readings(since, out)
+    finally:
+        await db.close_db()
+    where = "standard output" if str(path) == "-" else str(path)
+    print(
+        f"readings: {count} rows taken since {since.isoformat()} written to {where}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kabinet", description="kabinet: the customer cabinet API server"
@@ -285,6 +339,17 @@ def build_parser() -> argparse.ArgumentParser:
     imp = commands.add_parser("import", help="import a CSV export of the billing system")
     imp.add_argument("kind", choices=["accounts", "meters", "readings", "payments", "receipts"])
     imp.add_argument("file", type=Path)
+
+    export = commands.add_parser("export", help="export data for the billing system (CSV)")
+    export.add_argument("kind", choices=["readings"])
+    export.add_argument(
+        "--since",
+        required=True,
+        type=_date_argument,
+        metavar="DATE",
+        help="readings taken on or after this date (YYYY-MM-DD)",
+    )
+    export.add_argument("file", type=Path, help="CSV file to write (`-`: standard output)")
 
     seed = commands.add_parser("seed-demo", help="load the demo accounts (idempotent)")
     seed.add_argument(
@@ -371,6 +436,8 @@ def _run(argv: Sequence[str] | None) -> int:
             print(f"error: {args.file} is not a file", file=sys.stderr)
             return 2
         return asyncio.run(_import(settings, args.kind, args.file, args.file.stat().st_size))
+    if command == "export":
+        return asyncio.run(_export(settings, args.since, args.file))
     if command == "seed-demo":
         return asyncio.run(_seed_demo(settings, args.if_empty))
     if command == "worker":

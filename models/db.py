@@ -14,6 +14,7 @@ MODEL_MODULES = [
     "models.auth",
     "models.mail",
     "models.ereceipts",
+    "models.payments",
 ]
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
-from models.base import UtcDatetimeField, meter_value_field
+from models.base import UtcDatetimeField, meter_value_field, money_field
 
 
 class ReadingSource(StrEnum):
@@ -59,3 +60,36 @@ class MeterReading(Model):
     class Meta:
         table = "meter_reading"
         unique_together = (("meter", "taken_on", "source"),)
+
+
+class ReadingSubmission(Model):
+    """A customer's `submitMeterReading`, kept for its idempotency key and its result.
+
+    The unique (cabinet, idempotency_key) pair is what makes a retried or doubled request
+    return the first result: the second INSERT fails (or, on PostgreSQL, waits for the
+    first transaction and then fails) instead of storing anything more.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    cabinet = fields.ForeignKeyField(
+        "models.Cabinet", related_name="reading_submissions", on_delete=fields.CASCADE
+    )
+    idempotency_key = fields.CharField(max_length=64)
+    fingerprint = fields.CharField(max_length=64, description="SHA-256 of the request")
+    meter = fields.ForeignKeyField(
+        "models.Meter", related_name="submissions", on_delete=fields.CASCADE
+    )
+    window_start = fields.DateField(description="First day of the window it was made in")
+    reading = fields.ForeignKeyField(
+        "models.MeterReading", related_name="submissions", on_delete=fields.SET_NULL, null=True
+    )
+    consumption = fields.JSONField(
+        null=True, description='kWh per zone since the previous reading: {"1": "123.000"}'
+    )
+    estimated_charge = money_field(null=True)
+    created_at = UtcDatetimeField()
+
+    class Meta:
+        table = "reading_submission"
+        unique_together = (("cabinet", "idempotency_key"),)
+        indexes = (Index(fields=("meter_id", "window_start")),)

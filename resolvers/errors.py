@@ -11,10 +11,17 @@ from services.messages import message_for
 T = TypeVar("T")
 
 
+def _path(field: str | tuple[str, ...] | None) -> list[str] | None:
+    """`field` is an input name, or a path into the input such as ("values", "1", "value")."""
+    if not field:
+        return None
+    return list(field) if isinstance(field, tuple) else [field]
+
+
 def user_error(error_cls: Any, error: RuleError, language: str) -> Any:
     code = error_cls.code_enum[error.code]  # an unknown code is a bug: let it surface (masked)
     fields: dict[str, Any] = {
-        "field": [error.field] if error.field else None,
+        "field": _path(error.field),
         "message": message_for(error, language),
         "code": code,
     }

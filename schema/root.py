@@ -6,10 +6,12 @@ import strawberry
 from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
-from resolvers import accounts, auth, ereceipts, meta, recovery
+from resolvers import accounts, auth, ereceipts, meta, payments, readings, recovery
 from schema.accounts import Account
 from schema.auth import User
 from schema.execution import FastLeafExecutionContext
+from schema.payments import OnlinePayment
+from schema.readings import PreviewMeterReadingPayload
 from schema.scalars import SCALARS
 
 
@@ -25,6 +27,16 @@ class Query:
         resolver=accounts.account,
         description="One of the cabinet's accounts by id; null if there is no such account "
         "in this cabinet.",
+    )
+    online_payment: OnlinePayment | None = strawberry.field(
+        resolver=payments.online_payment,
+        description="A payment made in this cabinet (payBill) by id, with its status; null "
+        "if there is no such payment of this cabinet.",
+    )
+    preview_meter_reading: PreviewMeterReadingPayload = strawberry.field(
+        resolver=readings.preview_meter_reading,
+        description="Every check of submitMeterReading and the estimated consumption and "
+        "charge, storing nothing.",
     )
 
 
@@ -95,6 +107,16 @@ class Mutation:
         resolver=ereceipts.unsubscribe_e_receipt,
         name="unsubscribeEReceipt",
         description="Stop the electronic receipt of an account.",
+    )
+    submit_meter_reading = strawberry.mutation(
+        resolver=readings.submit_meter_reading,
+        description="Submit a meter reading (in the monthly window); idempotent per "
+        "idempotencyKey.",
+    )
+    pay_bill = strawberry.mutation(
+        resolver=payments.pay_bill,
+        description="Start an online payment into an account: a PENDING payment and the "
+        "acquirer's page to confirm it on; idempotent per idempotencyKey.",
     )
 
 

@@ -7,13 +7,14 @@ from typing import Any
 
 
 class RuleError(Exception):
-    """A rule said no. `code` is the API's error code, `field` the input it concerns,
+    """A rule said no. `code` is the API's error code, `field` the input it concerns
+    (a name, or a path such as ("values", "0", "value")),
     `params` fill the localized message; `retry_after` is set for throttling."""
 
     def __init__(
         self,
         code: str,
-        field: str | None = None,
+        field: str | tuple[str, ...] | None = None,
         *,
         retry_after: dt.datetime | None = None,
         **params: Any,

@@ -115,6 +115,92 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No cabinet holds this account yet, so there is nothing to recover. Register a "
         "cabinet with this number and payment amount.",
     },
+    # ---- meter readings (services/readings.py)
+    "MISSING_ZONE": {
+        "ru": "Укажите показание зоны «{zone}».",
+        "en": "Enter the value of the {zone} zone.",
+    },
+    "UNKNOWN_ZONE": {
+        "ru": "У этого счётчика нет зоны {zone}: зон у него {zones}.",
+        "en": "This meter has no zone {zone}: it has {zones} zone(s).",
+    },
+    "BAD_VALUE": {
+        "ru": "Проверьте показание зоны «{zone}».",
+        "en": "Check the value of the {zone} zone.",
+    },
+    "BAD_VALUE.not_a_number": {
+        "ru": "Показание зоны «{zone}» должно быть числом, например 12345,6.",
+        "en": "The value of the {zone} zone must be a number, e.g. 12345.6.",
+    },
+    "BAD_VALUE.negative": {
+        "ru": "Показание зоны «{zone}» не может быть отрицательным.",
+        "en": "The value of the {zone} zone cannot be negative.",
+    },
+    "BAD_VALUE.decimals": {
+        "ru": "Показание зоны «{zone}»: не больше трёх знаков после запятой.",
+        "en": "The value of the {zone} zone: at most three digits after the point.",
+    },
+    "BAD_VALUE.too_large": {
+        "ru": "Показание зоны «{zone}» не помещается на счётчике: у него {digits} цифр до "
+        "запятой. Переписывайте цифры до запятой, без ведущих лишних знаков.",
+        "en": "The value of the {zone} zone does not fit the meter: it has {digits} digits "
+        "before the point.",
+    },
+    "BAD_VALUE.repeated": {
+        "ru": "Показание зоны «{zone}» указано дважды.",
+        "en": "The value of the {zone} zone is given twice.",
+    },
+    "LOWER_THAN_PREVIOUS": {
+        "ru": "Показание зоны «{zone}» меньше последнего принятого ({previous} на "
+        "{previous_on}). Проверьте, верно ли переписаны цифры.",
+        "en": "The value of the {zone} zone is lower than the last accepted one ({previous} "
+        "on {previous_on}). Check the digits.",
+    },
+    "IMPLAUSIBLE_VALUE": {
+        "ru": "Расход по зоне «{zone}» — {consumption} кВт·ч за {days} дн. — намного больше "
+        "обычного (до {limit} кВт·ч). Проверьте показание; если оно верно, подтвердите его, "
+        "и мы проверим его вручную.",
+        "en": "The consumption of the {zone} zone, {consumption} kWh in {days} day(s), is far "
+        "above the usual (up to {limit} kWh). Check the value; if it is right, confirm it and "
+        "we will review it.",
+    },
+    "OUTSIDE_WINDOW": {
+        "ru": "Сейчас показания не принимаются. Передайте их с {start} по {end}.",
+        "en": "Readings are not accepted now. Submit them from {start} to {end}.",
+    },
+    "DATE_IN_FUTURE": {
+        "ru": "Дата показаний не может быть позже сегодняшней ({today}).",
+        "en": "The reading date cannot be later than today ({today}).",
+    },
+    "DATE_BEFORE_PREVIOUS": {
+        "ru": "Дата показаний раньше даты последних принятых показаний ({previous_on}).",
+        "en": "The reading date is before that of the last accepted reading ({previous_on}).",
+    },
+    "DATE_BEFORE_PREVIOUS.same_day": {
+        "ru": "Показания за {previous_on} уже приняты. Укажите дату, когда сняты новые.",
+        "en": "A reading of {previous_on} is accepted already. Give the date of the new one.",
+    },
+    "INVALID_IDEMPOTENCY_KEY": {
+        "ru": "Ключ запроса (idempotencyKey) — от 1 до 64 видимых латинских символов.",
+        "en": "The request key (idempotencyKey) is 1 to 64 visible ASCII characters.",
+    },
+    "IDEMPOTENCY_KEY_REUSED": {
+        "ru": "Этот ключ запроса (idempotencyKey) уже использован для другого запроса.",
+        "en": "This request key (idempotencyKey) was used for a different request.",
+    },
+    # ---- payments (services/payments.py)
+    "INVALID_AMOUNT.not_positive": {
+        "ru": "Сумма платежа должна быть больше нуля.",
+        "en": "The amount must be greater than zero.",
+    },
+    "AMOUNT_TOO_LARGE": {
+        "ru": "Через личный кабинет можно оплатить не больше {max} ₽ за один платёж.",
+        "en": "One payment in the cabinet can be at most {max} RUB.",
+    },
+    "PROVIDER_UNAVAILABLE": {
+        "ru": "Платёжный сервис сейчас недоступен. Повторите попытку через несколько минут.",
+        "en": "The payment service is unavailable now. Try again in a few minutes.",
+    },
 }
 
 _QUALITY = re.compile(r"^\s*([A-Za-z]{1,8})(?:-[A-Za-z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
@@ -144,6 +230,16 @@ def _local(moment: dt.datetime, language: str) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
+def _localized(value: object, language: str) -> object:
+    """Dates as each language writes them; zone names (ZoneLabel) in the language."""
+    localized = getattr(value, "localized", None)
+    if callable(localized):
+        return localized(language)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.strftime("%d.%m.%Y") if language == "ru" else value.isoformat()
+    return value
+
+
 def message_for(error: RuleError, language: str) -> str:
     language = language if language in LANGUAGES else "ru"
     key = error.code
@@ -153,7 +249,7 @@ def message_for(error: RuleError, language: str) -> str:
     texts = MESSAGES.get(key)
     if texts is None:
         return error.code
-    params = {k: v for k, v in error.params.items() if k != "reason"}
+    params = {k: _localized(v, language) for k, v in error.params.items() if k != "reason"}
     if error.retry_after is not None:
         params["retry_after"] = _local(error.retry_after, language)
     try:

@@ -35,7 +35,15 @@ def test_production_requires_a_secret_key(tmp_path: Path) -> None:
     assert not (tmp_path / "secret_key").exists()
     with pytest.raises(ConfigError, match="at least 32"):
         load_settings({"ENV": "production", "SECRET_KEY": "short"}, env_file=None)
-    ok = load_settings({"ENV": "production", "SECRET_KEY": "k" * 40}, env_file=None)
+    ok = load_settings(
+        {
+            "ENV": "production",
+            "SECRET_KEY": "k" * 40,
+            "PAYMENT_PROVIDER": "tests.acquirer",
+            "PAYMENT_WEBHOOK_SECRET": "w" * 40,
+        },
+        env_file=None,
+    )
     assert ok.is_production
 
 
@@ -164,3 +172,32 @@ def test_mail_settings_are_checked() -> None:
     )
     assert ok.mail_worker_in_process is False
     assert ok.smtp_tls == "starttls"
+
+
+def test_production_needs_a_real_acquirer_and_a_webhook_secret(tmp_path: Path) -> None:
+    production = {"ENV": "production", "SECRET_KEY": "k" * 40, "PAYMENT_WEBHOOK_SECRET": "w" * 40}
+    with pytest.raises(ConfigError, match="PAYMENT_PROVIDER: required"):
+        load_settings(production, env_file=None)
+    with pytest.raises(ConfigError, match="sandbox takes no money"):
+        load_settings({**production, "PAYMENT_PROVIDER": "sandbox"}, env_file=None)
+    with pytest.raises(ConfigError, match="no acquirer module 'nopay'"):
+        load_settings({**production, "PAYMENT_PROVIDER": "nopay"}, env_file=None)
+    with pytest.raises(ConfigError, match="PAYMENT_WEBHOOK_SECRET"):
+        load_settings(
+            {**production, "PAYMENT_PROVIDER": "tests.acquirer", "PAYMENT_WEBHOOK_SECRET": ""},
+            env_file=None,
+        )
+    development = load_settings({"VAR_DIR": str(tmp_path)}, env_file=None)
+    assert development.payment_provider == ""  # the sandbox, outside production
+
+
+def test_reading_window_and_limits_are_checked(tmp_path: Path) -> None:
+    base = {"VAR_DIR": str(tmp_path)}
+    with pytest.raises(ConfigError, match="READING_WINDOW"):
+        load_settings({**base, "READING_WINDOW_START_DAY": "27"}, env_file=None)
+    with pytest.raises(ConfigError, match="READING_WINDOW"):
+        load_settings({**base, "READING_WINDOW_END_DAY": "32"}, env_file=None)
+    with pytest.raises(ConfigError, match="READING_MAX_FACTOR"):
+        load_settings({**base, "READING_MAX_FACTOR": "0"}, env_file=None)
+    with pytest.raises(ConfigError, match="PAYMENT_MAX_AMOUNT"):
+        load_settings({**base, "PAYMENT_MAX_AMOUNT": "-1"}, env_file=None)

@@ -102,3 +102,11 @@ async def test_lookups_the_api_makes_are_indexed(db) -> None:
     assert ("number",) in await index_columns(conn, "account")
     assert ("account_id",) in await index_columns(conn, "meter")
     assert ("cabinet_id",) in await index_columns(conn, "cabinet_account")
+    submissions = await index_columns(conn, "reading_submission")
+    assert ("cabinet_id", "idempotency_key") in submissions
+    assert ("meter_id", "window_start") in submissions
+    online = await index_columns(conn, "online_payment")
+    assert ("cabinet_id", "idempotency_key") in online
+    assert ("provider", "external_id") in online
+    assert ("status", "created_at") in online
+    assert ("external_id",) in await index_columns(conn, "payment")

@@ -1,0 +1,60 @@
+"""Online payments made in the cabinet (`payBill`): the order and its state.
+
+Kept apart from `billing.Payment`, the ledger of money received as the billing system
+reports it: an online payment is an *attempt* that may be pending, canceled or failed,
+with an acquirer, an idempotency key and a confirmation page. Only when it succeeds
+does a row go into the ledger (`ledger_payment`), which is then what histories,
+balances and proofs of ownership read, exactly as for money paid anywhere else.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from models.base import UtcDatetimeField, money_field
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"  # created with the acquirer, waiting for the customer and its word
+    SUCCEEDED = "succeeded"  # the acquirer took the money; the ledger has it
+    CANCELED = "canceled"  # the customer (or the acquirer) canceled it
+    FAILED = "failed"  # refused, or nobody confirmed it within the timeout
+
+
+class OnlinePayment(Model):
+    """One `payBill`: an amount to an account through an acquirer."""
+
+    id = fields.BigIntField(primary_key=True)
+    cabinet = fields.ForeignKeyField(
+        "models.Cabinet", related_name="online_payments", on_delete=fields.CASCADE
+    )
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="online_payments", on_delete=fields.CASCADE
+    )
+    amount = money_field()
+    idempotency_key = fields.CharField(max_length=64)
+    status = fields.CharEnumField(PaymentStatus, max_length=16, default=PaymentStatus.PENDING)
+    provider = fields.CharField(max_length=64, description="PAYMENT_PROVIDER when created")
+    external_id = fields.CharField(
+        max_length=64, null=True, description="The acquirer's id of the payment"
+    )
+    confirmation_url = fields.CharField(max_length=1000, default="")
+    failure_reason = fields.CharField(max_length=64, default="")
+    ledger_payment = fields.ForeignKeyField(
+        "models.Payment", related_name="online_payment", on_delete=fields.SET_NULL, null=True
+    )
+    created_at = UtcDatetimeField()
+    updated_at = UtcDatetimeField()
+    completed_at = UtcDatetimeField(null=True)
+
+    class Meta:
+        table = "online_payment"
+        unique_together = (("cabinet", "idempotency_key"), ("provider", "external_id"))
+        indexes = (
+            Index(fields=("status", "created_at")),
+            Index(fields=("account_id", "created_at")),
+        )

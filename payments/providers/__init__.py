@@ -1,0 +1,128 @@
+"""The interface every acquirer implements, and how the configured one is found.
+
+An acquirer is one module in this package (or any importable module named by a dotted
+path) with a function `provider(settings) -> Provider`. `PAYMENT_PROVIDER` names it;
+empty means `sandbox` outside production, and in production a real acquirer must be
+named: the sandbox takes no money.
+
+The whole contract is `Provider`: create a payment for an order and say where the
+customer confirms it; turn the acquirer's notification (the webhook request) into a
+`Notification`, refusing one whose signature does not hold; and, optionally, serve
+pages of its own on our server (only the sandbox does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import importlib
+import importlib.util
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from config import Settings
+from models.payments import PaymentStatus
+
+SANDBOX = "sandbox"
+
+
+class ProviderError(Exception):
+    """PAYMENT_PROVIDER names no usable acquirer (a configuration error)."""
+
+
+class ProviderUnavailable(Exception):
+    """The acquirer could not be reached or refused to create the payment; try again."""
+
+
+class BadNotification(Exception):
+    """A webhook request whose signature or form is wrong: answered 401, nothing changes."""
+
+
+@dataclass(frozen=True)
+class Order:
+    """What we ask the acquirer to collect. `id` is ours (and its idempotence key)."""
+
+    id: int
+    amount: Decimal
+    account_number: str
+    description: str
+    return_url: str  # where the customer goes back to when done
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """The acquirer's answer: its id of the payment and the page to confirm it on."""
+
+    external_id: str
+    confirmation_url: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    """What a webhook says happened to a payment, in the acquirer's own words made ours."""
+
+    event_id: str
+    external_id: str
+    status: PaymentStatus  # SUCCEEDED, CANCELED or FAILED
+    amount: Decimal
+    paid_at: dt.datetime | None = None
+
+
+class Provider(Protocol):
+    name: str
+
+    async def create_payment(self, order: Order) -> Checkout:
+        """Create (or, for an order id seen before, find) the payment; may raise
+        ProviderUnavailable."""
+        ...
+
+    def read_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
+        """Verify and parse a webhook request; raise BadNotification when it does not hold."""
+        ...
+
+    def routes(self) -> Sequence[Any]:
+        """Starlette routes the acquirer serves on our server ([] for a real one)."""
+        ...
+
+
+def provider_name(settings: Settings) -> str:
+    name = settings.payment_provider.strip()
+    if not name:
+        if settings.is_production:
+            raise ProviderError(
+                "PAYMENT_PROVIDER: required when ENV=production (the sandbox takes no money)"
+            )
+        return SANDBOX
+    if name == SANDBOX and settings.is_production:
+        raise ProviderError("PAYMENT_PROVIDER: the sandbox takes no money; not in production")
+    if _module_name(name) is None:
+        raise ProviderError(
+            f"PAYMENT_PROVIDER: no acquirer module {name!r} (payments/providers/{name}.py "
+            "or a dotted module path)"
+        )
+    return name
+
+
+def _module_name(name: str) -> str | None:
+    candidates = [name] if "." in name else [f"{__name__}.{name}"]
+    for candidate in candidates:
+        try:
+            if importlib.util.find_spec(candidate) is not None:
+                return candidate
+        except (ImportError, ValueError):
+            continue
+    return None
+
+
+@functools.cache
+def _load(name: str, settings: Settings) -> Provider:
+    module = importlib.import_module(_module_name(name) or name)
+    return module.provider(settings)
+
+
+def provider_for(settings: Settings) -> Provider:
+    """The configured acquirer (raises ProviderError when there is none)."""
+    return _load(provider_name(settings), settings)

@@ -1,0 +1,56 @@
+"""`POST /payments/webhook/{provider}`: where acquirers tell us what became of a payment.
+
+The acquirer's module verifies the request (a missing or wrong signature: 401, nothing
+changes) and reads it into a `Notification`; `services.payments.apply_notification`
+records it. Answers: 200 when recorded or already known (the same event twice changes
+nothing), 404 for a payment we never created, 409 when the amount is not the
+payment's, 503 when no acquirer is configured. Acquirers retry what is not a 2xx.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from config import Settings
+from payments.providers import BadNotification, ProviderError, provider_for
+from services import payments
+
+log = logging.getLogger("kabinet.payments")
+MAX_BODY = 64 * 1024
+
+
+def webhook_endpoint(settings: Settings):
+    async def webhook(request: Request) -> Response:
+        try:
+            provider = provider_for(settings)
+        except ProviderError:
+            return JSONResponse({"error": "no payment provider configured"}, 503)
+        if request.path_params["provider"] != provider.name:
+            return JSONResponse({"error": "unknown provider"}, 404)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return JSONResponse({"error": "too large"}, 413)
+        try:
+            event = provider.read_notification(body, request.headers)
+        except BadNotification as exc:
+            log.warning("payment webhook refused from %s: %s", _peer(request), exc)
+            return JSONResponse({"error": "bad signature"}, 401)
+        try:
+            applied = await payments.apply_notification(provider.name, event)
+        except payments.UnknownPayment:
+            log.warning("payment webhook: no payment %s", event.external_id)
+            return JSONResponse({"error": "unknown payment"}, 404)
+        except payments.AmountMismatch as exc:
+            log.error("payment webhook: payment %s: %s", event.external_id, exc)
+            return JSONResponse({"error": "amount mismatch"}, 409)
+        status = "recorded" if applied.changed else "unchanged"
+        return JSONResponse({"status": status, "payment": applied.payment.status.value})
+
+    return webhook
+
+
+def _peer(request: Request) -> str:
+    return request.client.host if request.client else "?"

@@ -1,0 +1,97 @@
+"""Paying a bill in the cabinet: the online payment, payBill's input and payload."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+
+from models import payments as payment_models
+from resolvers.dataloaders import account_of_cabinet
+from schema.accounts import Account
+from schema.context import Context
+from schema.errors import error_type
+from schema.relay import encode_id
+from schema.scalars import Money
+
+PaymentStatus = strawberry.enum(
+    payment_models.PaymentStatus,
+    description="Where an online payment stands: PENDING until the acquirer tells us it "
+    "SUCCEEDED, was CANCELED, or FAILED (refused, or not confirmed within the timeout).",
+)
+
+
+@strawberry.type(
+    description="A payment made in the cabinet (payBill). Once SUCCEEDED it is also in the "
+    "account's `payments` history, with channel «Личный кабинет»."
+)
+class OnlinePayment:
+    id: strawberry.ID
+    status: PaymentStatus = strawberry.field(description="Where the payment stands.")
+    amount: Money = strawberry.field(description="Amount to pay.")
+    created_at: dt.datetime = strawberry.field(description="When payBill created it.")
+    completed_at: dt.datetime | None = strawberry.field(
+        description="When it left PENDING; null while pending."
+    )
+    confirmation_url: str | None = strawberry.field(
+        description="While PENDING: the acquirer's page where the customer pays; open it in "
+        "a browser. Null once the payment is done."
+    )
+    account_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The account paid into.")
+    async def account(self, info: strawberry.Info[Context]) -> Account | None:
+        viewer = await info.context.require_viewer()
+        row = await account_of_cabinet(viewer.id, self.account_pk)
+        return Account.from_row(row) if row else None
+
+    @classmethod
+    def from_model(cls, payment: Any) -> OnlinePayment:
+        pending = payment.status == payment_models.PaymentStatus.PENDING
+        return cls(
+            id=encode_id("OnlinePayment", payment.id),
+            status=PaymentStatus(payment.status),
+            amount=Money(payment.amount),
+            created_at=payment.created_at,
+            completed_at=payment.completed_at,
+            confirmation_url=(payment.confirmation_url or None) if pending else None,
+            account_pk=payment.account_id,
+        )
+
+
+@strawberry.input(description="Pay into one of the viewer's accounts online.")
+class PayBillInput:
+    account_id: strawberry.ID = strawberry.field(description="Id of one of the viewer's accounts.")
+    amount: str = strawberry.field(
+        description='Amount in roubles, as people type it: "1500", "1 234,56".'
+    )
+    idempotency_key: str = strawberry.field(
+        description="A key the app makes once per payment (e.g. a UUID) and sends again on "
+        "every retry: the same key never creates a second payment."
+    )
+
+
+PayBillError = error_type(
+    "PayBill",
+    [
+        "NOT_FOUND",
+        "INVALID_AMOUNT",
+        "AMOUNT_TOO_LARGE",
+        "INVALID_IDEMPOTENCY_KEY",
+        "IDEMPOTENCY_KEY_REUSED",
+        "PROVIDER_UNAVAILABLE",
+    ],
+)
+
+
+@strawberry.type(description="The result of payBill.")
+class PayBillPayload:
+    payment: OnlinePayment | None = strawberry.field(
+        default=None,
+        description="The payment, PENDING: send the customer to its `confirmationUrl`, then "
+        "follow `onlinePayment(id)` until it is done.",
+    )
+    user_errors: list[PayBillError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )

@@ -1,0 +1,106 @@
+"""Submitting meter readings: inputs, payloads and their error codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+
+from schema.accounts import MeterReading
+from schema.errors import error_type
+from schema.scalars import Money
+
+READING_CODES = [
+    "NOT_FOUND",
+    "MISSING_ZONE",
+    "UNKNOWN_ZONE",
+    "BAD_VALUE",
+    "LOWER_THAN_PREVIOUS",
+    "IMPLAUSIBLE_VALUE",
+    "OUTSIDE_WINDOW",
+    "DATE_IN_FUTURE",
+    "DATE_BEFORE_PREVIOUS",
+]
+
+
+@strawberry.input(description="The value of one zone's register, as read from the meter.")
+class ZoneValueInput:
+    zone: int = strawberry.field(description="Zone number, 1 to 3 (the register T1, T2, T3).")
+    value: str = strawberry.field(
+        description='Register value in kWh, at most 3 decimals: "12345.6" or "12345,6".'
+    )
+
+
+@strawberry.input(description="A meter reading to check without storing it.")
+class PreviewMeterReadingInput:
+    meter_id: strawberry.ID = strawberry.field(description="Id of one of the viewer's meters.")
+    values: list[ZoneValueInput] = strawberry.field(description="One value per zone.")
+    taken_on: dt.date = strawberry.field(description="The day the values were read.")
+    confirm_unusual: bool = strawberry.field(
+        default=False,
+        description="The customer confirms a consumption far above the usual: stored with "
+        "status REVIEW instead of refused as IMPLAUSIBLE_VALUE.",
+    )
+
+
+@strawberry.input(description="A meter reading to submit.")
+class SubmitMeterReadingInput(PreviewMeterReadingInput):
+    idempotency_key: str = strawberry.field(
+        description="A key the app makes once per submission (e.g. a UUID) and sends again "
+        "on every retry: the same key returns the first result and stores nothing more."
+    )
+
+
+@strawberry.type(description="Electricity consumed in one zone since the last accepted reading.")
+class ZoneConsumption:
+    zone: int = strawberry.field(description="Zone number, 1 to 3.")
+    name: str = strawberry.field(description="Zone name in the request's language.")
+    kwh: Decimal = strawberry.field(
+        description="kWh consumed; across a rollover of the register when it went past its "
+        "capacity."
+    )
+
+
+CONSUMPTION = "kWh per zone since the last accepted reading; null for a meter's first reading."
+ESTIMATED_CHARGE = (
+    "The consumption priced at the rates of the account's latest receipt (its zone lines): "
+    "an estimate, the bill may differ. Null when there is no receipt with rates or no "
+    "consumption."
+)
+
+SubmitMeterReadingError = error_type(
+    "SubmitMeterReading", [*READING_CODES, "INVALID_IDEMPOTENCY_KEY", "IDEMPOTENCY_KEY_REUSED"]
+)
+PreviewMeterReadingError = error_type("PreviewMeterReading", READING_CODES)
+
+
+@strawberry.type(description="The result of submitMeterReading.")
+class SubmitMeterReadingPayload:
+    reading: MeterReading | None = strawberry.field(
+        default=None,
+        description="The stored reading (source CUSTOMER; status ACCEPTED, or REVIEW when "
+        "confirmed as unusual).",
+    )
+    consumption: list[ZoneConsumption] | None = strawberry.field(
+        default=None, description=CONSUMPTION
+    )
+    estimated_charge: Money | None = strawberry.field(default=None, description=ESTIMATED_CHARGE)
+    user_errors: list[SubmitMeterReadingError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.type(description="The result of previewMeterReading: nothing is stored.")
+class PreviewMeterReadingPayload:
+    consumption: list[ZoneConsumption] | None = strawberry.field(
+        default=None, description=CONSUMPTION
+    )
+    estimated_charge: Money | None = strawberry.field(default=None, description=ESTIMATED_CHARGE)
+    needs_review: bool = strawberry.field(
+        default=False,
+        description="Submitted as it is (with confirmUnusual), it would be stored for review.",
+    )
+    user_errors: list[PreviewMeterReadingError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="What submitMeterReading would refuse."
+    )
