@@ -29,11 +29,11 @@ def _request(input: s.PreviewMeterReadingInput | s.SubmitMeterReadingInput):
 
 def _consumption(
     used: dict[int, Decimal] | None, zones: int, language: str
-) -> list[s.ZoneConsumption] | None:
+) -> list[s.ZoneUsage] | None:
     if used is None:
         return None
     return [
-        s.ZoneConsumption(zone=z, name=zone_name(zones, z, language), kwh=kwh)
+        s.ZoneUsage(zone=z, name=zone_name(zones, z, language), kwh=kwh)
         for z, kwh in sorted(used.items())
     ]
 

@@ -53,7 +53,7 @@ class SubmitMeterReadingInput(PreviewMeterReadingInput):
 
 
 @strawberry.type(description="Electricity consumed in one zone since the last accepted reading.")
-class ZoneConsumption:
+class ZoneUsage:
     zone: int = strawberry.field(description="Zone number, 1 to 3.")
     name: str = strawberry.field(description="Zone name in the request's language.")
     kwh: Decimal = strawberry.field(
@@ -82,9 +82,7 @@ class SubmitMeterReadingPayload:
         description="The stored reading (source CUSTOMER; status ACCEPTED, or REVIEW when "
         "confirmed as unusual).",
     )
-    consumption: list[ZoneConsumption] | None = strawberry.field(
-        default=None, description=CONSUMPTION
-    )
+    consumption: list[ZoneUsage] | None = strawberry.field(default=None, description=CONSUMPTION)
     estimated_charge: Money | None = strawberry.field(default=None, description=ESTIMATED_CHARGE)
     user_errors: list[SubmitMeterReadingError] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description="Why it was refused."
@@ -93,9 +91,7 @@ class SubmitMeterReadingPayload:
 
 @strawberry.type(description="The result of previewMeterReading: nothing is stored.")
 class PreviewMeterReadingPayload:
-    consumption: list[ZoneConsumption] | None = strawberry.field(
-        default=None, description=CONSUMPTION
-    )
+    consumption: list[ZoneUsage] | None = strawberry.field(default=None, description=CONSUMPTION)
     estimated_charge: Money | None = strawberry.field(default=None, description=ESTIMATED_CHARGE)
     needs_review: bool = strawberry.field(
         default=False,
