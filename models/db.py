@@ -13,6 +13,7 @@ MODEL_MODULES = [
     "models.billing",
     "models.auth",
     "models.mail",
+    "models.questions",
 ]
 
 

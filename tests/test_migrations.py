@@ -102,3 +102,10 @@ async def test_lookups_the_api_makes_are_indexed(db) -> None:
     assert ("number",) in await index_columns(conn, "account")
     assert ("account_id",) in await index_columns(conn, "meter")
     assert ("cabinet_id",) in await index_columns(conn, "cabinet_account")
+    # Questions: the customer's list, the staff queue, a question's messages, photos
+    assert ("cabinet_id", "created_at") in await index_columns(conn, "question")
+    assert ("status", "waiting_since") in await index_columns(conn, "question")
+    assert ("question_id", "created_at") in await index_columns(conn, "question_message")
+    attachment = await index_columns(conn, "attachment")
+    assert {("cabinet_id", "message_id"), ("message_id", "created_at")} <= attachment
+    assert ("storage_key",) in attachment
