@@ -89,17 +89,12 @@ async def own_questions(
     cabinet_id: int, status: QuestionStatus | None, args: PageArgs
 ) -> list[dict[str, Any]]:
     """A customer's questions, newest first."""
-    clauses, params = _own_where(cabinet_id, status)
-    if args.after is not None:
-        clauses.append("(q.created_at, q.id) < (?, ?)")
-        params.extend(args.after)
-    rows = await sql.fetch(
-        sql.connection(),
-        f"SELECT {QUESTION_COLUMNS} FROM question q WHERE {' AND '.join(clauses)} "  # noqa: S608
-        "ORDER BY q.created_at DESC, q.id DESC LIMIT ?",
-        [*params, args.first + 1],
+    return await _page(
+        _own_where(cabinet_id, status),
+        args,
+        after="(q.created_at, q.id) < (?, ?)",
+        order="q.created_at DESC, q.id DESC",
     )
-    return [_question(row) for row in rows]
 
 
 async def count_own_questions(cabinet_id: int, status: QuestionStatus | None) -> int:
@@ -125,14 +120,26 @@ def _queue_where(which: QueueFilter) -> tuple[list[str], list[Any]]:
 
 async def queue(which: QueueFilter, args: PageArgs) -> list[dict[str, Any]]:
     """The staff queue: the longest-waiting customer first."""
-    clauses, params = _queue_where(which)
+    return await _page(
+        _queue_where(which),
+        args,
+        after="(q.waiting_since, q.id) > (?, ?)",
+        order="q.waiting_since, q.id",
+    )
+
+
+async def _page(
+    where: tuple[list[str], list[Any]], args: PageArgs, *, after: str, order: str
+) -> list[dict[str, Any]]:
+    """Up to `first + 1` questions (the extra one tells whether a page follows)."""
+    clauses, params = where
     if args.after is not None:
-        clauses.append("(q.waiting_since, q.id) > (?, ?)")
+        clauses.append(after)
         params.extend(args.after)
     rows = await sql.fetch(
         sql.connection(),
         f"SELECT {QUESTION_COLUMNS} FROM question q WHERE {' AND '.join(clauses)} "  # noqa: S608
-        "ORDER BY q.waiting_since, q.id LIMIT ?",
+        f"ORDER BY {order} LIMIT ?",
         [*params, args.first + 1],
     )
     return [_question(row) for row in rows]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
@@ -12,12 +12,14 @@ from models.cabinets import Cabinet
 from resolvers import paging, question_data
 from resolvers.errors import attempt
 from schema import questions as s
+from schema.accounts import After, First
 from schema.context import Context
 from schema.relay import Connection, decode_id
 from services import questions, staff
 
 Info = strawberry.Info[Context]
 
+P = TypeVar("P")
 MISSING = -1  # a malformed id: looked up like any other, found like another's
 
 
@@ -70,8 +72,8 @@ async def staff_questions(
     assignee: Annotated[
         s.AssigneeFilter, strawberry.argument(description="Everyone's, mine, or unassigned.")
     ] = s.AssigneeFilter.ANYONE,
-    first: s.First = 20,
-    after: s.After = None,
+    first: First = 20,
+    after: After = None,
 ) -> Connection[s.Question]:
     """The staff queue: the customer who has waited longest first."""
     viewer = await info.context.require_viewer()
@@ -133,6 +135,21 @@ def _message(message: models.QuestionMessage, author: Cabinet) -> s.Message:
     )
 
 
+def _posted(
+    payload: type[P],
+    done: tuple[models.Question, models.QuestionMessage] | None,
+    errors: list[Any],
+    author: Cabinet,
+) -> P:
+    """The payload of a mutation that posts a message: the question and the message."""
+    if done is None:
+        return payload(user_errors=errors)  # type: ignore[call-arg]
+    question, message = done
+    return payload(  # type: ignore[call-arg]
+        question=s.Question.from_model(question), message=_message(message, author)
+    )
+
+
 async def reply_to_question(info: Info, input: s.ReplyToQuestionInput) -> s.ReplyToQuestionPayload:
     ctx = info.context
     cabinet = await ctx.require_viewer()
@@ -146,12 +163,7 @@ async def reply_to_question(info: Info, input: s.ReplyToQuestionInput) -> s.Repl
         s.ReplyToQuestionError,
         ctx.language,
     )
-    if done is None:
-        return s.ReplyToQuestionPayload(user_errors=errors)
-    asked, message = done
-    return s.ReplyToQuestionPayload(
-        question=s.Question.from_model(asked), message=_message(message, cabinet)
-    )
+    return _posted(s.ReplyToQuestionPayload, done, errors, cabinet)
 
 
 async def close_question(info: Info, input: s.QuestionInput) -> s.CloseQuestionPayload:
@@ -194,12 +206,7 @@ async def answer_question(info: Info, input: s.AnswerQuestionInput) -> s.AnswerQ
         s.AnswerQuestionError,
         ctx.language,
     )
-    if done is None:
-        return s.AnswerQuestionPayload(user_errors=errors)
-    answered, message = done
-    return s.AnswerQuestionPayload(
-        question=s.Question.from_model(answered), message=_message(message, specialist)
-    )
+    return _posted(s.AnswerQuestionPayload, done, errors, specialist)
 
 
 async def assign_question(info: Info, input: s.AssignQuestionInput) -> s.AssignQuestionPayload:

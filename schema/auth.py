@@ -11,7 +11,7 @@ import strawberry
 from models import auth as auth_models
 from resolvers import lists, paging, question_data, viewer
 from resolvers import questions as question_resolvers
-from schema.accounts import Account
+from schema.accounts import Account, After, First
 from schema.context import Context, NotAuthenticated
 from schema.errors import error_type
 from schema.permissions import CustomersOnly
@@ -153,10 +153,8 @@ class User:
     async def questions(
         self,
         info: strawberry.Info[Context],
-        first: Annotated[int, strawberry.argument(description="Page size, at most 100.")] = 20,
-        after: Annotated[
-            str | None, strawberry.argument(description="`endCursor` of the previous page.")
-        ] = None,
+        first: First = 20,
+        after: After = None,
         status: Annotated[
             QuestionStatus | None,
             strawberry.argument(description="Only questions in this state; null for all."),

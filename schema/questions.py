@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 
@@ -13,7 +13,7 @@ from models import questions as models
 from models.cabinets import Role
 from resolvers import lists, paging
 from resolvers.question_data import row_of
-from schema.accounts import Account
+from schema.accounts import Account, After, First
 from schema.context import Context
 from schema.errors import error_type
 from schema.permissions import StaffOnly
@@ -47,12 +47,6 @@ class AssigneeFilter(Enum):
     ANYONE = "anyone"
     ME = "me"
     NOBODY = "nobody"
-
-
-First = Annotated[int, strawberry.argument(description="Page size, at most 100.")]
-After = Annotated[
-    str | None, strawberry.argument(description="The `endCursor` of the previous page.")
-]
 
 
 @strawberry.type(

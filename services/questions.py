@@ -111,6 +111,22 @@ async def _locked_question(viewer: Cabinet, question_id: int) -> Question:
     return question
 
 
+async def _writable(viewer: Cabinet, question_id: int) -> Question:
+    """The question, locked, if the viewer may reach it and it is not closed."""
+    question = await _locked_question(viewer, question_id)
+    if question.status == QuestionStatus.CLOSED:
+        raise RuleError("QUESTION_CLOSED", "questionId")
+    return question
+
+
+def _check_message(body: str, attachment_ids: list[int], errors: list[RuleError]) -> str:
+    body = clean_body(body, errors)
+    too_many = attachments.check_count(attachment_ids)
+    if too_many is not None:
+        errors.append(too_many)
+    return body
+
+
 async def _add_message(
     question: Question, author: Cabinet, kind: MessageAuthor, body: str, moment: dt.datetime
 ) -> QuestionMessage:
@@ -141,10 +157,7 @@ async def ask(
     require_customer(cabinet)
     errors: list[RuleError] = []
     subject = clean_subject(subject, errors)
-    body = clean_body(body, errors)
-    too_many = attachments.check_count(attachment_ids)
-    if too_many is not None:
-        errors.append(too_many)
+    body = _check_message(body, attachment_ids, errors)
     if account_id is not None:
         linked = CabinetAccount.filter(cabinet_id=cabinet.id, account_id=account_id)
         if not await linked.exists():
@@ -178,19 +191,14 @@ async def reply(
     """The customer writes again; an answered question waits for a specialist anew."""
     require_customer(cabinet)
     errors: list[RuleError] = []
-    body = clean_body(body, errors)
-    too_many = attachments.check_count(attachment_ids)
-    if too_many is not None:
-        errors.append(too_many)
+    body = _check_message(body, attachment_ids, errors)
     raise_all(errors)
     if not await Question.filter(id=question_id, cabinet_id=cabinet.id).exists():
         raise RuleError("NOT_FOUND", "questionId")
     quota = await _message_quota(cabinet.id)
     try:
         async with in_transaction():
-            question = await _locked_question(cabinet, question_id)
-            if question.status == QuestionStatus.CLOSED:
-                raise RuleError("QUESTION_CLOSED", "questionId")
+            question = await _writable(cabinet, question_id)
             moment = now()
             message = await _add_message(question, cabinet, MessageAuthor.CUSTOMER, body, moment)
             await attachments.attach(cabinet.id, message.id, attachment_ids)
@@ -244,9 +252,7 @@ async def answer(
     body = clean_body(body, errors)
     raise_all(errors)
     async with in_transaction():
-        question = await _locked_question(specialist, question_id)
-        if question.status == QuestionStatus.CLOSED:
-            raise RuleError("QUESTION_CLOSED", "questionId")
+        question = await _writable(specialist, question_id)
         moment = now()
         message = await _add_message(question, specialist, MessageAuthor.SPECIALIST, body, moment)
         await _mark_read(question.id, MessageAuthor.CUSTOMER, moment)
