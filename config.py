@@ -55,7 +55,9 @@ class Settings:
         "and calendar rules (reading window, months) follow it.",
     )
     var_dir: str = setting(
-        "var", "Directory for local state: SQLite database, development key, development mail."
+        "var",
+        "Directory for local state: SQLite database, development key, development mail, "
+        "customers' photos.",
     )
     forwarded_allow_ips: str = setting(
         "127.0.0.1",
@@ -210,6 +212,27 @@ class Settings:
     )
     payment_sweep_seconds: float = setting(
         60.0, "How often each server process looks for payments stuck in PENDING."
+    )
+
+    question_messages_per_day: int = setting(
+        30,
+        "Questions and replies one customer cabinet may send per 24 hours "
+        "(`TOO_MANY_MESSAGES` beyond).",
+    )
+    attachment_max_bytes: int = setting(
+        5242880,
+        "Largest photo a customer may upload, in bytes (5 MiB); a larger body gets 413 and "
+        "is not read.",
+    )
+    attachments_per_message: int = setting(3, "Photos one question or reply may carry.")
+    attachment_pending_per_cabinet: int = setting(
+        10,
+        "Uploaded photos a cabinet may hold that no message uses yet; further uploads get 429.",
+    )
+    attachment_pending_hours: int = setting(
+        24,
+        "An uploaded photo no message uses within this many hours is deleted "
+        "(`kabinet attachments cleanup`, and hourly inside `serve`).",
     )
 
     # The company's requisites, printed on every bill and encoded in its payment QR code.
@@ -387,6 +410,7 @@ def load_settings(
         raise ConfigError("PUBLIC_WEB_URL: must start with http:// or https://")
     check_company_requisites(settings)
     _check_mail(settings)
+    _check_questions(settings)
     if not settings.secret_key:
         if settings.is_production:
             raise ConfigError("SECRET_KEY: required when ENV=production")
@@ -415,7 +439,11 @@ def _check_mail(settings: Settings) -> None:
     positive = ("smtp_timeout", "mail_batch_size", "mail_poll_seconds", "mail_lease_seconds")
     positive += ("mail_max_attempts", "mail_retry_base_seconds", "mail_retry_max_seconds")
     positive += ("ereceipt_batch_size", "receipt_link_minutes")
-    for name in positive:
+    _require_positive(settings, positive)
+
+
+def _require_positive(settings: Settings, names: tuple[str, ...]) -> None:
+    for name in names:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name.upper()}: must be greater than zero")
 
@@ -448,6 +476,12 @@ def _check_payments(settings: Settings) -> None:
         raise ConfigError(
             "PAYMENT_WEBHOOK_SECRET: required when ENV=production, at least 32 random characters"
         )
+
+
+def _check_questions(settings: Settings) -> None:
+    positive = ("question_messages_per_day", "attachment_max_bytes", "attachments_per_message")
+    positive += ("attachment_pending_per_cabinet", "attachment_pending_hours")
+    _require_positive(settings, positive)
 
 
 _current: Settings | None = None

@@ -28,6 +28,7 @@ from models import db, sql
 from payments.providers import ProviderError, provider_for
 from payments.sweeper import running_sweeper
 from payments.webhook import webhook_endpoint
+from routes import attachments as attachment_routes
 from routes import ereceipt, receipts
 from schema.context import Context
 from schema.root import schema
@@ -80,6 +81,35 @@ def payment_routes(settings: Settings) -> list[Route]:
     return routes
 
 
+@contextlib.asynccontextmanager
+async def _hourly_attachment_cleanup() -> AsyncIterator[None]:
+    """Uploads no message used are deleted once an hour by every server process (the
+    deletion is idempotent); `kabinet attachments cleanup` does the same on demand."""
+    from services import attachments
+
+    async def loop() -> None:
+        while True:
+            try:
+                cleaned = await attachments.cleanup()
+                if cleaned.uploads or cleaned.temporary_files:
+                    log.info(
+                        "attachments cleanup: %d upload(s), %d temporary file(s) deleted",
+                        cleaned.uploads,
+                        cleaned.temporary_files,
+                    )
+            except Exception:
+                log.exception("attachments cleanup failed; trying again in an hour")
+            await asyncio.sleep(3600)
+
+    task = asyncio.create_task(loop(), name="attachments-cleanup")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -114,6 +144,8 @@ def create_app(
                 app.state.payment_sweeper = await stack.enter_async_context(
                     running_sweeper(settings)
                 )
+            if manage_db:
+                await stack.enter_async_context(_hourly_attachment_cleanup())
             # Everything loaded so far (modules, the schema, the ORM's metadata) lives as
             # long as the process: keep it out of the collector's sight, so a full
             # collection scans only what requests allocate and never stalls the loop.
@@ -131,6 +163,8 @@ def create_app(
             Route("/ereceipt/confirm", ereceipt.confirm, methods=["GET", "POST"]),
             Route("/ereceipt/unsubscribe", ereceipt.unsubscribe, methods=["GET", "POST"]),
             *payment_routes(settings),
+            Route("/attachments", attachment_routes.upload, methods=["POST"]),
+            Route("/attachments/{id}", attachment_routes.download, methods=["GET"]),
         ],
         middleware=[
             # The client address that limits and audits use: the socket peer, or the
@@ -244,6 +278,8 @@ async def _seed_demo(settings: Settings, if_empty: bool) -> int:
             print(summary.line())
         for email in await demo.seed_cabinets():
             print(f"cabinet {email} created (password {demo.DEMO_PASSWORD})")
+        if specialist := await demo.seed_specialist():
+            print(f"specialist {specialist} created (password {demo.DEMO_PASSWORD})")
     finally:
         await db.close_db()
     print("\nDemo accounts (number, holder, proof of ownership, cabinet):")
@@ -368,6 +404,23 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("ids", nargs="*", type=int, default=[], metavar="ID", help="outbox ids")
     which.add_argument("--failed", action="store_true", help="every failed message")
 
+    staff = commands.add_parser("staff", help="the company's specialists who answer questions")
+    staff_commands = staff.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
+    add = staff_commands.add_parser(
+        "add", help="create a specialist (or renew one's link) and print a set-password link"
+    )
+    add.add_argument("email", help="the specialist's login")
+    add.add_argument("--name", help="the display name customers see, e.g. 'Ольга Смирнова'")
+    staff_commands.add_parser("list", help="every specialist")
+
+    attachments = commands.add_parser("attachments", help="customers' uploaded photos")
+    attachment_commands = attachments.add_subparsers(
+        dest="attachments_command", metavar="ACTION", required=True
+    )
+    attachment_commands.add_parser(
+        "cleanup", help="delete uploads no message used within ATTACHMENT_PENDING_HOURS"
+    )
+
     recovery = commands.add_parser("recovery", help="support staff's view of recoveries")
     recovery_commands = recovery.add_subparsers(dest="recovery_command", required=True)
     log = recovery_commands.add_parser(
@@ -395,6 +448,56 @@ async def _recovery_log(settings: Settings, account: str) -> int:
     for entry in entries:
         when = entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
         print(f"{when}  {entry.what:<30} {entry.outcome:<42} {entry.ip:<15} {entry.user_agent}")
+    return 0
+
+
+async def _staff(settings: Settings, args: argparse.Namespace) -> int:
+    from services import staff
+    from services.errors import RuleError
+    from services.messages import message_for
+
+    await db.open_db(settings.database_url)
+    try:
+        if args.staff_command == "list":
+            for cabinet in await staff.specialists():
+                print(f"{cabinet.email:<40} {cabinet.display_name}")
+            return 0
+        try:
+            invited = await staff.add(args.email, args.name)
+        except RuleError as refused:
+            if refused.code == "EMAIL_TAKEN":
+                print(
+                    f"error: {args.email} belongs to a customer's cabinet; a specialist needs "
+                    "an address of their own",
+                    file=sys.stderr,
+                )
+            else:
+                print(f"error: {message_for(refused, 'en')}", file=sys.stderr)
+            return 1
+    finally:
+        await db.close_db()
+    cabinet = invited.cabinet
+    what = "created" if invited.created else "exists; a new link replaces earlier ones"
+    print(f"specialist {cabinet.email} ({cabinet.display_name or 'no display name'}) {what}")
+    zone = ZoneInfo(settings.timezone)
+    until = invited.expires_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    print(f"set-password link, single use, valid until {until}:")
+    print(invited.link)
+    return 0
+
+
+async def _attachments_cleanup(settings: Settings) -> int:
+    from services import attachments
+
+    await db.open_db(settings.database_url)
+    try:
+        cleaned = await attachments.cleanup()
+    finally:
+        await db.close_db()
+    print(
+        f"deleted {cleaned.uploads} unused upload(s) and "
+        f"{cleaned.temporary_files} unfinished temporary file(s)"
+    )
     return 0
 
 
@@ -446,6 +549,10 @@ def _run(argv: Sequence[str] | None) -> int:
         return asyncio.run(_mail(settings, args))
     if command == "recovery":
         return asyncio.run(_recovery_log(settings, args.account))
+    if command == "staff":
+        return asyncio.run(_staff(settings, args))
+    if command == "attachments":
+        return asyncio.run(_attachments_cleanup(settings))
     raise AssertionError(command)
 
 

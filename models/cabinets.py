@@ -14,7 +14,12 @@ class Role(StrEnum):
 
 
 class Cabinet(Model):
-    """A login of the personal cabinet: one e-mail and password, several accounts."""
+    """A login of the personal cabinet: one e-mail and password, several accounts.
+
+    A `staff` cabinet is a specialist who answers customers' questions; it holds no
+    accounts and asks nothing (`kabinet staff add`). A person who is also a customer
+    uses another address for their own cabinet.
+    """
 
     id = fields.BigIntField(primary_key=True)
     email = fields.CharField(max_length=254, unique=True, description="Normalised e-mail")
@@ -22,6 +27,9 @@ class Cabinet(Model):
     password_hash = fields.CharField(max_length=255)
     language = fields.CharField(max_length=2, default="ru")
     role = fields.CharEnumField(Role, max_length=16, default=Role.CUSTOMER)
+    display_name = fields.CharField(
+        max_length=100, default="", description="Name of a specialist as customers see it"
+    )
     created_at = UtcDatetimeField(auto_now_add=True)
     updated_at = UtcDatetimeField(auto_now=True)
 

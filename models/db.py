@@ -15,6 +15,7 @@ MODEL_MODULES = [
     "models.mail",
     "models.ereceipts",
     "models.payments",
+    "models.questions",
 ]
 
 

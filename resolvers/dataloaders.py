@@ -10,7 +10,8 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 
@@ -19,6 +20,9 @@ from models import sql
 from services import consumption
 from services.clock import now
 from services.timeutil import company_tz
+
+if TYPE_CHECKING:
+    from resolvers.question_data import QuestionLoaders
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,7 @@ class PageArgs:
 class ListSpec:
     select: str
     source: str
-    account: str
+    owner: str  # the column lists are cut by: an account, a question...
     sort: str
     convert: Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -67,7 +71,7 @@ def _receipt(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _account(row: dict[str, Any]) -> dict[str, Any]:
+def account_row(row: dict[str, Any]) -> dict[str, Any]:
     row["balance"] = sql.as_decimal(row["balance"])
     row["balance_on"] = sql.as_date(row["balance_on"])
     return row
@@ -80,25 +84,25 @@ def _meter(row: dict[str, Any]) -> dict[str, Any]:
 
 
 PAYMENTS = ListSpec(
-    select="t.id, t.account_id AS account_id, t.amount, t.paid_at, t.channel",
+    select="t.id, t.account_id AS owner_id, t.amount, t.paid_at, t.channel",
     source="payment t",
-    account="t.account_id",
+    owner="t.account_id",
     sort="t.paid_at",
     convert=_payment,
 )
 READINGS = ListSpec(
-    select="t.id, m.account_id AS account_id, t.meter_id, m.zones, t.taken_on, t.t1, t.t2, "
+    select="t.id, m.account_id AS owner_id, t.meter_id, m.zones, t.taken_on, t.t1, t.t2, "
     "t.t3, t.source, t.status",
     source="meter_reading t JOIN meter m ON m.id = t.meter_id",
-    account="m.account_id",
+    owner="m.account_id",
     sort="t.taken_on",
     convert=_reading,
 )
 RECEIPTS = ListSpec(
-    select="t.id, t.account_id AS account_id, t.period, t.issued_on, t.due_on, "
+    select="t.id, t.account_id AS owner_id, t.period, t.issued_on, t.due_on, "
     "t.opening_balance, t.charged, t.paid, t.amount_due, t.lines",
     source="receipt t",
-    account="t.account_id",
+    owner="t.account_id",
     sort="t.period",
     convert=_receipt,
 )
@@ -109,7 +113,7 @@ METER_COLUMNS = (
 
 
 def _where(spec: ListSpec, ids: Sequence[int], start: Any, end: Any, meter_id: int | None):
-    clauses = [f"{spec.account} IN ({', '.join('?' for _ in ids)})"]
+    clauses = [f"{spec.owner} IN ({', '.join('?' for _ in ids)})"]
     params: list[Any] = list(ids)
     if start is not None:
         clauses.append(f"{spec.sort} >= ?")
@@ -126,11 +130,11 @@ def _where(spec: ListSpec, ids: Sequence[int], start: Any, end: Any, meter_id: i
 async def load_pages(
     spec: ListSpec, keys: Sequence[tuple[int, PageArgs]]
 ) -> list[list[dict[str, Any]]]:
-    """Up to `first + 1` rows per (account, args) key, newest first (the extra row tells
-    whether another page follows). One query per distinct args, whatever the accounts."""
+    """Up to `first + 1` rows per (owner, args) key, newest first (the extra row tells
+    whether another page follows). One query per distinct args, whatever the owners."""
     groups: dict[PageArgs, list[int]] = defaultdict(list)
-    for account_id, args in keys:
-        groups[args].append(account_id)
+    for owner_id, args in keys:
+        groups[args].append(owner_id)
     found: dict[tuple[int, PageArgs], list[dict[str, Any]]] = defaultdict(list)
     conn = sql.connection()
     for args, ids in groups.items():
@@ -140,12 +144,12 @@ async def load_pages(
             params.extend(args.after)
         query = (
             f"SELECT * FROM (SELECT {spec.select}, ROW_NUMBER() OVER ("  # noqa: S608
-            f"PARTITION BY {spec.account} ORDER BY {spec.sort} DESC, t.id DESC) AS rn "
+            f"PARTITION BY {spec.owner} ORDER BY {spec.sort} DESC, t.id DESC) AS rn "
             f"FROM {spec.source} WHERE {' AND '.join(clauses)}) q "
-            f"WHERE rn <= ? ORDER BY account_id, rn"
+            f"WHERE rn <= ? ORDER BY owner_id, rn"
         )
         for row in await sql.fetch(conn, query, [*params, args.first + 1]):
-            found[(row["account_id"], args)].append(spec.convert(row))
+            found[(row["owner_id"], args)].append(spec.convert(row))
     return [found[key] for key in keys]
 
 
@@ -153,18 +157,18 @@ async def load_counts(
     spec: ListSpec, keys: Sequence[tuple[int, Any, Any, int | None]]
 ) -> list[int]:
     groups: dict[tuple[Any, Any, int | None], list[int]] = defaultdict(list)
-    for account_id, *filters in keys:
-        groups[tuple(filters)].append(account_id)  # type: ignore[arg-type]
+    for owner_id, *filters in keys:
+        groups[tuple(filters)].append(owner_id)  # type: ignore[arg-type]
     counts: dict[tuple, int] = {}
     conn = sql.connection()
     for filters, ids in groups.items():
         clauses, params = _where(spec, ids, *filters)
         query = (
-            f"SELECT {spec.account} AS account_id, count(*) AS n FROM {spec.source} "  # noqa: S608
-            f"WHERE {' AND '.join(clauses)} GROUP BY {spec.account}"
+            f"SELECT {spec.owner} AS owner_id, count(*) AS n FROM {spec.source} "  # noqa: S608
+            f"WHERE {' AND '.join(clauses)} GROUP BY {spec.owner}"
         )
         for row in await sql.fetch(conn, query, params):
-            counts[(row["account_id"], *filters)] = row["n"]
+            counts[(row["owner_id"], *filters)] = row["n"]
     return [counts.get(tuple(key), 0) for key in keys]
 
 
@@ -186,6 +190,13 @@ class Loaders:
         self.ereceipt_of_account = DataLoader(load_fn=self._ereceipts_of_accounts)
         self.consumption = DataLoader(load_fn=self._consumption)
 
+    @cached_property
+    def questions(self) -> QuestionLoaders:
+        """Loaders of questions' messages, photos and people, made on first use."""
+        from resolvers.question_data import QuestionLoaders
+
+        return QuestionLoaders()
+
     async def _accounts_of_cabinet(self, cabinet_ids: Sequence[int]) -> list[list[dict]]:
         marks = ", ".join("?" for _ in cabinet_ids)
         rows = await sql.fetch(
@@ -197,7 +208,7 @@ class Loaders:
         )
         by_cabinet: dict[int, list[dict]] = defaultdict(list)
         for row in rows:
-            by_cabinet[row.pop("cabinet_id")].append(_account(row))
+            by_cabinet[row.pop("cabinet_id")].append(account_row(row))
         return [by_cabinet[c] for c in cabinet_ids]
 
     async def _meters_of_account(self, account_ids: Sequence[int]) -> list[list[dict]]:
@@ -272,4 +283,4 @@ async def account_of_cabinet(cabinet_id: int, account_id: int) -> dict[str, Any]
         "ON a.id = ca.account_id WHERE ca.cabinet_id = ? AND a.id = ?",
         [cabinet_id, account_id],
     )
-    return _account(row) if row else None
+    return account_row(row) if row else None

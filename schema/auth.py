@@ -9,10 +9,13 @@ from typing import Annotated, Any
 import strawberry
 
 from models import auth as auth_models
-from resolvers import lists, paging, viewer
-from schema.accounts import Account
+from resolvers import lists, paging, question_data, viewer
+from resolvers import questions as question_resolvers
+from schema.accounts import Account, After, First
 from schema.context import Context, NotAuthenticated
 from schema.errors import error_type
+from schema.permissions import CustomersOnly
+from schema.questions import CabinetRole, Question, QuestionStatus
 from schema.relay import Connection, encode_id
 from services import sessions as session_rules
 from services.devices import describe_device
@@ -70,6 +73,12 @@ class User:
     email_verified: bool = strawberry.field(description="The address has been confirmed.")
     language: str = strawberry.field(description="Language of its e-mails: ru or en.")
     created_at: dt.datetime = strawberry.field(description="When it was registered.")
+    role: CabinetRole = strawberry.field(
+        description="CUSTOMER, or STAFF for the company's specialists."
+    )
+    display_name: str | None = strawberry.field(
+        description="A specialist's name as customers see it; null for customers."
+    )
     pk: strawberry.Private[int]
 
     @classmethod
@@ -80,6 +89,8 @@ class User:
             email_verified=cabinet.email_verified_at is not None,
             language=cabinet.language,
             created_at=cabinet.created_at,
+            role=CabinetRole(cabinet.role),
+            display_name=cabinet.display_name or None,
             pk=cabinet.id,
         )
 
@@ -134,6 +145,32 @@ class User:
             SecurityEvent.from_row,
             lambda: viewer.count_security_events(self.pk),
         )
+
+    @strawberry.field(
+        description="Questions the cabinet asked, newest first (customers only).",
+        permission_classes=[CustomersOnly],
+    )
+    async def questions(
+        self,
+        info: strawberry.Info[Context],
+        first: First = 20,
+        after: After = None,
+        status: Annotated[
+            QuestionStatus | None,
+            strawberry.argument(description="Only questions in this state; null for all."),
+        ] = None,
+    ) -> Connection[Question]:
+        await self._own(info)
+        return await question_resolvers.own_questions(self.pk, first, after, status)
+
+    @strawberry.field(
+        description="Specialists' answers not read yet, over every question: the apps' badge "
+        "(customers only).",
+        permission_classes=[CustomersOnly],
+    )
+    async def unread_answers(self, info: strawberry.Info[Context]) -> int:
+        await self._own(info)
+        return await question_data.unread_answers(self.pk)
 
 
 # ---------------------------------------------------------------- inputs and payloads

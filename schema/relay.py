@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 import strawberry
 
+from services import ids
+
 T = TypeVar("T")
 
 
 def encode_id(kind: str, pk: int) -> strawberry.ID:
-    raw = f"{kind}:{pk}".encode()
-    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    return strawberry.ID(ids.encode_id(kind, pk))
 
 
-def decode_id(kind: str, value: str | None) -> int | None:
-    """The primary key behind an id of `kind`; None for anything else (never an error
-    that tells a malformed id from someone else's)."""
-    if not value or len(value) > 100:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
-        return None
-    prefix, _, pk = raw.partition(":")
-    if prefix != kind or not pk.isdigit() or len(pk) > 18:
-        return None
-    return int(pk)
+decode_id = ids.decode_id
 
 
 @strawberry.type(description="Where a page of a connection sits in the whole list.")

@@ -6,12 +6,15 @@ import strawberry
 from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
-from resolvers import accounts, auth, ereceipts, meta, payments, readings, recovery
+from resolvers import accounts, auth, ereceipts, meta, payments, questions, readings, recovery
 from schema.accounts import Account
 from schema.auth import User
 from schema.execution import FastLeafExecutionContext
 from schema.payments import OnlinePayment
+from schema.permissions import CustomersOnly, StaffOnly
+from schema.questions import Question, Specialist
 from schema.readings import PreviewMeterReadingPayload
+from schema.relay import Connection
 from schema.scalars import SCALARS
 
 
@@ -37,6 +40,22 @@ class Query:
         resolver=readings.preview_meter_reading,
         description="Every check of submitMeterReading and the estimated consumption and "
         "charge, storing nothing.",
+    )
+    question: Question | None = strawberry.field(
+        resolver=questions.question,
+        description="A question by id: for a customer one of their own, for a specialist any; "
+        "null otherwise.",
+    )
+    staff_questions: Connection[Question] | None = strawberry.field(
+        resolver=questions.staff_questions,
+        permission_classes=[StaffOnly],
+        description="Specialists only: the queue of questions, the customer who has waited "
+        "longest first.",
+    )
+    specialists: list[Specialist] | None = strawberry.field(
+        resolver=questions.specialists,
+        permission_classes=[StaffOnly],
+        description="Specialists only: every specialist, to assign questions to.",
     )
 
 
@@ -92,7 +111,9 @@ class Mutation:
     )
     link_account = strawberry.mutation(
         resolver=accounts.link_account,
-        description="Add an account to the cabinet, proven by the amount of a recent payment.",
+        permission_classes=[CustomersOnly],
+        description="Add an account to the cabinet, proven by the amount of a recent payment "
+        "(customers only).",
     )
     unlink_account = strawberry.mutation(
         resolver=accounts.unlink_account, description="Remove an account from the cabinet."
@@ -117,6 +138,37 @@ class Mutation:
         resolver=payments.pay_bill,
         description="Start an online payment into an account: a PENDING payment and the "
         "acquirer's page to confirm it on; idempotent per idempotencyKey.",
+    )
+    ask_question = strawberry.mutation(
+        resolver=questions.ask_question,
+        permission_classes=[CustomersOnly],
+        description="Ask the company's specialists a question, about one of the cabinet's "
+        "accounts or none, with up to 3 photos (customers only).",
+    )
+    reply_to_question = strawberry.mutation(
+        resolver=questions.reply_to_question,
+        permission_classes=[CustomersOnly],
+        description="Write again in one of the cabinet's questions (customers only); an "
+        "answered question waits for a specialist again.",
+    )
+    mark_question_read = strawberry.mutation(
+        resolver=questions.mark_question_read,
+        permission_classes=[CustomersOnly],
+        description="The customer has read the answers of a question (customers only).",
+    )
+    close_question = strawberry.mutation(
+        resolver=questions.close_question,
+        description="Close a question: a customer one of their own, a specialist any.",
+    )
+    answer_question = strawberry.mutation(
+        resolver=questions.answer_question,
+        permission_classes=[StaffOnly],
+        description="Specialists only: answer a question; the customer is told by e-mail.",
+    )
+    assign_question = strawberry.mutation(
+        resolver=questions.assign_question,
+        permission_classes=[StaffOnly],
+        description="Specialists only: give a question to a specialist (or take it).",
     )
 
 

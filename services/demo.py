@@ -377,3 +377,26 @@ async def seed_cabinets() -> list[str]:
                 await CabinetAccount.create(cabinet=cabinet, account=account)
         created.append(email)
     return created
+
+
+# A specialist to answer the demo customers' questions (README, Questions to specialists).
+DEMO_SPECIALIST = ("specialist@example.com", "Ольга Смирнова")
+
+
+async def seed_specialist() -> str | None:
+    """Create the demo specialist unless it exists; returns its e-mail when created."""
+    from models.cabinets import Cabinet, Role
+    from services.clock import now
+    from services.passwords import hash_password
+
+    email, name = DEMO_SPECIALIST
+    if await Cabinet.filter(email=email).exists():
+        return None
+    await Cabinet.create(
+        email=email,
+        password_hash=await hash_password(DEMO_PASSWORD),
+        role=Role.STAFF,
+        display_name=name,
+        email_verified_at=now(),
+    )
+    return email

@@ -29,6 +29,11 @@ class RuleError(Exception):
         return f"RuleError({self.code!r}, field={self.field!r}, params={self.params!r})"
 
 
+class NotAllowed(Exception):
+    """The viewer's role may not do this at all (a customer asking for a staff field, a
+    specialist acting as a customer): FORBIDDEN, not a userError."""
+
+
 class RuleErrors(Exception):
     """Several input problems found at once, reported together."""
 

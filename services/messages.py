@@ -201,6 +201,66 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Платёжный сервис сейчас недоступен. Повторите попытку через несколько минут.",
         "en": "The payment service is unavailable now. Try again in a few minutes.",
     },
+    # Questions to specialists and their photos.
+    "SUBJECT_REQUIRED": {
+        "ru": "Укажите тему вопроса.",
+        "en": "Enter the subject of your question.",
+    },
+    "SUBJECT_TOO_LONG": {
+        "ru": "Тема слишком длинная: не больше {max} символов.",
+        "en": "The subject is too long: at most {max} characters.",
+    },
+    "BODY_REQUIRED": {
+        "ru": "Напишите текст сообщения.",
+        "en": "Write the text of your message.",
+    },
+    "BODY_TOO_LONG": {
+        "ru": "Сообщение слишком длинное: не больше {max} символов.",
+        "en": "The message is too long: at most {max} characters.",
+    },
+    "ACCOUNT_NOT_FOUND": {
+        "ru": "Такого лицевого счёта нет в вашем кабинете.",
+        "en": "There is no such account in your cabinet.",
+    },
+    "ATTACHMENT_NOT_FOUND": {
+        "ru": "Фотография не найдена: загрузите её ещё раз.",
+        "en": "The photo was not found: upload it again.",
+    },
+    "TOO_MANY_ATTACHMENTS": {
+        "ru": "К одному сообщению можно приложить не больше {limit} фотографий.",
+        "en": "A message can carry at most {limit} photos.",
+    },
+    "TOO_MANY_MESSAGES": {
+        "ru": "Вы отправили много сообщений за сутки. Следующее можно отправить после "
+        "{retry_after}.",
+        "en": "You have sent many messages today. You can send the next one after {retry_after}.",
+    },
+    "QUESTION_CLOSED": {
+        "ru": "Вопрос закрыт. Если нужна помощь, задайте новый вопрос.",
+        "en": "This question is closed. If you need help, ask a new question.",
+    },
+    "SPECIALIST_NOT_FOUND": {
+        "ru": "Такого специалиста нет.",
+        "en": "There is no such specialist.",
+    },
+    "NAME_TOO_LONG": {
+        "ru": "Имя слишком длинное: не больше {max} символов.",
+        "en": "The name is too long: at most {max} characters.",
+    },
+    "ATTACHMENT_TOO_LARGE": {
+        "ru": "Фотография слишком большая: не больше {max_mb} МБ.",
+        "en": "The photo is too large: at most {max_mb} MB.",
+    },
+    "ATTACHMENT_NOT_IMAGE": {
+        "ru": "Это не фотография: приложите снимок в формате JPEG или PNG.",
+        "en": "This is not a photo: attach a JPEG or PNG picture.",
+    },
+    "TOO_MANY_PENDING_ATTACHMENTS": {
+        "ru": "Загружено {limit} фотографий, которые ещё не отправлены. Отправьте их с "
+        "вопросом: неотправленные удаляются через {hours} ч.",
+        "en": "{limit} uploaded photos have not been sent yet. Send them with a question: "
+        "unsent ones are deleted after {hours} h.",
+    },
 }
 
 _QUALITY = re.compile(r"^\s*([A-Za-z]{1,8})(?:-[A-Za-z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from models.accounts import Account
 from models.billing import Payment, Receipt
-from models.cabinets import Cabinet, CabinetAccount
+from models.cabinets import Cabinet, CabinetAccount, Role
 from models.metering import Meter, MeterReading
 from services import demo
 from services.passwords import verify_password
@@ -113,3 +113,13 @@ async def test_demo_cabinets(db) -> None:
     linked = {link.account_id for link in await CabinetAccount.all()}
     free = [a.number for a in await Account.all().order_by("number") if a.id not in linked]
     assert free == ["001234567893", "001234567894", "001234567895"]
+
+
+async def test_demo_specialist(db) -> None:
+    assert await demo.seed_specialist() == "specialist@example.com"
+    assert await demo.seed_specialist() is None  # idempotent
+    olga = await Cabinet.get(email="specialist@example.com")
+    assert (olga.role, olga.display_name) == (Role.STAFF, "Ольга Смирнова")
+    assert not await CabinetAccount.filter(cabinet=olga).exists()
+    matches, _ = await verify_password(olga.password_hash, demo.DEMO_PASSWORD)
+    assert matches

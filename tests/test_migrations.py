@@ -110,3 +110,10 @@ async def test_lookups_the_api_makes_are_indexed(db) -> None:
     assert ("provider", "external_id") in online
     assert ("status", "created_at") in online
     assert ("external_id",) in await index_columns(conn, "payment")
+    # Questions: the customer's list, the staff queue, a question's messages, photos
+    assert ("cabinet_id", "created_at") in await index_columns(conn, "question")
+    assert ("status", "waiting_since") in await index_columns(conn, "question")
+    assert ("question_id", "created_at") in await index_columns(conn, "question_message")
+    attachment = await index_columns(conn, "attachment")
+    assert {("cabinet_id", "message_id"), ("message_id", "created_at")} <= attachment
+    assert ("storage_key",) in attachment

@@ -1,0 +1,245 @@
+"""Reading questions: the customer's list, the staff queue, one question, and the
+per-request loaders behind a question's fields (messages, photos, unread answers,
+accounts, people), so a page of questions costs the same few queries whatever its
+length. Every read that starts from an id says whose it may be in its WHERE clause."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from models import sql
+from models.cabinets import Cabinet, Role
+from models.questions import MessageAuthor, Question, QuestionStatus, QuestionTopic
+from resolvers.dataloaders import (
+    ACCOUNT_COLUMNS,
+    ListSpec,
+    PageArgs,
+    account_row,
+    load_counts,
+    load_pages,
+)
+
+QUESTION_COLUMNS = (
+    "q.id, q.cabinet_id, q.account_id, q.topic, q.subject, q.status, q.assignee_id, "
+    "q.created_at, q.updated_at, q.waiting_since, q.closed_at"
+)
+_TIMES = ("created_at", "updated_at", "waiting_since", "closed_at")
+
+
+def _question(row: dict[str, Any]) -> dict[str, Any]:
+    for column in _TIMES:
+        row[column] = sql.as_datetime(row[column])
+    return row
+
+
+def row_of(question: Question) -> dict[str, Any]:
+    """The same dict a query gives, from a model a rule returned."""
+    return {
+        "id": question.id,
+        "cabinet_id": question.cabinet_id,  # type: ignore[attr-defined]
+        "account_id": question.account_id,  # type: ignore[attr-defined]
+        "topic": question.topic.value,
+        "subject": question.subject,
+        "status": question.status.value,
+        "assignee_id": question.assignee_id,  # type: ignore[attr-defined]
+        **{column: getattr(question, column) for column in _TIMES},
+    }
+
+
+def _message(row: dict[str, Any]) -> dict[str, Any]:
+    row["created_at"] = sql.as_datetime(row["created_at"])
+    row["read_at"] = sql.as_datetime(row["read_at"])
+    return row
+
+
+# A specialist's display name is all a customer learns of them.
+MESSAGES = ListSpec(
+    select="t.id, t.question_id AS owner_id, t.author_kind, t.body, t.created_at, t.read_at, "
+    f"CASE WHEN t.author_kind = '{MessageAuthor.SPECIALIST.value}' THEN c.display_name "
+    "END AS author_name",
+    source="question_message t LEFT JOIN cabinet c ON c.id = t.author_id",
+    owner="t.question_id",
+    sort="t.created_at",
+    convert=_message,
+)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: QuestionStatus | None
+    topic: QuestionTopic | None
+    assignee_id: int | None = None  # only this specialist's
+    unassigned: bool = False  # only questions nobody took
+
+
+def _own_where(cabinet_id: int, status: QuestionStatus | None) -> tuple[list[str], list[Any]]:
+    clauses, params = ["q.cabinet_id = ?"], [cabinet_id]
+    if status is not None:
+        clauses.append("q.status = ?")
+        params.append(status.value)
+    return clauses, params
+
+
+async def own_questions(
+    cabinet_id: int, status: QuestionStatus | None, args: PageArgs
+) -> list[dict[str, Any]]:
+    """A customer's questions, newest first."""
+    return await _page(
+        _own_where(cabinet_id, status),
+        args,
+        after="(q.created_at, q.id) < (?, ?)",
+        order="q.created_at DESC, q.id DESC",
+    )
+
+
+async def count_own_questions(cabinet_id: int, status: QuestionStatus | None) -> int:
+    return await _count_questions(*_own_where(cabinet_id, status))
+
+
+def _queue_where(which: QueueFilter) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    if which.status is not None:
+        clauses.append("q.status = ?")
+        params.append(which.status.value)
+    if which.topic is not None:
+        clauses.append("q.topic = ?")
+        params.append(which.topic.value)
+    if which.assignee_id is not None:
+        clauses.append("q.assignee_id = ?")
+        params.append(which.assignee_id)
+    if which.unassigned:
+        clauses.append("q.assignee_id IS NULL")
+    return clauses, params
+
+
+async def queue(which: QueueFilter, args: PageArgs) -> list[dict[str, Any]]:
+    """The staff queue: the longest-waiting customer first."""
+    return await _page(
+        _queue_where(which),
+        args,
+        after="(q.waiting_since, q.id) > (?, ?)",
+        order="q.waiting_since, q.id",
+    )
+
+
+async def _page(
+    where: tuple[list[str], list[Any]], args: PageArgs, *, after: str, order: str
+) -> list[dict[str, Any]]:
+    """Up to `first + 1` questions (the extra one tells whether a page follows)."""
+    clauses, params = where
+    if args.after is not None:
+        clauses.append(after)
+        params.extend(args.after)
+    rows = await sql.fetch(
+        sql.connection(),
+        f"SELECT {QUESTION_COLUMNS} FROM question q WHERE {' AND '.join(clauses)} "  # noqa: S608
+        f"ORDER BY {order} LIMIT ?",
+        [*params, args.first + 1],
+    )
+    return [_question(row) for row in rows]
+
+
+async def count_queue(which: QueueFilter) -> int:
+    return await _count_questions(*_queue_where(which))
+
+
+async def _count_questions(clauses: list[str], params: list[Any]) -> int:
+    where = " AND ".join(clauses)
+    return await _count(f"SELECT count(*) AS n FROM question q WHERE {where}", params)  # noqa: S608
+
+
+async def _count_questions(clauses: list[str], params: list[Any]) -> int:
+    where = " AND ".join(clauses)
+    return await _count(f"SELECT count(*) AS n FROM question q WHERE {where}", params)  # noqa: S608
+
+
+async def _count(query: str, params: list[Any]) -> int:
+    row = await sql.fetch_one(sql.connection(), query, params)
+    return int(row["n"]) if row else 0
+
+
+async def question_for(viewer: Cabinet, question_id: int) -> dict[str, Any] | None:
+    """One question if the viewer may see it: a customer their own, a specialist any."""
+    clauses, params = ["q.id = ?"], [question_id]
+    if viewer.role != Role.STAFF:
+        clauses.append("q.cabinet_id = ?")
+        params.append(viewer.id)
+    row = await sql.fetch_one(
+        sql.connection(),
+        f"SELECT {QUESTION_COLUMNS} FROM question q WHERE {' AND '.join(clauses)}",  # noqa: S608
+        params,
+    )
+    return _question(row) if row else None
+
+
+async def unread_answers(cabinet_id: int) -> int:
+    """Specialists' messages the customer has not read, over all their questions."""
+    return await _count(
+        "SELECT count(*) AS n FROM question_message m JOIN question q ON q.id = m.question_id "
+        "WHERE q.cabinet_id = ? AND m.author_kind = ? AND m.read_at IS NULL",
+        [cabinet_id, MessageAuthor.SPECIALIST.value],
+    )
+
+
+def _marks(keys: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in keys)
+
+
+class QuestionLoaders:
+    """Per-request loaders of what hangs off questions (created with `Loaders`)."""
+
+    def __init__(self) -> None:
+        self.messages = DataLoader(load_fn=lambda keys: load_pages(MESSAGES, keys))
+        self.message_counts = DataLoader(load_fn=lambda keys: load_counts(MESSAGES, keys))
+        self.unread = DataLoader(load_fn=self._unread)
+        self.attachments = DataLoader(load_fn=self._attachments)
+        self.account = DataLoader(load_fn=self._accounts)
+        self.cabinet = DataLoader(load_fn=self._cabinets)
+
+    async def _unread(self, question_ids: Sequence[int]) -> list[int]:
+        rows = await sql.fetch(
+            sql.connection(),
+            "SELECT question_id, count(*) AS n FROM question_message "  # noqa: S608
+            f"WHERE question_id IN ({_marks(question_ids)}) AND author_kind = ? "
+            "AND read_at IS NULL GROUP BY question_id",
+            [*question_ids, MessageAuthor.SPECIALIST.value],
+        )
+        found = {row["question_id"]: int(row["n"]) for row in rows}
+        return [found.get(q, 0) for q in question_ids]
+
+    async def _attachments(self, message_ids: Sequence[int]) -> list[list[dict]]:
+        rows = await sql.fetch(
+            sql.connection(),
+            "SELECT id, message_id, content_type, size, width, height FROM attachment "  # noqa: S608
+            f"WHERE message_id IN ({_marks(message_ids)}) ORDER BY created_at, id",
+            list(message_ids),
+        )
+        by_message: dict[int, list[dict]] = defaultdict(list)
+        for row in rows:
+            by_message[row["message_id"]].append(row)
+        return [by_message[m] for m in message_ids]
+
+    async def _accounts(self, account_ids: Sequence[int]) -> list[dict | None]:
+        rows = await sql.fetch(
+            sql.connection(),
+            f"SELECT {ACCOUNT_COLUMNS} FROM account a WHERE a.id IN ({_marks(account_ids)})",  # noqa: S608
+            list(account_ids),
+        )
+        by_id = {row["id"]: account_row(row) for row in rows}
+        return [by_id.get(a) for a in account_ids]
+
+    async def _cabinets(self, cabinet_ids: Sequence[int]) -> list[dict | None]:
+        rows = await sql.fetch(
+            sql.connection(),
+            "SELECT id, email, language, role, display_name FROM cabinet "  # noqa: S608
+            f"WHERE id IN ({_marks(cabinet_ids)})",
+            list(cabinet_ids),
+        )
+        by_id = {row["id"]: row for row in rows}
+        return [by_id.get(c) for c in cabinet_ids]

@@ -1,0 +1,362 @@
+"""Questions to the company's specialists: the types customers and specialists share,
+the staff-only fields (FORBIDDEN to customers), and the mutations' inputs and payloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from models import questions as models
+from models.cabinets import Role
+from resolvers import lists, paging
+from resolvers.question_data import row_of
+from schema.accounts import Account, After, First
+from schema.context import Context
+from schema.errors import error_type
+from schema.permissions import StaffOnly
+from schema.relay import Connection, encode_id
+
+Info = strawberry.Info[Context]
+
+QuestionTopic = strawberry.enum(
+    models.QuestionTopic,
+    description="What a question is about: BILLING (bills and charges), READINGS (meter "
+    "readings), PAYMENTS, METER (the meter itself: faults, replacement, verification), "
+    "E_RECEIPT (bills by e-mail), OTHER.",
+)
+QuestionStatus = strawberry.enum(
+    models.QuestionStatus,
+    description="OPEN: the customer waits for a specialist. ANSWERED: a specialist wrote "
+    "last. CLOSED: finished; nobody can write to it.",
+)
+MessageAuthor = strawberry.enum(
+    models.MessageAuthor, description="Who wrote a message: the customer or a specialist."
+)
+CabinetRole = strawberry.enum(
+    Role,
+    name="Role",
+    description="CUSTOMER: a customer's cabinet. STAFF: a specialist of the company.",
+)
+
+
+@strawberry.enum(description="Whose questions the staff queue shows.")
+class AssigneeFilter(Enum):
+    ANYONE = "anyone"
+    ME = "me"
+    NOBODY = "nobody"
+
+
+@strawberry.type(
+    description="A photo attached to a message. Fetch its bytes from `url` with the same "
+    "session (cookie or bearer token); only the question's customer and specialists may."
+)
+class Attachment:
+    id: strawberry.ID
+    content_type: str = strawberry.field(description="image/jpeg or image/png.")
+    size: int = strawberry.field(description="Size in bytes.")
+    width: int = strawberry.field(description="Width in pixels.")
+    height: int = strawberry.field(description="Height in pixels.")
+    url: str = strawberry.field(description="Path of the image on this API server.")
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Attachment:
+        id_ = encode_id("Attachment", row["id"])
+        return cls(
+            id=id_,
+            content_type=row["content_type"],
+            size=row["size"],
+            width=row["width"],
+            height=row["height"],
+            url=f"/attachments/{id_}",
+        )
+
+
+@strawberry.type(name="Message", description="A message of a question.")
+class Message:
+    id: strawberry.ID
+    author: MessageAuthor = strawberry.field(description="The customer or a specialist.")
+    author_name: str | None = strawberry.field(
+        description="A specialist's display name, the only thing shown of them; null on the "
+        "customer's own messages (and for a specialist without one)."
+    )
+    body: str = strawberry.field(description="The text.")
+    created_at: dt.datetime = strawberry.field(description="When it was sent.")
+    read_at: dt.datetime | None = strawberry.field(
+        description="A specialist's message: when the customer read it (markQuestionRead). "
+        "A customer's message: when a specialist answered it."
+    )
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Message:
+        return cls(
+            id=encode_id("Message", row["id"]),
+            author=MessageAuthor(row["author_kind"]),
+            author_name=row.get("author_name") or None,
+            body=row["body"],
+            created_at=row["created_at"],
+            read_at=row["read_at"],
+            pk=row["id"],
+        )
+
+    @strawberry.field(description="Photos attached to the message (at most 3).")
+    def attachments(self, info: Info) -> list[Attachment]:
+        return lists.when_ready(  # type: ignore[return-value]
+            info.context.loaders.questions.attachments.load(self.pk),
+            lambda rows: [Attachment.from_row(row) for row in rows],
+        )
+
+
+@strawberry.type(description="A specialist of the company (visible to specialists only).")
+class Specialist:
+    id: strawberry.ID
+    email: str = strawberry.field(description="Their login.")
+    display_name: str = strawberry.field(description="The name customers see.")
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Specialist:
+        return cls(
+            id=encode_id("Specialist", row["id"]),
+            email=row["email"],
+            display_name=row["display_name"],
+        )
+
+
+@strawberry.type(description="Who asked a question, for the specialist who answers it.")
+class Customer:
+    email: str = strawberry.field(description="The cabinet's e-mail address.")
+    language: str = strawberry.field(description="The language to answer in: ru or en.")
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="Every account the cabinet holds, with its balance.")
+    async def accounts(self, info: Info) -> list[Account]:
+        rows = await info.context.loaders.accounts_of_cabinet.load(self.pk)
+        return [Account.from_row(row) for row in rows]
+
+
+@strawberry.type(description="A question a customer asked the company's specialists.")
+class Question:
+    id: strawberry.ID
+    subject: str = strawberry.field(description="The subject, one line.")
+    topic: QuestionTopic = strawberry.field(description="What it is about.")
+    status: QuestionStatus = strawberry.field(description="Who is expected to write next.")
+    created_at: dt.datetime = strawberry.field(description="When it was asked.")
+    updated_at: dt.datetime = strawberry.field(description="The last change.")
+    closed_at: dt.datetime | None = strawberry.field(description="When it was closed.")
+    row: strawberry.Private[dict[str, Any]]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Question:
+        return cls(
+            id=encode_id("Question", row["id"]),
+            subject=row["subject"],
+            topic=QuestionTopic(row["topic"]),
+            status=QuestionStatus(row["status"]),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            closed_at=row["closed_at"],
+            row=row,
+        )
+
+    @classmethod
+    def from_model(cls, question: models.Question) -> Question:
+        return cls.from_row(row_of(question))
+
+    @strawberry.field(
+        description="The account the question is about; null when it is about none (or, for "
+        "the customer, about an account no longer in the cabinet)."
+    )
+    async def account(self, info: Info) -> Account | None:
+        account_id = self.row["account_id"]
+        if account_id is None:
+            return None
+        ctx = info.context
+        viewer = await ctx.require_viewer()
+        if viewer.role == Role.STAFF:
+            row = await ctx.loaders.questions.account.load(account_id)
+        else:  # only while the account is still the customer's own
+            rows = await ctx.loaders.accounts_of_cabinet.load(viewer.id)
+            row = next((r for r in rows if r["id"] == account_id), None)
+        return Account.from_row(row) if row else None
+
+    @strawberry.field(description="The conversation, newest message first.")
+    def messages(self, info: Info, first: First = 20, after: After = None) -> Connection[Message]:
+        args = paging.page_args(first, after, (None, None), dt.datetime)
+        loaders, pk = info.context.loaders.questions, self.row["id"]
+        return lists.when_ready(  # type: ignore[return-value]
+            loaders.messages.load((pk, args)),
+            lambda rows: paging.to_connection(
+                rows,
+                args,
+                "created_at",
+                Message.from_row,
+                lambda: loaders.message_counts.load((pk, None, None, None)),
+            ),
+        )
+
+    @strawberry.field(description="Specialists' messages the customer has not read yet.")
+    def unread_count(self, info: Info) -> int:
+        return info.context.loaders.questions.unread.load(self.row["id"])  # type: ignore[return-value]
+
+    # ------------------------------------------------------------ staff only
+
+    @strawberry.field(
+        description="Specialists only: since when the customer has waited for an answer.",
+        permission_classes=[StaffOnly],
+    )
+    def waiting_since(self) -> dt.datetime | None:
+        return self.row["waiting_since"]
+
+    @strawberry.field(
+        description="Specialists only: the specialist who took the question.",
+        permission_classes=[StaffOnly],
+    )
+    async def assignee(self, info: Info) -> Specialist | None:
+        if self.row["assignee_id"] is None:
+            return None
+        row = await info.context.loaders.questions.cabinet.load(self.row["assignee_id"])
+        return Specialist.from_row(row) if row else None
+
+    @strawberry.field(
+        description="Specialists only: who asked, with every account of their cabinet.",
+        permission_classes=[StaffOnly],
+    )
+    async def customer(self, info: Info) -> Customer | None:
+        row = await info.context.loaders.questions.cabinet.load(self.row["cabinet_id"])
+        return Customer(email=row["email"], language=row["language"], pk=row["id"]) if row else None
+
+
+# ---------------------------------------------------------------- inputs and payloads
+
+TEXT_CODES = ["BODY_REQUIRED", "BODY_TOO_LONG"]
+ATTACHMENT_CODES = ["ATTACHMENT_NOT_FOUND", "TOO_MANY_ATTACHMENTS", "TOO_MANY_MESSAGES"]
+BODY_DOC = f"The text, at most {models.BODY_MAX_CHARS} characters."
+ATTACHMENTS_DOC = (
+    "Ids of photos uploaded with `POST /attachments` (at most 3), not yet sent with "
+    "another message."
+)
+
+
+@strawberry.input(description="Ask the company's specialists a question.")
+class AskQuestionInput:
+    topic: QuestionTopic = strawberry.field(description="What it is about.")
+    subject: str = strawberry.field(
+        description=f"One line, at most {models.SUBJECT_MAX_CHARS} characters."
+    )
+    body: str = strawberry.field(description=BODY_DOC)
+    account_id: strawberry.ID | None = strawberry.field(
+        default=None, description="One of the cabinet's accounts it is about; null for none."
+    )
+    attachment_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description=ATTACHMENTS_DOC
+    )
+
+
+AskQuestionError = error_type(
+    "AskQuestion",
+    ["SUBJECT_REQUIRED", "SUBJECT_TOO_LONG", *TEXT_CODES, "ACCOUNT_NOT_FOUND", *ATTACHMENT_CODES],
+    retryable=True,
+)
+
+
+@strawberry.type(description="The result of askQuestion.")
+class AskQuestionPayload:
+    question: Question | None = strawberry.field(default=None, description="The new question.")
+    user_errors: list[AskQuestionError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="Write again in one of the cabinet's questions.")
+class ReplyToQuestionInput:
+    question_id: strawberry.ID = strawberry.field(description="Id of the question.")
+    body: str = strawberry.field(description=BODY_DOC)
+    attachment_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description=ATTACHMENTS_DOC
+    )
+
+
+ReplyToQuestionError = error_type(
+    "ReplyToQuestion",
+    ["NOT_FOUND", "QUESTION_CLOSED", *TEXT_CODES, *ATTACHMENT_CODES],
+    retryable=True,
+)
+
+
+@strawberry.type(description="The result of replyToQuestion.")
+class ReplyToQuestionPayload:
+    question: Question | None = strawberry.field(default=None, description="The question.")
+    message: Message | None = strawberry.field(default=None, description="The new message.")
+    user_errors: list[ReplyToQuestionError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="Name a question by its id.")
+class QuestionInput:
+    question_id: strawberry.ID = strawberry.field(description="Id of the question.")
+
+
+CloseQuestionError = error_type("CloseQuestion", ["NOT_FOUND"])
+
+
+@strawberry.type(description="The result of closeQuestion.")
+class CloseQuestionPayload:
+    question: Question | None = strawberry.field(default=None, description="The question.")
+    user_errors: list[CloseQuestionError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+MarkQuestionReadError = error_type("MarkQuestionRead", ["NOT_FOUND"])
+
+
+@strawberry.type(description="The result of markQuestionRead.")
+class MarkQuestionReadPayload:
+    question: Question | None = strawberry.field(default=None, description="The question.")
+    unread_answers: int | None = strawberry.field(
+        default=None, description="Unread answers left over all questions (the badge)."
+    )
+    user_errors: list[MarkQuestionReadError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="A specialist answers a question.")
+class AnswerQuestionInput:
+    question_id: strawberry.ID = strawberry.field(description="Id of the question.")
+    body: str = strawberry.field(description=BODY_DOC)
+
+
+AnswerQuestionError = error_type("AnswerQuestion", ["NOT_FOUND", "QUESTION_CLOSED", *TEXT_CODES])
+
+
+@strawberry.type(description="The result of answerQuestion; the customer is told by e-mail.")
+class AnswerQuestionPayload:
+    question: Question | None = strawberry.field(default=None, description="The question.")
+    message: Message | None = strawberry.field(default=None, description="The answer.")
+    user_errors: list[AnswerQuestionError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="Give a question to a specialist.")
+class AssignQuestionInput:
+    question_id: strawberry.ID = strawberry.field(description="Id of the question.")
+    specialist_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Id of a specialist (see `specialists`); null for yourself."
+    )
+
+
+AssignQuestionError = error_type("AssignQuestion", ["NOT_FOUND", "SPECIALIST_NOT_FOUND"])
+
+
+@strawberry.type(description="The result of assignQuestion.")
+class AssignQuestionPayload:
+    question: Question | None = strawberry.field(default=None, description="The question.")
+    user_errors: list[AssignQuestionError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )

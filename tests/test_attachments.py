@@ -1,0 +1,272 @@
+"""Photos over HTTP: what an upload must be (size, type by content, count), who gets
+them back, and the cleanup of uploads no message used."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from models.questions import Attachment
+from services import attachments
+from services.clock import clock
+from services.ids import encode_id
+from tests.conftest import BACKEND, with_settings
+from tests.question_support import (
+    REPLY,
+    answer,
+    ask,
+    asked,
+    fetch,
+    photo,
+    specialist,
+    upload,
+    uploaded,
+)
+from tests.support import ACCOUNT_2, AMOUNT_2, Api, codes
+
+pytestmark = pytest.mark.usefixtures("demo_data")
+
+MIB = 1024 * 1024
+
+
+class Body:
+    """A request body produced chunk by chunk, remembering how much the server took."""
+
+    def __init__(self, total: int, chunk: int = 64 * 1024, head: bytes = b"") -> None:
+        self.total, self.chunk, self.head = total, chunk, head
+        self.sent = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while self.sent < self.total:
+            size = min(self.chunk, self.total - self.sent)
+            piece = (self.head + b"\0" * size)[:size] if self.sent == 0 else b"\0" * size
+            self.sent += size
+            yield piece
+
+
+def stored_files(settings) -> list[Path]:
+    root = Path(settings.var_dir) / "attachments"
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+async def test_a_photo_goes_up_and_comes_back(api: Api, settings) -> None:
+    customer = await api.signed_up()
+    jpeg = photo("JPEG", (640, 480), quality=90)
+    response = await upload(customer, jpeg, content_type="application/octet-stream")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["contentType"] == "image/jpeg"
+    assert (body["size"], body["width"], body["height"]) == (len(jpeg), 640, 480)
+    assert response.headers["cache-control"] == "no-store"
+
+    served = await fetch(customer, f"/attachments/{body['id']}")
+    assert served.status_code == 200
+    assert served.content == jpeg
+    assert served.headers["content-type"] == "image/jpeg"
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert served.headers["cache-control"].startswith("private")
+    assert "public" not in served.headers["cache-control"]
+    assert "sandbox" in served.headers["content-security-policy"]
+
+    png = photo("PNG", (32, 32))
+    response = await upload(customer, png, content_type="image/jpeg")  # the bytes decide
+    assert response.json()["contentType"] == "image/png"
+    served = await fetch(customer, f"/attachments/{response.json()['id']}")
+    assert served.headers["content-type"] == "image/png"
+    [row] = await Attachment.filter(content_type="image/png")
+    assert Path(settings.var_dir, "attachments", row.storage_key[:2], row.storage_key).is_file()
+
+
+async def test_what_is_not_a_photo_is_refused_by_its_content(api: Api, settings) -> None:
+    customer = await api.signed_up()
+    jpeg = photo("JPEG", (200, 150))
+    refused = {
+        "a text file named .jpg": b"Meter reading: 12345 kWh\n" * 40,
+        "a JPEG signature and then text": b"\xff\xd8\xff\xe0" + b"not really a photo" * 50,
+        "a PNG signature and then a JPEG": b"\x89PNG\r\n\x1a\n" + jpeg,
+        "a truncated photo": jpeg[: len(jpeg) // 2],
+        "a GIF": b"GIF89a" + b"\0" * 100,
+        "nothing": b"",
+        "three bytes": b"\xff\xd8\xff",
+    }
+    for what, content in refused.items():
+        response = await upload(
+            customer,
+            content,
+            content_type="image/jpeg",
+            content_disposition='attachment; filename="meter.jpg"',
+        )
+        assert response.status_code == 415, what
+        assert response.json()["error"]["code"] == "ATTACHMENT_NOT_IMAGE", what
+    english = await upload(customer, b"hello", accept_language="en")
+    assert english.json()["error"]["message"] == (
+        "This is not a photo: attach a JPEG or PNG picture."
+    )
+    assert await Attachment.all().count() == 0
+    assert stored_files(settings) == []
+
+
+async def test_a_body_over_the_limit_is_refused_without_being_read(api: Api, settings) -> None:
+    customer = await api.signed_up()
+    limit = settings.attachment_max_bytes
+    assert limit == 5 * MIB
+
+    # Declared too large: refused before the first byte is read
+    declared = Body(limit + 1, head=b"\xff\xd8\xff")
+    response = await upload(customer, declared, content_length=str(limit + 1))
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "ATTACHMENT_TOO_LARGE"
+    assert response.json()["error"]["message"] == "Фотография слишком большая: не больше 5 МБ."
+    assert declared.sent == 0
+
+    # Sent without a length (chunked): read up to the limit, then refused
+    streamed = Body(limit * 4, head=b"\xff\xd8\xff")
+    response = await upload(customer, streamed)
+    assert response.status_code == 413
+    assert streamed.sent <= limit + streamed.chunk
+    assert await Attachment.all().count() == 0
+    assert stored_files(settings) == []
+
+
+async def test_a_photo_of_exactly_the_limit_is_accepted(api: Api, settings) -> None:
+    customer = await api.signed_up()
+    jpeg = photo("JPEG", (300, 200))
+    with_settings(settings, attachment_max_bytes=len(jpeg))
+    assert (await upload(customer, jpeg)).status_code == 201
+    with_settings(settings, attachment_max_bytes=len(jpeg) - 1)
+    assert (await upload(customer, jpeg)).status_code == 413
+
+
+async def test_at_most_three_photos_a_message(api: Api) -> None:
+    customer = await api.signed_up()
+    photos = [await uploaded(customer) for _ in range(4)]
+    too_many = await ask(customer, attachmentIds=photos)
+    assert too_many["userErrors"][0]["code"] == "TOO_MANY_ATTACHMENTS"
+    assert too_many["userErrors"][0]["message"] == (
+        "К одному сообщению можно приложить не больше 3 фотографий."
+    )
+    assert await Attachment.filter(message_id__isnull=False).count() == 0
+
+    question = await asked(customer, attachmentIds=photos[:3])
+    assert len(question["messages"]["nodes"][0]["attachments"]) == 3
+    # A photo already sent cannot be sent again
+    again = (
+        await customer.data(
+            REPLY,
+            {"input": {"questionId": question["id"], "body": "x", "attachmentIds": photos[2:]}},
+        )
+    )["replyToQuestion"]
+    assert codes(again) == ["ATTACHMENT_NOT_FOUND"]
+    assert await Attachment.filter(message_id__isnull=True).count() == 1  # photos[3] is intact
+    more = [photos[3], await uploaded(customer), await uploaded(customer)]
+    replied = (
+        await customer.data(
+            REPLY, {"input": {"questionId": question["id"], "body": "Ещё", "attachmentIds": more}}
+        )
+    )["replyToQuestion"]
+    assert replied["userErrors"] == [] and len(replied["message"]["attachments"]) == 3
+
+
+async def test_pending_uploads_are_limited_per_cabinet(api: Api, settings) -> None:
+    with_settings(settings, attachment_pending_per_cabinet=2)
+    customer = await api.signed_up()
+    first, second = await uploaded(customer), await uploaded(customer)
+    refused = await upload(customer, photo())
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "TOO_MANY_PENDING_ATTACHMENTS"
+    # Another cabinet has its own allowance; sending them frees this one's
+    other = await api.signed_up(ACCOUNT_2, AMOUNT_2, "petrov@mail.ru")
+    assert (await upload(other, photo())).status_code == 201
+    await asked(customer, attachmentIds=[first, second])
+    assert (await upload(customer, photo())).status_code == 201
+    # Uploads past ATTACHMENT_PENDING_HOURS no longer count, cleaned up or not
+    await uploaded(customer)
+    assert (await upload(customer, photo())).status_code == 429
+    clock.advance(dt.timedelta(hours=settings.attachment_pending_hours, minutes=1))
+    assert (await upload(customer, photo())).status_code == 201
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="parallel writers need PostgreSQL")
+async def test_parallel_uploads_respect_the_pending_limit(api: Api, settings) -> None:
+    with_settings(settings, attachment_pending_per_cabinet=3)
+    customer = await api.signed_up()
+    responses = await asyncio.gather(*(upload(customer, photo()) for _ in range(8)))
+    assert sorted(r.status_code for r in responses) == [201] * 3 + [429] * 5
+    assert await Attachment.all().count() == 3
+    assert len(stored_files(settings)) == 3
+
+
+async def test_photos_are_served_to_their_customer_and_to_specialists_only(api: Api) -> None:
+    owner = await api.signed_up()
+    other = await api.signed_up(ACCOUNT_2, AMOUNT_2, "petrov@mail.ru")
+    olga = await specialist(api)
+    pending = await uploaded(owner)
+    sent = await uploaded(owner)
+    question = await asked(owner, attachmentIds=[sent])
+
+    missing = (await fetch(owner, f"/attachments/{encode_id('Attachment', 10**9)}")).json()
+    for url in (f"/attachments/{pending}", f"/attachments/{sent}"):
+        assert (await fetch(owner, url)).status_code == 200
+        response = await fetch(other, url)
+        assert (response.status_code, response.json()) == (404, missing)
+    api.http.cookies.clear()
+    assert (await api.http.get(f"/attachments/{sent}")).status_code == 404  # nobody logged in
+    assert (await fetch(owner, "/attachments/garbage")).status_code == 404
+    # A specialist sees what belongs to a question, not what a customer has yet to send
+    assert (await fetch(olga, f"/attachments/{sent}")).status_code == 200
+    assert (await fetch(olga, f"/attachments/{pending}")).status_code == 404
+    # Another customer cannot send the owner's photo as their own either
+    stolen = await ask(other, attachmentIds=[pending])
+    assert codes(stolen) == ["ATTACHMENT_NOT_FOUND"]
+    await answer(olga, question["id"])
+
+
+async def test_who_may_upload(api: Api) -> None:
+    response = await api.http.post("/attachments", content=photo())
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "UNAUTHENTICATED"
+    olga = await specialist(api)
+    response = await upload(olga, photo())
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "FORBIDDEN")
+    # The session cookie works from our own origin, not from another site's page
+    await api.signed_up()
+    api.http.cookies.clear()
+    await api.login("ivanova@mail.ru")  # the web app's login: the session comes as a cookie
+    foreign = await api.http.post(
+        "/attachments", content=photo(), headers={"Origin": "https://evil.example"}
+    )
+    assert foreign.status_code == 401
+    own = await api.http.post(
+        "/attachments", content=photo(), headers={"Origin": "https://lk.example.ru"}
+    )
+    assert own.status_code == 201
+
+
+async def test_cleanup_deletes_uploads_no_message_used(api: Api, settings) -> None:
+    customer = await api.signed_up()
+    kept = await uploaded(customer)
+    forgotten = await uploaded(customer)
+    await asked(customer, attachmentIds=[kept])
+    debris = Path(settings.var_dir, "attachments", "tmp", "dead.part")
+    debris.write_bytes(b"half an upload")
+    half_an_hour_ago = clock.now().timestamp() - 1800
+    os.utime(debris, (half_an_hour_ago, half_an_hour_ago))
+    assert len(stored_files(settings)) == 3
+
+    # Not yet: the customer has ATTACHMENT_PENDING_HOURS to send it
+    assert await attachments.cleanup() == attachments.Cleaned(0, 0)
+    clock.advance(dt.timedelta(hours=settings.attachment_pending_hours, minutes=1))
+    # Past them it cannot be sent, even before the cleanup has run
+    assert codes(await ask(customer, attachmentIds=[forgotten])) == ["ATTACHMENT_NOT_FOUND"]
+    cleaned = await attachments.cleanup()
+    assert (cleaned.uploads, cleaned.temporary_files) == (1, 1)
+    assert (await fetch(customer, f"/attachments/{forgotten}")).status_code == 404
+    assert (await fetch(customer, f"/attachments/{kept}")).status_code == 200
+    assert len(stored_files(settings)) == 1
+    assert codes(await ask(customer, attachmentIds=[forgotten])) == ["ATTACHMENT_NOT_FOUND"]
+    assert (await attachments.cleanup()).uploads == 0  # idempotent
