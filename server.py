@@ -23,7 +23,7 @@ from strawberry.asgi import GraphQL
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from config import ConfigError, Settings, get_settings, use_settings
-from mail.worker import running_loop, running_worker
+from mail.worker import running_worker
 from models import db, sql
 from payments.providers import ProviderError, provider_for
 from payments.sweeper import running_sweeper
@@ -32,6 +32,7 @@ from routes import attachments as attachment_routes
 from routes import ereceipt, receipts
 from schema.context import Context
 from schema.root import schema
+from services.background import every, running_loop
 from services.ereceipt_dispatch import Dispatcher
 
 log = logging.getLogger("kabinet")
@@ -81,33 +82,18 @@ def payment_routes(settings: Settings) -> list[Route]:
     return routes
 
 
-@contextlib.asynccontextmanager
-async def _hourly_attachment_cleanup() -> AsyncIterator[None]:
+async def _clean_attachments() -> None:
     """Uploads no message used are deleted once an hour by every server process (the
     deletion is idempotent); `kabinet attachments cleanup` does the same on demand."""
     from services import attachments
 
-    async def loop() -> None:
-        while True:
-            try:
-                cleaned = await attachments.cleanup()
-                if cleaned.uploads or cleaned.temporary_files:
-                    log.info(
-                        "attachments cleanup: %d upload(s), %d temporary file(s) deleted",
-                        cleaned.uploads,
-                        cleaned.temporary_files,
-                    )
-            except Exception:
-                log.exception("attachments cleanup failed; trying again in an hour")
-            await asyncio.sleep(3600)
-
-    task = asyncio.create_task(loop(), name="attachments-cleanup")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    cleaned = await attachments.cleanup()
+    if cleaned.uploads or cleaned.temporary_files:
+        log.info(
+            "attachments cleanup: %d upload(s), %d temporary file(s) deleted",
+            cleaned.uploads,
+            cleaned.temporary_files,
+        )
 
 
 def create_app(
@@ -145,7 +131,9 @@ def create_app(
                     running_sweeper(settings)
                 )
             if manage_db:
-                await stack.enter_async_context(_hourly_attachment_cleanup())
+                await stack.enter_async_context(
+                    every("attachments cleanup", 3600, _clean_attachments)
+                )
             # Everything loaded so far (modules, the schema, the ORM's metadata) lives as
             # long as the process: keep it out of the collector's sight, so a full
             # collection scans only what requests allocate and never stalls the loop.

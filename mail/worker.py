@@ -23,7 +23,7 @@ import os
 import random
 import secrets
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from config import Settings
@@ -31,6 +31,7 @@ from mail.outbox import Clock, utcnow
 from mail.transport import Rejected, Transport, Unreachable, transport_for
 from models import sql
 from models.mail import MailState
+from services.background import poll_rounds, running_loop
 
 log = logging.getLogger("kabinet.mail")
 
@@ -252,50 +253,8 @@ class MailWorker:
         log.info("mail worker %s stopped", self.name)
 
 
-async def poll_rounds(
-    stop: asyncio.Event,
-    run_once: Callable[[], Awaitable[int]],
-    *,
-    full: int,
-    pause: float,
-    what: str,
-) -> None:
-    """Call `run_once` (which returns how many items it handled) until `stop` is set;
-    after a round that was not full, wait `pause` seconds (or until stopped). A round
-    that fails (the database is away) is logged and the loop goes on."""
-    while not stop.is_set():
-        try:
-            handled = await run_once()
-        except Exception:
-            log.exception("%s: round failed", what)
-            handled = 0
-        if handled < full:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), pause)
-
-
 def _marks(values: Sequence[object]) -> str:
     return ", ".join("?" for _ in values)
-
-
-@contextlib.asynccontextmanager
-async def running_loop(
-    name: str, run: Callable[[asyncio.Event], Awaitable[None]], grace_seconds: float = 10
-) -> AsyncIterator[asyncio.Task]:
-    """`run(stop)` in a background task for the duration of the block (the server's
-    lifespan). On exit `stop` is set and the loop finishes its batch, or is cancelled
-    after `grace_seconds`; what it had claimed and not finished is retried after its
-    lease."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(run(stop), name=name)
-    try:
-        yield task
-    finally:
-        stop.set()
-        try:
-            await asyncio.wait_for(task, grace_seconds)
-        except TimeoutError:
-            log.warning("%s did not stop within %s s and was cancelled", name, grace_seconds)
 
 
 def running_worker(

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-from collections.abc import AsyncIterator
 
 from config import Settings
+from services.background import every
 from services.payments import fail_stale
-
-log = logging.getLogger("kabinet.payments")
 
 
 class Sweeper:
@@ -25,23 +22,7 @@ class Sweeper:
     async def run_once(self) -> int:
         return await fail_stale()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:  # the database is away: try again next round
-                log.exception("payment sweeper: round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.payment_sweep_seconds)
 
-
-@contextlib.asynccontextmanager
-async def running_sweeper(settings: Settings) -> AsyncIterator[asyncio.Task]:
+def running_sweeper(settings: Settings) -> contextlib.AbstractAsyncContextManager[asyncio.Task]:
     """A sweeper in a background task for the duration of the block (the lifespan)."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(Sweeper(settings).run(stop), name="payment-sweeper")
-    try:
-        yield task
-    finally:
-        stop.set()
-        await task
+    return every("payment sweeper", settings.payment_sweep_seconds, Sweeper(settings).run_once)

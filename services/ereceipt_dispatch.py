@@ -36,9 +36,9 @@ from tortoise.transactions import in_transaction
 from config import Settings, get_settings
 from mail import send
 from mail.compose import link_builder
-from mail.worker import poll_rounds
 from models import sql
 from models.ereceipts import DeliveryState
+from services.background import poll_rounds
 from services.clock import now
 from services.ereceipts import unsubscribe_token
 from services.money import format_rub
