@@ -55,6 +55,7 @@ class Context:
     _session: Session | None = None
     _resolved: bool = False
     token_from_cookie: bool = False
+    rate_limit: dict[str, Any] | None = None  # the client's budget, set by server.RateLimit
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -67,6 +68,7 @@ class Context:
             client=Client(ip=peer, user_agent=request.headers.get("user-agent", "")[:300]),
             language=language_from_header(request.headers.get("accept-language")),
             loaders=Loaders(settings),
+            rate_limit=request.scope.get("state", {}).get("rate_limit"),
         )
 
     def _presented_token(self) -> tuple[str | None, bool]:
