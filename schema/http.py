@@ -31,6 +31,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from config import Settings
+from schema import text
 from services import persisted_queries
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -100,9 +101,12 @@ def _params_from(data: Any) -> Params:
         raise RequestProblem("Batched requests are not supported: send one operation per request")
     if not isinstance(data, dict):
         raise RequestProblem("The request body must be a JSON object")
+    variables = _field(data, "variables", dict, "an object")
+    if text.has_unstorable_text(variables):
+        raise RequestProblem(text.MESSAGE, code=text.CODE)
     return Params(
         query=_field(data, "query", str, "a string"),
-        variables=_field(data, "variables", dict, "an object"),
+        variables=variables,
         operation_name=_field(data, "operationName", str, "a string"),
         extensions=_field(data, "extensions", dict, "an object"),
     )
@@ -284,4 +288,16 @@ class GraphQLEndpoint:
 
 
 def _format(error: GraphQLError) -> dict[str, Any]:
-    return error.formatted
+    """Every error carries a code; those graphql-core raises before execution get theirs
+    from what failed: the parse, a variable's value, or a validation rule."""
+    formatted = error.formatted
+    extensions = formatted.get("extensions") or {}
+    if "code" not in extensions and not error.path:
+        if error.message.startswith("Syntax Error"):
+            code = "GRAPHQL_PARSE_FAILED"
+        elif error.message.startswith("Variable '$"):
+            code = "BAD_USER_INPUT"
+        else:
+            code = "GRAPHQL_VALIDATION_FAILED"
+        formatted["extensions"] = {**extensions, "code": code}
+    return formatted

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaskErrors,
@@ -25,6 +27,7 @@ from schema.execution import FastLeafExecutionContext
 from schema.limits import QueryCostLimiter
 from schema.metrics import OperationMetrics
 from schema.scalars import SCALARS
+from schema.text import StorableText
 
 
 @strawberry.type(
@@ -126,6 +129,16 @@ def _client_error(error: Exception) -> bool:
     return original is None or bool(getattr(original, "extensions", None))
 
 
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Log what went wrong unexpectedly, with its traceback, for operators. Errors
+        meant for clients (a bad argument, a refused query, UNAUTHENTICATED) are answers,
+        not incidents: the metrics count them, the log does not repeat them."""
+        unexpected = [error for error in errors if not _client_error(error)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with the limits of `settings`; production also hides introspection and
     the "did you mean" suggestions that would map the schema for an attacker."""
@@ -137,12 +150,13 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
         lambda: QueryCostLimiter(max_cost=settings.graphql_max_cost),
+        StorableText,
         lambda: MaskErrors(should_mask_error=lambda error: not _client_error(error)),
         OperationMetrics,
     ]
     if production:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=production),

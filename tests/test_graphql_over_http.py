@@ -170,6 +170,7 @@ async def test_json_parsing_failure(client) -> None:
 async def test_document_parsing_failure(client) -> None:
     modern = await post(client, {"query": "{ __typename"})
     assert modern.status_code == 400 and "data" not in modern.json()  # 556A, D586
+    assert modern.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
     legacy = await post(client, {"query": "{ __typename"}, JSON)
     assert legacy.status_code == 200 and legacy.json()["errors"]  # 572B
 
@@ -177,6 +178,7 @@ async def test_document_parsing_failure(client) -> None:
 async def test_document_validation_failure(client) -> None:
     modern = await post(client, {"query": "{ notAField }"})
     assert modern.status_code == 400 and "data" not in modern.json()  # 74FF, 5E5B
+    assert modern.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     legacy = await post(client, {"query": "{ notAField }"}, JSON)
     assert legacy.status_code == 200 and legacy.json()["errors"]  # FDE2
 
@@ -185,6 +187,7 @@ async def test_variable_coercion_failure(client) -> None:  # 86EE
     body = {"query": "query($n: Int!) { __typename }", "variables": {"n": "many"}}
     modern = await post(client, body)
     assert modern.status_code == 400 and "data" not in modern.json()
+    assert modern.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_a_field_error_keeps_status_200(client) -> None:

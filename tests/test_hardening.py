@@ -227,3 +227,29 @@ async def test_metrics(client, settings) -> None:
         assert (await http.get("/metrics")).status_code == 401
         ok = await http.get("/metrics", headers={"Authorization": "Bearer " + "m" * 32})
         assert ok.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("bad", "in_literal"),
+    [
+        ("a\x00b@example.ru", "BAD_USER_INPUT"),
+        ("a\ud800b@example.ru", "GRAPHQL_PARSE_FAILED"),  # the lexer refuses the escape
+    ],
+)
+async def test_text_that_cannot_be_stored_is_bad_input(client, bad: str, in_literal: str) -> None:
+    """Found by the fuzzer: a NUL (or a lone surrogate) reached PostgreSQL and failed the
+    query mid-resolver. Now it is refused up front, in a variable or in a literal."""
+    mutation = (
+        'mutation($e: String!) { login(input: {email: $e, password: "x"}) { user { email } } }'
+    )
+    raw = json.dumps({"query": mutation, "variables": {"e": bad}})  # \\u escapes, valid JSON
+    response = await client.post(
+        "/graphql", content=raw, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200 and codes(response.json()) == ["BAD_USER_INPUT"]
+
+    literal = 'mutation { register(input: {accountNumber: "1", paymentAmount: "1", email: %s, password: "x"}) { user { email } } }'
+    response = await client.post("/graphql", json={"query": literal % json.dumps(bad)})
+    body = response.json()
+    assert codes(body) == [in_literal], body
+    assert body["data"] is None
