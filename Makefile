@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: run test test-sqlite test-postgres lint format migrations clean
+.PHONY: run run-prod test test-sqlite test-postgres lint format migrations schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,7 @@ migrations: $(VENV)/.test-deps
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+
+## make schema: write schema.graphql, the contract the client teams generate code from.
+schema: $(VENV)/.test-deps
+	$(BIN)/kabinet schema > schema.graphql

@@ -65,6 +65,37 @@ class Settings:
         "believed (uvicorn's `forwarded_allow_ips`). Any other peer's header is ignored.",
     )
     log_level: str = setting("info", "Log level: debug, info, warning, error.")
+    log_format: str = setting(
+        "json",
+        "`json` (one object a line, with the request id: for log collectors) or `text` (for "
+        "reading in a terminal).",
+    )
+    max_request_bytes: int = setting(
+        1_048_576,
+        "Largest request body accepted (413 beyond), on every route but the photo upload, "
+        "which has ATTACHMENT_MAX_BYTES.",
+    )
+    graphql_max_depth: int = setting(12, "Deepest selection nesting a query may have.")
+    graphql_max_aliases: int = setting(30, "Most aliases one document may use.")
+    graphql_max_tokens: int = setting(5000, "Most lexical tokens one document may have.")
+    graphql_max_cost: int = setting(
+        5000,
+        "Largest query cost: every field costs 1 and a connection multiplies what it selects "
+        "by its page size (`first`).",
+    )
+    apq_max_entries: int = setting(
+        10000, "Most persisted queries (APQ) kept; the oldest are forgotten first."
+    )
+    rate_limit_per_minute: int = setting(
+        600,
+        "Requests a client IP may make per minute to each server process (a token bucket of "
+        "this size refilled evenly); past it 429 with Retry-After. 0 turns it off.",
+    )
+    metrics_token: str = setting(
+        "",
+        "Bearer token `/metrics` requires. Empty: `/metrics` is open (keep it off the public "
+        "network then).",
+    )
     cors_origins: str = setting(
         "",
         "Comma-separated origins (e.g. `https://lk.example.ru`) besides `PUBLIC_WEB_URL`'s "

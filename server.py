@@ -7,8 +7,11 @@ import asyncio
 import contextlib
 import datetime as dt
 import gc
+import hmac
 import logging
 import sys
+import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,10 +19,10 @@ from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from config import ConfigError, Settings, get_settings, use_settings
@@ -31,29 +34,250 @@ from payments.webhook import webhook_endpoint
 from routes import attachments as attachment_routes
 from routes import ereceipt, receipts
 from schema.context import Context
-from schema.root import schema
+from schema.http import GraphQLEndpoint
+from schema.root import build_schema
+from services import telemetry
 from services.background import every, running_loop
 from services.ereceipt_dispatch import Dispatcher
 
 log = logging.getLogger("kabinet")
+access = logging.getLogger("kabinet.access")
+# Routes that stream their body and cut it at a limit of their own (a photo: to disk, at
+# ATTACHMENT_MAX_BYTES, with a typed 413 of its own): MAX_REQUEST_BYTES is not theirs.
+OWN_BODY_LIMIT = ("/attachments",)
 
 
 # ---------------------------------------------------------------- the web application
 
 
-class GraphQLApp(GraphQL):
-    """Strawberry's ASGI view with kabinet's per-request context."""
+async def graphql_context(request: Request, response: Response) -> Context:
+    return Context.for_request(request, response, request.app.state.settings)
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(
-            schema,
-            graphql_ide=None if settings.is_production else "graphiql",
-            allow_queries_via_get=False,
+
+class RequestContext:
+    """Outermost middleware: a request id (X-Request-ID, also in every log line), the
+    security headers every response carries, an access log line and the HTTP metrics."""
+
+    def __init__(self, app: Any, settings: Settings) -> None:
+        self.app = app
+        hsts = settings.public_web_url.startswith("https://")
+        self.headers = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            (b"cross-origin-resource-policy", b"same-site"),
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+        ]
+        if hsts:
+            self.headers.append(
+                (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+            )
+        self.default_csp = (
+            b"content-security-policy",
+            b"default-src 'none'; frame-ancestors 'none'",
         )
-        self.settings = settings
 
-    async def get_context(self, request: Any, response: Any) -> Context:
-        return Context.for_request(request, response, self.settings)
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        rid = telemetry.new_request_id(incoming)
+        token = telemetry.request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(n, v) for n, v in self.headers if n not in present]
+                if self.default_csp[0] not in present:
+                    headers.append(self.default_csp)
+                headers.append((b"x-request-id", rid.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = "/" + scope["path"].strip("/").split("/", 1)[0]
+            telemetry.REQUESTS.labels(route, scope["method"], str(status)).inc()
+            telemetry.LATENCY.labels(route).observe(elapsed)
+            access.info(
+                "%s %s %s %.1f ms",
+                scope["method"],
+                scope["path"],
+                status,
+                elapsed * 1000,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 1),
+                    "client": (scope.get("client") or ("", 0))[0],
+                },
+            )
+            telemetry.request_id.reset(token)
+
+
+class RateLimit:
+    """A token bucket per client IP in each process: RATE_LIMIT_PER_MINUTE requests,
+    refilled evenly; past it 429 with Retry-After. Every answer carries the RateLimit-*
+    headers, and `rateLimit` in the API reads the same bucket."""
+
+    EXEMPT = ("/healthz", "/readyz", "/metrics")
+    MAX_CLIENTS = 100_000
+
+    def __init__(self, app: Any, settings: Settings) -> None:
+        self.app = app
+        self.limit = settings.rate_limit_per_minute
+        self.per_second = self.limit / 60
+        self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, client: str, now: float) -> tuple[bool, float]:
+        """(allowed, tokens left) after taking one for `client`."""
+        tokens, last = self.buckets.pop(client, (float(self.limit), now))
+        tokens = min(float(self.limit), tokens + (now - last) * self.per_second)
+        allowed = tokens >= 1
+        if allowed:
+            tokens -= 1
+        self.buckets[client] = (tokens, now)
+        if len(self.buckets) > self.MAX_CLIENTS:
+            self.buckets.popitem(last=False)
+        return allowed, tokens
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or self.limit <= 0 or scope["path"] in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        now = time.monotonic()
+        allowed, tokens = self.take((scope.get("client") or ("", 0))[0], now)
+        full_in = (self.limit - tokens) / self.per_second
+        state = {
+            "limit": self.limit,
+            "remaining": int(tokens),
+            "reset_at": dt.datetime.now(dt.UTC) + dt.timedelta(seconds=full_in),
+        }
+        scope.setdefault("state", {})["rate_limit"] = state
+        headers = [
+            (b"ratelimit-limit", str(self.limit).encode()),
+            (b"ratelimit-remaining", str(int(tokens)).encode()),
+            (b"ratelimit-reset", str(int(full_in + 0.999)).encode()),
+        ]
+        if not allowed:
+            telemetry.RATE_LIMITED.inc()
+            wait = int((1 - tokens) / self.per_second + 0.999) or 1
+            response = JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "Too many requests: slow down and retry later.",
+                            "extensions": {"code": "RATE_LIMITED", "retryAfter": wait},
+                        }
+                    ]
+                },
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+            )
+            response.raw_headers.extend(headers)
+            await response(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *headers]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """No request body larger than `limit` bytes reaches a route (413), whatever its
+    Content-Length claims: the stream is cut as it arrives, never read whole first."""
+
+    def __init__(self, app: Any, limit: int, exempt: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.limit = limit
+        self.exempt = exempt
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited_receive() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
+        response = JSONResponse(
+            {
+                "errors": [
+                    {
+                        "message": f"The request body is larger than {self.limit} bytes.",
+                        "extensions": {"code": "TOO_LARGE"},
+                    }
+                ]
+            },
+            status_code=413,
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics; with METRICS_TOKEN set, only for `Authorization: Bearer` it."""
+    settings = request.app.state.settings
+    if settings.metrics_token:
+        presented = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(presented.encode(), settings.metrics_token.encode()):
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    await _refresh_gauges()
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    return Response(telemetry.render_metrics(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _refresh_gauges() -> None:
+    from mail import outbox
+    from models.mail import MailState
+
+    try:
+        status = await outbox.queue_status()
+    except Exception:
+        return
+    for state in MailState:
+        telemetry.OUTBOX_DEPTH.labels(state.value).set(status.counts.get(state, 0))
+    oldest = status.oldest_unsent
+    age = (dt.datetime.now(dt.UTC) - oldest.created_at).total_seconds() if oldest else 0
+    telemetry.OUTBOX_AGE.set(max(age, 0))
+    pool = getattr(sql.connection(), "_pool", None)
+    if pool is not None:
+        telemetry.DB_POOL.labels("open").set(pool.get_size())
+        telemetry.DB_POOL.labels("idle").set(pool.get_idle_size())
 
 
 async def healthz(_request: Request) -> Response:
@@ -141,10 +365,13 @@ def create_app(
             gc.freeze()
             yield
 
-    graphql = GraphQLApp(settings)
+    graphql = GraphQLEndpoint(build_schema(settings), settings, graphql_context)
+    cors_origins = [settings.public_web_url.rstrip("/")] + [
+        o.strip().rstrip("/") for o in settings.cors_origins.split(",") if o.strip()
+    ]
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/receipts/{receipt_id}.pdf", receipts.receipt_pdf, methods=["GET"]),
@@ -153,11 +380,30 @@ def create_app(
             *payment_routes(settings),
             Route("/attachments", attachment_routes.upload, methods=["POST"]),
             Route("/attachments/{id}", attachment_routes.download, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
         ],
         middleware=[
             # The client address that limits and audits use: the socket peer, or the
             # X-Forwarded-For a *trusted* proxy sets - never one a client picks itself.
             Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips),
+            Middleware(RequestContext, settings=settings),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=cors_origins,
+                allow_credentials=True,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+                expose_headers=[
+                    "X-Request-ID",
+                    "RateLimit-Limit",
+                    "RateLimit-Remaining",
+                    "RateLimit-Reset",
+                    "Retry-After",
+                ],
+                max_age=600,
+            ),
+            Middleware(RateLimit, settings=settings),
+            Middleware(BodyLimit, limit=settings.max_request_bytes, exempt=OWN_BODY_LIMIT),
         ],
         lifespan=lifespan,
     )
@@ -169,8 +415,12 @@ def create_app(
 
 
 def app_factory() -> Starlette:
-    """Entry for `uvicorn --factory server:app_factory` (several workers, see README)."""
-    return create_app()
+    """Entry for `uvicorn --factory server:app_factory` and each of `serve`'s workers."""
+    settings = get_settings()
+    telemetry.configure_logging(
+        settings.log_level, settings.log_format, production=settings.is_production
+    )
+    return create_app(settings)
 
 
 # ---------------------------------------------------------------- the command line
@@ -187,6 +437,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         proxy_headers=False,  # the app applies FORWARDED_ALLOW_IPS itself (create_app)
         log_level=settings.log_level,
+        log_config=None,  # keep kabinet's JSON logging (app_factory configures it)
+        access_log=False,  # RequestContext logs each request, with its id
         timeout_graceful_shutdown=15,
         server_header=False,
     )
@@ -408,6 +660,8 @@ def build_parser() -> argparse.ArgumentParser:
     attachment_commands.add_parser(
         "cleanup", help="delete uploads no message used within ATTACHMENT_PENDING_HOURS"
     )
+    commands.add_parser("check", help="validate the configuration of a production deployment")
+    commands.add_parser("schema", help="print the GraphQL schema (SDL), as schema.graphql holds it")
 
     recovery = commands.add_parser("recovery", help="support staff's view of recoveries")
     recovery_commands = recovery.add_subparsers(dest="recovery_command", required=True)
@@ -416,6 +670,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     log.add_argument("account", help="account number")
     return parser
+
+
+async def _check(settings: Settings) -> int:
+    from services import check
+
+    found = check.check_settings(settings)
+    await check.check_database(settings, found)
+    for text in found.problems:
+        print(f"problem: {text}")
+    for text in found.warnings:
+        print(f"warning: {text}")
+    if found.problems:
+        print(f"{len(found.problems)} problem(s): not ready for production")
+        return 1
+    print(
+        "ready for production" + (f" ({len(found.warnings)} warning(s))" if found.warnings else "")
+    )
+    return 0
+
+
+def _print_schema() -> int:
+    from schema.root import schema
+
+    sys.stdout.write(str(schema) + "\n")
+    return 0
 
 
 async def _recovery_log(settings: Settings, account: str) -> int:
@@ -510,8 +789,8 @@ def _run(argv: Sequence[str] | None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     use_settings(settings)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    telemetry.configure_logging(
+        settings.log_level, settings.log_format, production=settings.is_production
     )
     # fpdf2's font subsetting logs a few INFO lines for every PDF it renders.
     logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -541,6 +820,10 @@ def _run(argv: Sequence[str] | None) -> int:
         return asyncio.run(_staff(settings, args))
     if command == "attachments":
         return asyncio.run(_attachments_cleanup(settings))
+    if command == "check":
+        return asyncio.run(_check(settings))
+    if command == "schema":
+        return _print_schema()
     raise AssertionError(command)
 
 

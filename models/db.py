@@ -12,6 +12,7 @@ MODEL_MODULES = [
     "models.metering",
     "models.billing",
     "models.auth",
+    "models.persisted",
     "models.mail",
     "models.ereceipts",
     "models.payments",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers.dataloaders import account_of_cabinet
@@ -9,13 +11,17 @@ from resolvers.errors import attempt
 from schema import auth as s
 from schema.accounts import Account
 from schema.context import Context
+from schema.errors import MutationInput
 from schema.relay import decode_id
 from services import linking
 
 Info = strawberry.Info[Context]
 
 
-async def account(info: Info, id: strawberry.ID) -> Account | None:
+async def account(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="Id of the account.")],
+) -> Account | None:
     """One of the viewer's accounts; null for a missing id and another's alike."""
     cabinet = await info.context.require_viewer()
     pk = decode_id("Account", id)
@@ -23,7 +29,9 @@ async def account(info: Info, id: strawberry.ID) -> Account | None:
     return Account.from_row(row) if row else None
 
 
-async def link_account(info: Info, input: s.LinkAccountInput) -> s.LinkAccountPayload:
+async def link_account(
+    info: Info, input: MutationInput[s.LinkAccountInput]
+) -> s.LinkAccountPayload:
     ctx = info.context
     cabinet = await ctx.require_viewer()
     linked, errors = await attempt(
@@ -35,7 +43,9 @@ async def link_account(info: Info, input: s.LinkAccountInput) -> s.LinkAccountPa
     return s.LinkAccountPayload(account=Account.from_row(row) if row else None, user_errors=errors)
 
 
-async def unlink_account(info: Info, input: s.UnlinkAccountInput) -> s.UnlinkAccountPayload:
+async def unlink_account(
+    info: Info, input: MutationInput[s.UnlinkAccountInput]
+) -> s.UnlinkAccountPayload:
     ctx = info.context
     cabinet = await ctx.require_viewer()
     pk = decode_id("Account", input.account_id) or -1

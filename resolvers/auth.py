@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.errors import attempt
+from resolvers.errors import attempt, outcome
 from schema import auth as s
 from schema.context import Context
+from schema.errors import MutationInput
 from schema.relay import decode_id
-from services import auth, sessions
+from services import auth, sessions, telemetry
 
 Info = strawberry.Info[Context]
 
@@ -18,7 +19,7 @@ async def me(info: Info) -> s.User | None:
     return s.User.from_model(viewer) if viewer is not None else None
 
 
-async def register(info: Info, input: s.RegisterInput) -> s.RegisterPayload:
+async def register(info: Info, input: MutationInput[s.RegisterInput]) -> s.RegisterPayload:
     ctx = info.context
     cabinet, errors = await attempt(
         auth.register(
@@ -37,7 +38,9 @@ async def register(info: Info, input: s.RegisterInput) -> s.RegisterPayload:
     )
 
 
-async def verify_email(info: Info, input: s.VerifyEmailInput) -> s.VerifyEmailPayload:
+async def verify_email(
+    info: Info, input: MutationInput[s.VerifyEmailInput]
+) -> s.VerifyEmailPayload:
     ctx = info.context
     cabinet, errors = await attempt(
         auth.verify_email(input.token, ctx.client), s.VerifyEmailError, ctx.language
@@ -58,11 +61,12 @@ async def resend_verification(info: Info) -> s.ResendVerificationPayload:
     )
 
 
-async def login(info: Info, input: s.LoginInput) -> s.LoginPayload:
+async def login(info: Info, input: MutationInput[s.LoginInput]) -> s.LoginPayload:
     ctx = info.context
     done, errors = await attempt(
         auth.login(input.email, input.password, ctx.client), s.LoginError, ctx.language
     )
+    telemetry.LOGINS.labels(outcome(errors)).inc()
     if done is None:
         return s.LoginPayload(user_errors=errors)
     ctx.adopt_session(done.session, done.token)
@@ -89,7 +93,7 @@ async def logout_everywhere(info: Info) -> s.LogoutPayload:
     return s.LogoutPayload(ended_sessions=ended)
 
 
-async def revoke_session(info: Info, input: s.RevokeSessionInput) -> s.LogoutPayload:
+async def revoke_session(info: Info, input: MutationInput[s.RevokeSessionInput]) -> s.LogoutPayload:
     ctx = info.context
     cabinet = await ctx.require_viewer()
     session_id = decode_id("Session", input.id) or -1
@@ -100,7 +104,7 @@ async def revoke_session(info: Info, input: s.RevokeSessionInput) -> s.LogoutPay
 
 
 async def request_password_reset(
-    info: Info, input: s.RequestPasswordResetInput
+    info: Info, input: MutationInput[s.RequestPasswordResetInput]
 ) -> s.RequestPasswordResetPayload:
     ctx = info.context
     _, errors = await attempt(
@@ -111,7 +115,9 @@ async def request_password_reset(
     return s.RequestPasswordResetPayload(accepted=not errors, user_errors=errors)
 
 
-async def set_password(info: Info, input: s.SetPasswordInput) -> s.SetPasswordPayload:
+async def set_password(
+    info: Info, input: MutationInput[s.SetPasswordInput]
+) -> s.SetPasswordPayload:
     ctx = info.context
     ctx.no_referrer()
     cabinet, errors = await attempt(
@@ -124,7 +130,9 @@ async def set_password(info: Info, input: s.SetPasswordInput) -> s.SetPasswordPa
     )
 
 
-async def change_password(info: Info, input: s.ChangePasswordInput) -> s.ChangePasswordPayload:
+async def change_password(
+    info: Info, input: MutationInput[s.ChangePasswordInput]
+) -> s.ChangePasswordPayload:
     ctx = info.context
     session = await ctx.require_session()
     _, errors = await attempt(
@@ -139,7 +147,9 @@ async def change_password(info: Info, input: s.ChangePasswordInput) -> s.ChangeP
     )
 
 
-async def change_email(info: Info, input: s.ChangeEmailInput) -> s.ChangeEmailPayload:
+async def change_email(
+    info: Info, input: MutationInput[s.ChangeEmailInput]
+) -> s.ChangeEmailPayload:
     ctx = info.context
     cabinet = await ctx.require_viewer()
     address, errors = await attempt(

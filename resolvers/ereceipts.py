@@ -9,6 +9,7 @@ from resolvers.errors import attempt
 from schema import ereceipts as s
 from schema.accounts import Account
 from schema.context import Context
+from schema.errors import MutationInput
 from schema.relay import decode_id
 from services import ereceipts
 
@@ -16,7 +17,7 @@ Info = strawberry.Info[Context]
 
 
 async def subscribe_e_receipt(
-    info: Info, input: s.SubscribeEReceiptInput
+    info: Info, input: MutationInput[s.SubscribeEReceiptInput]
 ) -> s.SubscribeEReceiptPayload:
     ctx = info.context
     cabinet = await ctx.require_viewer()
@@ -31,7 +32,7 @@ async def subscribe_e_receipt(
 
 
 async def unsubscribe_e_receipt(
-    info: Info, input: s.UnsubscribeEReceiptInput
+    info: Info, input: MutationInput[s.UnsubscribeEReceiptInput]
 ) -> s.UnsubscribeEReceiptPayload:
     ctx = info.context
     cabinet = await ctx.require_viewer()

@@ -38,3 +38,8 @@ async def attempt(work: Awaitable[T], error_cls: Any, language: str) -> tuple[T 
         return None, [user_error(error_cls, error, language)]
     except RuleErrors as errors:
         return None, [user_error(error_cls, e, language) for e in errors.errors]
+
+
+def outcome(errors: list[Any]) -> str:
+    """`ok`, or the first error's code in lower case: the label metrics count."""
+    return errors[0].code.name.lower() if errors else "ok"

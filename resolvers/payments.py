@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from payments.providers import ProviderError, provider_for
 from resolvers.errors import attempt
 from schema import payments as s
 from schema.context import Context
+from schema.errors import MutationInput
 from schema.relay import decode_id
 from services import payments
 
 Info = strawberry.Info[Context]
 
 
-async def pay_bill(info: Info, input: s.PayBillInput) -> s.PayBillPayload:
+async def pay_bill(info: Info, input: MutationInput[s.PayBillInput]) -> s.PayBillPayload:
     ctx = info.context
     cabinet = await ctx.require_viewer()
     try:
@@ -37,7 +40,10 @@ async def pay_bill(info: Info, input: s.PayBillInput) -> s.PayBillPayload:
     )
 
 
-async def online_payment(info: Info, id: strawberry.ID) -> s.OnlinePayment | None:
+async def online_payment(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="Id of the payment (payBill).")],
+) -> s.OnlinePayment | None:
     """One of the viewer's payments; null for a missing id and another's alike."""
     cabinet = await info.context.require_viewer()
     payment = await payments.payment_of_cabinet(cabinet.id, decode_id("OnlinePayment", id))

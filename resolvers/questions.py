@@ -14,6 +14,7 @@ from resolvers.errors import attempt
 from schema import questions as s
 from schema.accounts import After, First
 from schema.context import Context
+from schema.errors import MutationInput
 from schema.relay import Connection, decode_id
 from services import questions, staff
 
@@ -100,7 +101,9 @@ async def specialists(info: Info) -> list[s.Specialist]:
 # ---------------------------------------------------------------- customers' mutations
 
 
-async def ask_question(info: Info, input: s.AskQuestionInput) -> s.AskQuestionPayload:
+async def ask_question(
+    info: Info, input: MutationInput[s.AskQuestionInput]
+) -> s.AskQuestionPayload:
     ctx = info.context
     cabinet = await ctx.require_viewer()
     asked, errors = await attempt(
@@ -150,7 +153,9 @@ def _posted(
     )
 
 
-async def reply_to_question(info: Info, input: s.ReplyToQuestionInput) -> s.ReplyToQuestionPayload:
+async def reply_to_question(
+    info: Info, input: MutationInput[s.ReplyToQuestionInput]
+) -> s.ReplyToQuestionPayload:
     ctx = info.context
     cabinet = await ctx.require_viewer()
     done, errors = await attempt(
@@ -166,7 +171,9 @@ async def reply_to_question(info: Info, input: s.ReplyToQuestionInput) -> s.Repl
     return _posted(s.ReplyToQuestionPayload, done, errors, cabinet)
 
 
-async def close_question(info: Info, input: s.QuestionInput) -> s.CloseQuestionPayload:
+async def close_question(
+    info: Info, input: MutationInput[s.QuestionInput]
+) -> s.CloseQuestionPayload:
     ctx = info.context
     viewer = await ctx.require_viewer()
     closed, errors = await attempt(
@@ -179,7 +186,9 @@ async def close_question(info: Info, input: s.QuestionInput) -> s.CloseQuestionP
     )
 
 
-async def mark_question_read(info: Info, input: s.QuestionInput) -> s.MarkQuestionReadPayload:
+async def mark_question_read(
+    info: Info, input: MutationInput[s.QuestionInput]
+) -> s.MarkQuestionReadPayload:
     ctx = info.context
     cabinet = await ctx.require_viewer()
     read, errors = await attempt(
@@ -198,7 +207,9 @@ async def mark_question_read(info: Info, input: s.QuestionInput) -> s.MarkQuesti
 # ---------------------------------------------------------------- specialists' mutations
 
 
-async def answer_question(info: Info, input: s.AnswerQuestionInput) -> s.AnswerQuestionPayload:
+async def answer_question(
+    info: Info, input: MutationInput[s.AnswerQuestionInput]
+) -> s.AnswerQuestionPayload:
     ctx = info.context
     specialist = await ctx.require_viewer()
     done, errors = await attempt(
@@ -209,7 +220,9 @@ async def answer_question(info: Info, input: s.AnswerQuestionInput) -> s.AnswerQ
     return _posted(s.AnswerQuestionPayload, done, errors, specialist)
 
 
-async def assign_question(info: Info, input: s.AssignQuestionInput) -> s.AssignQuestionPayload:
+async def assign_question(
+    info: Info, input: MutationInput[s.AssignQuestionInput]
+) -> s.AssignQuestionPayload:
     ctx = info.context
     specialist = await ctx.require_viewer()
     assignee = _pk("Specialist", input.specialist_id) if input.specialist_id else None

@@ -10,6 +10,7 @@ from resolvers.errors import attempt
 from schema import readings as s
 from schema.accounts import MeterReading
 from schema.context import Context
+from schema.errors import MutationInput
 from schema.relay import decode_id
 from schema.scalars import Money
 from services import readings
@@ -43,7 +44,7 @@ def _money(value: Decimal | None) -> Money | None:
 
 
 async def preview_meter_reading(
-    info: Info, input: s.PreviewMeterReadingInput
+    info: Info, input: MutationInput[s.PreviewMeterReadingInput]
 ) -> s.PreviewMeterReadingPayload:
     ctx = info.context
     cabinet = await ctx.require_viewer()
@@ -60,7 +61,7 @@ async def preview_meter_reading(
 
 
 async def submit_meter_reading(
-    info: Info, input: s.SubmitMeterReadingInput
+    info: Info, input: MutationInput[s.SubmitMeterReadingInput]
 ) -> s.SubmitMeterReadingPayload:
     ctx = info.context
     cabinet = await ctx.require_viewer()

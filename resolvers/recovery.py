@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.errors import attempt
+from resolvers.errors import attempt, outcome
 from schema import recovery as s
 from schema.context import Context
+from schema.errors import MutationInput
 from schema.scalars import Money
-from services import recovery
+from services import recovery, telemetry
 
 Info = strawberry.Info[Context]
 
 
 async def start_recovery_without_email(
-    info: Info, input: s.StartRecoveryWithoutEmailInput
+    info: Info, input: MutationInput[s.StartRecoveryWithoutEmailInput]
 ) -> s.StartRecoveryWithoutEmailPayload:
     ctx = info.context
     started, errors = await attempt(
@@ -22,6 +23,7 @@ async def start_recovery_without_email(
         s.StartRecoveryWithoutEmailError,
         ctx.language,
     )
+    telemetry.RECOVERIES.labels("start", outcome(errors)).inc()
     if started is None:
         no_payments = any(e.code.name == "NO_RECENT_PAYMENTS" for e in errors)
         return s.StartRecoveryWithoutEmailPayload(
@@ -36,7 +38,9 @@ async def start_recovery_without_email(
     )
 
 
-async def confirm_new_email(info: Info, input: s.ConfirmNewEmailInput) -> s.ConfirmNewEmailPayload:
+async def confirm_new_email(
+    info: Info, input: MutationInput[s.ConfirmNewEmailInput]
+) -> s.ConfirmNewEmailPayload:
     ctx = info.context
     ctx.no_referrer()
     address, errors = await attempt(
@@ -44,4 +48,5 @@ async def confirm_new_email(info: Info, input: s.ConfirmNewEmailInput) -> s.Conf
         s.ConfirmNewEmailError,
         ctx.language,
     )
+    telemetry.RECOVERIES.labels("confirm_new_email", outcome(errors)).inc()
     return s.ConfirmNewEmailPayload(sent_to=address, user_errors=errors)

@@ -37,7 +37,7 @@ class ZoneValue:
 
 @strawberry.type(description="Register values of a meter on a date.")
 class MeterReading:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     taken_on: dt.date = strawberry.field(description="Date the values were read.")
     values: list[ZoneValue] = strawberry.field(description="One value per zone of the meter.")
     source: ReadingSource = strawberry.field(description="Who took the reading.")
@@ -69,7 +69,7 @@ class MeterReading:
 
 @strawberry.type(description="An electricity meter of an account.")
 class Meter:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     serial: str = strawberry.field(description="Serial number printed on the meter.")
     model: str = strawberry.field(description="Make and model, when billing knows it.")
     zones: list[TariffZone] = strawberry.field(description="Its tariff zones (1 to 3).")
@@ -112,7 +112,7 @@ class Meter:
 
 @strawberry.type(description="Money received on an account.")
 class Payment:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     amount: Money = strawberry.field(description="Amount paid.")
     paid_at: dt.datetime = strawberry.field(description="When it was paid.")
     channel: str = strawberry.field(description="Where: a bank, an office, this cabinet...")
@@ -144,7 +144,7 @@ def _decimal(value: Any) -> Decimal | None:
 
 @strawberry.type(description="A monthly bill of an account.")
 class Receipt:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     period: Period = strawberry.field(description="The billed month.")
     issued_on: dt.date = strawberry.field(description="Date of issue.")
     due_on: dt.date = strawberry.field(description="Pay by this date.")
@@ -210,7 +210,7 @@ MeterFilter = Annotated[
 
 @strawberry.type(description="A personal account (лицевой счёт) held by the cabinet.")
 class Account:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     number: str = strawberry.field(description="The number printed on bills.")
     holder_name: str = strawberry.field(description="Name of the account holder.")
     address: str = strawberry.field(description="Address of supply.")

@@ -36,7 +36,7 @@ SecurityEventKind = strawberry.enum(
 
 @strawberry.type(description="An entry of the cabinet's security log.")
 class SecurityEvent:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     kind: SecurityEventKind = strawberry.field(description="What happened.")
     at: dt.datetime = strawberry.field(description="When.")
     ip: str = strawberry.field(description="Client IP address.")
@@ -57,7 +57,7 @@ class SecurityEvent:
 
 @strawberry.type(name="Session", description="A device where the cabinet is logged in.")
 class SessionInfo:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     created_at: dt.datetime = strawberry.field(description="When the login happened.")
     last_used_at: dt.datetime = strawberry.field(description="Last request, to the minute.")
     expires_at: dt.datetime = strawberry.field(description="When it ends if not used again.")
@@ -68,7 +68,7 @@ class SessionInfo:
 
 @strawberry.type(description="A cabinet: the login (e-mail and password) of a customer.")
 class User:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     email: str = strawberry.field(description="The cabinet's e-mail address.")
     email_verified: bool = strawberry.field(description="The address has been confirmed.")
     language: str = strawberry.field(description="Language of its e-mails: ru or en.")

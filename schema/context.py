@@ -86,6 +86,7 @@ class Context:
     _session: Session | None = None
     _resolved: bool = False
     token_from_cookie: bool = False
+    rate_limit: dict[str, Any] | None = None  # the client's budget, set by server.RateLimit
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -98,6 +99,7 @@ class Context:
             client=Client(ip=peer, user_agent=request.headers.get("user-agent", "")[:300]),
             language=language_from_header(request.headers.get("accept-language")),
             loaders=Loaders(settings),
+            rate_limit=request.scope.get("state", {}).get("rate_limit"),
         )
 
     async def session(self) -> Session | None:

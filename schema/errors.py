@@ -4,10 +4,17 @@
 # from variables, which Strawberry must see as real types.
 import datetime as dt
 import enum
+import typing
 
 import strawberry
 
 _CREATED: dict[str, type] = {}
+
+T = typing.TypeVar("T")
+# `input: MutationInput[XInput]` documents every mutation's one argument the same way.
+MutationInput = typing.Annotated[
+    T, strawberry.argument(description="What to do: the fields of the input type.")
+]
 
 
 @strawberry.interface(

@@ -27,7 +27,7 @@ PaymentStatus = strawberry.enum(
     "account's `payments` history, with channel «Личный кабинет»."
 )
 class OnlinePayment:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     status: PaymentStatus = strawberry.field(description="Where the payment stands.")
     amount: Money = strawberry.field(description="Amount to pay.")
     created_at: dt.datetime = strawberry.field(description="When payBill created it.")

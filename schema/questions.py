@@ -54,7 +54,7 @@ class AssigneeFilter(Enum):
     "session (cookie or bearer token); only the question's customer and specialists may."
 )
 class Attachment:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     content_type: str = strawberry.field(description="image/jpeg or image/png.")
     size: int = strawberry.field(description="Size in bytes.")
     width: int = strawberry.field(description="Width in pixels.")
@@ -76,7 +76,7 @@ class Attachment:
 
 @strawberry.type(name="Message", description="A message of a question.")
 class Message:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     author: MessageAuthor = strawberry.field(description="The customer or a specialist.")
     author_name: str | None = strawberry.field(
         description="A specialist's display name, the only thing shown of them; null on the "
@@ -112,7 +112,7 @@ class Message:
 
 @strawberry.type(description="A specialist of the company (visible to specialists only).")
 class Specialist:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     email: str = strawberry.field(description="Their login.")
     display_name: str = strawberry.field(description="The name customers see.")
 
@@ -139,7 +139,7 @@ class Customer:
 
 @strawberry.type(description="A question a customer asked the company's specialists.")
 class Question:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     subject: str = strawberry.field(description="The subject, one line.")
     topic: QuestionTopic = strawberry.field(description="What it is about.")
     status: QuestionStatus = strawberry.field(description="Who is expected to write next.")

@@ -2,24 +2,60 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import strawberry
-from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 
+from config import Settings
 from resolvers import accounts, auth, ereceipts, meta, payments, questions, readings, recovery
 from schema.accounts import Account
 from schema.auth import User
+from schema.context import Context
 from schema.execution import FastLeafExecutionContext
+from schema.limits import QueryCostLimiter
+from schema.metrics import OperationMetrics
 from schema.payments import OnlinePayment
 from schema.permissions import CustomersOnly, StaffOnly
 from schema.questions import Question, Specialist
 from schema.readings import PreviewMeterReadingPayload
 from schema.relay import Connection
 from schema.scalars import SCALARS
+from schema.text import StorableText
+
+
+@strawberry.type(
+    description="The request budget of this client (its IP address), per server "
+    "process: requests are refused with 429 when it runs out."
+)
+class RateLimit:
+    limit: int = strawberry.field(description="Requests allowed per minute.")
+    remaining: int = strawberry.field(description="Requests left now.")
+    reset_at: dt.datetime = strawberry.field(description="When the budget is full again.")
+
+
+def rate_limit(info: strawberry.Info[Context]) -> RateLimit | None:
+    state = info.context.rate_limit
+    return RateLimit(**state) if state else None
 
 
 @strawberry.type(description="The root of every query.")
 class Query:
+    rate_limit: RateLimit | None = strawberry.field(
+        resolver=rate_limit,
+        description="This client's request budget; null when rate limiting is off.",
+    )
     version: str = strawberry.field(
         resolver=meta.version, description="Version of the kabinet server answering."
     )
@@ -178,14 +214,41 @@ def _client_error(error: Exception) -> bool:
     return original is None or bool(getattr(original, "extensions", None))
 
 
-schema = strawberry.Schema(
-    query=Query,
-    mutation=Mutation,
-    config=StrawberryConfig(scalar_map=SCALARS),
-    execution_context_class=FastLeafExecutionContext,
-    extensions=[
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Log what went wrong unexpectedly, with its traceback, for operators. Errors
+        meant for clients (a bad argument, a refused query, UNAUTHENTICATED) are answers,
+        not incidents: the metrics count them, the log does not repeat them."""
+        unexpected = [error for error in errors if not _client_error(error)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema with the limits of `settings`; production also hides introspection and
+    the "did you mean" suggestions that would map the schema for an attacker."""
+    production = settings.is_production
+    extensions: list = [
         lambda: ParserCache(maxsize=1000),
         lambda: ValidationCache(maxsize=1000),
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: QueryCostLimiter(max_cost=settings.graphql_max_cost),
+        StorableText,
         lambda: MaskErrors(should_mask_error=lambda error: not _client_error(error)),
-    ],
-)
+        OperationMetrics,
+    ]
+    if production:
+        extensions.append(DisableIntrospection)
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=production),
+        execution_context_class=FastLeafExecutionContext,
+        extensions=extensions,
+    )
+
+
+# The development schema: what schema.graphql records and what tests execute directly.
+schema = build_schema(Settings())

@@ -32,7 +32,7 @@ from models.auth import (
     TokenPurpose,
 )
 from models.cabinets import Cabinet, CabinetAccount
-from services import audit, proof, sessions, throttle, tokens
+from services import audit, proof, sessions, telemetry, throttle, tokens
 from services.clock import now
 from services.emails import mask_email, normalize_email
 from services.errors import RuleError
@@ -138,6 +138,7 @@ async def complete(row: ActionToken, token: str, password: str, client: Client) 
         if old != row.email:
             await notify(cabinet, "recovery_completed_old", to=old, new_email=mask_email(row.email))
         await notify(cabinet, "recovery_completed_new")
+    telemetry.RECOVERIES.labels("set_password", "ok").inc()
     return cabinet
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -15,13 +16,17 @@ from config import ROOT
 from tests.conftest import TEST_SECRET
 from tests.mail_fixtures import free_port
 
-__all__ = ["free_port", "start_kabinet", "stop_kabinet", "wait_until_ready"]
+__all__ = ["free_port", "start_kabinet", "stderr_of", "stop_kabinet", "wait_until_ready"]
+
+_serial = itertools.count()
+_logs: dict[int, Path] = {}
 
 
 def start_kabinet(
     command: str, *args: str, url: str, tmp_path: Path, **env: str
 ) -> subprocess.Popen:
-    """`kabinet COMMAND ARGS` as its own process on the database at `url`."""
+    """`kabinet COMMAND ARGS` as its own process on the database at `url`. Its stderr goes
+    to a file (a pipe nobody reads until the end would fill and block a chatty server)."""
     environment = {
         "PATH": os.environ["PATH"],
         "DATABASE_URL": url,
@@ -30,29 +35,35 @@ def start_kabinet(
         "PUBLIC_WEB_URL": "https://lk.example.ru",
         **env,
     }
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "server.py"), command, *args],
-        cwd=tmp_path,
-        env=environment,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    log = tmp_path / f"kabinet-{command}-{next(_serial)}.stderr"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "server.py"), command, *args],
+            cwd=tmp_path,
+            env=environment,
+            stderr=sink,
+            text=True,
+        )
+    _logs[process.pid] = log
+    return process
+
+
+def stderr_of(process: subprocess.Popen) -> str:
+    return _logs[process.pid].read_text(errors="replace")
 
 
 def stop_kabinet(process: subprocess.Popen) -> tuple[int, str]:
     """SIGTERM, then wait; returns (exit status, stderr)."""
     process.send_signal(signal.SIGTERM)
-    _out, err = process.communicate(timeout=30)
-    return process.returncode, err
+    process.wait(timeout=30)
+    return process.returncode, stderr_of(process)
 
 
 async def wait_until_ready(port: int, process: subprocess.Popen, within: float = 60) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=2) as http:
         for _ in range(int(within * 10)):
             if process.poll() is not None:
-                raise AssertionError(
-                    f"kabinet exited: {process.stderr.read() if process.stderr else ''}"
-                )
+                raise AssertionError(f"kabinet exited: {stderr_of(process)}")
             try:
                 if (await http.get("/readyz")).status_code == 200:
                     return

@@ -188,9 +188,15 @@ async def test_parallel_guesses_are_counted_exactly(api: Api) -> None:
 
 async def test_batched_requests_are_refused(client) -> None:
     body = [{"query": "{ version }"}, {"query": "{ version }"}]
-    response = await client.post("/graphql", json=body)
-    assert response.status_code == 400
-    assert "Traceback" not in response.text
+    modern = await client.post(
+        "/graphql", json=body, headers={"Accept": "application/graphql-response+json"}
+    )
+    assert modern.status_code == 400
+    assert "data" not in modern.json()
+    legacy = await client.post("/graphql", json=body)  # application/json: 200, errors only
+    assert legacy.status_code == 200
+    assert legacy.json().get("data") is None
+    assert "Batched requests are not supported" in legacy.json()["errors"][0]["message"]
 
 
 async def test_thirty_failures_from_one_ip_lock_every_account(api: Api, settings) -> None:

@@ -1,0 +1,327 @@
+"""GraphQL over HTTP (the GraphQL Foundation's specification), with automatic persisted
+queries (Apollo's APQ protocol).
+
+- POST with `Content-Type: application/json` (UTF-8) runs queries and mutations; GET with
+  URL parameters runs queries only (a mutation over GET is 405, `Allow: POST`).
+- The response media type follows `Accept`: `application/graphql-response+json` when the
+  client asks for it, else `application/json` (also for `*/*` or no Accept); anything
+  else is 406.
+- With `application/graphql-response+json`, a request that is not well-formed, a document
+  that does not parse or validate, and variables that do not coerce answer 400 without a
+  `data` entry; a response with `data` (even null) answers 200. With `application/json`
+  every GraphQL response is 200, as legacy clients expect.
+- Only one operation per request: a JSON array (batching) is refused.
+- `extensions.persistedQuery = {version: 1, sha256Hash}` without `query` runs the query
+  stored under that hash, or answers PERSISTED_QUERY_NOT_FOUND so the client sends the
+  query with its hash, which is then stored (services.persisted_queries).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
+
+from config import Settings
+from schema import text
+from services import persisted_queries
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+ContextFactory = Callable[[Request, Response], Awaitable[Any]]
+
+
+class RequestProblem(Exception):
+    """The HTTP request is not a well-formed GraphQL-over-HTTP request."""
+
+    def __init__(self, message: str, status: int = 400, code: str = "BAD_REQUEST", **headers: str):
+        super().__init__(message)
+        self.message, self.status, self.code, self.headers = message, status, code, headers
+
+
+@dataclass(frozen=True)
+class Params:
+    query: str | None
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The media type to answer with, or None when the client accepts neither."""
+    if not accept:
+        return JSON
+    best, best_q = None, 0.0
+    for part in accept.split(","):
+        media, *options = (piece.strip() for piece in part.split(";"))
+        q = 1.0
+        for option in options:
+            name, _, value = option.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.lower()
+        if media == GRAPHQL_RESPONSE:
+            candidate = GRAPHQL_RESPONSE
+        elif media in {JSON, "application/*", "*/*"}:
+            candidate = JSON
+        else:
+            continue
+        # On a tie the spec's own media type wins.
+        if q > best_q or (q == best_q and q > 0 and candidate == GRAPHQL_RESPONSE):
+            best, best_q = candidate, q
+    return best
+
+
+IDE_ORIGIN = "https://unpkg.com"  # where Strawberry's GraphiQL page loads React and GraphiQL
+
+
+def ide_content_security_policy(html: str) -> str:
+    """The page's own policy instead of the API's `default-src 'none'`: its scripts and
+    styles from the CDN it names (each pinned by Subresource Integrity in the page), its
+    inline script by hash, requests only to this server."""
+    inline = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(code.encode()).digest()).decode()}'"
+        for code in inline
+    )
+    return (
+        f"default-src 'none'; script-src {IDE_ORIGIN} {hashes}; "
+        f"style-src {IDE_ORIGIN} 'unsafe-inline'; font-src {IDE_ORIGIN} data:; "
+        "img-src 'self' data:; connect-src 'self'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+def _wants_ide(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return request.method == "GET" and "text/html" in accept and not request.query_params
+
+
+def _field(data: dict[str, Any], name: str, kind: type, what: str) -> Any:
+    value = data.get(name)
+    if value is not None and not isinstance(value, kind):
+        raise RequestProblem(f"`{name}` must be {what}")
+    return value
+
+
+def _params_from(data: Any) -> Params:
+    if isinstance(data, list):
+        raise RequestProblem("Batched requests are not supported: send one operation per request")
+    if not isinstance(data, dict):
+        raise RequestProblem("The request body must be a JSON object")
+    variables = _field(data, "variables", dict, "an object")
+    if text.has_unstorable_text(variables):
+        raise RequestProblem(text.MESSAGE, code=text.CODE)
+    return Params(
+        query=_field(data, "query", str, "a string"),
+        variables=variables,
+        operation_name=_field(data, "operationName", str, "a string"),
+        extensions=_field(data, "extensions", dict, "an object"),
+    )
+
+
+def _json_parameter(request: Request, name: str) -> Any:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise RequestProblem(f"`{name}` must be URL-encoded JSON") from None
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestProblem(f"The request body is larger than {limit} bytes", 413, "TOO_LARGE")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise RequestProblem(f"The request body is larger than {limit} bytes", 413, "TOO_LARGE")
+    return bytes(body)
+
+
+async def read_params(request: Request, max_bytes: int) -> Params:
+    if request.method == "GET":
+        return Params(
+            query=request.query_params.get("query") or None,
+            variables=_check_object(_json_parameter(request, "variables"), "variables"),
+            operation_name=request.query_params.get("operationName") or None,
+            extensions=_check_object(_json_parameter(request, "extensions"), "extensions"),
+        )
+    content_type = request.headers.get("content-type", "")
+    media, *options = (piece.strip().lower() for piece in content_type.split(";"))
+    if media != JSON:
+        raise RequestProblem(
+            "POST requests must be `Content-Type: application/json`", 415, "UNSUPPORTED_MEDIA_TYPE"
+        )
+    for option in options:
+        name, _, value = option.partition("=")
+        if name == "charset" and value.strip('"') not in {"utf-8", "utf8"}:
+            raise RequestProblem("The request body must be UTF-8", 415, "UNSUPPORTED_MEDIA_TYPE")
+    body = await _read_body(request, max_bytes)
+    if not body:
+        raise RequestProblem("The request has no body")
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise RequestProblem("The request body is not valid JSON") from None
+    return _params_from(data)
+
+
+def _check_object(value: Any, name: str) -> Any:
+    if value is not None and not isinstance(value, dict):
+        raise RequestProblem(f"`{name}` must be an object")
+    return value
+
+
+def _is_request_error(result: Any) -> bool:
+    """Parse, validation and variable-coercion errors come before execution: no field
+    was resolved, so no error has a path and there is no data."""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(not error.path for error in result.errors)
+    )
+
+
+def _error_body(message: str, code: str) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+class GraphQLEndpoint:
+    def __init__(self, schema: Any, settings: Settings, context: ContextFactory) -> None:
+        self.schema = schema
+        self.settings = settings
+        self.context = context
+        self.ide_html = None if settings.is_production else get_graphql_ide_html("graphiql")
+        self.ide_csp = ide_content_security_policy(self.ide_html or "")
+
+    def _answer(
+        self,
+        media: str,
+        body: dict[str, Any],
+        status: int,
+        sub: Response | None = None,
+        **headers: str,
+    ) -> Response:
+        response = Response(
+            json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+            status_code=status,
+            media_type=f"{media}; charset=utf-8",
+            headers={**headers, "Cache-Control": "no-store"},
+        )
+        if sub is not None:
+            response.headers.raw.extend(
+                (k, v)
+                for k, v in sub.headers.raw
+                if k.lower() not in {b"content-length", b"content-type"}
+            )
+        return response
+
+    async def handle(self, request: Request) -> Response:
+        if request.method not in {"GET", "POST"}:
+            return Response(status_code=405, headers={"Allow": "GET, POST"})
+        if _wants_ide(request):
+            if self.ide_html is None:
+                return Response("Not Found", status_code=404, media_type="text/plain")
+            return HTMLResponse(self.ide_html, headers={"Content-Security-Policy": self.ide_csp})
+        media = negotiate(request.headers.get("accept"))
+        if media is None:
+            return self._answer(
+                JSON,
+                _error_body(
+                    "Accept application/graphql-response+json or application/json", "NOT_ACCEPTABLE"
+                ),
+                406,
+            )
+        request_error_status = 400 if media == GRAPHQL_RESPONSE else 200
+        try:
+            params = await read_params(request, self.settings.max_request_bytes)
+            query, new_hash = await persisted_queries.resolve(params.query, params.extensions)
+        except RequestProblem as problem:
+            status = problem.status if problem.status != 400 else request_error_status
+            return self._answer(
+                media, _error_body(problem.message, problem.code), status, **problem.headers
+            )
+        except persisted_queries.PersistedQueryProblem as problem:
+            return self._answer(
+                media, _error_body(problem.message, problem.code), request_error_status
+            )
+        if not query:
+            return self._answer(
+                media,
+                _error_body("No GraphQL query found in the request", "BAD_REQUEST"),
+                request_error_status,
+            )
+
+        sub = Response()
+        context = await self.context(request, sub)
+        allowed = (
+            {OperationType.QUERY}
+            if request.method == "GET"
+            else {OperationType.QUERY, OperationType.MUTATION}
+        )
+        try:
+            result = await self.schema.execute(
+                query,
+                variable_values=params.variables,
+                context_value=context,
+                operation_name=params.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=params.extensions,
+            )
+        except InvalidOperationTypeError:
+            return self._answer(
+                media,
+                _error_body("Mutations are not allowed over GET: use POST", "METHOD_NOT_ALLOWED"),
+                405,
+                Allow="POST",
+            )
+        body: dict[str, Any] = {}
+        if _is_request_error(result):
+            status = request_error_status
+            if media == JSON:
+                body["data"] = None
+        else:
+            status = 200
+            body["data"] = result.data
+        if result.errors:
+            body["errors"] = [_format(error) for error in result.errors]
+        if result.extensions:
+            body["extensions"] = result.extensions
+        if new_hash is not None and status == 200 and not _is_request_error(result):
+            await persisted_queries.remember(new_hash, query)
+        return self._answer(media, body, status, sub)
+
+
+def _format(error: GraphQLError) -> dict[str, Any]:
+    """Every error carries a code; those graphql-core raises before execution get theirs
+    from what failed: the parse, a variable's value, or a validation rule."""
+    formatted = error.formatted
+    extensions = formatted.get("extensions") or {}
+    if "code" not in extensions and not error.path:
+        if error.message.startswith("Syntax Error"):
+            code = "GRAPHQL_PARSE_FAILED"
+        elif error.message.startswith("Variable '$"):
+            code = "BAD_USER_INPUT"
+        else:
+            code = "GRAPHQL_VALIDATION_FAILED"
+        formatted["extensions"] = {**extensions, "code": code}
+    return formatted

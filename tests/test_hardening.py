@@ -1,0 +1,274 @@
+"""The GraphQL surface against hostile input, and what production turns off
+(SECURITY.md 16-17)."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import re
+
+import httpx
+import pytest
+from tortoise import Tortoise
+from tortoise.context import TortoiseContext
+
+from models.db import tortoise_config
+from server import create_app
+from services import telemetry
+from tests.support import PASSWORD, Api
+
+pytestmark = pytest.mark.usefixtures("demo_data")
+
+
+def app_client(settings, **changes) -> httpx.AsyncClient:
+    app = create_app(dataclasses.replace(settings, **changes), manage_db=False)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+    return httpx.AsyncClient(transport=transport, base_url="https://testserver")
+
+
+def codes(body: dict) -> list[str]:
+    return [error.get("extensions", {}).get("code") for error in body.get("errors", [])]
+
+
+async def test_depth_limit(client) -> None:
+    nest = "meter { lastReading { " * 8
+    deep = "{ me { accounts { readings { nodes { " + nest + "id" + " } }" * 8 + " } } } } }"
+    body = (await client.post("/graphql", json={"query": deep})).json()
+    assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+    assert "data" not in body or body["data"] is None
+
+
+async def test_alias_and_token_limits(client) -> None:
+    aliases = " ".join(f"a{i}: version" for i in range(31))
+    body = (await client.post("/graphql", json={"query": f"{{ {aliases} }}"})).json()
+    assert "aliases" in body["errors"][0]["message"]
+    tokens = "{ " + " ".join("version" for _ in range(6000)) + " }"
+    body = (await client.post("/graphql", json={"query": tokens})).json()
+    assert "token" in body["errors"][0]["message"].lower()
+
+
+async def test_query_cost_limit(client) -> None:
+    page = "me { securityEvents(first: 100) { nodes { id kind at ip device detail } } }"
+    costly = "{ " + " ".join(f"a{i}: {page}" for i in range(10)) + " }"
+    body = (await client.post("/graphql", json={"query": costly})).json()
+    assert codes(body) == ["QUERY_TOO_COMPLEX"]
+    assert body["errors"][0]["extensions"]["cost"] > 5000
+    cheap = "{ " + " ".join(f"a{i}: {page}" for i in range(2)) + " }"
+    assert "errors" not in (await client.post("/graphql", json={"query": cheap})).json()
+    with_variable = "query($n: Int) { " + page.replace("first: 100", "first: $n") + " }"
+    assert "errors" not in (await client.post("/graphql", json={"query": with_variable})).json()
+
+
+async def test_production_hides_the_schema(settings) -> None:
+    async with app_client(settings, env="production") as http:
+        introspection = await http.post(
+            "/graphql", json={"query": "{ __schema { types { name } } }"}
+        )
+        assert "introspection" in introspection.json()["errors"][0]["message"].lower()
+        typo = await http.post("/graphql", json={"query": "{ versio }"})
+        message = typo.json()["errors"][0]["message"]
+        assert "Did you mean" not in message and "version" not in message
+        ide = await http.get("/graphql", headers={"Accept": "text/html"})
+        assert ide.status_code == 404 and "graphiql" not in ide.text.lower()
+    async with app_client(settings) as http:  # development keeps them
+        typo = await http.post("/graphql", json={"query": "{ versio }"})
+        assert "Did you mean" in typo.json()["errors"][0]["message"]
+
+
+async def test_unexpected_errors_are_masked(settings) -> None:
+    """A database that is away is an unexpected error: the client sees no SQL, no path,
+    no exception, only that something failed."""
+    unreachable = "postgres://postgres@127.0.0.1:1/nowhere"
+    with TortoiseContext():
+        await Tortoise.init(config=tortoise_config(unreachable), init_connections=False)
+        async with app_client(settings, database_url=unreachable, env="production") as http:
+            response = await http.post(
+                "/graphql",
+                json={"query": "{ me { email } }"},
+                headers={"Authorization": "Bearer some-token"},
+            )
+    body = response.json()
+    assert body["errors"][0]["message"] == "Unexpected error."
+    assert (
+        "extensions" not in body["errors"][0] or "exception" not in body["errors"][0]["extensions"]
+    )
+    for leak in ("Traceback", "asyncpg", "SELECT", "127.0.0.1", "File "):
+        assert leak not in response.text
+
+
+async def test_security_headers_everywhere(client, settings) -> None:
+    for path in ("/graphql", "/healthz", "/readyz", "/nowhere"):
+        response = await client.get(path)
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["strict-transport-security"].startswith("max-age=")
+        assert len(response.headers["x-request-id"]) >= 8
+
+
+async def test_request_ids(client) -> None:
+    mine = await client.get("/healthz", headers={"X-Request-ID": "lb-1234567890abcdef"})
+    assert mine.headers["x-request-id"] == "lb-1234567890abcdef"
+    bad = await client.get("/healthz", headers={"X-Request-ID": "<script>"})
+    assert bad.headers["x-request-id"] != "<script>"
+
+
+async def test_cors_only_for_configured_origins(settings) -> None:
+    async with app_client(settings, cors_origins="https://app.example.ru") as http:
+        preflight = {
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        }
+        allowed = await http.options(
+            "/graphql", headers={"Origin": "https://app.example.ru", **preflight}
+        )
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example.ru"
+        assert allowed.headers["access-control-allow-credentials"] == "true"
+        own = await http.options(
+            "/graphql", headers={"Origin": "https://lk.example.ru", **preflight}
+        )
+        assert own.headers["access-control-allow-origin"] == "https://lk.example.ru"
+        other = await http.options(
+            "/graphql", headers={"Origin": "https://evil.example.com", **preflight}
+        )
+        assert "access-control-allow-origin" not in other.headers
+
+
+async def test_request_body_limits(settings) -> None:
+    async with app_client(settings, max_request_bytes=2000) as http:
+        big = json.dumps({"query": "{ version }", "variables": {"x": "y" * 3000}})
+        response = await http.post(
+            "/graphql", content=big, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413
+
+        async def endless():
+            for _ in range(2000):  # no Content-Length: the stream is cut as it arrives
+                yield b"x" * 4096
+
+        response = await http.post(
+            "/graphql", content=endless(), headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413
+
+
+async def test_rate_limit(settings) -> None:
+    async with app_client(settings, rate_limit_per_minute=5) as http:
+        statuses = []
+        for _ in range(6):
+            response = await http.post(
+                "/graphql", json={"query": "{ rateLimit { limit remaining resetAt } }"}
+            )
+            statuses.append(response.status_code)
+        assert statuses == [200] * 5 + [429]
+        assert int(response.headers["retry-after"]) >= 1
+        assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        health = await http.get("/healthz")  # probes are never limited
+        assert health.status_code == 200
+    async with app_client(settings, rate_limit_per_minute=100) as http:
+        first = (
+            await http.post("/graphql", json={"query": "{ rateLimit { limit remaining resetAt } }"})
+        ).json()
+        assert first["data"]["rateLimit"]["limit"] == 100
+        assert first["data"]["rateLimit"]["remaining"] == 99
+    async with app_client(settings, rate_limit_per_minute=0) as http:
+        off = (await http.post("/graphql", json={"query": "{ rateLimit { limit } }"})).json()
+        assert off["data"]["rateLimit"] is None
+
+
+async def test_logs_are_json_with_request_ids_and_no_secrets(api: Api, settings) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(telemetry.JsonFormatter())
+    handler.addFilter(telemetry.RedactingFilter(production=True))
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    logging.getLogger("tortoise.db_client").setLevel(logging.INFO)
+    try:
+        user = await api.signed_up()
+        await api.login("ivanova@mail.ru", "wrong-guess-password")
+        await user.data("{ me { email } }")
+        logging.getLogger("kabinet").info(
+            "careless: Authorization: Bearer abc.def password=%s link https://x/set-password?token=SECRET",
+            PASSWORD,
+        )
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines
+    text = stream.getvalue()
+    for secret in (PASSWORD, "wrong-guess-password", user.token, "SECRET", "abc.def", "$argon2id$"):
+        assert secret not in text, secret
+    access = [line for line in lines if line["logger"] == "kabinet.access"]
+    assert access and all(line["request_id"] for line in access)
+
+
+async def test_metrics(client, settings) -> None:
+    await client.post("/graphql", json={"query": "{ version }"})
+    await client.post(
+        "/graphql",
+        json={
+            "query": 'mutation { login(input: {email: "a@mail.ru", password: "whatever-it-is"}) { token } }'
+        },
+    )
+    text = (await client.get("/metrics")).text
+    assert 'kabinet_http_requests_total{method="POST",route="/graphql",status="200"}' in text
+    assert 'kabinet_graphql_operations_total{operation="version",outcome="ok",type="query"}' in text
+    assert 'kabinet_logins_total{outcome="invalid_credentials"}' in text
+    assert "kabinet_http_request_seconds_bucket" in text
+    assert 'kabinet_outbox_messages{state="pending"}' in text
+    assert "kabinet_outbox_oldest_unsent_seconds" in text
+    async with app_client(settings, metrics_token="m" * 32) as http:
+        assert (await http.get("/metrics")).status_code == 401
+        ok = await http.get("/metrics", headers={"Authorization": "Bearer " + "m" * 32})
+        assert ok.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("bad", "in_literal"),
+    [
+        ("a\x00b@example.ru", "BAD_USER_INPUT"),
+        ("a\ud800b@example.ru", "GRAPHQL_PARSE_FAILED"),  # the lexer refuses the escape
+    ],
+)
+async def test_text_that_cannot_be_stored_is_bad_input(client, bad: str, in_literal: str) -> None:
+    """Found by the fuzzer: a NUL (or a lone surrogate) reached PostgreSQL and failed the
+    query mid-resolver. Now it is refused up front, in a variable or in a literal."""
+    mutation = (
+        'mutation($e: String!) { login(input: {email: $e, password: "x"}) { user { email } } }'
+    )
+    raw = json.dumps({"query": mutation, "variables": {"e": bad}})  # \\u escapes, valid JSON
+    response = await client.post(
+        "/graphql", content=raw, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200 and codes(response.json()) == ["BAD_USER_INPUT"]
+
+    literal = 'mutation { register(input: {accountNumber: "1", paymentAmount: "1", email: %s, password: "x"}) { user { email } } }'
+    response = await client.post("/graphql", json={"query": literal % json.dumps(bad)})
+    body = response.json()
+    assert codes(body) == [in_literal], body
+    assert body["data"] is None
+
+
+async def test_graphiql_gets_a_policy_that_lets_it_run(client) -> None:
+    """The API's `default-src 'none'` would blank GraphiQL: its page has its own policy,
+    naming the CDN its scripts come from and its inline script by hash."""
+    page = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    policy = page.headers["content-security-policy"]
+    sources = re.findall(r'<script[^>]*\bsrc="([^"]+)"', page.text)
+    assert sources and all(src.startswith("https://unpkg.com/") for src in sources)
+    inline = re.findall(r"<script>(.*?)</script>", page.text, flags=re.S)
+    assert len(inline) == 1
+    digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in policy
+    assert "script-src https://unpkg.com " in policy and "frame-ancestors 'none'" in policy
+    assert "'unsafe-eval'" not in policy
