@@ -23,6 +23,15 @@ run: $(VENV)/.run-deps
 	$(BIN)/kabinet seed-demo --if-empty
 	$(BIN)/kabinet serve
 
+## make run-prod: as production runs: PostgreSQL (DATABASE_URL, default the local server's
+## database `kabinet`, created if missing), migrated, one uvicorn worker per core (WORKERS).
+## Serves what the database holds: `kabinet seed-demo --if-empty` first for the demo data.
+run-prod: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kabinet
+run-prod: WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+run-prod: $(VENV)/.run-deps
+	$(BIN)/kabinet migrate
+	$(BIN)/kabinet serve --workers $(WORKERS)
+
 ## make test: the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
 test: lint test-sqlite test-postgres
 

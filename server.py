@@ -9,6 +9,8 @@ import datetime as dt
 import gc
 import hmac
 import logging
+import os
+import shutil
 import sys
 import time
 from collections import OrderedDict
@@ -274,6 +276,11 @@ async def _refresh_gauges() -> None:
     oldest = status.oldest_unsent
     age = (dt.datetime.now(dt.UTC) - oldest.created_at).total_seconds() if oldest else 0
     telemetry.OUTBOX_AGE.set(max(age, 0))
+    await _pool_gauges()
+
+
+async def _pool_gauges() -> None:
+    """This process's database pool (PostgreSQL; SQLite has one connection, no pool)."""
     pool = getattr(sql.connection(), "_pool", None)
     if pool is not None:
         telemetry.DB_POOL.labels("open").set(pool.get_size())
@@ -429,6 +436,15 @@ def app_factory() -> Starlette:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker counts in files of its own there and /metrics sums them all; the
+        # directory must start empty, and must be set before the workers import the
+        # metrics (they inherit the environment).
+        shared = settings.var_path / "metrics"
+        shutil.rmtree(shared, ignore_errors=True)
+        shared.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared)
+
     uvicorn.run(
         "server:app_factory",
         factory=True,
@@ -453,6 +469,8 @@ async def _migrate(settings: Settings) -> int:
             applied.append(f"{app_label}.{name}")
             print(f"applied {app_label}.{name}")
 
+    if await db.ensure_database(settings.database_url):
+        print("created the database")
     await db.apply_migrations(settings.database_url, progress=progress)
     await db.close_db()
     print(f"database is up to date ({len(applied)} migration(s) applied)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 MODEL_MODULES = [
     "models.accounts",
@@ -73,6 +74,30 @@ async def close_db() -> None:
     from tortoise import Tortoise
 
     await Tortoise.close_connections()
+
+
+async def ensure_database(database_url: str) -> bool:
+    """Create the PostgreSQL database the URL names when the server has none by that name
+    (connecting to the server's `postgres` database to do it); True when it was created.
+    SQLite creates its file by itself."""
+    if dialect_of(database_url) != "postgres":
+        return False
+    import asyncpg
+
+    parts = urlsplit(database_url)
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        raise ValueError("DATABASE_URL names no database")
+    server = urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query, ""))
+    conn = await asyncpg.connect(server)
+    try:
+        if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            return False
+        quoted = '"' + name.replace('"', '""') + '"'
+        await conn.execute(f"CREATE DATABASE {quoted}")
+        return True
+    finally:
+        await conn.close()
 
 
 async def apply_migrations(

@@ -317,11 +317,25 @@ def _format(error: GraphQLError) -> dict[str, Any]:
     formatted = error.formatted
     extensions = formatted.get("extensions") or {}
     if "code" not in extensions and not error.path:
-        if error.message.startswith("Syntax Error"):
-            code = "GRAPHQL_PARSE_FAILED"
-        elif error.message.startswith("Variable '$"):
-            code = "BAD_USER_INPUT"
-        else:
-            code = "GRAPHQL_VALIDATION_FAILED"
-        formatted["extensions"] = {**extensions, "code": code}
+        formatted["extensions"] = {**extensions, "code": _request_error_code(error.message)}
     return formatted
+
+
+# The limits of schema/root.py report in graphql-core's and Strawberry's words; clients
+# branch on these codes instead (tests/test_hardening.py pins each).
+_LIMIT_CODES = (
+    ("Syntax Error: Document contains more than", "QUERY_TOO_LARGE"),
+    ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
+    ("aliases found. Allowed", "TOO_MANY_ALIASES"),
+)
+
+
+def _request_error_code(message: str) -> str:
+    for words, code in _LIMIT_CODES:
+        if words in message:
+            return code
+    if message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"

@@ -155,17 +155,23 @@ RECOVERIES = Counter(
     ["step", "outcome"],
 )
 RATE_LIMITED = Counter("kabinet_rate_limited_total", "Requests refused with 429.")
+# Read from the database when /metrics is scraped, by whichever worker answers: the most
+# recent reading is the true one.
 OUTBOX_DEPTH = Gauge(
-    "kabinet_outbox_messages", "Outbox messages by state.", ["state"], multiprocess_mode="max"
+    "kabinet_outbox_messages",
+    "Outbox messages by state.",
+    ["state"],
+    multiprocess_mode="livemostrecent",
 )
 OUTBOX_AGE = Gauge(
     "kabinet_outbox_oldest_unsent_seconds",
     "Age of the oldest message not yet sent.",
-    multiprocess_mode="max",
+    multiprocess_mode="livemostrecent",
 )
+# Each process refreshes its own every few seconds (server.py); /metrics sums the live ones.
 DB_POOL = Gauge(
     "kabinet_db_pool_connections",
-    "Database connections of this process by state.",
+    "Database connections of the server's processes by state (open, idle).",
     ["state"],
     multiprocess_mode="livesum",
 )

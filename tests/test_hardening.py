@@ -39,6 +39,7 @@ async def test_depth_limit(client) -> None:
     deep = "{ me { accounts { readings { nodes { " + nest + "id" + " } }" * 8 + " } } } } }"
     body = (await client.post("/graphql", json={"query": deep})).json()
     assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+    assert codes(body) == ["QUERY_TOO_DEEP"]
     assert "data" not in body or body["data"] is None
 
 
@@ -46,9 +47,11 @@ async def test_alias_and_token_limits(client) -> None:
     aliases = " ".join(f"a{i}: version" for i in range(31))
     body = (await client.post("/graphql", json={"query": f"{{ {aliases} }}"})).json()
     assert "aliases" in body["errors"][0]["message"]
+    assert codes(body) == ["TOO_MANY_ALIASES"]
     tokens = "{ " + " ".join("version" for _ in range(6000)) + " }"
     body = (await client.post("/graphql", json={"query": tokens})).json()
     assert "token" in body["errors"][0]["message"].lower()
+    assert codes(body) == ["QUERY_TOO_LARGE"]
 
 
 async def test_query_cost_limit(client) -> None:
