@@ -24,7 +24,6 @@ from graphql import (
     VariableNode,
     get_named_type,
 )
-from strawberry.extensions import AddValidationRules
 
 LARGEST_PAGE = 100
 DEFAULT_PAGE = 20
@@ -109,8 +108,3 @@ def query_cost_rule(max_cost: int) -> type[ValidationRule]:
                 )
 
     return QueryCostRule
-
-
-class QueryCostLimiter(AddValidationRules):
-    def __init__(self, max_cost: int) -> None:
-        super().__init__([query_cost_rule(max_cost)])

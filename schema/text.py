@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 from graphql import GraphQLError, StringValueNode, ValidationRule
-from strawberry.extensions import AddValidationRules
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MESSAGE = "Text must not contain NUL characters or unpaired surrogates."
@@ -35,8 +34,3 @@ class StorableTextRule(ValidationRule):
     def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
         if UNSTORABLE.search(node.value):
             self.report_error(GraphQLError(MESSAGE, node, extensions={"code": CODE}))
-
-
-class StorableText(AddValidationRules):
-    def __init__(self) -> None:
-        super().__init__([StorableTextRule])
