@@ -66,9 +66,9 @@ class Settings:
     )
     log_level: str = setting("info", "Log level: debug, info, warning, error.")
     log_format: str = setting(
-        "json",
+        "",
         "`json` (one object a line, with the request id: for log collectors) or `text` (for "
-        "reading in a terminal).",
+        "reading in a terminal). Empty: `json` when ENV=production, else `text`.",
     )
     max_request_bytes: int = setting(
         1_048_576,
@@ -299,6 +299,11 @@ class Settings:
         return self.env == "production"
 
     @property
+    def log_style(self) -> str:
+        """LOG_FORMAT, or what suits the environment when it is not set."""
+        return self.log_format or ("json" if self.is_production else "text")
+
+    @property
     def var_path(self) -> Path:
         return Path(self.var_dir)
 
@@ -439,6 +444,12 @@ def load_settings(
         raise ConfigError(f"ENV: expected development, production or test, got {settings.env!r}")
     if not settings.public_web_url.startswith(("http://", "https://")):
         raise ConfigError("PUBLIC_WEB_URL: must start with http:// or https://")
+    if settings.log_format not in {"", "json", "text"}:
+        raise ConfigError(f"LOG_FORMAT: expected json or text, got {settings.log_format!r}")
+    if settings.log_level.lower() not in {"debug", "info", "warning", "error", "critical"}:
+        raise ConfigError(
+            f"LOG_LEVEL: expected debug, info, warning or error, got {settings.log_level!r}"
+        )
     check_company_requisites(settings)
     _check_mail(settings)
     _check_questions(settings)

@@ -425,7 +425,7 @@ def app_factory() -> Starlette:
     """Entry for `uvicorn --factory server:app_factory` and each of `serve`'s workers."""
     settings = get_settings()
     telemetry.configure_logging(
-        settings.log_level, settings.log_format, production=settings.is_production
+        settings.log_level, settings.log_style, production=settings.is_production
     )
     return create_app(settings)
 
@@ -808,7 +808,7 @@ def _run(argv: Sequence[str] | None) -> int:
         return 2
     use_settings(settings)
     telemetry.configure_logging(
-        settings.log_level, settings.log_format, production=settings.is_production
+        settings.log_level, settings.log_style, production=settings.is_production
     )
     # fpdf2's font subsetting logs a few INFO lines for every PDF it renders.
     logging.getLogger("fontTools").setLevel(logging.WARNING)

@@ -74,6 +74,26 @@ def test_bad_values_are_named() -> None:
         load_settings({"PUBLIC_WEB_URL": "lk.example.ru", "SECRET_KEY": "s" * 40}, env_file=None)
     with pytest.raises(ConfigError, match="ENV"):
         load_settings({"ENV": "prod", "SECRET_KEY": "s" * 40}, env_file=None)
+    with pytest.raises(ConfigError, match="LOG_FORMAT"):
+        load_settings({"LOG_FORMAT": "xml", "SECRET_KEY": "s" * 40}, env_file=None)
+    with pytest.raises(ConfigError, match="LOG_LEVEL"):
+        load_settings({"LOG_LEVEL": "loud", "SECRET_KEY": "s" * 40}, env_file=None)
+
+
+def test_logs_are_json_in_production_and_text_in_development() -> None:
+    key = {"SECRET_KEY": "s" * 40}
+    assert load_settings(key, env_file=None).log_style == "text"
+    assert load_settings({**key, "LOG_FORMAT": "json"}, env_file=None).log_style == "json"
+    production = load_settings(
+        {
+            **key,
+            "ENV": "production",
+            "PAYMENT_PROVIDER": "tests.acquirer",
+            "PAYMENT_WEBHOOK_SECRET": "w" * 32,
+        },
+        env_file=None,
+    )
+    assert production.log_style == "json"
 
 
 def test_malformed_env_file_line(tmp_path: Path) -> None:
