@@ -669,7 +669,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("email", help="the specialist's login")
     add.add_argument("--name", help="the display name customers see, e.g. 'Ольга Смирнова'")
-    staff_commands.add_parser("list", help="every specialist")
+    remove = staff_commands.add_parser(
+        "remove",
+        help="close a specialist's cabinet: sessions end, login fails, questions go back "
+        "to the queue (`staff add` brings them back)",
+    )
+    remove.add_argument("email", help="the specialist's login")
+    staff_commands.add_parser("list", help="every specialist, removed ones marked")
 
     attachments = commands.add_parser("attachments", help="customers' uploaded photos")
     attachment_commands = attachments.add_subparsers(
@@ -744,13 +750,23 @@ async def _staff(settings: Settings, args: argparse.Namespace) -> int:
     await db.open_db(settings.database_url)
     try:
         if args.staff_command == "list":
-            for cabinet in await staff.specialists():
-                print(f"{cabinet.email:<40} {cabinet.display_name}")
+            for cabinet in await staff.specialists(removed_too=True):
+                removed = "  (removed)" if cabinet.disabled_at else ""
+                print(f"{cabinet.email:<40} {cabinet.display_name}{removed}")
             return 0
         try:
+            if args.staff_command == "remove":
+                gone = await staff.remove(args.email)
+                print(
+                    f"specialist {gone.cabinet.email} removed: {gone.sessions_ended} "
+                    f"session(s) ended, {gone.questions_returned} question(s) back in the queue"
+                )
+                return 0
             invited = await staff.add(args.email, args.name)
         except RuleError as refused:
-            if refused.code == "EMAIL_TAKEN":
+            if refused.code == "SPECIALIST_NOT_FOUND":
+                print(f"error: {args.email} is not a specialist", file=sys.stderr)
+            elif refused.code == "EMAIL_TAKEN":
                 print(
                     f"error: {args.email} belongs to a customer's cabinet; a specialist needs "
                     "an address of their own",

@@ -30,6 +30,10 @@ class Cabinet(Model):
     display_name = fields.CharField(
         max_length=100, default="", description="Name of a specialist as customers see it"
     )
+    disabled_at = UtcDatetimeField(
+        null=True,
+        description="When the cabinet was closed (a specialist who left): no login, no sessions",
+    )
     created_at = UtcDatetimeField(auto_now_add=True)
     updated_at = UtcDatetimeField(auto_now=True)
 

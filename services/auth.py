@@ -195,7 +195,9 @@ async def login(email: str, password: str, client: Client) -> LoggedIn:
     except RuleError:
         address = (email or "").strip().lower()[:254]
     cabinet = await Cabinet.filter(email=address).first()
-    if not await _guess_password(address, password or "", client, cabinet):
+    # A closed cabinet fails exactly as a wrong password does, under the same throttle.
+    usable = cabinet if cabinet is not None and cabinet.disabled_at is None else None
+    if not await _guess_password(address, password or "", client, usable):
         if cabinet is not None:
             await audit.record(cabinet.id, SecurityEventKind.LOGIN_FAILED, client)
         raise RuleError("INVALID_CREDENTIALS")
@@ -236,7 +238,7 @@ async def request_password_reset(email: str, client: Client) -> None:
         await throttle.attempt(*limits)
     except throttle.Throttled as throttled:
         raise RuleError("TOO_MANY_ATTEMPTS", retry_after=throttled.retry_after) from None
-    cabinet = await Cabinet.filter(email=address).first()
+    cabinet = await Cabinet.filter(email=address, disabled_at__isnull=True).first()
     if cabinet is None:
         return
     async with in_transaction():
@@ -263,7 +265,7 @@ async def set_password(token: str, password: str, client: Client) -> Cabinet:
     async with in_transaction():
         await tokens.consume(token, (TokenPurpose.RESET_PASSWORD,))
         cabinet = await Cabinet.filter(id=cabinet.id).select_for_update().get()
-        if cabinet.email != row.email:
+        if cabinet.email != row.email or cabinet.disabled_at is not None:
             raise RuleError("INVALID_TOKEN", "token")
         cabinet.password_hash = password_hash
         cabinet.email_verified_at = cabinet.email_verified_at or now()

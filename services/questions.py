@@ -282,7 +282,7 @@ async def assign(specialist: Cabinet, question_id: int, assignee_id: int | None)
     """Give a question to a specialist (the one asking, when none is named)."""
     require_staff(specialist)
     target = assignee_id if assignee_id is not None else specialist.id
-    if not await Cabinet.filter(id=target, role=Role.STAFF).exists():
+    if not await Cabinet.filter(id=target, role=Role.STAFF, disabled_at__isnull=True).exists():
         raise RuleError("SPECIALIST_NOT_FOUND", "specialistId")
     async with in_transaction():
         question = await _locked_question(specialist, question_id)

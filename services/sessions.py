@@ -69,7 +69,7 @@ async def authenticate(token: str) -> Session | None:
     row = await sql.fetch_one(
         sql.connection(),
         f"SELECT {select} FROM session s JOIN cabinet c ON c.id = s.cabinet_id "  # noqa: S608
-        "WHERE s.token_hash = ? AND s.revoked_at IS NULL",
+        "WHERE s.token_hash = ? AND s.revoked_at IS NULL AND c.disabled_at IS NULL",
         [hash_token(token)],
     )
     if row is None:

@@ -21,7 +21,9 @@ from config import get_settings
 from mail.compose import link_builder
 from models.auth import TokenPurpose
 from models.cabinets import Cabinet, Role
-from services import tokens
+from models.questions import Question, QuestionStatus
+from services import sessions, tokens
+from services.clock import now
 from services.emails import normalize_email
 from services.errors import RuleError
 from services.passwords import hash_password
@@ -69,9 +71,12 @@ async def add(email: str, name: str | None = None) -> Invited:
             )
         elif cabinet.role != Role.STAFF:
             raise RuleError("EMAIL_TAKEN", "email")
-        elif display_name is not None:
-            cabinet.display_name = display_name
-            await cabinet.save(update_fields=["display_name", "updated_at"])
+        else:
+            # Renaming, or bringing back a specialist who was removed.
+            if display_name is not None:
+                cabinet.display_name = display_name
+            cabinet.disabled_at = None
+            await cabinet.save(update_fields=["display_name", "disabled_at", "updated_at"])
         await tokens.void_outstanding(cabinet.id, (TokenPurpose.RESET_PASSWORD,))
         issued = await tokens.issue(
             cabinet.id, TokenPurpose.RESET_PASSWORD, INVITE_TTL, email=address
@@ -80,5 +85,37 @@ async def add(email: str, name: str | None = None) -> Invited:
     return Invited(cabinet, created, link, issued.expires_at)
 
 
-async def specialists() -> list[Cabinet]:
-    return await Cabinet.filter(role=Role.STAFF).order_by("display_name", "email")
+@dataclass(frozen=True)
+class Removed:
+    cabinet: Cabinet
+    sessions_ended: int
+    questions_returned: int
+
+
+async def remove(email: str) -> Removed:
+    """Close a specialist's cabinet (someone who left the company): every session ends
+    at once, outstanding links die, login and password reset fail as for an unknown
+    address, and the questions assigned to them go back to the shared queue. Their
+    answers stay, signed with their display name; `add` brings them back."""
+    address = normalize_email(email)
+    async with in_transaction():
+        cabinet = await Cabinet.filter(email=address, role=Role.STAFF).select_for_update().first()
+        if cabinet is None:
+            raise RuleError("SPECIALIST_NOT_FOUND", "email")
+        if cabinet.disabled_at is None:
+            cabinet.disabled_at = now()
+            await cabinet.save(update_fields=["disabled_at", "updated_at"])
+        ended = await sessions.revoke_all(cabinet.id)
+        await tokens.void_outstanding(cabinet.id)
+        returned = await Question.filter(
+            assignee_id=cabinet.id, status__not=QuestionStatus.CLOSED
+        ).update(assignee_id=None, updated_at=now())
+    return Removed(cabinet, ended, returned)
+
+
+async def specialists(*, removed_too: bool = False) -> list[Cabinet]:
+    """The specialists at work; with `removed_too`, also those removed (`disabled_at`)."""
+    query = Cabinet.filter(role=Role.STAFF)
+    if not removed_too:
+        query = query.filter(disabled_at__isnull=True)
+    return await query.order_by("display_name", "email")

@@ -14,13 +14,25 @@ import pytest
 
 from config import ROOT
 from models.cabinets import Cabinet, Role
+from models.mail import OutboxMessage
+from models.questions import Question
+from schema.relay import encode_id
 from tests.conftest import TEST_SECRET
-from tests.support import Api
+from tests.question_support import (
+    ASSIGN,
+    QUESTION,
+    SPECIALIST_PASSWORD,
+    answer,
+    asked,
+    specialist,
+)
+from tests.support import Api, codes
 
 pytestmark = pytest.mark.usefixtures("demo_data")
 
 SET = "mutation($t: String!, $p: String!) { setPassword(input: {token: $t, password: $p}) { user { email } userErrors { code } } }"
 PASSWORD = "first-Day-at-the-Desk-31"
+RESET = "mutation($e: String!) { requestPasswordReset(input: {email: $e}) { userErrors { code } } }"
 
 
 def kabinet(*args: str, settings) -> subprocess.CompletedProcess:
@@ -95,6 +107,66 @@ async def test_a_customers_address_cannot_become_a_specialists(api: Api, setting
     bad = kabinet("staff", "add", "not an address", settings=settings)
     assert bad.returncode == 1 and "e-mail address" in bad.stderr
     assert "Traceback" not in refused.stderr + bad.stderr
+
+
+async def test_staff_remove_closes_the_cabinet_and_returns_its_questions(
+    api: Api, settings
+) -> None:
+    # Given a specialist who answered one question (which made it hers) and took another
+    customer = await api.signed_up()
+    olga = await specialist(api)
+    answered = await asked(customer, subject="Счёт за октябрь")
+    assert (await answer(olga, answered["id"]))["userErrors"] == []
+    waiting = await asked(customer, subject="Счётчик мигает")
+    held = (await olga.data(ASSIGN, {"input": {"questionId": waiting["id"]}}))["assignQuestion"]
+    assert held["userErrors"] == []
+
+    # When the operator removes her
+    removed = kabinet("staff", "remove", "OLGA@energosbyt.example", settings=settings)
+    assert removed.returncode == 0, removed.stderr
+    assert "1 session(s) ended, 2 question(s) back in the queue" in removed.stdout
+
+    # Then her session is dead at once, and she can neither log in nor reset the password
+    assert (await olga.data("{ me { email } }"))["me"] is None
+    assert codes(await api.login("olga@energosbyt.example", SPECIALIST_PASSWORD)) == [
+        "INVALID_CREDENTIALS"
+    ]
+    sent = await OutboxMessage.all().count()
+    reset = await api.data(RESET, {"e": "olga@energosbyt.example"})
+    assert reset["requestPasswordReset"]["userErrors"] == []
+    assert await OutboxMessage.all().count() == sent  # the same answer, and no link goes out
+
+    # And both questions are back in the shared queue; her answer stays, signed
+    mine = await customer.data(QUESTION, {"id": waiting["id"]})
+    assert mine["question"]["status"] == "OPEN"
+    assert await Question.filter(assignee_id__isnull=False).count() == 0
+    kept = (await customer.data(QUESTION, {"id": answered["id"]}))["question"]
+    assert [m["authorName"] for m in kept["messages"]["nodes"]] == ["Ольга", None]  # newest first
+    listed = kabinet("staff", "list", settings=settings)
+    assert "olga@energosbyt.example" in listed.stdout and "(removed)" in listed.stdout
+
+    # And another specialist no longer sees her among colleagues, nor can hand her work
+    ivan = await specialist(api, "ivan@energosbyt.example", "Иван")
+    colleagues = (await ivan.data("{ specialists { displayName } }"))["specialists"]
+    assert colleagues == [{"displayName": "Иван"}]
+    olga_id = (await Cabinet.get(email="olga@energosbyt.example")).id
+    refused = await ivan.data(
+        ASSIGN,
+        {"input": {"questionId": waiting["id"], "specialistId": encode_id("Specialist", olga_id)}},
+    )
+    assert codes(refused["assignQuestion"]) == ["SPECIALIST_NOT_FOUND"]
+
+    # When she comes back, `staff add` gives her a new link that works again
+    again = kabinet("staff", "add", "olga@energosbyt.example", settings=settings)
+    assert again.returncode == 0, again.stderr
+    done = (await api.data(SET, {"t": token_in(again.stdout), "p": PASSWORD}))["setPassword"]
+    assert done["userErrors"] == []
+    assert codes(await api.login("olga@energosbyt.example", PASSWORD)) == []
+
+    # And removing someone who is not a specialist is a plain error
+    nobody = kabinet("staff", "remove", "ivanova@mail.ru", settings=settings)
+    assert nobody.returncode == 1 and "is not a specialist" in nobody.stderr
+    assert "Traceback" not in nobody.stderr
 
 
 async def test_attachments_cleanup_command(settings) -> None:
