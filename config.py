@@ -57,7 +57,7 @@ class Settings:
     var_dir: str = setting(
         "var",
         "Directory for local state: SQLite database, development key, development mail, "
-        "customers' photos.",
+        "uploads in progress.",
     )
     forwarded_allow_ips: str = setting(
         "127.0.0.1",

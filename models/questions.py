@@ -96,8 +96,8 @@ class QuestionMessage(Model):
 class Attachment(Model):
     """A photo a customer uploaded, pending until a message references it.
 
-    The bytes live on disk under VAR_DIR/attachments (services.attachments); the row
-    holds what was checked about them. `storage_key` is random, never a client's name.
+    The row holds what was checked about the photo; its bytes are in AttachmentContent,
+    a table of their own, so lists of photos never read them.
     """
 
     id = fields.BigIntField(primary_key=True)
@@ -107,6 +107,7 @@ class Attachment(Model):
     message = fields.ForeignKeyField(
         "models.QuestionMessage", related_name="attachments", on_delete=fields.CASCADE, null=True
     )
+    # A random name, never a client's; until migration 0009 the file's name on disk.
     storage_key = fields.CharField(max_length=64, unique=True)
     content_type = fields.CharField(max_length=32)
     size = fields.IntField()
@@ -121,3 +122,18 @@ class Attachment(Model):
             Index(fields=("cabinet_id", "message_id")),
             Index(fields=("message_id", "created_at")),
         )
+
+
+class AttachmentContent(Model):
+    """The bytes of a photo (at most ATTACHMENT_MAX_BYTES). They are in the database,
+    not on a server's disk, because server processes on several hosts share nothing
+    but the database: any of them serves a photo another received."""
+
+    id = fields.BigIntField(primary_key=True)
+    attachment = fields.OneToOneField(
+        "models.Attachment", related_name="content", on_delete=fields.CASCADE
+    )
+    data = fields.BinaryField()
+
+    class Meta:
+        table = "attachment_content"

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from models.cabinets import Cabinet
 from schema.context import Context
@@ -89,14 +89,13 @@ async def download(request: Request) -> Response:
     found = await attachments.viewable(viewer, pk)
     if found is None:
         return not_found
-    row, path = found
+    row, data = found
     name = f"photo-{request.path_params['id']}.{EXTENSIONS.get(row.content_type, 'bin')}"
-    return FileResponse(
-        path,
+    return Response(
+        data,
         media_type=row.content_type,
-        content_disposition_type="inline",
-        filename=name,
         headers={
+            "Content-Disposition": f'inline; filename="{name}"',
             **PRIVATE,
             # Should a browser ever render it as a document, it can do nothing.
             "Content-Security-Policy": "default-src 'none'; sandbox",

@@ -2,13 +2,12 @@
 
 An upload streams to a temporary file under `VAR_DIR/attachments/tmp/` while it is
 counted; past ATTACHMENT_MAX_BYTES it stops at once, so no body is ever held in
-memory and none larger than the limit ever lands on disk. The file must then be a
-whole JPEG or PNG (services.images). A row is committed (the cabinet locked, its
-pending uploads counted), and only then is the file moved to its place,
-`VAR_DIR/attachments/<k[:2]>/<k>` with a random key `k`. So there is never a stored
-file without its row; a crash at the wrong moment leaves a row without a file (it
-serves 404, and is cleaned up with the other pending uploads) or a stray temporary
-file (cleaned up by age).
+memory while it arrives and none larger than the limit ever lands on disk. The file
+must then be a whole JPEG or PNG (services.images). Its row and its bytes are then
+committed together, in one transaction, into the database (models.questions
+AttachmentContent): server processes on several hosts share nothing but the database,
+so whichever receives a photo, any serves it, and there is never a photo without its
+row or a row without its photo. The temporary file is removed either way.
 
 An upload is pending until `askQuestion` or `replyToQuestion` references it; a
 cabinet holds at most ATTACHMENT_PENDING_PER_CABINET of them, and `cleanup` deletes
@@ -33,7 +32,7 @@ from tortoise.transactions import in_transaction
 from config import get_settings
 from models import sql
 from models.cabinets import Cabinet, Role
-from models.questions import Attachment
+from models.questions import Attachment, AttachmentContent
 from services import images
 from services.clock import now
 from services.errors import NotAllowed, RuleError
@@ -41,12 +40,8 @@ from services.errors import NotAllowed, RuleError
 TMP_MAX_AGE = dt.timedelta(hours=1)  # no upload takes longer; older temporary files are debris
 
 
-def store_dir() -> Path:
-    return get_settings().var_path / "attachments"
-
-
-def path_of(storage_key: str) -> Path:
-    return store_dir() / storage_key[:2] / storage_key
+def tmp_dir() -> Path:
+    return get_settings().var_path / "attachments" / "tmp"
 
 
 def _max_mb(limit: int) -> str:
@@ -65,7 +60,7 @@ class _Received:
 
 
 def _open_tmp() -> tuple[Path, BinaryIO]:
-    directory = store_dir() / "tmp"
+    directory = tmp_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{secrets.token_hex(16)}.part"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -115,12 +110,6 @@ async def _check_pending(cabinet_id: int) -> None:
         )
 
 
-def _place(source: Path, storage_key: str) -> None:
-    target = path_of(storage_key)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(source, target)
-
-
 async def upload(
     cabinet: Cabinet, chunks: AsyncIterator[bytes], declared_length: int | None = None
 ) -> Attachment:
@@ -139,6 +128,7 @@ async def upload(
             info = await images.inspect(received.path)
         except images.NotAnImage:
             raise RuleError("ATTACHMENT_NOT_IMAGE") from None
+        data = await asyncio.to_thread(received.path.read_bytes)
         async with in_transaction():
             # The lock makes the count exact under parallel uploads of one cabinet.
             await Cabinet.filter(id=cabinet.id).select_for_update().get()
@@ -153,11 +143,7 @@ async def upload(
                 sha256=received.sha256,
                 created_at=now(),
             )
-        try:
-            await asyncio.to_thread(_place, received.path, row.storage_key)
-        except OSError:
-            await Attachment.filter(id=row.id).delete()
-            raise
+            await AttachmentContent.create(attachment_id=row.id, data=data)
     finally:
         received.path.unlink(missing_ok=True)
     return row
@@ -185,8 +171,8 @@ def check_count(attachment_ids: list[int]) -> RuleError | None:
     return None
 
 
-async def viewable(viewer: Cabinet, attachment_id: int) -> tuple[Attachment, Path] | None:
-    """The photo and its file if the viewer may see it: its uploader (the question's
+async def viewable(viewer: Cabinet, attachment_id: int) -> tuple[Attachment, bytes] | None:
+    """The photo and its bytes if the viewer may see it: its uploader (the question's
     customer), or a specialist once it belongs to a question. None for anyone else,
     exactly as for a missing photo."""
     row = await Attachment.filter(id=attachment_id).first()
@@ -198,10 +184,10 @@ async def viewable(viewer: Cabinet, attachment_id: int) -> tuple[Attachment, Pat
         allowed = row.cabinet_id == viewer.id  # type: ignore[attr-defined]
     if not allowed:
         return None
-    path = path_of(row.storage_key)
-    if not await asyncio.to_thread(path.is_file):
+    data = await AttachmentContent.filter(attachment_id=row.id).values_list("data", flat=True)
+    if not data:
         return None
-    return row, path
+    return row, bytes(data[0])
 
 
 @dataclass(frozen=True)
@@ -221,25 +207,21 @@ async def cleanup() -> Cleaned:
     conn = sql.connection()
     for start in range(0, len(stale), 500):
         ids = list(stale[start : start + 500])
-        # Only rows still pending: one a message took meanwhile stays, with its file.
+        # Only rows still pending: one a message took meanwhile stays. Their bytes go
+        # with them (ON DELETE CASCADE).
+        # (RETURNING counts the photos alone; SQLite's change count would add the bytes.)
         rows = await sql.fetch(
             conn,
             f"DELETE FROM attachment WHERE id IN ({', '.join('?' for _ in ids)}) "  # noqa: S608
-            "AND message_id IS NULL RETURNING storage_key",
+            "AND message_id IS NULL RETURNING id",
             ids,
         )
-        await asyncio.to_thread(_unlink, [row["storage_key"] for row in rows])
         removed += len(rows)
     return Cleaned(removed, await asyncio.to_thread(_sweep_tmp, now().timestamp()))
 
 
-def _unlink(storage_keys: list[str]) -> None:
-    for key in storage_keys:
-        path_of(key).unlink(missing_ok=True)
-
-
 def _sweep_tmp(moment: float) -> int:
-    directory = store_dir() / "tmp"
+    directory = tmp_dir()
     if not directory.is_dir():
         return 0
     horizon = moment - TMP_MAX_AGE.total_seconds()

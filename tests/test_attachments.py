@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from models.questions import Attachment
+from models.questions import Attachment, AttachmentContent
 from services import attachments
 from services.clock import clock
 from services.ids import encode_id
@@ -78,8 +78,11 @@ async def test_a_photo_goes_up_and_comes_back(api: Api, settings) -> None:
     assert response.json()["contentType"] == "image/png"
     served = await fetch(customer, f"/attachments/{response.json()['id']}")
     assert served.headers["content-type"] == "image/png"
+    # The bytes are in the database, and nothing is left on this server's disk: another
+    # server process, on another host, serves them just the same
     [row] = await Attachment.filter(content_type="image/png")
-    assert Path(settings.var_dir, "attachments", row.storage_key[:2], row.storage_key).is_file()
+    assert (await AttachmentContent.get(attachment_id=row.id)).data == png
+    assert stored_files(settings) == []
 
 
 async def test_what_is_not_a_photo_is_refused_by_its_content(api: Api, settings) -> None:
@@ -198,7 +201,8 @@ async def test_parallel_uploads_respect_the_pending_limit(api: Api, settings) ->
     responses = await asyncio.gather(*(upload(customer, photo()) for _ in range(8)))
     assert sorted(r.status_code for r in responses) == [201] * 3 + [429] * 5
     assert await Attachment.all().count() == 3
-    assert len(stored_files(settings)) == 3
+    assert await AttachmentContent.all().count() == 3
+    assert stored_files(settings) == []
 
 
 async def test_photos_are_served_to_their_customer_and_to_specialists_only(api: Api) -> None:
@@ -256,7 +260,8 @@ async def test_cleanup_deletes_uploads_no_message_used(api: Api, settings) -> No
     debris.write_bytes(b"half an upload")
     half_an_hour_ago = clock.now().timestamp() - 1800
     os.utime(debris, (half_an_hour_ago, half_an_hour_ago))
-    assert len(stored_files(settings)) == 3
+    assert len(stored_files(settings)) == 1  # the debris; the photos are in the database
+    assert await AttachmentContent.all().count() == 2
 
     # Not yet: the customer has ATTACHMENT_PENDING_HOURS to send it
     assert await attachments.cleanup() == attachments.Cleaned(0, 0)
@@ -267,6 +272,7 @@ async def test_cleanup_deletes_uploads_no_message_used(api: Api, settings) -> No
     assert (cleaned.uploads, cleaned.temporary_files) == (1, 1)
     assert (await fetch(customer, f"/attachments/{forgotten}")).status_code == 404
     assert (await fetch(customer, f"/attachments/{kept}")).status_code == 200
-    assert len(stored_files(settings)) == 1
+    assert stored_files(settings) == []
+    assert await AttachmentContent.all().count() == 1  # the forgotten photo's bytes went too
     assert codes(await ask(customer, attachmentIds=[forgotten])) == ["ATTACHMENT_NOT_FOUND"]
     assert (await attachments.cleanup()).uploads == 0  # idempotent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from tortoise.context import TortoiseContext, require_context
@@ -117,3 +118,45 @@ async def test_lookups_the_api_makes_are_indexed(db) -> None:
     attachment = await index_columns(conn, "attachment")
     assert {("cabinet_id", "message_id"), ("message_id", "created_at")} <= attachment
     assert ("storage_key",) in attachment
+    assert ("attachment_id",) in await index_columns(conn, "attachment_content")
+
+
+async def test_photos_kept_on_disk_move_into_the_database(
+    tmp_path: Path, settings, shared_database
+) -> None:
+    """Before 0009 a photo's bytes were a file under VAR_DIR/attachments; migrating
+    copies them into attachment_content, so no photo is lost on the way."""
+    from tortoise.migrations.api import migrate as migrate_to
+
+    url = await create_empty_database(tmp_path)
+    photo = b"\xff\xd8\xff\xe0 the bytes of a photo"
+    key = "ab" + "0" * 30
+    stored = Path(settings.var_dir, "attachments", key[:2], key)
+    stored.parent.mkdir(parents=True)
+    stored.write_bytes(photo)
+    moment = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
+    try:
+        with TortoiseContext() as ctx:
+            config = dbmod.tortoise_config(url)
+            await migrate_to(config=config, target="models.0008_cabinet_disabled")
+            conn = sql.connection()
+            await sql.execute(
+                conn,
+                "INSERT INTO cabinet (id, email, password_hash, language, role, display_name, "
+                "created_at, updated_at) VALUES (7, 'a@mail.ru', 'x', 'ru', 'customer', '', ?, ?)",
+                [moment, moment],
+            )
+            for pk, storage_key in ((1, key), (2, "cd" + "1" * 30)):  # the second file is gone
+                await sql.execute(
+                    conn,
+                    "INSERT INTO attachment (id, cabinet_id, storage_key, content_type, size, "
+                    "width, height, sha256, created_at) VALUES (?, 7, ?, 'image/jpeg', ?, 1, 1, "
+                    "'', ?)",
+                    [pk, storage_key, len(photo), moment],
+                )
+            await migrate_to(config=config)
+            rows = await sql.fetch(conn, "SELECT attachment_id, data FROM attachment_content")
+            assert [(row["attachment_id"], bytes(row["data"])) for row in rows] == [(1, photo)]
+            await ctx.close_connections()
+    finally:
+        await drop_database(url)

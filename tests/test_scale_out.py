@@ -1,5 +1,6 @@
-"""Two server processes on one PostgreSQL share nothing else: the proof-attempt limit
-holds across them and each outbox message goes out once."""
+"""Two server processes on one PostgreSQL, each with a VAR_DIR of its own as on two
+hosts, share nothing else: the proof-attempt limit holds across them, each outbox
+message goes out once, and a photo one receives the other serves."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from tests.conftest import BACKEND
 from tests.mail_fixtures import SmtpSink
 from tests.processes import free_port, start_kabinet, stop_kabinet, wait_until_ready
+from tests.question_support import photo
 from tests.support import ACCOUNT_1, AMOUNT_1, PASSWORD, REGISTER
 
 pytestmark = [
@@ -28,20 +30,23 @@ START = """mutation($a: String!) { startRecoveryWithoutEmail(
 
 async def test_limits_and_mail_across_two_processes(db, smtp: SmtpSink, tmp_path: Path) -> None:
     ports = [free_port(), free_port()]
+    hosts = [tmp_path / "host-a", tmp_path / "host-b"]
+    for host in hosts:
+        host.mkdir()
     servers = [
         start_kabinet(
             "serve",
             "--port",
             str(port),
             url=db.url,
-            tmp_path=tmp_path,
+            tmp_path=host,
             SMTP_HOST="127.0.0.1",
             SMTP_PORT=str(smtp.port),
             SMTP_TLS="none",
             MAIL_POLL_SECONDS="0.1",
             LOG_LEVEL="warning",
         )
-        for port in ports
+        for port, host in zip(ports, hosts, strict=True)
     ]
     try:
         for port, server in zip(ports, servers, strict=True):
@@ -93,6 +98,22 @@ async def test_limits_and_mail_across_two_processes(db, smtp: SmtpSink, tmp_path
             await asyncio.sleep(1)  # give a duplicate, if there were one, time to arrive
             assert len(smtp.messages) == 5
             assert all(len(copies) == 1 for copies in smtp.by_message_id().values())
+
+            # A photo uploaded to one process is served by the other.
+            login = await clients[0].post(
+                "/graphql",
+                json={
+                    "query": "mutation($e: String!, $p: String!) { login(input: "
+                    "{email: $e, password: $p}) { token } }",
+                    "variables": {"e": "ivanova@mail.ru", "p": PASSWORD},
+                },
+            )
+            bearer = {"Authorization": f"Bearer {login.json()['data']['login']['token']}"}
+            picture = photo("PNG", (40, 30))
+            uploaded = await clients[0].post("/attachments", content=picture, headers=bearer)
+            assert uploaded.status_code == 201, uploaded.text
+            served = await clients[1].get(f"/attachments/{uploaded.json()['id']}", headers=bearer)
+            assert (served.status_code, served.content) == (200, picture)
         finally:
             for client in clients:
                 await client.aclose()
