@@ -90,18 +90,21 @@ export function retryText(retryAfter) {
 }
 
 // The sentence for one userError: the page's own text for `${prefix}.${code}` when it has
-// one (with {retryAfter} and any `params`), else the server's message (localized by
-// Accept-Language), so a code the page does not know yet still reads well.
-export function userErrorText(prefix, error, params = {}) {
+// one (with {retryAfter} and any `params`; several prefixes are tried in order), else the
+// server's message (localized by Accept-Language), so a code the page does not know yet
+// still reads well.
+export function userErrorText(prefixes, error, params = {}) {
   const values = { ...params, retryAfter: retryText(error.retryAfter) };
-  if (has(`${prefix}.${error.code}`)) return t(`${prefix}.${error.code}`, values);
+  for (const prefix of [prefixes].flat()) {
+    if (has(`${prefix}.${error.code}`)) return t(`${prefix}.${error.code}`, values);
+  }
   if (error.code === 'TOO_MANY_ATTEMPTS') return t('api.TOO_MANY_ATTEMPTS', values);
   return error.message;
 }
 
-// `codeText('login')` -> a function for showErrors(form, userErrors, ...).
-export function codeText(prefix, params = {}) {
-  return (error) => userErrorText(prefix, error, params);
+// `codeText('login')`, `codeText(['register', 'proof'])` -> a function for showErrors.
+export function codeText(prefixes, params = {}) {
+  return (error) => userErrorText(prefixes, error, params);
 }
 
 // The sentence for anything thrown (an ApiError, or a bug).

@@ -12,6 +12,11 @@ import { startLayout } from './layout.js';
 // ---- the pages -------------------------------------------------------------------
 import './pages/home.js';
 import './pages/login.js';
+import './pages/register.js';
+import './pages/verify-email.js';
+import './pages/forgot-password.js';
+import './pages/recover.js';
+import './pages/set-password.js';
 import './pages/placeholders.js';
 // ----------------------------------------------------------------------------------
 

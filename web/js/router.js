@@ -123,6 +123,11 @@ export async function render() {
   for (const listener of listeners) listener(url.pathname);
 }
 
+// Draw the current page again (after a page changed its own state).
+export function refresh() {
+  return render();
+}
+
 function followLink(event) {
   if (event.defaultPrevented || event.button !== 0) return;
   if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
