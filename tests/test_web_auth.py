@@ -139,3 +139,34 @@ async def test_recovery_without_email(page, web_server) -> None:
     await page.get_by_label("Пароль").fill("a new long passphrase")
     await page.get_by_role("button", name="Войти").click()
     await expect(page.get_by_text("Вы вошли как maria@example.org")).to_be_visible()
+
+
+async def test_password_reset_by_email(page, web_server) -> None:
+    # Given a customer who forgot the password but has the mailbox
+    await page.goto("/forgot-password")
+    await page.get_by_label("Электронная почта").fill("kuznetsova@example.com")
+    await page.get_by_role("button", name="Прислать ссылку").click()
+    await expect(
+        page.get_by_text("Если кабинет с адресом kuznetsova@example.com существует")
+    ).to_be_visible()
+
+    # The link from the letter sets a new password, and the old one no longer works
+    [letter] = await web_server.mail(1)
+    await page.goto(web_server.link(letter, "/set-password?token="))
+    await page.get_by_role("textbox", name="Новый пароль").fill("another long passphrase")
+    await page.get_by_role("button", name="Сохранить пароль").click()
+    await expect(page.get_by_text("Пароль сохранён")).to_be_visible()
+    await page.get_by_role("link", name="Войти").click()
+    await page.get_by_label("Электронная почта").fill("kuznetsova@example.com")
+    await page.get_by_label("Пароль").fill(DEMO_PASSWORD)
+    await page.get_by_role("button", name="Войти").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Неверная почта или пароль")
+    await page.get_by_label("Пароль").fill("another long passphrase")
+    await page.get_by_role("button", name="Войти").click()
+    await expect(page.get_by_text("Вы вошли как kuznetsova@example.com")).to_be_visible()
+
+    # A used link says what to do instead of failing silently
+    await page.goto(web_server.link(letter, "/set-password?token="))
+    await page.get_by_role("textbox", name="Новый пароль").fill("yet another long passphrase")
+    await page.get_by_role("button", name="Сохранить пароль").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Ссылка недействительна")

@@ -43,3 +43,8 @@ for (const [path, label, order] of PAGES) {
     nav: { label, order },
   });
 }
+// the link in the "your question is answered" letter
+route('/questions/:id', () => page(t('nav.questions'), h('p', {}, t('placeholder.text'))), {
+  auth: true,
+  title: 'nav.questions',
+});
