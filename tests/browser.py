@@ -77,10 +77,7 @@ async def web_server(db, demo_data, smtp: SmtpSink, tmp_path: Path) -> AsyncIter
         url=db.url,
         tmp_path=tmp_path,
         PUBLIC_WEB_URL=url,
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(smtp.port),
-        SMTP_TLS="none",
-        MAIL_POLL_SECONDS="0.05",
+        **smtp.environment(),
         MAIL_FROM="Личный кабинет <noreply@lk.example.ru>",
         LOG_LEVEL="warning",
     )

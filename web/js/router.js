@@ -15,7 +15,7 @@
 // Same-origin links to a registered path are followed without reloading; any other
 // link (a receipt's PDF, the payment page) is an ordinary navigation.
 
-import { describeError } from './api.js';
+import { ApiError, describeError } from './api.js';
 import { h } from './dom.js';
 import { onLanguageChange, t } from './i18n.js';
 import { viewer } from './session.js';
@@ -113,8 +113,12 @@ export async function render() {
     focusTarget.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   } catch (error) {
-    // The page could not get its data: say why where the page would be.
+    // The page could not get its data: a session that ended meanwhile goes to the login
+    // page (and back here after it); anything else is said where the page would be.
     if (mine !== generation) return;
+    if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') {
+      return navigate(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, { replace: true });
+    }
     console.error(error);
     main.replaceChildren(h('div', { class: 'notice notice-error', role: 'alert' }, describeError(error)));
   } finally {
