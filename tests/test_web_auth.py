@@ -19,6 +19,10 @@ async def test_login_language_and_logout(page, web_server) -> None:
     await page.goto("/")
     await expect(page).to_have_url(re.compile(r"/login\?next=%2F$"))
     await expect(page.get_by_role("heading", name="Вход в личный кабинет")).to_be_visible()
+    # the first Tab reaches the skip link, which jumps over the menu to the page
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("main")).to_be_focused()
 
     # When the password is wrong, the form says so in a sentence
     await page.get_by_label("Электронная почта").fill("ivanova@example.com")
@@ -31,6 +35,7 @@ async def test_login_language_and_logout(page, web_server) -> None:
     await page.get_by_role("button", name="Войти").click()
     await expect(page).to_have_url(re.compile(r"/dashboard$"))
     await expect(page.get_by_text("Вы вошли как ivanova@example.com")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Главная")).to_be_focused()  # for screen readers
     assert await page.evaluate("document.cookie") == ""
     await page.reload()
     await expect(page.get_by_text("Вы вошли как ivanova@example.com")).to_be_visible()

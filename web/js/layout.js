@@ -105,7 +105,8 @@ function draw() {
           ? button(t('layout.logout'), {
               class: 'link',
               onclick: async () => {
-                await logout();
+                // Whatever the server said, this page forgets the cabinet (session.js).
+                await logout().catch(() => {});
                 navigate('/login');
               },
             })

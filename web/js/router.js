@@ -24,6 +24,7 @@ const routes = [];
 const listeners = new Set();
 let notFound = () => document.createTextNode('404');
 let generation = 0;
+let drawn = false; // a page has been drawn since the document loaded
 
 function compile(pattern) {
   const keys = [];
@@ -109,9 +110,12 @@ export async function render() {
     main.replaceChildren(node);
     const title = found && found.entry.options.title ? t(found.entry.options.title) : null;
     document.title = title ? `${title} — ${t('common.appName')}` : t('common.appName');
-    const focusTarget = main.querySelector('h1') || main;
-    focusTarget.focus({ preventScroll: true });
-    window.scrollTo(0, 0);
+    if (drawn) {
+      // after a navigation, not on the first load: there the skip link comes first
+      (main.querySelector('h1') || main).focus({ preventScroll: true });
+      window.scrollTo(0, 0);
+    }
+    drawn = true;
   } catch (error) {
     // The page could not get its data: a session that ended meanwhile goes to the login
     // page (and back here after it); anything else is said where the page would be.
@@ -139,6 +143,8 @@ function followLink(event) {
   if (!link || link.target || link.hasAttribute('download')) return;
   const url = new URL(link.href);
   if (url.origin !== location.origin || !match(url.pathname)) return;
+  // a jump within the page (the skip link) is the browser's
+  if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
   event.preventDefault();
   navigate(url.pathname + url.search + url.hash);
 }
