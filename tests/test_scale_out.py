@@ -35,7 +35,10 @@ async def test_limits_and_mail_across_two_processes(db, smtp: SmtpSink, tmp_path
             str(port),
             url=db.url,
             tmp_path=tmp_path,
-            **smtp.environment(poll_seconds=0.1),
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=str(smtp.port),
+            SMTP_TLS="none",
+            MAIL_POLL_SECONDS="0.1",
             LOG_LEVEL="warning",
         )
         for port in ports
