@@ -34,7 +34,7 @@ from payments.providers import ProviderError, provider_for
 from payments.sweeper import running_sweeper
 from payments.webhook import webhook_endpoint
 from routes import attachments as attachment_routes
-from routes import ereceipt, receipts
+from routes import ereceipt, receipts, web
 from schema.context import Context
 from schema.http import GraphQLEndpoint
 from schema.root import build_schema
@@ -388,6 +388,8 @@ def create_app(
             Route("/attachments", attachment_routes.upload, methods=["POST"]),
             Route("/attachments/{id}", attachment_routes.download, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
+            # the web client last: its pages answer only what no route above took
+            *web.routes(),
         ],
         middleware=[
             # The client address that limits and audits use: the socket peer, or the

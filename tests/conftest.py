@@ -35,7 +35,7 @@ from services import demo
 from services.clock import clock
 from tests.support import Api
 
-pytest_plugins = ["tests.mail_fixtures"]
+pytest_plugins = ["tests.mail_fixtures", "tests.browser"]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKEND = os.environ.get("KABINET_TEST_BACKEND", "sqlite")

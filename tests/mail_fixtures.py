@@ -81,6 +81,15 @@ class SmtpSink:
             else:
                 self._reply[at] = (reply, times)
 
+    def environment(self, poll_seconds: float = 0.05) -> dict[str, str]:
+        """The settings that send a `kabinet` process's mail here (tests/processes.py)."""
+        return {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.port),
+            "SMTP_TLS": "none",
+            "MAIL_POLL_SECONDS": str(poll_seconds),
+        }
+
     def by_message_id(self) -> dict[str, list[EmailMessage]]:
         found: dict[str, list[EmailMessage]] = {}
         for message in self.messages:

@@ -82,10 +82,7 @@ def start(command: str, *args: str, db, smtp: SmtpSink, tmp_path: Path) -> subpr
         *args,
         url=db.url,
         tmp_path=tmp_path,
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(smtp.port),
-        SMTP_TLS="none",
-        MAIL_POLL_SECONDS="0.1",
+        **smtp.environment(poll_seconds=0.1),
     )
 
 

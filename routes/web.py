@@ -1,0 +1,83 @@
+"""The reference web client: static files from `web/`, served by this server.
+
+- `/static/...`: the files of `web/` (HTML, CSS, JavaScript modules; no build step).
+- Every other GET that no route of the API took is a page of the single-page app:
+  `/`, the links in e-mails (`/verify-email?token=`, `/set-password?token=`,
+  `/questions/<id>`) and the app's own paths all answer `web/index.html`, and the app's
+  router draws the page. Paths under the API's prefixes (`/graphql`, `/receipts`,
+  `/attachments`, `/payments`, `/ereceipt`, `/metrics`, ...) and paths that look like a
+  file (`/favicon.ico`) are never the app: they stay 404 when nothing matched them.
+
+This route list is mounted last, so it shadows no API route. The pages carry a strict
+Content-Security-Policy: scripts are same-origin module files only (no inline script, no
+eval), styles same-origin files, requests only to our own origin. Tokens arrive in the
+query string of these pages; `Referrer-Policy: no-referrer` (every response has it, see
+server.RequestContext) keeps them from leaking onward.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+
+from config import ROOT
+
+WEB_DIR = ROOT / "web"
+STATIC_PREFIX = "/static"
+# First path segments of the API: the path and everything below it is never an app page.
+API_ONLY = frozenset({"graphql", "healthz", "readyz", "metrics", "static", "api"})
+# First segments whose paths *below* belong to the API (`/receipts/<id>.pdf`,
+# `/payments/sandbox/...`); the bare word is free for an app page (`/payments`).
+API_BELOW = frozenset({"receipts", "attachments", "payments", "ereceipt"})
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    # No build step means no content hashes in the names: revalidate every time (the
+    # answer is a cheap 304 while the file is unchanged).
+    "Cache-Control": "no-cache",
+}
+
+
+class _StaticFiles(StaticFiles):
+    """Starlette's StaticFiles (ETag, Last-Modified, 304s, no path traversal) with the
+    app's headers on every answer."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                extra = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await super().__call__(scope, receive, send_with_headers)
+
+
+def is_app_path(path: str) -> bool:
+    """Whether `path` is one the single-page app draws (else the server's 404 stands)."""
+    segments = path.strip("/").split("/")
+    if segments[0] in API_ONLY or (segments[0] in API_BELOW and len(segments) > 1):
+        return False
+    return "." not in segments[-1]
+
+
+async def app_page(request: Request) -> Response:
+    if not is_app_path(request.url.path):
+        return PlainTextResponse("Not Found", status_code=404)
+    return FileResponse(WEB_DIR / "index.html", headers=HEADERS, media_type="text/html")
+
+
+def routes(web_dir: Path = WEB_DIR) -> list[BaseRoute]:
+    """The web client's routes; mount them after every API route."""
+    return [
+        Mount(STATIC_PREFIX, app=_StaticFiles(directory=web_dir), name="static"),
+        Route("/{path:path}", app_page, methods=["GET", "HEAD"]),
+    ]

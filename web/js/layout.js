@@ -1,0 +1,130 @@
+// The frame around every page: the company's name, the menu of the registered pages, the
+// language switch and, for a logged-in cabinet, its address and "Log out".
+
+import { codeText, describeError, mutate } from './api.js';
+import { button, fill, h } from './dom.js';
+import { addMessages, language, onLanguageChange, setLanguage, t } from './i18n.js';
+import { navigate, navigation, onNavigate } from './router.js';
+import { logout, onViewerChange, viewer } from './session.js';
+
+addMessages({
+  ru: {
+    'common.appName': 'Личный кабинет',
+    'layout.skip': 'Перейти к содержанию',
+    'layout.menu': 'Разделы кабинета',
+    'layout.switchLanguage': 'English',
+    'layout.switchLanguageLabel': 'Switch to English',
+    'layout.logout': 'Выйти',
+    'layout.loggedInAs': 'Вы вошли как {email}',
+    'layout.unverified':
+      'Адрес {email} ещё не подтверждён: откройте ссылку из письма, которое мы прислали. Пока адрес не подтверждён, мы не сможем помочь восстановить доступ по почте.',
+    'layout.resend': 'Прислать письмо ещё раз',
+    'layout.resent': 'Письмо отправлено на {email}.',
+    'layout.ALREADY_VERIFIED': 'Адрес уже подтверждён.',
+    'layout.TOO_MANY_ATTEMPTS': 'Письмо уже отправлялось недавно. Повторите {retryAfter}.',
+  },
+  en: {
+    'common.appName': 'Customer cabinet',
+    'layout.skip': 'Skip to content',
+    'layout.menu': 'Cabinet sections',
+    'layout.switchLanguage': 'Русский',
+    'layout.switchLanguageLabel': 'Перейти на русский язык',
+    'layout.logout': 'Log out',
+    'layout.loggedInAs': 'Logged in as {email}',
+    'layout.unverified':
+      'The address {email} is not confirmed yet: open the link in the letter we sent. Until it is, we cannot help you recover access by e-mail.',
+    'layout.resend': 'Send the letter again',
+    'layout.resent': 'The letter went to {email}.',
+    'layout.ALREADY_VERIFIED': 'The address is confirmed already.',
+    'layout.TOO_MANY_ATTEMPTS': 'A letter was sent a moment ago. Try again {retryAfter}.',
+  },
+});
+
+const RESEND = `mutation ResendVerification {
+  resendVerification { sentTo userErrors { field message code retryAfter } }
+}`;
+
+let user = null;
+
+// For a cabinet whose address is not confirmed: a reminder, and a new letter on request.
+function unverifiedBanner() {
+  const status = h('p', { role: 'status' });
+  const resend = async (event) => {
+    event.target.disabled = true;
+    try {
+      const payload = await mutate('resendVerification', RESEND);
+      const [error] = payload.userErrors;
+      status.textContent = error ? codeText('layout')(error) : t('layout.resent', { email: payload.sentTo });
+    } catch (error) {
+      status.textContent = describeError(error);
+    } finally {
+      event.target.disabled = false;
+    }
+  };
+  return h(
+    'div',
+    { class: 'banner' },
+    h('p', {}, t('layout.unverified', { email: user.email })),
+    button(t('layout.resend'), { onclick: resend }),
+    status,
+  );
+}
+
+function draw() {
+  const header = document.getElementById('header');
+  const here = location.pathname;
+  const items = navigation(Boolean(user)).map((item) =>
+    h(
+      'li',
+      {},
+      h(
+        'a',
+        { href: item.path, 'aria-current': here === item.path || here.startsWith(`${item.path}/`) ? 'page' : null },
+        item.label,
+      ),
+    ),
+  );
+  fill(
+    header,
+    h('a', { class: 'skip', href: '#main' }, t('layout.skip')),
+    h(
+      'div',
+      { class: 'bar' },
+      h('a', { class: 'brand', href: '/' }, t('common.appName')),
+      h(
+        'div',
+        { class: 'tools' },
+        button(t('layout.switchLanguage'), {
+          class: 'link',
+          lang: language() === 'ru' ? 'en' : 'ru',
+          'aria-label': t('layout.switchLanguageLabel'),
+          onclick: () => setLanguage(language() === 'ru' ? 'en' : 'ru'),
+        }),
+        user ? h('span', { class: 'who' }, t('layout.loggedInAs', { email: user.email })) : null,
+        user
+          ? button(t('layout.logout'), {
+              class: 'link',
+              onclick: async () => {
+                // Whatever the server said, this page forgets the cabinet (session.js).
+                await logout().catch(() => {});
+                navigate('/login');
+              },
+            })
+          : null,
+      ),
+    ),
+    items.length ? h('nav', { 'aria-label': t('layout.menu') }, h('ul', {}, items)) : null,
+    user && !user.emailVerified ? unverifiedBanner() : null,
+  );
+}
+
+export async function startLayout() {
+  user = await viewer().catch(() => null);
+  onViewerChange((value) => {
+    user = value;
+    draw();
+  });
+  onNavigate(draw);
+  onLanguageChange(draw);
+  draw();
+}

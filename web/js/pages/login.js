@@ -1,0 +1,76 @@
+// `/login`: e-mail and password. `?next=/path` is where to go afterwards (only a path of
+// this site, never another origin).
+
+import { codeText, mutate } from '../api.js';
+import { field, form, h, page, showErrors } from '../dom.js';
+import { addMessages, t } from '../i18n.js';
+import { navigate, route } from '../router.js';
+import { setViewer, VIEWER_FIELDS } from '../session.js';
+
+addMessages({
+  ru: {
+    'login.title': 'Вход в личный кабинет',
+    'login.email': 'Электронная почта',
+    'login.password': 'Пароль',
+    'login.submit': 'Войти',
+    'login.forgot': 'Забыли пароль или нет доступа к почте?',
+    'login.register': 'Нет кабинета? Зарегистрируйтесь',
+    'login.INVALID_CREDENTIALS': 'Неверная почта или пароль. Проверьте раскладку клавиатуры и Caps Lock.',
+    'login.TOO_MANY_ATTEMPTS':
+      'Слишком много неудачных попыток входа. Повторите {retryAfter} или восстановите пароль.',
+  },
+  en: {
+    'login.title': 'Log in to your cabinet',
+    'login.email': 'E-mail',
+    'login.password': 'Password',
+    'login.submit': 'Log in',
+    'login.forgot': 'Forgot the password or lost the mailbox?',
+    'login.register': 'No cabinet yet? Register',
+    'login.INVALID_CREDENTIALS': 'Wrong e-mail or password. Check the keyboard layout and Caps Lock.',
+    'login.TOO_MANY_ATTEMPTS': 'Too many failed attempts. Try again {retryAfter}, or reset your password.',
+  },
+});
+
+const LOGIN = `mutation Login($input: LoginInput!) {
+  login(input: $input) {
+    user { ${VIEWER_FIELDS} }
+    userErrors { field message code retryAfter }
+  }
+}`;
+
+// Where to go after logging in: a path on this site, else the start page.
+export function safeNext(query) {
+  const next = query.get('next') || '/';
+  return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
+}
+
+function render({ query }) {
+  return page(
+    t('login.title'),
+    form({
+      label: t('login.title'),
+      submit: t('login.submit'),
+      fields: [
+        field({ name: 'email', label: t('login.email'), type: 'email', autocomplete: 'username', inputmode: 'email' }),
+        field({ name: 'password', label: t('login.password'), type: 'password', autocomplete: 'current-password' }),
+      ],
+      onSubmit: async (values, node) => {
+        const payload = await mutate('login', LOGIN, { email: values.email.trim(), password: values.password });
+        if (payload.userErrors.length) {
+          showErrors(node, payload.userErrors, codeText('login'));
+          return;
+        }
+        setViewer(payload.user);
+        await navigate(safeNext(query), { replace: true });
+      },
+    }),
+    h(
+      'ul',
+      { class: 'links' },
+      h('li', {}, h('a', { href: '/forgot-password' }, t('login.forgot'))),
+      h('li', {}, h('a', { href: '/register' }, t('login.register'))),
+    ),
+  );
+}
+
+route('/login', render, { auth: 'guest', title: 'login.title' });

@@ -1,0 +1,91 @@
+// `/set-password?token=...`: the link of a password reset, of a recovery without e-mail
+// and of a new specialist's invitation. setPassword ends every session of the cabinet,
+// so whoever is logged in here is logged out, and logs in again with the new password.
+
+import { codeText, mutate } from '../api.js';
+import { form, h, notice, page, showErrors } from '../dom.js';
+import { addMessages, t } from '../i18n.js';
+import { onNavigate, refresh, route } from '../router.js';
+import { forgetViewer } from '../session.js';
+import { newPasswordField } from './auth-fields.js';
+
+addMessages({
+  ru: {
+    'setPassword.title': 'Новый пароль',
+    'setPassword.intro': 'Придумайте новый пароль для личного кабинета. После этого войдите с ним заново на всех устройствах.',
+    'setPassword.submit': 'Сохранить пароль',
+    'setPassword.done': 'Пароль сохранён. Войдите в кабинет с адресом {email} и новым паролем.',
+    'setPassword.login': 'Войти',
+    'setPassword.noToken':
+      'В ссылке нет кода. Откройте ссылку из письма целиком или скопируйте её в адресную строку.',
+    'setPassword.again': 'Запросить новую ссылку',
+    'setPassword.INVALID_TOKEN':
+      'Ссылка недействительна: она уже использована, заменена более новой или скопирована не полностью. Запросите новую.',
+    'setPassword.EXPIRED_TOKEN': 'Срок действия ссылки (1 час) истёк. Запросите новую.',
+    'setPassword.EMAIL_TAKEN':
+      'Новый адрес тем временем занял другой кабинет, поэтому восстановление не завершено. Начните его заново с другим адресом.',
+    // WEAK_PASSWORD: the server's sentence says what exactly is wrong with it.
+  },
+  en: {
+    'setPassword.title': 'New password',
+    'setPassword.intro': 'Choose a new password for your cabinet. Then log in with it again on every device.',
+    'setPassword.submit': 'Save the password',
+    'setPassword.done': 'The password is saved. Log in with {email} and the new password.',
+    'setPassword.login': 'Log in',
+    'setPassword.noToken': 'The link has no code. Open the whole link from the letter, or paste it into the address bar.',
+    'setPassword.again': 'Ask for a new link',
+    'setPassword.INVALID_TOKEN':
+      'This link is not valid: it was used already, replaced by a newer one, or not copied whole. Ask for a new one.',
+    'setPassword.EXPIRED_TOKEN': 'This link (valid 1 hour) has expired. Ask for a new one.',
+    'setPassword.EMAIL_TAKEN':
+      'Another cabinet has taken the new address meanwhile, so the recovery is not complete. Start it again with another address.',
+  },
+});
+
+const SET_PASSWORD = `mutation SetPassword($input: SetPasswordInput!) {
+  setPassword(input: $input) {
+    user { email }
+    userErrors { field message code }
+  }
+}`;
+
+let doneFor = null; // the cabinet's address once the password is set
+onNavigate((path) => {
+  if (path !== '/set-password') doneFor = null;
+});
+
+function render({ query }) {
+  if (doneFor) {
+    return page(
+      t('setPassword.title'),
+      notice(t('setPassword.done', { email: doneFor }), 'ok'),
+      h('p', {}, h('a', { href: '/login' }, t('setPassword.login'))),
+    );
+  }
+  const token = query.get('token');
+  const again = h('p', {}, h('a', { href: '/forgot-password' }, t('setPassword.again')));
+  if (!token) return page(t('setPassword.title'), notice(t('setPassword.noToken'), 'error'), again);
+  return page(
+    t('setPassword.title'),
+    h('p', {}, t('setPassword.intro')),
+    form({
+      label: t('setPassword.title'),
+      submit: t('setPassword.submit'),
+      fields: [newPasswordField()],
+      onSubmit: async (values, node) => {
+        const payload = await mutate('setPassword', SET_PASSWORD, { token, password: values.password });
+        if (payload.userErrors.length) {
+          showErrors(node, payload.userErrors, codeText('setPassword'));
+          return;
+        }
+        doneFor = payload.user.email;
+        forgetViewer(); // every session of the cabinet has ended
+        history.replaceState(null, '', '/set-password'); // the token is spent
+        await refresh();
+      },
+    }),
+    again,
+  );
+}
+
+route('/set-password', render, { title: 'setPassword.title' });
