@@ -12,6 +12,10 @@ import { startLayout } from './layout.js';
 // ---- the pages -------------------------------------------------------------------
 import './pages/home.js';
 import './pages/login.js';
+import './pages/dashboard.js';
+import './pages/readings.js';
+import './pages/payments.js';
+import './pages/receipts.js';
 import './pages/placeholders.js';
 // ----------------------------------------------------------------------------------
 

@@ -28,10 +28,6 @@ addMessages({
 });
 
 const PAGES = [
-  ['/dashboard', 'nav.dashboard', 10],
-  ['/readings', 'nav.readings', 20],
-  ['/payments', 'nav.payments', 30],
-  ['/receipts', 'nav.receipts', 40],
   ['/questions', 'nav.questions', 50],
   ['/sessions', 'nav.sessions', 60],
 ];
