@@ -16,7 +16,8 @@ import './pages/dashboard.js';
 import './pages/readings.js';
 import './pages/payments.js';
 import './pages/receipts.js';
-import './pages/placeholders.js';
+import './pages/questions.js';
+import './pages/sessions.js';
 // ----------------------------------------------------------------------------------
 
 addMessages({

@@ -170,7 +170,7 @@ function receiptItem(receipt) {
     ),
     h(
       'a',
-      { class: 'button', href: pdfPath(receipt), download: `receipt-${receipt.period}.pdf` },
+      { class: 'button', href: pdfPath(receipt), download: true }, // the server names the file
       t('receipts.download', { month }),
     ),
   );
