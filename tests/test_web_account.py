@@ -54,7 +54,9 @@ async def test_submit_a_reading_after_an_inline_check(page, web_server) -> None:
     await meter.get_by_role("button", name="Передать показания").click()
 
     # Then it is accepted, and the history starts with the customer's own reading
-    await expect(page.get_by_text(f"Показания счётчика № {IVANOVA_METER}")).to_contain_text("приняты")
+    await expect(page.get_by_text(f"Показания счётчика № {IVANOVA_METER}")).to_contain_text(
+        "приняты"
+    )
     first_row = page.get_by_role("table").get_by_role("row").nth(1)
     await expect(first_row).to_contain_text("Вы")
     saved = await MeterReading.filter(meter__serial=IVANOVA_METER, source="customer").get()
@@ -94,7 +96,9 @@ async def test_download_a_bill_and_switch_on_the_e_receipt(page, web_server) -> 
     await expect(page.get_by_role("img", name=re.compile("Расход электроэнергии"))).to_be_visible()
 
     await page.get_by_role("button", name="Получать по почте").click()
-    await expect(page.get_by_role("status").first).to_contain_text("будут приходить на адрес кабинета")
+    await expect(page.get_by_role("status").first).to_contain_text(
+        "будут приходить на адрес кабинета"
+    )
     await expect(page.get_by_text(f"Квитанции приходят на {IVANOVA}")).to_be_visible()
 
 
@@ -106,7 +110,9 @@ async def test_ask_a_question_with_a_photo(page, web_server, tmp_path) -> None:
 
     # Without a subject the form says what is missing, next to the field
     await ask.get_by_label("Тема").select_option(label="Показания")
-    await ask.get_by_label("Вопрос", exact=True).fill("Счётчик показывает странные цифры, фото прилагаю.")
+    await ask.get_by_label("Вопрос", exact=True).fill(
+        "Счётчик показывает странные цифры, фото прилагаю."
+    )
     await ask.get_by_role("button", name="Отправить вопрос").click()
     await expect(ask.get_by_text("Напишите в одной строке, о чём вопрос.")).to_be_visible()
 
@@ -119,7 +125,9 @@ async def test_ask_a_question_with_a_photo(page, web_server, tmp_path) -> None:
     await expect(page.get_by_role("heading", name="Странные цифры на счётчике")).to_be_visible()
     await expect(page.get_by_text("Счётчик показывает странные цифры")).to_be_visible()
     await expect(page.get_by_role("img", name="Фотография 1")).to_be_visible()
-    assert await page.get_by_role("img", name="Фотография 1").evaluate("img => img.naturalWidth") == 40
+    assert (
+        await page.get_by_role("img", name="Фотография 1").evaluate("img => img.naturalWidth") == 40
+    )
 
     await page.get_by_role("link", name="Все вопросы").click()
     await expect(page.get_by_role("link", name="Странные цифры на счётчике")).to_be_visible()
