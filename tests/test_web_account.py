@@ -58,7 +58,7 @@ async def test_submit_a_reading_after_an_inline_check(page, web_server) -> None:
         "приняты"
     )
     first_row = page.get_by_role("table").get_by_role("row").nth(1)
-    await expect(first_row).to_contain_text("Вы")
+    await expect(first_row).to_contain_text("передали вы")
     saved = await MeterReading.filter(meter__serial=IVANOVA_METER, source="customer").get()
     assert (saved.t1, saved.t2) == (last.t1 + Decimal("12.5"), last.t2 + 5)
 

@@ -50,11 +50,8 @@ addMessages({
 export const ACCOUNT_FIELDS = 'id number holderName address tariff balance balanceOn';
 
 // The cabinet's accounts with `fields` each, and the badge's count on the way.
-export async function loadAccounts(fields = ACCOUNT_FIELDS, variables = {}, declarations = '') {
-  const data = await graphql(
-    `query Accounts${declarations} { me { unreadAnswers accounts { ${fields} } } }`,
-    variables,
-  );
+export async function loadAccounts(fields = ACCOUNT_FIELDS) {
+  const data = await graphql(`query Accounts { me { unreadAnswers accounts { ${fields} } } }`);
   if (!data.me) return [];
   setUnread(data.me.unreadAnswers);
   return data.me.accounts;

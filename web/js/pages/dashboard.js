@@ -23,7 +23,6 @@ addMessages({
     'dashboard.pay': 'Оплатить',
     'dashboard.submitReading': 'Передать показания',
     'dashboard.receipts': 'Квитанции и расход',
-    'dashboard.history': 'История платежей',
     'dashboard.linkTitle': 'Подключить ещё один лицевой счёт',
     'dashboard.linkIntro':
       'Чтобы подтвердить, что счёт ваш, укажите его номер из квитанции и сумму любого платежа по нему за последний год.',
@@ -57,7 +56,6 @@ addMessages({
     'dashboard.pay': 'Pay',
     'dashboard.submitReading': 'Submit a reading',
     'dashboard.receipts': 'Bills and consumption',
-    'dashboard.history': 'Payment history',
     'dashboard.linkTitle': 'Link another account',
     'dashboard.linkIntro':
       'To prove the account is yours, enter its number from the bill and the amount of any payment to it in the last year.',
@@ -145,7 +143,6 @@ function accountCard(account) {
       h('li', {}, h('a', { class: 'button primary', href: `/payments${query}` }, t('dashboard.pay'))),
       h('li', {}, h('a', { class: 'button', href: `/readings${query}` }, t('dashboard.submitReading'))),
       h('li', {}, h('a', { class: 'button', href: `/receipts${query}` }, t('dashboard.receipts'))),
-      h('li', {}, h('a', { class: 'button', href: `/payments${query}#history` }, t('dashboard.history'))),
     ),
   );
 }

@@ -10,7 +10,7 @@
 
 import { codeText, graphql, mutate } from '../api.js';
 import { clearErrors, field, fill, form, formValues, h, notice, page, showErrors } from '../dom.js';
-import { addMessages, formatDate, formatMoney, formatNumber, t } from '../i18n.js';
+import { addMessages, formatDate, formatMoney, formatNumber, language, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
 import { accountPicker, ACCOUNT_FIELDS, chosenAccount, growingList, loadAccounts, Submission } from './account-common.js';
 
@@ -18,12 +18,13 @@ addMessages({
   ru: {
     'readings.title': 'Показания счётчиков',
     'readings.meter': 'Счётчик № {serial}',
+    'readings.meterNo': '№ {serial}',
     'readings.takenOn': 'Дата снятия показаний',
     'readings.zone': '{name}, кВт·ч',
     'readings.zoneHint': 'Цифры до запятой и, если есть, после. Последнее принятое: {value} ({date}).',
     'readings.zoneHintFirst': 'Цифры до запятой и, если есть, после.',
     'readings.confirm': 'Показание верное, расход действительно необычный',
-    'readings.confirmHint': 'Если показание верное, отметьте «Показание верное» ниже и отправьте: его проверит специалист.',
+    'readings.confirmHint': 'Чтобы подтвердить, отметьте ниже «Показание верное».',
     'readings.submit': 'Передать показания',
     'readings.usage': 'Расход с прошлых показаний: {usage}.',
     'readings.charge': 'Ориентировочно к оплате: {amount} (по тарифам последней квитанции).',
@@ -34,18 +35,17 @@ addMessages({
     'readings.caption': 'Показания по счёту № {number}, сначала новые',
     'readings.date': 'Дата',
     'readings.values': 'Показания',
-    'readings.source': 'Кто передал',
     'readings.status': 'Статус',
     'readings.empty': 'Показаний по этому счёту пока нет.',
     'readings.noMeters': 'У этого лицевого счёта нет счётчиков.',
-    'source.CUSTOMER': 'Вы',
-    'source.INSPECTOR': 'Контролёр',
-    'source.ESTIMATED': 'Расчётные',
-    'source.BILLING': 'Поставщик',
-    'status.ACCEPTED': 'Приняты',
-    'status.REVIEW': 'На проверке',
-    'status.REJECTED': 'Отклонены',
-    'status.REPLACED': 'Заменены',
+    'readings.source.CUSTOMER': 'передали вы',
+    'readings.source.INSPECTOR': 'снял контролёр',
+    'readings.source.ESTIMATED': 'расчётные',
+    'readings.source.BILLING': 'от поставщика',
+    'readings.status.ACCEPTED': 'Приняты',
+    'readings.status.REVIEW': 'На проверке',
+    'readings.status.REJECTED': 'Отклонены',
+    'readings.status.REPLACED': 'Заменены',
     'reading.NOT_FOUND': 'Этого счётчика нет в вашем кабинете. Обновите страницу.',
     'reading.INVALID_IDEMPOTENCY_KEY': 'Не удалось отправить показания. Обновите страницу и повторите.',
     'reading.IDEMPOTENCY_KEY_REUSED': 'Не удалось отправить показания. Обновите страницу и повторите.',
@@ -53,12 +53,13 @@ addMessages({
   en: {
     'readings.title': 'Meter readings',
     'readings.meter': 'Meter No. {serial}',
+    'readings.meterNo': 'No. {serial}',
     'readings.takenOn': 'Date of the reading',
     'readings.zone': '{name}, kWh',
     'readings.zoneHint': 'The digits before the point and, if any, after it. Last accepted: {value} ({date}).',
     'readings.zoneHintFirst': 'The digits before the point and, if any, after it.',
     'readings.confirm': 'The value is right; the consumption really is unusual',
-    'readings.confirmHint': 'If the value is right, tick “The value is right” below and submit: a specialist will review it.',
+    'readings.confirmHint': 'To confirm it, tick “The value is right” below.',
     'readings.submit': 'Submit the reading',
     'readings.usage': 'Consumption since the last reading: {usage}.',
     'readings.charge': 'Estimated charge: {amount} (at the rates of the latest bill).',
@@ -69,18 +70,17 @@ addMessages({
     'readings.caption': 'Readings of account No. {number}, newest first',
     'readings.date': 'Date',
     'readings.values': 'Values',
-    'readings.source': 'Taken by',
     'readings.status': 'Status',
     'readings.empty': 'No readings of this account yet.',
     'readings.noMeters': 'This account has no meters.',
-    'source.CUSTOMER': 'You',
-    'source.INSPECTOR': 'Inspector',
-    'source.ESTIMATED': 'Estimated',
-    'source.BILLING': 'Supplier',
-    'status.ACCEPTED': 'Accepted',
-    'status.REVIEW': 'Under review',
-    'status.REJECTED': 'Rejected',
-    'status.REPLACED': 'Replaced',
+    'readings.source.CUSTOMER': 'sent by you',
+    'readings.source.INSPECTOR': 'taken by an inspector',
+    'readings.source.ESTIMATED': 'estimated',
+    'readings.source.BILLING': 'from the supplier',
+    'readings.status.ACCEPTED': 'Accepted',
+    'readings.status.REVIEW': 'Under review',
+    'readings.status.REJECTED': 'Rejected',
+    'readings.status.REPLACED': 'Replaced',
     'reading.NOT_FOUND': 'This meter is not in your cabinet. Reload the page.',
     'reading.INVALID_IDEMPOTENCY_KEY': 'The reading could not be sent. Reload the page and try again.',
     'reading.IDEMPOTENCY_KEY_REUSED': 'The reading could not be sent. Reload the page and try again.',
@@ -115,6 +115,13 @@ const READINGS = `query Readings($account: ID!, $after: String) {
 
 const PREVIEW_DELAY_MS = 400;
 let flash = null; // the result of a submission, shown once the page is drawn again
+
+// "25 окт. 2026 г." / "25 Oct 2026": narrow enough for a table on a phone.
+function shortDate(value) {
+  return new Intl.DateTimeFormat(language() === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'medium' }).format(
+    new Date(`${value}T12:00:00`),
+  );
+}
 
 function today() {
   const now = new Date();
@@ -251,17 +258,16 @@ async function meterSection(meter) {
 function history(account) {
   return growingList({
     load: async (after) => (await graphql(READINGS, { account: account.id, after })).account.readings,
-    table: [t('readings.date'), t('readings.values'), t('readings.source'), t('readings.status')],
+    table: [t('readings.date'), t('readings.values'), t('readings.status')],
     caption: t('readings.caption', { number: account.number }),
     empty: t('readings.empty'),
     item: (r) =>
       h(
         'tr',
         {},
-        h('td', {}, formatDate(r.takenOn), h('br'), h('span', { class: 'hint' }, `№ ${r.meter.serial}`)),
+        h('td', {}, shortDate(r.takenOn), h('br'), h('span', { class: 'hint' }, t('readings.meterNo', { serial: r.meter.serial }))),
         h('td', {}, r.values.map((v) => h('div', {}, `${v.name}: ${formatNumber(v.value, 3)}`))),
-        h('td', {}, t(`source.${r.source}`)),
-        h('td', {}, t(`status.${r.status}`)),
+        h('td', {}, t(`readings.status.${r.status}`), h('br'), h('span', { class: 'hint' }, t(`readings.source.${r.source}`))),
       ),
   });
 }
