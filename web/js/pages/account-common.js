@@ -47,11 +47,17 @@ addMessages({
   },
 });
 
+// Fragments of the pages' documents (one-line constants: tests/test_web_documents.py
+// validates every document with them put in).
 export const ACCOUNT_FIELDS = 'id number holderName address tariff balance balanceOn';
+export const METER_FIELDS = 'meters { id serial model digits nextVerificationOn zones { number name } lastReading { takenOn values { zone name value } } }';
 
-// The cabinet's accounts with `fields` each, and the badge's count on the way.
-export async function loadAccounts(fields = ACCOUNT_FIELDS) {
-  const data = await graphql(`query Accounts { me { unreadAnswers accounts { ${fields} } } }`);
+const ACCOUNTS = `query Accounts { me { unreadAnswers accounts { ${ACCOUNT_FIELDS} } } }`;
+
+// The cabinet's accounts, and the badge's count on the way. `document` asks for
+// `me { unreadAnswers accounts { ... } }` with the fields the page needs.
+export async function loadAccounts(document = ACCOUNTS) {
+  const data = await graphql(document);
   if (!data.me) return [];
   setUnread(data.me.unreadAnswers);
   return data.me.accounts;

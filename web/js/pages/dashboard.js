@@ -5,7 +5,7 @@ import { codeText, mutate } from '../api.js';
 import { field, form, h, notice, page, showErrors } from '../dom.js';
 import { addMessages, formatDate, formatNumber, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
-import { ACCOUNT_FIELDS, balanceKind, balanceText, loadAccounts } from './account-common.js';
+import { ACCOUNT_FIELDS, balanceKind, balanceText, loadAccounts, METER_FIELDS } from './account-common.js';
 import { paymentReturnNotice } from './payments.js';
 
 addMessages({
@@ -76,8 +76,7 @@ addMessages({
   },
 });
 
-const METER_FIELDS = `meters { id serial model zones { number name } nextVerificationOn
-  lastReading { takenOn values { zone name value } } }`;
+const DASHBOARD = `query Dashboard { me { unreadAnswers accounts { ${ACCOUNT_FIELDS} ${METER_FIELDS} } } }`;
 
 const LINK = `mutation LinkAccount($input: LinkAccountInput!) {
   linkAccount(input: $input) {
@@ -189,7 +188,7 @@ function linkForm() {
 }
 
 async function render() {
-  const accounts = await loadAccounts(`${ACCOUNT_FIELDS} ${METER_FIELDS}`);
+  const accounts = await loadAccounts(DASHBOARD);
   const shown = flash;
   flash = null;
   return page(

@@ -12,7 +12,6 @@ import { addMessages, formatDateTime, formatMoney, t } from '../i18n.js';
 import { route } from '../router.js';
 import {
   accountPicker,
-  ACCOUNT_FIELDS,
   balanceKind,
   balanceText,
   chosenAccount,
@@ -72,7 +71,7 @@ addMessages({
   },
 });
 
-const STORAGE_KEY = 'kabinet.payment';
+const PAYMENT_STORAGE_KEY = 'kabinet.payment';
 const POLL_MS = 2000;
 const POLL_TIMES = 30;
 
@@ -100,7 +99,7 @@ const submission = new Submission();
 
 function remembered() {
   try {
-    return sessionStorage.getItem(STORAGE_KEY);
+    return sessionStorage.getItem(PAYMENT_STORAGE_KEY);
   } catch {
     return null;
   }
@@ -108,8 +107,8 @@ function remembered() {
 
 function remember(id) {
   try {
-    if (id) sessionStorage.setItem(STORAGE_KEY, id);
-    else sessionStorage.removeItem(STORAGE_KEY);
+    if (id) sessionStorage.setItem(PAYMENT_STORAGE_KEY, id);
+    else sessionStorage.removeItem(PAYMENT_STORAGE_KEY);
   } catch {
     // storage off: the status is not shown on return, the history still has the payment
   }
@@ -202,7 +201,7 @@ async function history(account) {
 }
 
 async function render({ query }) {
-  const accounts = await loadAccounts(ACCOUNT_FIELDS);
+  const accounts = await loadAccounts();
   const account = chosenAccount(accounts, query);
   if (!account) return page(t('payments.title'), h('p', {}, t('account.none')));
   return page(

@@ -113,7 +113,9 @@ addMessages({
   },
 });
 
-const ERRORS = 'userErrors { field message code retryAfter }';
+const QUESTION_ERRORS = 'userErrors { field message code retryAfter }';
+
+const QUESTION_ACCOUNTS = `query QuestionAccounts { me { unreadAnswers accounts { id number address } } }`;
 
 const LIST = `query Questions($after: String) {
   me { unreadAnswers questions(first: 20, after: $after) {
@@ -133,11 +135,11 @@ const QUESTION = `query Question($id: ID!) {
 }`;
 
 const ASK = `mutation AskQuestion($input: AskQuestionInput!) {
-  askQuestion(input: $input) { question { id } ${ERRORS} }
+  askQuestion(input: $input) { question { id } ${QUESTION_ERRORS} }
 }`;
 
 const REPLY = `mutation ReplyToQuestion($input: ReplyToQuestionInput!) {
-  replyToQuestion(input: $input) { message { id } ${ERRORS} }
+  replyToQuestion(input: $input) { message { id } ${QUESTION_ERRORS} }
 }`;
 
 const MARK_READ = `mutation MarkQuestionRead($input: QuestionInput!) {
@@ -276,7 +278,7 @@ function askForm(accounts) {
 }
 
 async function renderList() {
-  const accounts = await loadAccounts('id number address');
+  const accounts = await loadAccounts(QUESTION_ACCOUNTS);
   let first = null;
   const load = async (after) => {
     const data = await graphql(LIST, { after });

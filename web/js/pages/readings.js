@@ -12,7 +12,15 @@ import { codeText, graphql, mutate } from '../api.js';
 import { clearErrors, field, fill, form, formValues, h, notice, page, showErrors } from '../dom.js';
 import { addMessages, formatDate, formatMoney, formatNumber, language, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
-import { accountPicker, ACCOUNT_FIELDS, chosenAccount, growingList, loadAccounts, Submission } from './account-common.js';
+import {
+  accountPicker,
+  ACCOUNT_FIELDS,
+  chosenAccount,
+  growingList,
+  loadAccounts,
+  METER_FIELDS,
+  Submission,
+} from './account-common.js';
 
 addMessages({
   ru: {
@@ -87,19 +95,18 @@ addMessages({
   },
 });
 
-const METERS = `meters { id serial model digits zones { number name }
-  lastReading { takenOn values { zone value } } }`;
+const READING_ACCOUNTS = `query ReadingAccounts { me { unreadAnswers accounts { ${ACCOUNT_FIELDS} ${METER_FIELDS} } } }`;
 
-const ESTIMATE = 'consumption { zone name kwh } estimatedCharge';
+const READING_ESTIMATE = 'consumption { zone name kwh } estimatedCharge';
 
 const PREVIEW = `query PreviewMeterReading($input: PreviewMeterReadingInput!) {
-  previewMeterReading(input: $input) { ${ESTIMATE} needsReview userErrors { field message code } }
+  previewMeterReading(input: $input) { ${READING_ESTIMATE} needsReview userErrors { field message code } }
 }`;
 
 const SUBMIT = `mutation SubmitMeterReading($input: SubmitMeterReadingInput!) {
   submitMeterReading(input: $input) {
     reading { id takenOn status }
-    ${ESTIMATE}
+    ${READING_ESTIMATE}
     userErrors { field message code }
   }
 }`;
@@ -273,7 +280,7 @@ function history(account) {
 }
 
 async function render({ query }) {
-  const accounts = await loadAccounts(`${ACCOUNT_FIELDS} ${METERS}`);
+  const accounts = await loadAccounts(READING_ACCOUNTS);
   const account = chosenAccount(accounts, query);
   if (!account) return page(t('readings.title'), h('p', {}, t('account.none')));
   const shown = flash;

@@ -9,7 +9,7 @@ import { codeText, graphql, mutate } from '../api.js';
 import { button, field, form, h, notice, page, showErrors } from '../dom.js';
 import { addMessages, formatDate, formatMoney, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
-import { accountPicker, ACCOUNT_FIELDS, chosenAccount, growingList, loadAccounts } from './account-common.js';
+import { accountPicker, chosenAccount, growingList, loadAccounts } from './account-common.js';
 import { consumptionChart, monthName } from './chart.js';
 
 addMessages({
@@ -62,8 +62,11 @@ addMessages({
   },
 });
 
-const EXTRA = `eReceipt { enabled email since pendingEmail }
-  consumption(months: 12) { month source kwh kwhYearAgo amount }`;
+const ERECEIPT_STATE = 'eReceipt { enabled email since pendingEmail }';
+
+const RECEIPTS_ACCOUNT = `query ReceiptsAccount($id: ID!) {
+  account(id: $id) { id number ${ERECEIPT_STATE} consumption(months: 12) { month source kwh kwhYearAgo amount } }
+}`;
 
 const RECEIPTS = `query Receipts($account: ID!, $after: String) {
   account(id: $account) {
@@ -74,14 +77,13 @@ const RECEIPTS = `query Receipts($account: ID!, $after: String) {
   }
 }`;
 
-const ERECEIPT = 'account { id eReceipt { enabled email since pendingEmail } }';
 
 const SUBSCRIBE = `mutation SubscribeEReceipt($input: SubscribeEReceiptInput!) {
-  subscribeEReceipt(input: $input) { ${ERECEIPT} confirmationSentTo userErrors { field message code retryAfter } }
+  subscribeEReceipt(input: $input) { account { id ${ERECEIPT_STATE} } confirmationSentTo userErrors { field message code retryAfter } }
 }`;
 
 const UNSUBSCRIBE = `mutation UnsubscribeEReceipt($input: UnsubscribeEReceiptInput!) {
-  unsubscribeEReceipt(input: $input) { ${ERECEIPT} userErrors { field message code } }
+  unsubscribeEReceipt(input: $input) { account { id ${ERECEIPT_STATE} } userErrors { field message code } }
 }`;
 
 let flash = null;
@@ -177,10 +179,10 @@ function receiptItem(receipt) {
 }
 
 async function render({ query }) {
-  const accounts = await loadAccounts(ACCOUNT_FIELDS);
+  const accounts = await loadAccounts();
   const chosen = chosenAccount(accounts, query);
   if (!chosen) return page(t('receipts.title'), h('p', {}, t('account.none')));
-  const { account } = await graphql(`query Account($id: ID!) { account(id: $id) { id number ${EXTRA} } }`, { id: chosen.id });
+  const { account } = await graphql(RECEIPTS_ACCOUNT, { id: chosen.id });
   const shown = flash;
   flash = null;
   const list = await growingList({
