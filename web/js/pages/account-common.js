@@ -181,8 +181,8 @@ export async function growingList({ load, item, table = null, caption = null, em
 // key 'nav.questionsBadge', whose text follows the last count a page fetched.
 
 const BADGE = {
-  ru: ['Вопросы', 'Вопросы ({count} новых)'],
-  en: ['Questions', 'Questions ({count} new)'],
+  ru: ['Вопросы', 'Вопросы (новых ответов: {count})'],
+  en: ['Questions', 'Questions (new answers: {count})'],
 };
 
 export function setUnread(count) {

@@ -122,8 +122,6 @@ async function render() {
     t('sessions.title'),
     shown ? notice(shown, 'ok') : null,
     h('p', {}, t('sessions.intro')),
-    h('ul', { class: 'items sessions' }, me.sessions.map((s) => sessionItem(s, status))),
-    status,
     h(
       'div',
       { class: 'actions' },
@@ -143,6 +141,8 @@ async function render() {
         await navigate('/login', { replace: true });
       }),
     ),
+    status,
+    h('ul', { class: 'items sessions' }, me.sessions.map((s) => sessionItem(s, status))),
   );
 }
 
