@@ -193,7 +193,7 @@ async function render() {
   flash = null;
   return page(
     t('dashboard.title'),
-    await paymentReturnNotice(),
+    await paymentReturnNotice().catch(() => null), // the dashboard shows without it
     shown ? notice(shown, 'ok') : null,
     accounts.length ? accounts.map(accountCard) : h('p', {}, t('account.none')),
     linkForm(),

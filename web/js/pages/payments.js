@@ -8,7 +8,7 @@
 
 import { codeText, graphql, mutate } from '../api.js';
 import { field, fill, form, h, page, showErrors } from '../dom.js';
-import { addMessages, formatDateTime, formatMoney, t } from '../i18n.js';
+import { addMessages, formatDateTime, formatMoney, language, t } from '../i18n.js';
 import { route } from '../router.js';
 import {
   accountPicker,
@@ -166,7 +166,7 @@ function payForm(account) {
         hint: t('payments.amountHint'),
         inputmode: 'decimal',
         autocomplete: 'transaction-amount',
-        value: debt ? debt.replace('.', ',') : '',
+        value: debt && language() === 'ru' ? debt.replace('.', ',') : debt,
       }),
     ],
     onSubmit: async (values, node) => {
@@ -206,7 +206,7 @@ async function render({ query }) {
   if (!account) return page(t('payments.title'), h('p', {}, t('account.none')));
   return page(
     t('payments.title'),
-    await paymentReturnNotice(),
+    await paymentReturnNotice().catch(() => null),
     accountPicker(accounts, account, '/payments'),
     h('p', { class: `balance balance-${balanceKind(account.balance)}` }, balanceText(account.balance)),
     h('section', { 'aria-labelledby': 'pay-title' }, h('h2', { id: 'pay-title' }, t('payments.payTitle')), payForm(account)),

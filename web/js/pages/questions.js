@@ -6,7 +6,7 @@
 // Photos go first to `POST /attachments` (the raw bytes; the session cookie authorizes
 // it as it does /graphql), and their ids then go with askQuestion / replyToQuestion.
 
-import { codeText, graphql, mutate } from '../api.js';
+import { ApiError, codeText, graphql, mutate } from '../api.js';
 import { button, field, form, h, notice, page, showErrors, uid } from '../dom.js';
 import { addMessages, formatDateTime, language, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
@@ -167,12 +167,17 @@ class UploadRefused extends Error {
 
 async function upload(file) {
   if (uploaded.has(file)) return uploaded.get(file);
-  const response = await fetch('/attachments', {
-    method: 'POST',
-    credentials: 'same-origin',
-    headers: { 'Accept-Language': language() },
-    body: file,
-  });
+  let response;
+  try {
+    response = await fetch('/attachments', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Accept-Language': language() },
+      body: file,
+    });
+  } catch {
+    throw new ApiError('NETWORK');
+  }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = body.error || { code: 'UNEXPECTED', message: t('api.UNEXPECTED') };
@@ -212,20 +217,25 @@ function statusBadge(status) {
   return h('span', { class: `status-badge status-${status.toLowerCase()}` }, t(`questions.status.${status}`));
 }
 
+// "Есть ответ · Показания · Лицевой счёт № ... · Задан 25 нояб. 2026 г., 10:00"
+function questionFacts(q) {
+  return h(
+    'p',
+    { class: 'hint' },
+    statusBadge(q.status),
+    ' ',
+    t(`questions.topic.${q.topic}`),
+    q.account ? ` · ${t('question.about', { number: q.account.number })}` : '',
+    ` · ${t('questions.asked', { date: formatDateTime(q.createdAt) })}`,
+  );
+}
+
 function questionItem(q) {
   return h(
     'li',
     {},
     h('p', { class: 'question-subject' }, h('a', { href: `/questions/${encodeURIComponent(q.id)}` }, q.subject)),
-    h(
-      'p',
-      { class: 'hint' },
-      statusBadge(q.status),
-      ' ',
-      t(`questions.topic.${q.topic}`),
-      q.account ? ` · ${t('question.about', { number: q.account.number })}` : '',
-      ` · ${t('questions.asked', { date: formatDateTime(q.createdAt) })}`,
-    ),
+    questionFacts(q),
     q.unreadCount ? h('p', { class: 'unread' }, t('questions.unread', { count: q.unreadCount })) : null,
   );
 }
@@ -377,15 +387,7 @@ async function renderQuestion({ params }) {
   return page(
     question.subject,
     shown ? notice(shown, 'ok') : null,
-    h(
-      'p',
-      { class: 'hint' },
-      statusBadge(question.status),
-      ' ',
-      t(`questions.topic.${question.topic}`),
-      question.account ? ` · ${t('question.about', { number: question.account.number })}` : '',
-      ` · ${t('questions.asked', { date: formatDateTime(question.createdAt) })}`,
-    ),
+    questionFacts(question),
     h('ol', { class: 'messages' }, messages.map(messageItem)),
     question.status === 'CLOSED'
       ? notice(t('question.closed', { date: formatDateTime(question.closedAt) }))

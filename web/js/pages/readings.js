@@ -164,13 +164,14 @@ function readingInput(meter, node) {
   };
 }
 
-function showProblems(node, userErrors) {
+// The refusals under their fields. `typing`: the check ran while the customer types, so
+// the cursor stays where it is (after a submission it goes to the first problem).
+function showProblems(node, userErrors, { typing = false } = {}) {
   const active = document.activeElement;
   clearErrors(node);
   if (userErrors.some((e) => e.code === 'IMPLAUSIBLE_VALUE')) node.querySelector('.confirm-unusual').hidden = false;
   if (userErrors.length) showErrors(node, userErrors, errorText);
-  // Checking while typing must not take the cursor away from the field being typed in.
-  if (active && node.contains(active)) active.focus();
+  if (typing && active && node.contains(active)) active.focus();
 }
 
 function meterForm(meter, submission) {
@@ -231,7 +232,7 @@ function meterForm(meter, submission) {
     const data = await graphql(PREVIEW, { input }).catch(() => null);
     if (!data || mine !== asked) return; // offline or overtaken: the submission will say
     const result = data.previewMeterReading;
-    showProblems(node, result.userErrors);
+    showProblems(node, result.userErrors, { typing: true });
     fill(estimate, result.userErrors.length ? null : estimateText(result), result.needsReview ? ` ${t('readings.review')}` : null);
   };
   const later = () => {
