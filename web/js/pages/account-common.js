@@ -17,6 +17,8 @@ addMessages({
     'nav.questions': 'Вопросы',
     'nav.sessions': 'Сеансы',
     'account.choose': 'Лицевой счёт',
+    'account.show': 'Показать',
+    'account.pick': 'Выбор лицевого счёта',
     'account.option': '№ {number}, {address}',
     'account.debt': 'Задолженность {amount}',
     'account.prepaid': 'Переплата (аванс) {amount}',
@@ -35,6 +37,8 @@ addMessages({
     'nav.questions': 'Questions',
     'nav.sessions': 'Sessions',
     'account.choose': 'Account',
+    'account.show': 'Show',
+    'account.pick': 'Choose an account',
     'account.option': 'No. {number}, {address}',
     'account.debt': 'Amount owed {amount}',
     'account.prepaid': 'In credit {amount}',
@@ -69,17 +73,15 @@ export function chosenAccount(accounts, query) {
   return accounts.find((a) => a.id === wanted) || accounts[0] || null;
 }
 
-// A select of the accounts (none with only one) that opens `path?account=<id>`.
+// A choice of the accounts (none with only one) that opens `path?account=<id>`. The page
+// changes on the button, not on the select's change: moving through the options with the
+// keyboard must not reload the page at every step.
 export function accountPicker(accounts, current, path) {
   if (accounts.length < 2) return null;
   const id = uid('account');
   const select = h(
     'select',
-    {
-      id,
-      name: 'account',
-      onchange: (event) => navigate(`${path}?account=${encodeURIComponent(event.target.value)}`),
-    },
+    { id, name: 'account' },
     accounts.map((a) =>
       h(
         'option',
@@ -88,7 +90,19 @@ export function accountPicker(accounts, current, path) {
       ),
     ),
   );
-  return h('div', { class: 'field account-picker' }, h('label', { for: id }, t('account.choose')), select);
+  return h(
+    'form',
+    {
+      class: 'account-picker',
+      'aria-label': t('account.pick'),
+      onsubmit: (event) => {
+        event.preventDefault();
+        navigate(`${path}?account=${encodeURIComponent(select.value)}`);
+      },
+    },
+    h('div', { class: 'field' }, h('label', { for: id }, t('account.choose')), select),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('account.show'))),
+  );
 }
 
 // "Задолженность 1 234,56 ₽" / "Переплата (аванс) 50,00 ₽" / "Задолженности нет".

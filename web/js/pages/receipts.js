@@ -15,7 +15,7 @@ import { consumptionChart, monthName } from './chart.js';
 addMessages({
   ru: {
     'receipts.title': 'Квитанции',
-    'receipts.list': 'Квитанции',
+    'receipts.list': 'Квитанции по счёту № {number}',
     'receipts.line': 'К оплате {due} до {dueOn}; начислено за месяц {charged}.',
     'receipts.lineCredit': 'Платить не нужно: переплата {credit}; начислено за месяц {charged}.',
     'receipts.download': 'Скачать PDF за {month}',
@@ -39,7 +39,7 @@ addMessages({
   },
   en: {
     'receipts.title': 'Bills',
-    'receipts.list': 'Bills',
+    'receipts.list': 'Bills of account No. {number}',
     'receipts.line': 'To pay {due} by {dueOn}; charged for the month {charged}.',
     'receipts.lineCredit': 'Nothing to pay: in credit {credit}; charged for the month {charged}.',
     'receipts.download': 'Download the PDF for {month}',
@@ -194,7 +194,7 @@ async function render({ query }) {
     t('receipts.title'),
     shown ? notice(shown, 'ok') : null,
     accountPicker(accounts, chosen, '/receipts'),
-    h('section', { 'aria-labelledby': 'receipts-list' }, h('h2', { id: 'receipts-list' }, t('receipts.list')), list),
+    h('section', { 'aria-labelledby': 'receipts-list' }, h('h2', { id: 'receipts-list' }, t('receipts.list', { number: account.number })), list),
     eReceiptSection(account),
     h(
       'section',
