@@ -3,7 +3,7 @@
 // in words, a list that grows with "Show more", keys for idempotent mutations, and the
 // unread-answers badge on the menu's "Questions".
 
-import { graphql } from '../api.js';
+import { describeError, graphql } from '../api.js';
 import { button, fill, h, uid } from '../dom.js';
 import { addMessages, formatMoney, t } from '../i18n.js';
 import { navigate } from '../router.js';
@@ -169,6 +169,8 @@ export async function growingList({ load, item, table = null, caption = null, em
     more.disabled = true;
     try {
       add(await load(cursor));
+    } catch (error) {
+      fill(count, describeError(error));
     } finally {
       more.disabled = false;
     }
