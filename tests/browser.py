@@ -80,6 +80,9 @@ async def web_server(db, demo_data, smtp: SmtpSink, tmp_path: Path) -> AsyncIter
         **smtp.environment(),
         MAIL_FROM="Личный кабинет <noreply@lk.example.ru>",
         LOG_LEVEL="warning",
+        # Readings are accepted on any day of the month, so the reading test runs any day.
+        READING_WINDOW_START_DAY="1",
+        READING_WINDOW_END_DAY="31",
     )
     try:
         await wait_until_ready(port, process)

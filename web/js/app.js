@@ -17,7 +17,12 @@ import './pages/verify-email.js';
 import './pages/forgot-password.js';
 import './pages/recover.js';
 import './pages/set-password.js';
-import './pages/placeholders.js';
+import './pages/dashboard.js';
+import './pages/readings.js';
+import './pages/payments.js';
+import './pages/receipts.js';
+import './pages/questions.js';
+import './pages/sessions.js';
 // ----------------------------------------------------------------------------------
 
 addMessages({

@@ -1,0 +1,222 @@
+// `/payments`: paying online into an account, and its payment history.
+//
+// Paying: payBill gives a PENDING payment and the acquirer's page (`confirmationUrl`);
+// the app remembers the payment's id in sessionStorage and goes there. The acquirer (the
+// sandbox too) sends the customer back to the cabinet's start page (PUBLIC_WEB_URL), which
+// opens the dashboard; there and here `paymentReturnNotice()` asks onlinePayment(id) for
+// the status, and asks again while it is PENDING (the acquirer's webhook may come later).
+
+import { codeText, graphql, mutate } from '../api.js';
+import { field, fill, form, h, page, showErrors } from '../dom.js';
+import { addMessages, formatDateTime, formatMoney, language, t } from '../i18n.js';
+import { route } from '../router.js';
+import {
+  accountPicker,
+  balanceKind,
+  balanceText,
+  chosenAccount,
+  growingList,
+  loadAccounts,
+  Submission,
+} from './account-common.js';
+
+addMessages({
+  ru: {
+    'payments.title': 'Оплата и платежи',
+    'payments.payTitle': 'Оплатить онлайн',
+    'payments.amount': 'Сумма, ₽',
+    'payments.amountHint': 'Например 1500 или 1 234,56. Оплата банковской картой на странице платёжного сервиса.',
+    'payments.pay': 'Перейти к оплате',
+    'payments.history': 'История платежей',
+    'payments.date': 'Дата',
+    'payments.sum': 'Сумма',
+    'payments.channel': 'Способ',
+    'payments.empty': 'Платежей по этому счёту пока нет.',
+    'payments.caption': 'Платежи по счёту № {number}, сначала новые',
+    'payments.PENDING': 'Платёж на {amount} по счёту № {number} ещё обрабатывается. Статус обновится сам.',
+    'payments.SUCCEEDED': 'Платёж на {amount} по счёту № {number} прошёл. Спасибо!',
+    'payments.CANCELED': 'Платёж на {amount} по счёту № {number} отменён, деньги не списаны.',
+    'payments.FAILED':
+      'Платёж на {amount} по счёту № {number} не прошёл. Деньги не списаны; попробуйте ещё раз или оплатите другим способом.',
+    'payments.checkAgain': 'Проверить ещё раз',
+    'pay.NOT_FOUND': 'Этого лицевого счёта нет в вашем кабинете. Обновите страницу.',
+    'pay.INVALID_AMOUNT': 'Укажите сумму больше нуля в рублях и копейках, например 1500 или 1234,56.',
+    'pay.PROVIDER_UNAVAILABLE': 'Платёжный сервис сейчас недоступен. Повторите через несколько минут.',
+    'pay.INVALID_IDEMPOTENCY_KEY': 'Не удалось начать оплату. Обновите страницу и повторите.',
+    'pay.IDEMPOTENCY_KEY_REUSED': 'Не удалось начать оплату. Обновите страницу и повторите.',
+  },
+  en: {
+    'payments.title': 'Payments',
+    'payments.payTitle': 'Pay online',
+    'payments.amount': 'Amount, RUB',
+    'payments.amountHint': 'E.g. 1500 or 1 234.56. You pay by card on the payment service’s page.',
+    'payments.pay': 'Go to payment',
+    'payments.history': 'Payment history',
+    'payments.date': 'Date',
+    'payments.sum': 'Amount',
+    'payments.channel': 'Channel',
+    'payments.empty': 'No payments to this account yet.',
+    'payments.caption': 'Payments to account No. {number}, newest first',
+    'payments.PENDING': 'The payment of {amount} to account No. {number} is being processed. The status updates by itself.',
+    'payments.SUCCEEDED': 'The payment of {amount} to account No. {number} went through. Thank you!',
+    'payments.CANCELED': 'The payment of {amount} to account No. {number} was cancelled; no money was taken.',
+    'payments.FAILED':
+      'The payment of {amount} to account No. {number} did not go through. No money was taken; try again or pay another way.',
+    'payments.checkAgain': 'Check again',
+    'pay.NOT_FOUND': 'This account is not in your cabinet. Reload the page.',
+    'pay.INVALID_AMOUNT': 'Enter an amount above zero in roubles and kopecks, e.g. 1500 or 1234.56.',
+    'pay.PROVIDER_UNAVAILABLE': 'The payment service is unavailable now. Try again in a few minutes.',
+    'pay.INVALID_IDEMPOTENCY_KEY': 'The payment could not start. Reload the page and try again.',
+    'pay.IDEMPOTENCY_KEY_REUSED': 'The payment could not start. Reload the page and try again.',
+  },
+});
+
+const PAYMENT_STORAGE_KEY = 'kabinet.payment';
+const POLL_MS = 2000;
+const POLL_TIMES = 30;
+
+const PAY = `mutation PayBill($input: PayBillInput!) {
+  payBill(input: $input) {
+    payment { id status confirmationUrl }
+    userErrors { field message code }
+  }
+}`;
+
+const STATUS = `query OnlinePayment($id: ID!) {
+  onlinePayment(id: $id) { id status amount completedAt account { number } }
+}`;
+
+const PAYMENTS = `query Payments($account: ID!, $after: String) {
+  account(id: $account) {
+    payments(first: 20, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor }
+      nodes { id amount paidAt channel }
+    }
+  }
+}`;
+
+const submission = new Submission();
+
+function remembered() {
+  try {
+    return sessionStorage.getItem(PAYMENT_STORAGE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function remember(id) {
+  try {
+    if (id) sessionStorage.setItem(PAYMENT_STORAGE_KEY, id);
+    else sessionStorage.removeItem(PAYMENT_STORAGE_KEY);
+  } catch {
+    // storage off: the status is not shown on return, the history still has the payment
+  }
+}
+
+function statusText(payment) {
+  return t(`payments.${payment.status}`, {
+    amount: formatMoney(payment.amount),
+    number: payment.account ? payment.account.number : '',
+  });
+}
+
+const KIND = { SUCCEEDED: 'ok', PENDING: 'info', CANCELED: 'info', FAILED: 'error' };
+
+// The status of the payment the customer went to pay, once they are back; null if none.
+export async function paymentReturnNotice() {
+  const id = remembered();
+  if (!id) return null;
+  const { onlinePayment: payment } = await graphql(STATUS, { id });
+  if (!payment) {
+    remember(null);
+    return null;
+  }
+  const box = h('div', { class: 'payment-status' });
+  const show = (current) => {
+    const again =
+      current.status === 'PENDING'
+        ? h('button', { type: 'button', onclick: () => check(0) }, t('payments.checkAgain'))
+        : null;
+    fill(box, h('div', { class: `notice notice-${KIND[current.status]}`, role: 'status' }, statusText(current)), again);
+    if (current.status !== 'PENDING') remember(null);
+  };
+  const check = async (round) => {
+    if (round > 0 && !box.isConnected) return;
+    const data = await graphql(STATUS, { id }).catch(() => null);
+    const current = data && data.onlinePayment;
+    if (!current) return;
+    show(current);
+    if (current.status === 'PENDING' && round < POLL_TIMES) setTimeout(() => check(round + 1), POLL_MS);
+  };
+  show(payment);
+  if (payment.status === 'PENDING') setTimeout(() => check(1), POLL_MS);
+  return box;
+}
+
+function payForm(account) {
+  const debt = Number(account.balance) > 0 ? account.balance : '';
+  return form({
+    label: t('payments.payTitle'),
+    submit: t('payments.pay'),
+    fields: [
+      field({
+        name: 'amount',
+        label: t('payments.amount'),
+        hint: t('payments.amountHint'),
+        inputmode: 'decimal',
+        autocomplete: 'transaction-amount',
+        value: debt && language() === 'ru' ? debt.replace('.', ',') : debt,
+      }),
+    ],
+    onSubmit: async (values, node) => {
+      const input = { accountId: account.id, amount: values.amount.trim() };
+      const payload = await mutate('payBill', PAY, { ...input, idempotencyKey: submission.keyFor(input) });
+      submission.done();
+      if (payload.userErrors.length) {
+        showErrors(node, payload.userErrors, codeText('pay'));
+        return;
+      }
+      remember(payload.payment.id);
+      window.location.assign(payload.payment.confirmationUrl);
+    },
+  });
+}
+
+async function history(account) {
+  return growingList({
+    load: async (after) => (await graphql(PAYMENTS, { account: account.id, after })).account.payments,
+    table: [t('payments.date'), t('payments.sum'), t('payments.channel')],
+    caption: t('payments.caption', { number: account.number }),
+    empty: t('payments.empty'),
+    item: (p) =>
+      h(
+        'tr',
+        {},
+        h('td', {}, formatDateTime(p.paidAt)),
+        h('td', { class: 'number' }, formatMoney(p.amount)),
+        h('td', {}, p.channel),
+      ),
+  });
+}
+
+async function render({ query }) {
+  const accounts = await loadAccounts();
+  const account = chosenAccount(accounts, query);
+  if (!account) return page(t('payments.title'), h('p', {}, t('account.none')));
+  return page(
+    t('payments.title'),
+    await paymentReturnNotice().catch(() => null),
+    accountPicker(accounts, account, '/payments'),
+    h('p', { class: `balance balance-${balanceKind(account.balance)}` }, balanceText(account.balance)),
+    h('section', { 'aria-labelledby': 'pay-title' }, h('h2', { id: 'pay-title' }, t('payments.payTitle')), payForm(account)),
+    h(
+      'section',
+      { 'aria-labelledby': 'history', class: 'history' },
+      h('h2', { id: 'history', tabindex: '-1' }, t('payments.history')),
+      await history(account),
+    ),
+  );
+}
+
+route('/payments', render, { auth: true, title: 'payments.title', nav: { label: 'nav.payments', order: 30 } });
