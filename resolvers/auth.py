@@ -93,6 +93,12 @@ async def logout_everywhere(info: Info) -> s.LogoutPayload:
     return s.LogoutPayload(ended_sessions=ended)
 
 
+async def logout_other_devices(info: Info) -> s.LogoutPayload:
+    ctx = info.context
+    session = await ctx.require_session()
+    return s.LogoutPayload(ended_sessions=await auth.logout_other_devices(session, ctx.client))
+
+
 async def revoke_session(info: Info, input: MutationInput[s.RevokeSessionInput]) -> s.LogoutPayload:
     ctx = info.context
     cabinet = await ctx.require_viewer()

@@ -257,7 +257,9 @@ class LoginPayload:
 LogoutError = error_type("Logout", ["NOT_FOUND"])
 
 
-@strawberry.type(description="The result of logout, logoutEverywhere or revokeSession.")
+@strawberry.type(
+    description="The result of logout, logoutEverywhere, logoutOtherDevices or revokeSession."
+)
 class LogoutPayload:
     ended_sessions: int = strawberry.field(default=0, description="How many sessions ended.")
     user_errors: list[LogoutError] = strawberry.field(  # type: ignore[valid-type]

@@ -117,6 +117,10 @@ class Mutation:
     logout_everywhere = strawberry.mutation(
         resolver=auth.logout_everywhere, description="End every session of the cabinet."
     )
+    logout_other_devices = strawberry.mutation(
+        resolver=auth.logout_other_devices,
+        description="End every session of the cabinet except this one.",
+    )
     revoke_session = strawberry.mutation(
         resolver=auth.revoke_session, description="End one session (another device)."
     )

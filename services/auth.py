@@ -218,6 +218,14 @@ async def logout_everywhere(cabinet: Cabinet, client: Client) -> int:
     return ended
 
 
+async def logout_other_devices(session: Session, client: Client) -> int:
+    """End every session of the cabinet but this one (a lost phone, a shared computer)."""
+    cabinet_id = session.cabinet_id  # type: ignore[attr-defined]
+    ended = await sessions.revoke_all(cabinet_id, keep=session.id)
+    await audit.record(cabinet_id, SecurityEventKind.LOGOUT_EVERYWHERE, client, "others")
+    return ended
+
+
 async def revoke_session(cabinet: Cabinet, session_id: int, client: Client) -> None:
     if not await sessions.revoke(cabinet.id, session_id):
         raise RuleError("NOT_FOUND", "id")

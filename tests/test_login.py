@@ -153,6 +153,24 @@ async def test_logout_everywhere_and_revoking_another_device(api: Api) -> None:
     assert (await laptop.data(ME))["me"] is None
 
 
+async def test_logout_other_devices_keeps_this_one(api: Api) -> None:
+    phone = await api.signed_up()
+    laptop = api.as_user((await api.login("ivanova@mail.ru"))["token"])
+    tablet = api.as_user((await api.login("ivanova@mail.ru"))["token"])
+    other = await api.signed_up("001234567891", "2750", "petrov@mail.ru")
+    ended = await laptop.data(
+        "mutation { logoutOtherDevices { endedSessions userErrors { code } } }"
+    )
+    assert ended["logoutOtherDevices"] == {"endedSessions": 2, "userErrors": []}
+    assert (await phone.data(ME))["me"] is None
+    assert (await tablet.data(ME))["me"] is None
+    [kept] = (await laptop.data(ME))["me"]["sessions"]
+    assert kept["current"] is True
+    assert (await other.data(ME))["me"] is not None  # another cabinet's sessions are its own
+    again = await laptop.data("mutation { logoutOtherDevices { endedSessions } }")
+    assert again["logoutOtherDevices"]["endedSessions"] == 0
+
+
 async def test_no_one_revokes_someone_elses_session(api: Api) -> None:
     ivanova = await api.signed_up()
     petrov = await api.signed_up("001234567891", "2750", "petrov@mail.ru")

@@ -35,7 +35,9 @@ async def test_login_language_and_logout(page, web_server) -> None:
     await page.get_by_role("button", name="Войти").click()
     await expect(page).to_have_url(re.compile(r"/dashboard$"))
     await expect(page.get_by_text("Вы вошли как ivanova@example.com")).to_be_visible()
-    await expect(page.get_by_role("heading", name="Главная")).to_be_focused()  # for screen readers
+    await expect(
+        page.get_by_role("heading", name="Мои лицевые счета")
+    ).to_be_focused()  # for screen readers
     assert await page.evaluate("document.cookie") == ""
     await page.reload()
     await expect(page.get_by_text("Вы вошли как ivanova@example.com")).to_be_visible()

@@ -152,7 +152,14 @@ function estimateText(result) {
   return parts.join(' ');
 }
 
-addMessages({ ru: { 'unit.kwh': 'кВт·ч' }, en: { 'unit.kwh': 'kWh' } });
+addMessages({
+  ru: {
+    'unit.kwh': 'кВт·ч',
+  },
+  en: {
+    'unit.kwh': 'kWh',
+  },
+});
 
 function readingInput(meter, node) {
   const values = formValues(node);

@@ -1,9 +1,8 @@
 // `/sessions`: the devices where the cabinet is logged in; ending one, ending every other
 // one, or ending all of them with this one.
 //
-// The API's logoutEverywhere ends *every* session, this one included, so "log out other
-// devices" ends the others one by one with revokeSession (the current one stays), and
-// "log out everywhere" is logoutEverywhere followed by the login page.
+// "Log out other devices" is logoutOtherDevices (this session stays); "log out
+// everywhere" is logoutEverywhere, this session included, followed by the login page.
 
 import { describeError, graphql, mutate } from '../api.js';
 import { button, h, notice, page } from '../dom.js';
@@ -62,6 +61,8 @@ const REVOKE = `mutation RevokeSession($input: RevokeSessionInput!) {
 }`;
 
 const EVERYWHERE = 'mutation LogoutEverywhere { logoutEverywhere { endedSessions userErrors { code } } }';
+
+const OTHERS = 'mutation LogoutOtherDevices { logoutOtherDevices { endedSessions userErrors { code } } }';
 
 let flash = null;
 
@@ -127,12 +128,8 @@ async function render() {
       { class: 'actions' },
       others.length
         ? act(t('sessions.others'), { class: 'primary' }, status, async () => {
-            let ended = 0;
-            for (const session of others) {
-              const payload = await mutate('revokeSession', REVOKE, { id: session.id });
-              ended += payload.endedSessions;
-            }
-            await redraw(t('sessions.othersDone', { count: ended }));
+            const payload = await mutate('logoutOtherDevices', OTHERS);
+            await redraw(t('sessions.othersDone', { count: payload.endedSessions }));
           })
         : h('p', {}, t('sessions.noOthers')),
       act(t('sessions.everywhere'), {}, status, async () => {
