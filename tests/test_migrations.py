@@ -136,9 +136,15 @@ async def test_photos_kept_on_disk_move_into_the_database(
     stored.write_bytes(photo)
     moment = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
     try:
+        # Each step in a context of its own, as `kabinet migrate` runs: a second
+        # Tortoise.init in one context would leave the first connection open.
         with TortoiseContext() as ctx:
-            config = dbmod.tortoise_config(url)
-            await migrate_to(config=config, target="models.0008_cabinet_disabled")
+            await migrate_to(
+                config=dbmod.tortoise_config(url), target="models.0008_cabinet_disabled"
+            )
+            await ctx.close_connections()
+        with TortoiseContext() as ctx:
+            await dbmod.open_db(url)
             conn = sql.connection()
             await sql.execute(
                 conn,
@@ -154,7 +160,11 @@ async def test_photos_kept_on_disk_move_into_the_database(
                     "'', ?)",
                     [pk, storage_key, len(photo), moment],
                 )
-            await migrate_to(config=config)
+            await ctx.close_connections()
+        await migrate(url)
+        with TortoiseContext() as ctx:
+            await dbmod.open_db(url)
+            conn = sql.connection()
             rows = await sql.fetch(conn, "SELECT attachment_id, data FROM attachment_content")
             assert [(row["attachment_id"], bytes(row["data"])) for row in rows] == [(1, photo)]
             await ctx.close_connections()
