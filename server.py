@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -47,6 +47,7 @@ access = logging.getLogger("kabinet.access")
 # Routes that stream their body and cut it at a limit of their own (a photo: to disk, at
 # ATTACHMENT_MAX_BYTES, with a typed 413 of its own): MAX_REQUEST_BYTES is not theirs.
 OWN_BODY_LIMIT = ("/attachments",)
+CLIENT_CLOSED_REQUEST = 499  # what the access log and the metrics say of a client that left
 
 
 # ---------------------------------------------------------------- the web application
@@ -105,6 +106,10 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except ClientDisconnect:
+            # The client left before it had sent its request (it gave up waiting, the app
+            # was closed): nobody to answer, and nothing went wrong here. 499 as nginx says.
+            status = CLIENT_CLOSED_REQUEST
         finally:
             elapsed = time.perf_counter() - started
             route = "/" + scope["path"].strip("/").split("/", 1)[0]
