@@ -21,8 +21,9 @@ logins (Argon2), from random cabinets.
 
 Prints per phase the throughput achieved, p50 and p99, the errors (any non-200 answer,
 any GraphQL error, any userError, any transport failure; goal: 0) and the server's RSS
-(VmRSS) before and after; then p99 at 80% / p99 at 50% and RSS at the end / after the
-warm-up (goal: flat).
+(VmRSS) before and after, and the CPU the server and the client used beside the machine's
+load average (other work on the machine takes the server's CPU, and the figures with it);
+then p99 at 80% / p99 at 50% and RSS at the end / after the warm-up (goal: flat).
 """
 
 from __future__ import annotations
@@ -328,7 +329,10 @@ def report(label: str, results: Results, before: Gauge, after: Gauge) -> None:
         if len(ms) >= 2
     )
     print(f"{'':<26} p50/p99 ms: {kinds}")
-    print(f"{'':<26} CPU (cores): server {server:.2f}, this client {client:.2f}")
+    print(
+        f"{'':<26} CPU (cores): server {server:.2f}, this client {client:.2f}; the machine's "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     for error in results.errors[:3]:
         print(f"{'':<26} error: {error[:300]}")
 
@@ -392,10 +396,6 @@ def main() -> None:
             )
             with served("server:app_factory", url, tmp) as server:
                 asyncio.run(run(server.port, server.pid, cabinets, args))
-            # The machine's other work competes with the server: say how busy it was.
-            print(
-                f"load average (1, 5, 15 min) at the end: {os.getloadavg()}, {os.cpu_count()} cores"
-            )
         finally:
             fresh.drop_all()
 
