@@ -40,6 +40,7 @@ from services import demo
 from services.ids import decode_id
 from tests.conftest import (
     BACKEND,
+    TEST_DATABASE_URL,
     TEST_SECRET,
     create_postgres_database,
     drop_postgres_database,
@@ -75,8 +76,6 @@ def pg(url: str) -> str:
 
 async def admin(statement: str) -> None:
     """Run a statement on the server's `postgres` database, as the operator would."""
-    from tests.conftest import TEST_DATABASE_URL
-
     conn = await asyncpg.connect(pg(TEST_DATABASE_URL))
     try:
         await conn.execute(statement)
@@ -203,6 +202,15 @@ async def until(stop: asyncio.Event, step: Callable[[], Awaitable[float]]) -> No
             await asyncio.wait_for(stop.wait(), pause)
 
 
+def graphql(
+    http: httpx.AsyncClient, query: str, variables: dict, headers: dict[str, str]
+) -> Callable[[], Awaitable[httpx.Response]]:
+    """The request, ready to be sent again as it is (same idempotency key)."""
+    return lambda: http.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+
+
 async def with_retries(
     outcomes: Outcomes, stop: asyncio.Event, what: str, send: Callable[[], Awaitable]
 ) -> dict | None:
@@ -234,12 +242,7 @@ async def submitter(http, headers, meter: dict, outcomes: Outcomes, stop) -> Non
             }
         }
         body = await with_retries(
-            outcomes,
-            stop,
-            "submitMeterReading",
-            lambda v=variables: http.post(
-                "/graphql", json={"query": SUBMIT, "variables": v}, headers=headers
-            ),
+            outcomes, stop, "submitMeterReading", graphql(http, SUBMIT, variables, headers)
         )
         if body is not None:
             reading = body["data"]["submitMeterReading"]["reading"]
@@ -252,14 +255,7 @@ async def payer(http, headers, account_id: str, outcomes: Outcomes, stop) -> Non
     while not stop.is_set():
         key = uuid.uuid4().hex
         variables = {"input": {"accountId": account_id, "amount": "10.00", "idempotencyKey": key}}
-        body = await with_retries(
-            outcomes,
-            stop,
-            "payBill",
-            lambda v=variables: http.post(
-                "/graphql", json={"query": PAY, "variables": v}, headers=headers
-            ),
-        )
+        body = await with_retries(outcomes, stop, "payBill", graphql(http, PAY, variables, headers))
         if body is None:
             return
         payment = body["data"]["payBill"]["payment"]
