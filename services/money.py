@@ -51,7 +51,10 @@ def parse_amount(text: str, *, allow_negative: bool = False) -> Decimal:
         raise AmountError(f"{text!r} has more than two digits after the decimal point")
     if value < 0 and not allow_negative:
         raise AmountError(f"{text!r} is negative")
-    return value.quantize(KOPECK)
+    try:
+        return value.quantize(KOPECK)
+    except InvalidOperation:  # more digits than a Decimal holds: nobody's amount of money
+        raise AmountError(f"{text!r} is not an amount of money") from None
 
 
 def format_amount(value: Decimal) -> str:
