@@ -8,12 +8,14 @@ import logging
 import asyncpg
 import httpx
 import pytest
+import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 
 from models import db
+from schema.root import MaskUnexpected
 from server import DatabaseAway
 from services.telemetry import OutageFilter
 from tests.conftest import BACKEND, TEST_DATABASE_URL
@@ -90,6 +92,29 @@ async def test_a_connection_the_server_terminated() -> None:
     finally:
         victim.terminate()
         await operator.close()
+
+
+# ---------------------------------------------------------------- GraphQL: masked or named
+
+
+async def test_a_bug_is_masked_and_an_outage_named() -> None:
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        async def bug(self) -> str | None:
+            raise ValueError('SELECT secret FROM "cabinet" failed in /srv/kabinet/models.py')
+
+        @strawberry.field
+        async def away(self) -> str | None:
+            raise asyncpg.AdminShutdownError("terminating connection due to administrator command")
+
+    schema = strawberry.Schema(Query, extensions=[MaskUnexpected])
+    result = await schema.execute("{ bug away }")
+    errors = {tuple(e.path): e.formatted for e in result.errors}
+    assert errors[("bug",)]["message"] == "Unexpected error."
+    assert "extensions" not in errors[("bug",)]
+    assert errors[("away",)]["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
+    assert "administrator" not in errors[("away",)]["message"]
 
 
 # ---------------------------------------------------------------- every route answers 503
