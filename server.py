@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -36,7 +36,7 @@ from payments.webhook import webhook_endpoint
 from routes import attachments as attachment_routes
 from routes import ereceipt, receipts, web
 from schema.context import Context
-from schema.http import GraphQLEndpoint
+from schema.http import GraphQLEndpoint, unavailable_response
 from schema.root import build_schema
 from services import telemetry
 from services.background import every, running_loop
@@ -47,6 +47,7 @@ access = logging.getLogger("kabinet.access")
 # Routes that stream their body and cut it at a limit of their own (a photo: to disk, at
 # ATTACHMENT_MAX_BYTES, with a typed 413 of its own): MAX_REQUEST_BYTES is not theirs.
 OWN_BODY_LIMIT = ("/attachments",)
+CLIENT_CLOSED_REQUEST = 499  # what the access log and the metrics say of a client that left
 
 
 # ---------------------------------------------------------------- the web application
@@ -105,6 +106,10 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except ClientDisconnect:
+            # The client left before it had sent its request (it gave up waiting, the app
+            # was closed): nobody to answer, and nothing went wrong here. 499 as nginx says.
+            status = CLIENT_CLOSED_REQUEST
         finally:
             elapsed = time.perf_counter() - started
             route = "/" + scope["path"].strip("/").split("/", 1)[0]
@@ -248,6 +253,36 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class DatabaseAway:
+    """A request that finds the database unreachable (a restart, a failover, no
+    connections left) answers 503 with Retry-After - on every route, the GraphQL
+    endpoint's own work before and after execution included - never a 500 with a
+    traceback. Nothing needs restarting afterwards: the pool reconnects on its own."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched_send(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except Exception as exc:
+            cause = db.outage_cause(exc)
+            if cause is None or started:
+                raise
+            log.warning("database unavailable: %s", db.describe_outage(cause))
+            await unavailable_response()(scope, receive, send)
 
 
 async def metrics(request: Request) -> Response:
@@ -413,6 +448,7 @@ def create_app(
             ),
             Middleware(RateLimit, settings=settings),
             Middleware(BodyLimit, limit=settings.max_request_bytes, exempt=OWN_BODY_LIMIT),
+            Middleware(DatabaseAway),
         ],
         lifespan=lifespan,
     )

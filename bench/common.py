@@ -15,6 +15,10 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+# Tortoise.init writes its own TIMEZONE ("UTC") into os.environ, and kabinet's setting of
+# that name is the company's time zone (the reading window, "today"): a server started
+# after a bench has prepared its data must get the caller's value, not Tortoise's.
+_TIMEZONE = os.environ.get("TIMEZONE")
 
 
 class Fresh:
@@ -71,6 +75,9 @@ def served(factory: str, url: str, tmp: str) -> Iterator[subprocess.Popen]:
         "VAR_DIR": tmp,
         "RATE_LIMIT_PER_MINUTE": "0",  # one client IP drives the whole load
     }
+    env.pop("TIMEZONE", None)
+    if _TIMEZONE is not None:
+        env["TIMEZONE"] = _TIMEZONE
     server = subprocess.Popen(
         [
             sys.executable,

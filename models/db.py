@@ -107,3 +107,59 @@ async def apply_migrations(
     from tortoise.migrations.api import migrate
 
     await migrate(config=tortoise_config(database_url), progress=progress)
+
+
+# ---------------------------------------------------------------- the database is away
+
+# SQLSTATE classes and codes that mean "not now" rather than "never": the connection broke
+# (08), an operator or a crash shut the server down or it is starting (57P01-57P03), too
+# many connections (53300). A cancelled statement (57014) is not among them.
+_AWAY_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def outage_cause(exc: BaseException | None) -> BaseException | None:
+    """The exception in `exc`'s chain (causes and contexts) saying the database cannot be
+    reached just now - refused or broken connections, a server shutting down or starting,
+    a database not accepting connections - or None when `exc` is something else. Such a
+    request may succeed when retried in a few seconds; it is no bug of ours."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if _is_outage(exc):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _is_outage(exc: BaseException) -> bool:
+    import asyncpg
+    from tortoise.exceptions import DBConnectionError
+
+    if isinstance(exc, DBConnectionError):
+        return True
+    if isinstance(exc, asyncpg.PostgresError) and (exc.sqlstate or "").startswith(_AWAY_SQLSTATES):
+        return True
+    if isinstance(exc, asyncpg.InternalClientError):
+        # The connection's protocol is out of step: the server cut it between two
+        # statements (its "terminating connection" arrived first). The pool drops it.
+        return True
+    if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
+        return True  # asyncpg's own words, never localized
+    # Anything that failed while asyncpg was opening a connection (refused, reset, timed
+    # out, "database is not accepting connections"): connecting is what went wrong.
+    return _raised_while_connecting(exc)
+
+
+def _raised_while_connecting(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__") == "asyncpg.connect_utils":
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def describe_outage(cause: BaseException) -> str:
+    """One log line's worth: the exception's class and first line, no traceback."""
+    first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return f"{type(cause).__name__}: {first}" if first else type(cause).__name__

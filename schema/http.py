@@ -14,6 +14,9 @@ queries (Apollo's APQ protocol).
 - `extensions.persistedQuery = {version: 1, sha256Hash}` without `query` runs the query
   stored under that hash, or answers PERSISTED_QUERY_NOT_FOUND so the client sends the
   query with its hash, which is then stored (services.persisted_queries).
+- When the database cannot be reached just now, the answer is 503 with `Retry-After`
+  and one error, `extensions.code` SERVICE_UNAVAILABLE, without `data`: nothing of the
+  operation can be trusted to have happened but what its idempotency key replays.
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
 ContextFactory = Callable[[Request, Response], Awaitable[Any]]
+
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "The service is briefly unavailable: retry in a few seconds."
+# A restart or a failover of PostgreSQL takes seconds; clients come back after this many.
+UNAVAILABLE_RETRY_SECONDS = 5
 
 
 class RequestProblem(Exception):
@@ -205,6 +213,25 @@ def _error_body(message: str, code: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
+def unavailable_response(media: str = JSON) -> Response:
+    """503 for a database that is away: what every route answers then (also outside
+    GraphQL, through the server's middleware)."""
+    body = _error_body(UNAVAILABLE_MESSAGE, SERVICE_UNAVAILABLE)
+    body["errors"][0]["extensions"]["retryAfter"] = UNAVAILABLE_RETRY_SECONDS
+    return Response(
+        json.dumps(body, separators=(",", ":")),
+        status_code=503,
+        media_type=f"{media}; charset=utf-8",
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS), "Cache-Control": "no-store"},
+    )
+
+
+def _unavailable(result: Any) -> bool:
+    return any(
+        (error.extensions or {}).get("code") == SERVICE_UNAVAILABLE for error in result.errors or ()
+    )
+
+
 class GraphQLEndpoint:
     def __init__(self, schema: Any, settings: Settings, context: ContextFactory) -> None:
         self.schema = schema
@@ -294,6 +321,8 @@ class GraphQLEndpoint:
                 405,
                 Allow="POST",
             )
+        if _unavailable(result):
+            return unavailable_response(media)
         body: dict[str, Any] = {}
         if _is_request_error(result):
             status = request_error_status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import strawberry
@@ -20,11 +21,13 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from config import Settings
+from models import db
 from resolvers import accounts, auth, ereceipts, meta, payments, questions, readings, recovery
 from schema.accounts import Account
 from schema.auth import User
 from schema.context import Context
 from schema.execution import FastLeafExecutionContext
+from schema.http import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from schema.limits import query_cost_rule
 from schema.metrics import OperationMetrics
 from schema.payments import OnlinePayment
@@ -213,18 +216,47 @@ class Mutation:
     )
 
 
+log = logging.getLogger("kabinet")
+
+
 def _client_error(error: Exception) -> bool:
     """Errors raised for clients on purpose carry an `extensions.code`."""
     original = getattr(error, "original_error", None)
     return original is None or bool(getattr(original, "extensions", None))
 
 
+class MaskUnexpected(MaskErrors):
+    """Every error not meant for clients becomes "Unexpected error.", except a database
+    that cannot be reached just now: that is SERVICE_UNAVAILABLE, which the endpoint
+    answers with 503 and Retry-After (schema/http.py), and the client retries."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: not _client_error(error))
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if db.outage_cause(error.original_error) is None:
+            return super().anonymise_error(error)
+        return GraphQLError(
+            UNAVAILABLE_MESSAGE,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": SERVICE_UNAVAILABLE},
+        )
+
+
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Log what went wrong unexpectedly, with its traceback, for operators. Errors
         meant for clients (a bad argument, a refused query, UNAUTHENTICATED) are answers,
-        not incidents: the metrics count them, the log does not repeat them."""
+        not incidents: the metrics count them, the log does not repeat them. A database
+        that is away is one warning line per request, not a traceback per field."""
         unexpected = [error for error in errors if not _client_error(error)]
+        causes = [db.outage_cause(error.original_error) for error in unexpected]
+        if outages := [cause for cause in causes if cause is not None]:
+            log.warning("database unavailable: %s", db.describe_outage(outages[0]))
+        unexpected = [e for e, cause in zip(unexpected, causes, strict=True) if cause is None]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
@@ -247,7 +279,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=1000),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: AddValidationRules(rules),
-        lambda: MaskErrors(should_mask_error=lambda error: not _client_error(error)),
+        MaskUnexpected,
         OperationMetrics,
     ]
     if production:

@@ -10,6 +10,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from models import db
+
 log = logging.getLogger("kabinet")
 
 
@@ -28,8 +30,12 @@ async def poll_rounds(
     while not stop.is_set():
         try:
             handled = await run_once()
-        except Exception:
-            log.exception("%s: round failed", what)
+        except Exception as exc:
+            if (cause := db.outage_cause(exc)) is not None:  # expected; the next round retries
+                reason = db.describe_outage(cause)
+                log.warning("%s: round failed, database unavailable: %s", what, reason)
+            else:
+                log.exception("%s: round failed", what)
             handled = 0
         if full is None or not isinstance(handled, int) or handled < full:
             with contextlib.suppress(TimeoutError):

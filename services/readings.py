@@ -458,7 +458,10 @@ async def _store(
             created_at=moment,
         )
         # One submission per meter at a time: the window's replacement is decided once.
-        await Meter.filter(id=meter["id"]).select_for_update().only("id").get()
+        # FOR NO KEY UPDATE: the claims above hold the meter row FOR KEY SHARE (their
+        # foreign key), which FOR UPDATE would wait for - two submissions, each waiting
+        # for the other's claim, deadlock. This lock waits only for another submission.
+        await Meter.filter(id=meter["id"]).select_for_update(no_key=True).only("id").get()
         estimate = await _estimate(meter, values, request, today, window_start, settings)
         reading = await _write_reading(estimate, request.taken_on, moment)
         claim.reading_id = reading["id"]  # type: ignore[attr-defined]

@@ -22,6 +22,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from models import db
+
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
@@ -78,6 +80,18 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class OutageFilter(logging.Filter):
+    """A database that is away is an expected, passing condition, logged as one line: a
+    record carrying such an exception (asyncpg's pool retrying its connections, say) gets
+    the exception's first line instead of its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and (cause := db.outage_cause(record.exc_info[1])) is not None:
+            record.msg, record.args = f"{record.getMessage()}: {db.describe_outage(cause)}", ()
+            record.exc_info = None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -111,6 +125,7 @@ class TextFormatter(logging.Formatter):
 def configure_logging(level: str, fmt: str, *, production: bool) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(OutageFilter())
     handler.addFilter(RedactingFilter(production))
     root = logging.getLogger()
     root.handlers[:] = [handler]

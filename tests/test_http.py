@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from importlib.metadata import version as package_version
 
 import httpx
@@ -36,6 +37,62 @@ async def test_readyz_without_the_database(settings) -> None:
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "unreachable"}
     assert "Traceback" not in response.text
+
+
+async def test_graphql_and_other_routes_without_the_database(settings, caplog) -> None:
+    """Every way a request reaches the database answers 503 + Retry-After, no 500."""
+    unreachable = "postgres://postgres@127.0.0.1:1/nowhere"
+    bearer = {"Authorization": "Bearer not-a-real-token-but-looked-up-all-the-same"}
+    login = 'mutation { login(input: {email: "a@b.ru", password: "x"}) { token } }'
+    apq = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+    with TortoiseContext():
+        await Tortoise.init(config=tortoise_config(unreachable), init_connections=False)
+        app = create_app(dataclasses.replace(settings, database_url=unreachable), manage_db=False)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            answers = [
+                await http.post("/graphql", json={"query": "{ me { email } }"}, headers=bearer),
+                await http.post("/graphql", json={"query": login}),
+                await http.post("/graphql", json={"extensions": apq}),  # a stored query's hash
+                await http.get("/receipts/1.pdf", headers=bearer),
+            ]
+    for response in answers:
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"] == "5"
+        body = response.json()
+        assert "data" not in body
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["SERVICE_UNAVAILABLE"]
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def test_a_client_that_left_mid_request_is_no_error(settings, caplog) -> None:
+    app = create_app(settings, manage_db=False)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")],
+        "client": ("203.0.113.7", 50000),
+        "server": ("testserver", 80),
+    }
+
+    async def receive() -> dict:
+        return {"type": "http.disconnect"}  # gone before its body arrived
+
+    async def send(message: dict) -> None:
+        pass
+
+    with caplog.at_level(logging.INFO):
+        await app(scope, receive, send)  # raises nothing
+    [line] = [r for r in caplog.records if r.name == "kabinet.access"]
+    assert line.status == 499
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
 
 
 async def test_graphql_version(client: httpx.AsyncClient) -> None:
