@@ -66,6 +66,8 @@ class Question(Model):
         indexes = (
             Index(fields=("cabinet_id", "created_at")),
             Index(fields=("status", "waiting_since")),
+            # A specialist's own queue (assignee: ME), and `kabinet staff remove`.
+            Index(fields=("assignee_id", "status", "waiting_since")),
         )
 
 

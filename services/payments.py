@@ -21,6 +21,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from config import get_settings
+from mail.compose import link_builder
 from models.accounts import Account
 from models.billing import Payment
 from models.cabinets import Cabinet, CabinetAccount
@@ -29,6 +30,7 @@ from payments.providers import Notification, Order, Provider, ProviderUnavailabl
 from services.clock import now
 from services.errors import RuleError, raise_all
 from services.idempotency import check_key
+from services.ids import encode_id
 from services.money import AmountError, format_rub, parse_amount
 from services.notify import notify
 
@@ -137,7 +139,10 @@ async def _checkout(payment: OnlinePayment, account: Account, provider: Provider
         amount=payment.amount,
         account_number=account.number,
         description=f"Оплата электроэнергии, лицевой счёт {account.number}",
-        return_url=settings.public_web_url,
+        # Back to the cabinet's payments page, which shows this payment's status.
+        return_url=link_builder(settings.public_web_url)(
+            "/payments", payment=encode_id("OnlinePayment", payment.id)
+        ),
         expires_at=payment.created_at
         + dt.timedelta(minutes=settings.payment_pending_timeout_minutes),
     )

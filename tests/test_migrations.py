@@ -114,6 +114,7 @@ async def test_lookups_the_api_makes_are_indexed(db) -> None:
     # Questions: the customer's list, the staff queue, a question's messages, photos
     assert ("cabinet_id", "created_at") in await index_columns(conn, "question")
     assert ("status", "waiting_since") in await index_columns(conn, "question")
+    assert ("assignee_id", "status", "waiting_since") in await index_columns(conn, "question")
     assert ("question_id", "created_at") in await index_columns(conn, "question_message")
     attachment = await index_columns(conn, "attachment")
     assert {("cabinet_id", "message_id"), ("message_id", "created_at")} <= attachment

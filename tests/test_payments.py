@@ -138,6 +138,9 @@ async def test_paying_through_the_sandbox(
     done = await press(client, payment["confirmationUrl"], "pay")
     assert done.status_code == 200
     assert "Оплата прошла" in done.text and "HTTP 200" in done.text
+    # and sends the customer back to the cabinet's page of this very payment
+    back = f'href="https://lk.example.ru/payments?payment={payment["id"]}"'
+    assert back in done.text
 
     status = (await user.data(STATUS, {"id": payment["id"]}))["onlinePayment"]
     assert status["status"] == "SUCCEEDED" and status["confirmationUrl"] is None
