@@ -73,10 +73,9 @@ async def test_pay_through_the_sandbox(page, web_server) -> None:
     await page.get_by_role("button", name="Оплатить / Pay").click()
     await page.get_by_role("link", name="Вернуться в личный кабинет").click()
 
-    # Back in the cabinet: the payment's status, and the payment in the history
-    await expect(page).to_have_url(re.compile(r"/dashboard$"))
+    # Back on the page of this payment: its status, and the payment in the history
+    await expect(page).to_have_url(re.compile(r"/payments\?payment=[\w-]+$"))
     await expect(page.get_by_role("status").filter(has_text="250,50")).to_contain_text("прошёл")
-    await page.get_by_role("link", name="Платежи").click()
     first_row = page.get_by_role("table").get_by_role("row").nth(1)
     await expect(first_row).to_contain_text("250,50")
     await expect(first_row).to_contain_text("Личный кабинет")

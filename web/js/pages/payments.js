@@ -1,10 +1,11 @@
 // `/payments`: paying online into an account, and its payment history.
 //
 // Paying: payBill gives a PENDING payment and the acquirer's page (`confirmationUrl`);
-// the app remembers the payment's id in sessionStorage and goes there. The acquirer (the
-// sandbox too) sends the customer back to the cabinet's start page (PUBLIC_WEB_URL), which
-// opens the dashboard; there and here `paymentReturnNotice()` asks onlinePayment(id) for
-// the status, and asks again while it is PENDING (the acquirer's webhook may come later).
+// the app goes there, remembering the payment's id in sessionStorage too. The acquirer (the
+// sandbox too) sends the customer back to `/payments?payment=<id>`; there (and on the
+// dashboard, for a customer who comes back another way) `paymentReturnNotice()` asks
+// onlinePayment(id) for the status, and asks again while it is PENDING (the acquirer's
+// webhook may come later).
 
 import { codeText, graphql, mutate } from '../api.js';
 import { field, fill, form, h, page, showErrors } from '../dom.js';
@@ -98,6 +99,8 @@ const PAYMENTS = `query Payments($account: ID!, $after: String) {
 const submission = new Submission();
 
 function remembered() {
+  const returned = new URLSearchParams(window.location.search).get('payment');
+  if (returned) return returned;
   try {
     return sessionStorage.getItem(PAYMENT_STORAGE_KEY);
   } catch {
