@@ -61,7 +61,8 @@ def server_app():
         state["max"] = state["busy"] = 0.0
         return JSONResponse(worst)
 
-    app.router.routes.append(Route("/bench/stall", stall, methods=["GET"]))
+    # first: the web client answers every other GET path with its page
+    app.router.routes.insert(0, Route("/bench/stall", stall, methods=["GET"]))
     return app
 
 

@@ -288,7 +288,8 @@ def server_app():
         body = await baseline_submit(token, await request.json())
         return Response(json.dumps(body), media_type="application/json")
 
-    app.router.routes.append(Route("/bench/submit", route, methods=["POST"]))
+    # first: the web client answers every other GET path with its page
+    app.router.routes.insert(0, Route("/bench/submit", route, methods=["POST"]))
     return app
 
 
