@@ -17,6 +17,7 @@ mutation Register($input: RegisterInput!) {
   }
 }"""
 
+RESET = "mutation($e: String!) { requestPasswordReset(input: {email: $e}) { accepted userErrors { code } } }"
 LOGIN = """
 mutation Login($input: LoginInput!) {
   login(input: $input) {

@@ -13,12 +13,11 @@ from models.auth import ActionToken
 from models.cabinets import Cabinet
 from services.clock import clock
 from tests.mail_fixtures import deliver_all, links_in
-from tests.support import ACCOUNT_2, AMOUNT_2, PASSWORD, Api, codes
+from tests.support import ACCOUNT_2, AMOUNT_2, PASSWORD, RESET, Api, codes
 
 pytestmark = pytest.mark.usefixtures("demo_data")
 
 VERIFY = "mutation($t: String!) { verifyEmail(input: {token: $t}) { user { email emailVerified } userErrors { code message } } }"
-RESET = "mutation($e: String!) { requestPasswordReset(input: {email: $e}) { accepted userErrors { code } } }"
 SET = "mutation($t: String!, $p: String!) { setPassword(input: {token: $t, password: $p}) { user { email } userErrors { code message } } }"
 CHANGE_PASSWORD = "mutation($c: String!, $n: String!) { changePassword(input: {currentPassword: $c, newPassword: $n}) { user { email } userErrors { code field } } }"
 CHANGE_EMAIL = "mutation($p: String!, $e: String!) { changeEmail(input: {password: $p, newEmail: $e}) { sentTo userErrors { code field } } }"

@@ -48,7 +48,7 @@ from tests.conftest import (
 )
 from tests.mail_fixtures import SmtpSink
 from tests.processes import free_port, start_kabinet, stop_kabinet, wait_until_ready
-from tests.support import LOGIN
+from tests.support import LOGIN, RESET
 
 pytestmark = pytest.mark.skipif(
     BACKEND != "postgres",
@@ -67,7 +67,6 @@ SUBMIT = """mutation($input: SubmitMeterReadingInput!) { submitMeterReading(inpu
   reading { id status } userErrors { code message } } }"""
 PAY = """mutation($input: PayBillInput!) { payBill(input: $input) {
   payment { id status confirmationUrl } userErrors { code message } } }"""
-RESET = """mutation($e: String!) { requestPasswordReset(input: {email: $e}) { accepted } }"""
 
 
 def pg(url: str) -> str:

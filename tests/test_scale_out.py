@@ -14,7 +14,7 @@ from tests.conftest import BACKEND
 from tests.mail_fixtures import SmtpSink
 from tests.processes import free_port, start_kabinet, stop_kabinet, wait_until_ready
 from tests.question_support import photo
-from tests.support import ACCOUNT_1, AMOUNT_1, PASSWORD, REGISTER
+from tests.support import ACCOUNT_1, AMOUNT_1, LOGIN, PASSWORD, REGISTER, RESET
 
 pytestmark = [
     pytest.mark.usefixtures("demo_data"),
@@ -87,12 +87,9 @@ async def test_limits_and_mail_across_two_processes(db, smtp: SmtpSink, tmp_path
                 assert [c["code"] for c in codes] == ["TOO_MANY_ATTEMPTS"]
 
             # Mail enqueued through either process is delivered once by the two workers.
-            reset = (
-                "mutation($e: String!) { requestPasswordReset(input: {email: $e}) { accepted } }"
-            )
             for i in range(4):
                 await clients[i % 2].post(
-                    "/graphql", json={"query": reset, "variables": {"e": "ivanova@mail.ru"}}
+                    "/graphql", json={"query": RESET, "variables": {"e": "ivanova@mail.ru"}}
                 )
             await smtp.wait_for(5, within=60)  # the verification mail and four reset mails
             await asyncio.sleep(1)  # give a duplicate, if there were one, time to arrive
@@ -103,9 +100,8 @@ async def test_limits_and_mail_across_two_processes(db, smtp: SmtpSink, tmp_path
             login = await clients[0].post(
                 "/graphql",
                 json={
-                    "query": "mutation($e: String!, $p: String!) { login(input: "
-                    "{email: $e, password: $p}) { token } }",
-                    "variables": {"e": "ivanova@mail.ru", "p": PASSWORD},
+                    "query": LOGIN,
+                    "variables": {"input": {"email": "ivanova@mail.ru", "password": PASSWORD}},
                 },
             )
             bearer = {"Authorization": f"Bearer {login.json()['data']['login']['token']}"}

@@ -26,13 +26,12 @@ from tests.question_support import (
     asked,
     specialist,
 )
-from tests.support import Api, codes
+from tests.support import RESET, Api, codes
 
 pytestmark = pytest.mark.usefixtures("demo_data")
 
 SET = "mutation($t: String!, $p: String!) { setPassword(input: {token: $t, password: $p}) { user { email } userErrors { code } } }"
 PASSWORD = "first-Day-at-the-Desk-31"
-RESET = "mutation($e: String!) { requestPasswordReset(input: {email: $e}) { userErrors { code } } }"
 
 
 def kabinet(*args: str, settings) -> subprocess.CompletedProcess:
