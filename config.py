@@ -8,10 +8,15 @@ a test, so the two cannot drift apart.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from email import policy
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -467,12 +472,37 @@ def load_settings(
 SMTP_TLS_MODES = ("none", "starttls", "tls")
 
 
-def _check_mail(settings: Settings) -> None:
-    from mail.compose import MailError, parse_mailbox
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
+
+def parse_mailbox(value: str, what: str = "address") -> Address:
+    """One mailbox, `a@b.ru` or `Name <a@b.ru>`; an internationalised domain is converted
+    to its ASCII form so the message needs no SMTPUTF8."""
+    if not isinstance(value, str) or not value.strip() or _CONTROL.search(value):
+        raise ValueError(f"{what}: expected an e-mail address, got {value!r}")
+    try:
+        header = policy.default.header_factory("To", value)
+        addresses = header.addresses
+    except (HeaderParseError, IndexError, ValueError):
+        raise ValueError(f"{what}: {value!r} is not an e-mail address") from None
+    if len(addresses) != 1:
+        raise ValueError(f"{what}: {value!r} is not exactly one e-mail address")
+    address = addresses[0]
+    if not address.username.isascii():
+        raise ValueError(f"{what}: {value!r} needs an ASCII local part (before the @)")
+    if header.defects or not address.username or not address.domain:
+        raise ValueError(f"{what}: {value!r} is not an e-mail address")
+    try:
+        domain = address.domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"{what}: {value!r} has an invalid domain") from None
+    return Address(display_name=address.display_name, username=address.username, domain=domain)
+
+
+def _check_mail(settings: Settings) -> None:
     try:
         parse_mailbox(settings.mail_from, "MAIL_FROM")
-    except MailError as exc:
+    except ValueError as exc:
         raise ConfigError(f"{exc} (expected `Name <address>`)") from None
     if settings.smtp_tls not in SMTP_TLS_MODES:
         raise ConfigError(f"SMTP_TLS: expected none, starttls or tls, got {settings.smtp_tls!r}")
@@ -501,13 +531,42 @@ def _check_readings(settings: Settings) -> None:
         raise ConfigError("READING_MAX_FACTOR, READING_MAX_DAILY_KWH: must be greater than zero")
 
 
-def _check_payments(settings: Settings) -> None:
-    from payments.providers import ProviderError, provider_name
+SANDBOX_PROVIDER = "sandbox"
+_PROVIDERS_DIR = Path(__file__).resolve().parent / "payments" / "providers"
 
+
+def provider_module(name: str) -> str | None:
+    """The module of an acquirer: `payments/providers/<name>.py`, or a dotted module path."""
+    if "." not in name:
+        found = name.isidentifier() and (_PROVIDERS_DIR / f"{name}.py").is_file()
+        return f"payments.providers.{name}" if found else None
     try:
-        provider_name(settings)
-    except ProviderError as exc:
-        raise ConfigError(str(exc)) from None
+        return name if importlib.util.find_spec(name) is not None else None
+    except (ImportError, ValueError):
+        return None
+
+
+def payment_provider_name(settings: Settings) -> str:
+    """The acquirer `payBill` uses: the sandbox by default, never in production."""
+    name = settings.payment_provider.strip()
+    if not name:
+        if settings.is_production:
+            raise ConfigError(
+                "PAYMENT_PROVIDER: required when ENV=production (the sandbox takes no money)"
+            )
+        return SANDBOX_PROVIDER
+    if name == SANDBOX_PROVIDER and settings.is_production:
+        raise ConfigError("PAYMENT_PROVIDER: the sandbox takes no money; not in production")
+    if provider_module(name) is None:
+        raise ConfigError(
+            f"PAYMENT_PROVIDER: no acquirer module {name!r} (payments/providers/{name}.py "
+            "or a dotted module path)"
+        )
+    return name
+
+
+def _check_payments(settings: Settings) -> None:
+    payment_provider_name(settings)
     if settings.payment_max_amount <= 0:
         raise ConfigError("PAYMENT_MAX_AMOUNT: must be greater than zero")
     if settings.payment_pending_timeout_minutes <= 0 or settings.payment_sweep_seconds <= 0:

@@ -31,16 +31,16 @@ from config import ConfigError, Settings, get_settings, use_settings
 from mail.worker import running_worker
 from models import db, sql
 from payments.providers import ProviderError, provider_for
-from payments.sweeper import running_sweeper
 from payments.webhook import webhook_endpoint
 from routes import attachments as attachment_routes
 from routes import ereceipt, receipts, web
 from schema.context import Context
 from schema.http import GraphQLEndpoint, unavailable_response
 from schema.root import build_schema
-from services import telemetry
-from services.background import every, running_loop
-from services.ereceipt_dispatch import Dispatcher
+from services.core import telemetry
+from services.core.background import every, running_loop
+from services.ereceipts.dispatch import Dispatcher
+from services.payments.sweeper import running_sweeper
 
 log = logging.getLogger("kabinet")
 access = logging.getLogger("kabinet.access")
@@ -351,7 +351,7 @@ def payment_routes(settings: Settings) -> list[Route]:
 async def _clean_attachments() -> None:
     """Uploads no message used are deleted once an hour by every server process (the
     deletion is idempotent); `kabinet attachments cleanup` does the same on demand."""
-    from services import attachments
+    from services.questions import attachments
 
     cleaned = await attachments.cleanup()
     if cleaned.uploads or cleaned.temporary_files:
@@ -539,7 +539,7 @@ class ProgressBar:
 
 
 async def _import(settings: Settings, kind: str, path: Path, size: int) -> int:
-    from services import billing_import
+    from services.billing import importer as billing_import
 
     bar = ProgressBar(size, kind)
     await db.open_db(settings.database_url)
@@ -562,7 +562,7 @@ async def _import(settings: Settings, kind: str, path: Path, size: int) -> int:
 
 async def _seed_demo(settings: Settings, if_empty: bool) -> int:
     from models.accounts import Account
-    from services import demo
+    from services.ops import demo
 
     await db.open_db(settings.database_url)
     try:
@@ -635,7 +635,7 @@ def _date_argument(text: str) -> dt.date:
 
 
 async def _export(settings: Settings, since: dt.date, path: Path) -> int:
-    from services.readings import export_customer_readings
+    from services.readings.rules import export_customer_readings
 
     await db.open_db(settings.database_url)
     try:
@@ -735,7 +735,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def _check(settings: Settings) -> int:
-    from services import check
+    from services.ops import check
 
     found = check.check_settings(settings)
     await check.check_database(settings, found)
@@ -760,8 +760,8 @@ def _print_schema() -> int:
 
 
 async def _recovery_log(settings: Settings, account: str) -> int:
-    from services import recovery
-    from services.errors import RuleError
+    from services.core.errors import RuleError
+    from services.recovery import rules as recovery
 
     await db.open_db(settings.database_url)
     try:
@@ -781,9 +781,9 @@ async def _recovery_log(settings: Settings, account: str) -> int:
 
 
 async def _staff(settings: Settings, args: argparse.Namespace) -> int:
-    from services import staff
-    from services.errors import RuleError
-    from services.messages import message_for
+    from services.core.errors import RuleError
+    from services.core.messages import message_for
+    from services.staff import specialists as staff
 
     await db.open_db(settings.database_url)
     try:
@@ -826,7 +826,7 @@ async def _staff(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _attachments_cleanup(settings: Settings) -> int:
-    from services import attachments
+    from services.questions import attachments
 
     await db.open_db(settings.database_url)
     try:

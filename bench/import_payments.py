@@ -78,7 +78,7 @@ async def prepare(url: str) -> None:
 
 async def child_import(url: str, path: Path) -> dict:
     from models import db
-    from services import billing_import
+    from services.billing import importer as billing_import
 
     await prepare(url)
     started = time.perf_counter()

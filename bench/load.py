@@ -90,7 +90,7 @@ class Cabinet:
 def copied_demo(copies: int, today: dt.date) -> dict[str, list[list[str]]]:
     """The demo's five exports `copies` times, each copy under its own account numbers
     (the first two digits, 00 in the demo, become the copy's) and meter serials."""
-    from services import demo
+    from services.ops import demo
 
     files = demo.build(today)
     renames = [(a.number, a.meter_serial) for a in demo.ACCOUNTS]
@@ -119,9 +119,11 @@ async def prepare(url: str, cabinets: int) -> list[Cabinet]:
     from models.cabinets import CabinetAccount
     from models.metering import Meter as MeterRow
     from models.metering import MeterReading, ReadingStatus
-    from services import billing_import, demo, sessions
-    from services.ids import encode_id
-    from services.passwords import hash_password
+    from services.auth import sessions
+    from services.auth.passwords import hash_password
+    from services.billing import importer as billing_import
+    from services.core.ids import encode_id
+    from services.ops import demo
 
     copies = math.ceil(cabinets / len(CABINET_SHAPES))
     await db.apply_migrations(url)

@@ -34,9 +34,9 @@ from bench.common import Fresh  # noqa: E402  (a fresh database per measurement)
 from config import Settings  # noqa: E402
 from models import db  # noqa: E402
 from models.billing import Receipt  # noqa: E402
-from services import demo  # noqa: E402
-from services.receipt_document import ReceiptDocument, load_receipt_document  # noqa: E402
-from services.receipt_pdf import render_receipt_pdf  # noqa: E402
+from services.ops import demo  # noqa: E402
+from services.receipts.document import ReceiptDocument, load_receipt_document  # noqa: E402
+from services.receipts.pdf import render_receipt_pdf  # noqa: E402
 
 TZ = ZoneInfo("Europe/Moscow")
 

@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email import encoders, policy
-from email.errors import HeaderParseError
 from email.header import Header
 from email.headerregistry import Address
 from email.mime.base import MIMEBase
@@ -28,6 +27,8 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import jinja2
+
+import config
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANGUAGES = ("ru", "en")
@@ -67,27 +68,11 @@ class MailError(ValueError):
 
 
 def parse_mailbox(value: str, what: str = "address") -> Address:
-    """One mailbox, `a@b.ru` or `Name <a@b.ru>`; an internationalised domain is converted
-    to its ASCII form so the message needs no SMTPUTF8."""
-    if not isinstance(value, str) or not value.strip() or _CONTROL.search(value):
-        raise MailError(f"{what}: expected an e-mail address, got {value!r}")
+    """One mailbox, `a@b.ru` or `Name <a@b.ru>`, with an ASCII domain (see config)."""
     try:
-        header = policy.default.header_factory("To", value)
-        addresses = header.addresses
-    except (HeaderParseError, IndexError, ValueError):
-        raise MailError(f"{what}: {value!r} is not an e-mail address") from None
-    if len(addresses) != 1:
-        raise MailError(f"{what}: {value!r} is not exactly one e-mail address")
-    address = addresses[0]
-    if not address.username.isascii():
-        raise MailError(f"{what}: {value!r} needs an ASCII local part (before the @)")
-    if header.defects or not address.username or not address.domain:
-        raise MailError(f"{what}: {value!r} is not an e-mail address")
-    try:
-        domain = address.domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise MailError(f"{what}: {value!r} has an invalid domain") from None
-    return Address(display_name=address.display_name, username=address.username, domain=domain)
+        return config.parse_mailbox(value, what)
+    except ValueError as exc:
+        raise MailError(str(exc)) from None
 
 
 # ---------------------------------------------------------------- templates

@@ -31,7 +31,7 @@ from mail.outbox import Clock, utcnow
 from mail.transport import Rejected, Transport, Unreachable, transport_for
 from models import sql
 from models.mail import MailState
-from services.background import poll_rounds, running_loop
+from services.core.background import poll_rounds, running_loop
 
 log = logging.getLogger("kabinet.mail")
 

@@ -16,7 +16,7 @@ import hmac
 from collections.abc import Mapping
 
 from config import Settings
-from services.clock import now
+from services.core.clock import now
 
 HEADER = "Kabinet-Signature"
 TOLERANCE_SECONDS = 300

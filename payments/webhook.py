@@ -1,7 +1,7 @@
 """`POST /payments/webhook/{provider}`: where acquirers tell us what became of a payment.
 
 The acquirer's module verifies the request (a missing or wrong signature: 401, nothing
-changes) and reads it into a `Notification`; `services.payments.apply_notification`
+changes) and reads it into a `Notification`; `services.payments.rules.apply_notification`
 records it. Answers: 200 when recorded or already known (the same event twice changes
 nothing), 404 for a payment we never created, 409 when the amount is not the
 payment's, 503 when no acquirer is configured. Acquirers retry what is not a 2xx.
@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from config import Settings
 from payments.providers import BadNotification, ProviderError, provider_for
-from services import payments
+from services.payments import rules as payments
 
 log = logging.getLogger("kabinet.payments")
 MAX_BODY = 64 * 1024

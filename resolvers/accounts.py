@@ -13,7 +13,7 @@ from schema.accounts import Account
 from schema.context import Context
 from schema.errors import MutationInput
 from schema.relay import decode_id
-from services import linking
+from services.accounts import linking
 
 Info = strawberry.Info[Context]
 

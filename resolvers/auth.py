@@ -1,4 +1,4 @@
-"""Resolvers of the cabinet's own mutations: thin calls into services.auth."""
+"""Resolvers of the cabinet's own mutations: thin calls into services.auth.rules."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from schema import auth as s
 from schema.context import Context
 from schema.errors import MutationInput
 from schema.relay import decode_id
-from services import auth, sessions, telemetry
+from services.auth import rules as auth
+from services.auth import sessions
+from services.core import telemetry
 
 Info = strawberry.Info[Context]
 

@@ -17,9 +17,9 @@ from strawberry.dataloader import DataLoader
 
 from config import Settings
 from models import sql
-from services import consumption
-from services.clock import now
-from services.timeutil import company_tz
+from services.core.clock import now
+from services.core.timeutil import company_tz
+from services.receipts import consumption
 
 if TYPE_CHECKING:
     from resolvers.question_data import QuestionLoaders

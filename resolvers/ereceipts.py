@@ -1,4 +1,4 @@
-"""Resolvers of the electronic receipt's mutations: thin calls into services.ereceipts."""
+"""Resolvers of the electronic receipt's mutations: thin calls into services.ereceipts.rules."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from schema.accounts import Account
 from schema.context import Context
 from schema.errors import MutationInput
 from schema.relay import decode_id
-from services import ereceipts
+from services.ereceipts import rules as ereceipts
 
 Info = strawberry.Info[Context]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-from services.errors import RuleError, RuleErrors
-from services.messages import message_for
+from services.core.errors import RuleError, RuleErrors
+from services.core.messages import message_for
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from resolvers.dataloaders import PageArgs
 from schema.context import BadInput
 from schema.relay import Connection, build_connection
-from services.timeutil import add_months
+from services.core.timeutil import add_months
 
 MAX_PAGE = 100
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-"""Resolvers of payBill and onlinePayment: thin calls into services.payments."""
+"""Resolvers of payBill and onlinePayment: thin calls into services.payments.rules."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from schema import payments as s
 from schema.context import Context
 from schema.errors import MutationInput
 from schema.relay import decode_id
-from services import payments
+from services.payments import rules as payments
 
 Info = strawberry.Info[Context]
 

@@ -1,4 +1,4 @@
-"""Resolvers of questions: thin calls into services.questions and question_data."""
+"""Resolvers of questions: thin calls into services.questions.rules and question_data."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from schema.accounts import After, First
 from schema.context import Context
 from schema.errors import MutationInput
 from schema.relay import Connection, decode_id
-from services import questions, staff
+from services.questions import rules as questions
+from services.staff import specialists as staff
 
 Info = strawberry.Info[Context]
 

@@ -1,4 +1,5 @@
-"""Resolvers of previewMeterReading and submitMeterReading: thin calls into services.readings."""
+"""Resolvers of previewMeterReading and submitMeterReading: thin calls into
+services.readings.rules."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from schema.context import Context
 from schema.errors import MutationInput
 from schema.relay import decode_id
 from schema.scalars import Money
-from services import readings
-from services.zones import zone_name
+from services.readings import rules as readings
+from services.readings.zones import zone_name
 
 Info = strawberry.Info[Context]
 

@@ -12,9 +12,9 @@ from resolvers import lists
 from schema.context import BadInput, Context
 from schema.receipts import ConsumptionMonth, EReceipt
 from schema.relay import encode_id
-from services import receipt_files
-from services.consumption import MAX_MONTHS
-from services.ereceipts import EReceiptState
+from services.ereceipts.rules import EReceiptState
+from services.receipts import files as receipt_files
+from services.receipts.consumption import MAX_MONTHS
 
 Info = strawberry.Info[Context]
 

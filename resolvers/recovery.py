@@ -1,4 +1,4 @@
-"""Resolvers of recovery without e-mail: thin calls into services.recovery."""
+"""Resolvers of recovery without e-mail: thin calls into services.recovery.rules."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from schema import recovery as s
 from schema.context import Context
 from schema.errors import MutationInput
 from schema.scalars import Money
-from services import recovery, telemetry
+from services.core import telemetry
+from services.recovery import rules as recovery
 
 Info = strawberry.Info[Context]
 

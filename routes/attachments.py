@@ -19,10 +19,10 @@ from starlette.responses import JSONResponse, Response
 
 from models.cabinets import Cabinet
 from schema.context import Context
-from services import attachments
-from services.errors import NotAllowed, RuleError
-from services.ids import decode_id, encode_id
-from services.messages import language_from_header, message_for
+from services.core.errors import NotAllowed, RuleError
+from services.core.ids import decode_id, encode_id
+from services.core.messages import language_from_header, message_for
+from services.questions import attachments
 
 STATUS = {
     "ATTACHMENT_TOO_LARGE": 413,

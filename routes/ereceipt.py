@@ -23,9 +23,9 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from services import ereceipts
-from services.errors import RuleError
-from services.messages import language_from_header, message_for
+from services.core.errors import RuleError
+from services.core.messages import language_from_header, message_for
+from services.ereceipts import rules as ereceipts
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_HEADERS = {

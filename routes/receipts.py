@@ -19,7 +19,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from schema.context import request_session
 from schema.relay import decode_id
-from services import receipt_files
+from services.receipts import files as receipt_files
 
 NO_STORE = {
     "Cache-Control": "private, no-store",

@@ -14,7 +14,7 @@ from schema.context import Context
 from schema.receipts import ConsumptionMonth, EReceipt
 from schema.relay import Connection, encode_id
 from schema.scalars import Money, Period
-from services.zones import zone_count, zone_name
+from services.readings.zones import zone_count, zone_name
 
 ReadingSource = strawberry.enum(metering.ReadingSource, description="Who took a meter reading.")
 ReadingStatus = strawberry.enum(

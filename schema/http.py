@@ -13,7 +13,7 @@ queries (Apollo's APQ protocol).
 - Only one operation per request: a JSON array (batching) is refused.
 - `extensions.persistedQuery = {version: 1, sha256Hash}` without `query` runs the query
   stored under that hash, or answers PERSISTED_QUERY_NOT_FOUND so the client sends the
-  query with its hash, which is then stored (services.persisted_queries).
+  query with its hash, which is then stored (services.core.persisted_queries).
 - When the database cannot be reached just now, the answer is 503 with `Retry-After`
   and one error, `extensions.code` SERVICE_UNAVAILABLE, without `data`: nothing of the
   operation can be trusted to have happened but what its idempotency key replays.
@@ -38,7 +38,7 @@ from strawberry.types.graphql import OperationType
 
 from config import Settings
 from schema import text
-from services import persisted_queries
+from services.core import persisted_queries
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from graphql import FieldNode, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from services import telemetry
+from services.core import telemetry
 
 
 def _root_fields(execution_context) -> str:

@@ -10,9 +10,9 @@ from decimal import Decimal
 import strawberry
 
 from schema.scalars import Money, Period
-from services.consumption import MonthConsumption
-from services.ereceipts import EReceiptState
-from services.zones import zone_name
+from services.ereceipts.rules import EReceiptState
+from services.readings.zones import zone_name
+from services.receipts.consumption import MonthConsumption
 
 
 @strawberry.type(description="The electronic receipt of an account: its bills by e-mail.")

@@ -7,7 +7,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from services import ids
+from services.core import ids
 
 T = TypeVar("T")
 

@@ -8,8 +8,8 @@ from typing import NewType
 
 import strawberry
 
-from services.money import AmountError, format_amount, parse_amount
-from services.timeutil import format_period, parse_period
+from services.core.money import AmountError, format_amount, parse_amount
+from services.core.timeutil import format_period, parse_period
 
 Money = NewType("Money", Decimal)
 Period = NewType("Period", dt.date)

@@ -30,7 +30,7 @@ import pytest
 import pytest_asyncio
 
 from config import ROOT
-from services import demo
+from services.ops import demo
 from tests.mail_fixtures import SmtpSink, links_in
 from tests.processes import free_port, start_kabinet, stop_kabinet, wait_until_ready
 

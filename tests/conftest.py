@@ -31,8 +31,8 @@ from tortoise.context import TortoiseContext, require_context
 from config import Settings, use_settings
 from models import db as dbmod
 from models import sql
-from services import demo
-from services.clock import clock
+from services.core.clock import clock
+from services.ops import demo
 from tests.support import Api
 
 pytest_plugins = ["tests.mail_fixtures", "tests.browser"]

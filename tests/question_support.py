@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from PIL import Image
 
-from services import staff
+from services.staff import specialists as staff
 from tests.support import Api
 
 QUESTION_FIELDS = """id subject topic status createdAt unreadCount

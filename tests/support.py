@@ -36,7 +36,7 @@ mutation Link($input: LinkAccountInput!) {
 
 PASSWORD = "synthetic-Lamp-42-river"
 
-# Demo accounts (services/demo.py) and the amounts that prove them.
+# Demo accounts (services/ops/demo.py) and the amounts that prove them.
 ACCOUNT_1, AMOUNT_1 = "001234567890", "1500.00"
 ACCOUNT_2, AMOUNT_2 = "001234567891", "2750.00"
 ACCOUNT_3, AMOUNT_3 = "001234567892", "640.50"

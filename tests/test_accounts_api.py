@@ -10,7 +10,7 @@ from models.accounts import Account
 from models.auth import SecurityEvent
 from models.billing import Payment
 from models.metering import Meter
-from services.clock import clock
+from services.core.clock import clock
 from tests.support import (
     ACCOUNT_2,
     ACCOUNT_3,

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from models.questions import Attachment, AttachmentContent
-from services import attachments
-from services.clock import clock
-from services.ids import encode_id
+from services.core.clock import clock
+from services.core.ids import encode_id
+from services.questions import attachments
 from tests.conftest import BACKEND, with_settings
 from tests.question_support import (
     REPLY,

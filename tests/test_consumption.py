@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from models.accounts import Account
 from models.billing import Receipt
-from services import demo
-from services.consumption import consumption
-from services.timeutil import add_months, format_period
+from services.core.timeutil import add_months, format_period
+from services.ops import demo
+from services.receipts.consumption import consumption
 from tests.support import Api, count_queries
 from tests.test_import import load_all, run
 

@@ -11,7 +11,7 @@ import pytest
 
 from models.auth import ActionToken
 from models.cabinets import Cabinet
-from services.clock import clock
+from services.core.clock import clock
 from tests.mail_fixtures import deliver_all, links_in
 from tests.support import ACCOUNT_2, AMOUNT_2, PASSWORD, RESET, Api, codes
 

@@ -17,10 +17,11 @@ import pytest_asyncio
 
 from models.ereceipts import DeliveryState, EReceiptDelivery, EReceiptSubscription
 from models.mail import OutboxMessage
-from services import billing_import, demo
-from services.clock import clock
-from services.ereceipt_dispatch import Dispatcher
-from services.timeutil import add_months, format_period
+from services.billing import importer as billing_import
+from services.core.clock import clock
+from services.core.timeutil import add_months, format_period
+from services.ereceipts.dispatch import Dispatcher
+from services.ops import demo
 from tests.conftest import with_settings
 from tests.mail_fixtures import deliver_all, links_in
 from tests.support import Api, codes

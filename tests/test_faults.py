@@ -36,8 +36,8 @@ from models import db as dbmod
 from models.payments import PaymentStatus
 from payments.providers.sandbox import WEBHOOK_PATH, SandboxProvider
 from payments.signing import HEADER, sign
-from services import demo
-from services.ids import decode_id
+from services.core.ids import decode_id
+from services.ops import demo
 from tests.conftest import (
     BACKEND,
     TEST_DATABASE_URL,

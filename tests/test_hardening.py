@@ -18,7 +18,7 @@ from tortoise.context import TortoiseContext
 
 from models.db import tortoise_config
 from server import create_app
-from services import telemetry
+from services.core import telemetry
 from tests.support import PASSWORD, Api
 
 pytestmark = pytest.mark.usefixtures("demo_data")

@@ -13,7 +13,7 @@ import pytest
 from models.accounts import Account
 from models.billing import Payment, Receipt
 from models.metering import Meter, MeterReading
-from services.billing_import import BATCH_ROWS, ImportFailed, ImportSummary, import_file
+from services.billing.importer import BATCH_ROWS, ImportFailed, ImportSummary, import_file
 
 MSK = ZoneInfo("Europe/Moscow")
 

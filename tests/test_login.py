@@ -11,9 +11,9 @@ import pytest
 
 from models.auth import Session
 from models.cabinets import Cabinet
-from services.clock import clock
-from services.passwords import PasswordHasher
-from services.sessions import hash_token
+from services.auth.passwords import PasswordHasher
+from services.auth.sessions import hash_token
+from services.core.clock import clock
 from tests.support import LOGIN, PASSWORD, Api, codes
 
 pytestmark = pytest.mark.usefixtures("demo_data")

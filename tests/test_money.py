@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.money import AmountError, format_amount, format_rub, kopecks, parse_amount
+from services.core.money import AmountError, format_amount, format_rub, kopecks, parse_amount
 
 
 @pytest.mark.parametrize(

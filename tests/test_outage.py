@@ -17,7 +17,7 @@ from starlette.routing import Route
 from models import db
 from schema.root import MaskUnexpected
 from server import DatabaseAway
-from services.telemetry import OutageFilter
+from services.core.telemetry import OutageFilter
 from tests.conftest import BACKEND, TEST_DATABASE_URL
 from tests.processes import free_port
 

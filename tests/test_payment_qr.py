@@ -10,7 +10,7 @@ import zxingcpp
 from PIL import Image
 
 from config import ROOT
-from services.payment_qr import PaymentOrder, gost_payload, payment_qr
+from services.receipts.payment_qr import PaymentOrder, gost_payload, payment_qr
 
 ORDER = PaymentOrder(
     name="АО «Энергосбыт Приволжья»",

@@ -26,9 +26,9 @@ from models.mail import OutboxMessage
 from models.payments import OnlinePayment, PaymentStatus
 from payments.providers import provider_for
 from payments.signing import HEADER, sign, webhook_secret
-from payments.sweeper import Sweeper
 from server import create_app
-from services.clock import clock
+from services.core.clock import clock
+from services.payments.sweeper import Sweeper
 from tests.conftest import with_settings
 from tests.mail_fixtures import deliver_all
 from tests.support import ACCOUNT_1, ACCOUNT_3, AMOUNT_3, Api, codes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models.cabinets import Cabinet
-from services.clock import now
+from services.core.clock import now
 from tests.mail_fixtures import deliver_all, links_in
 from tests.question_support import REPLY, answer, asked, specialist
 from tests.support import Api

@@ -10,8 +10,8 @@ import pytest
 from models.accounts import Account
 from models.cabinets import Cabinet
 from models.questions import Question, QuestionMessage
-from services.clock import clock
-from services.ids import encode_id
+from services.core.clock import clock
+from services.core.ids import encode_id
 from tests.conftest import with_settings
 from tests.question_support import (
     ASK,

@@ -24,9 +24,10 @@ from config import Settings
 from models.accounts import Account
 from models.billing import Payment, Receipt
 from models.metering import Meter, MeterReading, ReadingSubmission
-from services import billing_import, readings
-from services.clock import clock
-from services.timeutil import add_months
+from services.billing import importer as billing_import
+from services.core.clock import clock
+from services.core.timeutil import add_months
+from services.readings import rules as readings
 from tests.conftest import with_settings
 from tests.support import Api, codes
 from tests.test_cli import kabinet

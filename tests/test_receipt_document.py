@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from models.billing import Receipt
-from services import demo
-from services.receipt_document import (
+from services.core.timeutil import format_date_ru, format_month_ru
+from services.ops import demo
+from services.receipts.document import (
     CompanyRequisites,
     PaymentLine,
     load_receipt_document,
     zone_charges,
 )
-from services.timeutil import format_date_ru, format_month_ru
 from tests.test_import import load_all, run
 
 MSK = ZoneInfo("Europe/Moscow")

@@ -17,11 +17,11 @@ import pypdfium2
 import pytest
 import zxingcpp
 
-from services import demo
-from services.money import format_rub, kopecks
-from services.payment_qr import gost_payload
-from services.receipt_document import ReceiptDocument, load_receipt_document
-from services.receipt_pdf import MARGIN, payment_order, render_receipt_pdf
+from services.core.money import format_rub, kopecks
+from services.ops import demo
+from services.receipts.document import ReceiptDocument, load_receipt_document
+from services.receipts.payment_qr import gost_payload
+from services.receipts.pdf import MARGIN, payment_order, render_receipt_pdf
 from tests.test_import import load_all, run
 from tests.test_receipt_document import latest_receipt_id
 

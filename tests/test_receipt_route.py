@@ -14,9 +14,10 @@ import pypdf
 import pytest
 import pytest_asyncio
 
-from services import demo, receipt_files
-from services.clock import clock
-from services.timeutil import format_month_ru
+from services.core.clock import clock
+from services.core.timeutil import format_month_ru
+from services.ops import demo
+from services.receipts import files as receipt_files
 from tests.support import ACCOUNT_2, Api, count_queries
 
 pytestmark = pytest.mark.usefixtures("demo_data")

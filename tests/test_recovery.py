@@ -14,7 +14,7 @@ from models.accounts import Account
 from models.auth import ProofAttempt, SecurityEvent
 from models.billing import Payment
 from models.cabinets import Cabinet
-from services.clock import clock
+from services.core.clock import clock
 from tests.mail_fixtures import deliver_all, links_in
 from tests.support import (
     ACCOUNT_1,

@@ -9,7 +9,7 @@ import pytest
 
 from models.auth import ProofAttempt, ProofOutcome, SecurityEvent
 from models.cabinets import Cabinet, CabinetAccount
-from services.clock import clock
+from services.core.clock import clock
 from tests.support import (
     ACCOUNT_1,
     ACCOUNT_2,

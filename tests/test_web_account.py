@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from models.metering import MeterReading
-from services.demo import DEMO_PASSWORD
+from services.ops.demo import DEMO_PASSWORD
 from tests.question_support import photo
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from services.demo import DEMO_PASSWORD
+from services.ops.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

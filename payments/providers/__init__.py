@@ -16,16 +16,21 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib
-import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from config import Settings
+from config import (
+    SANDBOX_PROVIDER,
+    ConfigError,
+    Settings,
+    payment_provider_name,
+    provider_module,
+)
 from models.payments import PaymentStatus
 
-SANDBOX = "sandbox"
+SANDBOX = SANDBOX_PROVIDER
 
 
 class ProviderError(Exception):
@@ -89,37 +94,16 @@ class Provider(Protocol):
 
 
 def provider_name(settings: Settings) -> str:
-    name = settings.payment_provider.strip()
-    if not name:
-        if settings.is_production:
-            raise ProviderError(
-                "PAYMENT_PROVIDER: required when ENV=production (the sandbox takes no money)"
-            )
-        return SANDBOX
-    if name == SANDBOX and settings.is_production:
-        raise ProviderError("PAYMENT_PROVIDER: the sandbox takes no money; not in production")
-    if _module_name(name) is None:
-        raise ProviderError(
-            f"PAYMENT_PROVIDER: no acquirer module {name!r} (payments/providers/{name}.py "
-            "or a dotted module path)"
-        )
-    return name
-
-
-def _module_name(name: str) -> str | None:
-    candidates = [name] if "." in name else [f"{__name__}.{name}"]
-    for candidate in candidates:
-        try:
-            if importlib.util.find_spec(candidate) is not None:
-                return candidate
-        except (ImportError, ValueError):
-            continue
-    return None
+    """The configured acquirer's name (the rules are config's: `payment_provider_name`)."""
+    try:
+        return payment_provider_name(settings)
+    except ConfigError as exc:
+        raise ProviderError(str(exc)) from None
 
 
 @functools.cache
 def _load(name: str, settings: Settings) -> Provider:
-    module = importlib.import_module(_module_name(name) or name)
+    module = importlib.import_module(provider_module(name) or name)
     return module.provider(settings)
 
 

@@ -34,8 +34,8 @@ from config import Settings
 from models.payments import PaymentStatus
 from payments.providers import BadNotification, Checkout, Notification, Order
 from payments.signing import HEADER, SignatureError, sign, verify, webhook_secret
-from services.clock import now
-from services.money import format_rub
+from services.core.clock import now
+from services.core.money import format_rub
 
 PAGE_PATH = "/payments/sandbox"
 WEBHOOK_PATH = "/payments/webhook/sandbox"

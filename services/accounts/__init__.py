@@ -1,0 +1,1 @@
+"""The accounts a cabinet manages: proof of ownership, linking and unlinking."""

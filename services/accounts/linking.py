@@ -1,0 +1,60 @@
+"""The accounts a cabinet manages: linking another one with a proof, unlinking."""
+
+from __future__ import annotations
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models.accounts import Account
+from models.auth import ProofPurpose, SecurityEventKind
+from models.cabinets import Cabinet, CabinetAccount
+from services.accounts import proof
+from services.auth import audit
+from services.auth.sessions import Client
+from services.core.errors import RuleError
+from services.ereceipts import rules as ereceipts
+
+
+async def link_account(
+    cabinet: Cabinet, account_number: str, payment_amount: str, client: Client
+) -> Account:
+    number, amount = proof.read_proof(account_number, payment_amount)
+    proven = await proof.prove(
+        number, amount, purpose=ProofPurpose.LINK, client=client, cabinet_id=cabinet.id
+    )
+    holder = await CabinetAccount.filter(account_id=proven.account.id).first()
+    if holder is not None:
+        if holder.cabinet_id == cabinet.id:  # type: ignore[attr-defined]
+            raise RuleError("ALREADY_LINKED", "accountNumber")
+        raise RuleError("ALREADY_REGISTERED", "accountNumber")
+    try:
+        async with in_transaction():
+            await CabinetAccount.create(cabinet=cabinet, account=proven.account)
+            await audit.record(
+                cabinet.id, SecurityEventKind.ACCOUNT_LINKED, client, proven.account.number
+            )
+    except IntegrityError:
+        raise RuleError("ALREADY_REGISTERED", "accountNumber") from None
+    return proven.account
+
+
+async def unlink_account(cabinet: Cabinet, account_id: int, client: Client) -> Account:
+    async with in_transaction():
+        # Lock the cabinet so two unlinks at once cannot leave it with no account.
+        await Cabinet.filter(id=cabinet.id).select_for_update().get()
+        link = (
+            await CabinetAccount.filter(cabinet_id=cabinet.id, account_id=account_id)
+            .prefetch_related("account")
+            .first()
+        )
+        if link is None:
+            raise RuleError("NOT_FOUND", "accountId")
+        if await CabinetAccount.filter(cabinet_id=cabinet.id).count() <= 1:
+            raise RuleError("LAST_ACCOUNT", "accountId")
+        await link.delete()
+        # Bills of an account the cabinet no longer holds must not reach its addresses.
+        await ereceipts.end_for_account(account_id)
+        await audit.record(
+            cabinet.id, SecurityEventKind.ACCOUNT_UNLINKED, client, link.account.number
+        )
+    return link.account

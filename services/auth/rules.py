@@ -1,0 +1,323 @@
+"""Getting into a cabinet and keeping it safe: registration, e-mail verification, login,
+logout, password reset and change, e-mail change (SECURITY.md 1-5, 9-15)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from config import get_settings
+from models.auth import ProofPurpose, SecurityEventKind, Session, TokenPurpose
+from models.cabinets import Cabinet, CabinetAccount
+from services.accounts import proof
+from services.auth import audit, sessions
+from services.auth.passwords import (
+    cabinet_context_words,
+    check_policy,
+    context_words,
+    hash_password,
+    verify_password,
+)
+from services.auth.sessions import Client
+from services.core import throttle, tokens
+from services.core.clock import now
+from services.core.emails import mask_email, normalize_email
+from services.core.errors import RuleError, RuleErrors, raise_all
+from services.core.notify import mail_link, notify
+from services.recovery import rules as recovery
+
+LANGUAGES = ("ru", "en")
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    token: str
+    session: Session
+    cabinet: Cabinet
+
+
+def _login_policies() -> tuple[throttle.Backoff, throttle.Backoff]:
+    settings = get_settings()
+    per_email = throttle.Backoff(
+        free=settings.login_free_failures,
+        base=dt.timedelta(seconds=30),
+        cap=dt.timedelta(minutes=15),
+        forget_after=dt.timedelta(hours=24),
+    )
+    per_ip = throttle.Backoff(
+        free=settings.login_free_failures_per_ip,
+        base=dt.timedelta(seconds=30),
+        cap=dt.timedelta(minutes=15),
+        forget_after=dt.timedelta(hours=1),
+        success_resets=False,
+    )
+    return per_email, per_ip
+
+
+async def _guess_password(
+    email: str, password: str, client: Client, cabinet: Cabinet | None
+) -> bool:
+    """Check a password under the login throttle; a right one gives its attempts back."""
+    per_email, per_ip = _login_policies()
+    limits = ((f"login:email:{email}", per_email), (f"login:ip:{client.ip}", per_ip))
+    try:
+        await throttle.attempt(*limits)
+    except throttle.Throttled as throttled:
+        raise RuleError("TOO_MANY_ATTEMPTS", None, retry_after=throttled.retry_after) from None
+    matches, needs_rehash = await verify_password(
+        cabinet.password_hash if cabinet else None, password
+    )
+    if not matches:
+        return False
+    await throttle.give_back(*limits)
+    if needs_rehash and cabinet is not None:
+        cabinet.password_hash = await hash_password(password)
+        await Cabinet.filter(id=cabinet.id).update(password_hash=cabinet.password_hash)
+    return True
+
+
+# ---------------------------------------------------------------- registration
+
+
+async def register(
+    *,
+    account_number: str,
+    payment_amount: str,
+    email: str,
+    password: str,
+    language: str,
+    client: Client,
+) -> Cabinet:
+    errors: list[RuleError] = []
+    address = number = amount = None
+    try:
+        address = normalize_email(email)
+    except RuleError as error:
+        errors.append(error)
+    try:
+        number, amount = proof.read_proof(account_number, payment_amount)
+    except RuleError as error:
+        errors.append(error)
+    except RuleErrors as several:
+        errors.extend(several.errors)
+    try:
+        check_policy(
+            password,
+            field="password",
+            context_words=context_words(address or email, [number or ""]),
+        )
+    except RuleError as error:
+        errors.append(error)
+    raise_all(errors)
+    assert address is not None and number is not None and amount is not None
+
+    proven = await proof.prove(number, amount, purpose=ProofPurpose.REGISTER, client=client)
+    if await CabinetAccount.filter(account_id=proven.account.id).exists():
+        raise RuleError("ALREADY_REGISTERED", "accountNumber")
+    if await Cabinet.filter(email=address).exists():
+        raise RuleError("EMAIL_TAKEN", "email")
+    password_hash = await hash_password(password)
+    try:
+        async with in_transaction():
+            cabinet = await Cabinet.create(
+                email=address,
+                password_hash=password_hash,
+                language=language if language in LANGUAGES else "ru",
+            )
+            await CabinetAccount.create(cabinet=cabinet, account=proven.account)
+            await audit.record(cabinet.id, SecurityEventKind.REGISTERED, client)
+            await audit.record(
+                cabinet.id, SecurityEventKind.ACCOUNT_LINKED, client, proven.account.number
+            )
+            await _send_verification(cabinet)
+    except IntegrityError:
+        # A concurrent registration won the race for the account or the address.
+        if await CabinetAccount.filter(account_id=proven.account.id).exists():
+            raise RuleError("ALREADY_REGISTERED", "accountNumber") from None
+        raise RuleError("EMAIL_TAKEN", "email") from None
+    return cabinet
+
+
+async def _send_verification(cabinet: Cabinet) -> None:
+    await mail_link(cabinet, TokenPurpose.VERIFY_EMAIL, "verify_email", to=cabinet.email)
+
+
+async def resend_verification(cabinet: Cabinet, client: Client) -> None:
+    if cabinet.email_verified_at is not None:
+        raise RuleError("ALREADY_VERIFIED")
+    policy = throttle.Window(5, dt.timedelta(hours=1))
+    try:
+        await throttle.attempt((f"verify:resend:{cabinet.id}", policy))
+    except throttle.Throttled as throttled:
+        raise RuleError("TOO_MANY_ATTEMPTS", retry_after=throttled.retry_after) from None
+    async with in_transaction():
+        await tokens.void_outstanding(cabinet.id, (TokenPurpose.VERIFY_EMAIL,))
+        await _send_verification(cabinet)
+
+
+async def verify_email(token: str, client: Client) -> Cabinet:
+    """Confirm an address: the first one after registration, or a new one (changeEmail)."""
+    row = await tokens.peek(token, (TokenPurpose.VERIFY_EMAIL, TokenPurpose.CHANGE_EMAIL))
+    async with in_transaction():
+        await tokens.consume(token, (row.purpose,))
+        cabinet = await Cabinet.filter(id=row.cabinet_id).select_for_update().get()  # type: ignore[attr-defined]
+        moment = now()
+        if row.purpose == TokenPurpose.VERIFY_EMAIL:
+            if cabinet.email != row.email:
+                raise RuleError("INVALID_TOKEN", "token")
+            if cabinet.email_verified_at is None:
+                cabinet.email_verified_at = moment
+                await cabinet.save(update_fields=["email_verified_at", "updated_at"])
+                await audit.record(cabinet.id, SecurityEventKind.EMAIL_VERIFIED, client)
+            return cabinet
+        if await Cabinet.filter(email=row.email).exclude(id=cabinet.id).exists():
+            raise RuleError("EMAIL_TAKEN", "token")
+        old = cabinet.email
+        cabinet.email, cabinet.email_verified_at = row.email, moment
+        try:
+            await cabinet.save(update_fields=["email", "email_verified_at", "updated_at"])
+        except IntegrityError:
+            raise RuleError("EMAIL_TAKEN", "token") from None
+        await tokens.void_outstanding(cabinet.id)
+        await audit.record(
+            cabinet.id, SecurityEventKind.EMAIL_CHANGED, client, mask_email(row.email)
+        )
+        await notify(cabinet, "email_changed", to=old, new_email=mask_email(row.email))
+    return cabinet
+
+
+# ---------------------------------------------------------------- login and sessions
+
+
+async def login(email: str, password: str, client: Client) -> LoggedIn:
+    try:
+        address = normalize_email(email)
+    except RuleError:
+        address = (email or "").strip().lower()[:254]
+    cabinet = await Cabinet.filter(email=address).first()
+    # A closed cabinet fails exactly as a wrong password does, under the same throttle.
+    usable = cabinet if cabinet is not None and cabinet.disabled_at is None else None
+    if not await _guess_password(address, password or "", client, usable):
+        if cabinet is not None:
+            await audit.record(cabinet.id, SecurityEventKind.LOGIN_FAILED, client)
+        raise RuleError("INVALID_CREDENTIALS")
+    assert cabinet is not None
+    token, session = await sessions.create(cabinet, client)
+    await audit.record(cabinet.id, SecurityEventKind.LOGIN, client)
+    return LoggedIn(token, session, cabinet)
+
+
+async def logout(session: Session, client: Client) -> None:
+    await sessions.revoke(session.cabinet_id, session.id)  # type: ignore[attr-defined]
+    await audit.record(session.cabinet_id, SecurityEventKind.LOGOUT, client)  # type: ignore[attr-defined]
+
+
+async def logout_everywhere(cabinet: Cabinet, client: Client) -> int:
+    ended = await sessions.revoke_all(cabinet.id)
+    await audit.record(cabinet.id, SecurityEventKind.LOGOUT_EVERYWHERE, client)
+    return ended
+
+
+async def logout_other_devices(session: Session, client: Client) -> int:
+    """End every session of the cabinet but this one (a lost phone, a shared computer)."""
+    cabinet_id = session.cabinet_id  # type: ignore[attr-defined]
+    ended = await sessions.revoke_all(cabinet_id, keep=session.id)
+    await audit.record(cabinet_id, SecurityEventKind.LOGOUT_EVERYWHERE, client, "others")
+    return ended
+
+
+async def revoke_session(cabinet: Cabinet, session_id: int, client: Client) -> None:
+    if not await sessions.revoke(cabinet.id, session_id):
+        raise RuleError("NOT_FOUND", "id")
+    await audit.record(cabinet.id, SecurityEventKind.SESSION_REVOKED, client)
+
+
+# ---------------------------------------------------------------- passwords
+
+
+async def request_password_reset(email: str, client: Client) -> None:
+    """Mail a reset link if the address has a cabinet; answer the same either way."""
+    address = normalize_email(email)
+    limits = (
+        (f"reset:email:{address}", throttle.Window(5, dt.timedelta(hours=1))),
+        (f"reset:ip:{client.ip}", throttle.Window(30, dt.timedelta(hours=1))),
+    )
+    try:
+        await throttle.attempt(*limits)
+    except throttle.Throttled as throttled:
+        raise RuleError("TOO_MANY_ATTEMPTS", retry_after=throttled.retry_after) from None
+    cabinet = await Cabinet.filter(email=address, disabled_at__isnull=True).first()
+    if cabinet is None:
+        return
+    async with in_transaction():
+        await tokens.void_outstanding(cabinet.id, (TokenPurpose.RESET_PASSWORD,))
+        await mail_link(cabinet, TokenPurpose.RESET_PASSWORD, "reset_password", to=cabinet.email)
+        await audit.record(cabinet.id, SecurityEventKind.PASSWORD_RESET_REQUESTED, client)
+
+
+async def _new_password_hash(cabinet: Cabinet, password: str, field: str, email: str) -> str:
+    check_policy(
+        password, field=field, context_words=await cabinet_context_words(cabinet.id, email)
+    )
+    return await hash_password(password)
+
+
+async def set_password(token: str, password: str, client: Client) -> Cabinet:
+    """Set a password from an e-mailed link: a password reset, or the last step of a
+    recovery without e-mail. The link proved the mailbox, so it is verified too."""
+    row = await tokens.peek(token, (TokenPurpose.RESET_PASSWORD, TokenPurpose.RECOVERY_LINK))
+    if row.purpose == TokenPurpose.RECOVERY_LINK:
+        return await recovery.complete(row, token, password, client)
+    cabinet = await Cabinet.get(id=row.cabinet_id)  # type: ignore[attr-defined]
+    password_hash = await _new_password_hash(cabinet, password, "password", cabinet.email)
+    async with in_transaction():
+        await tokens.consume(token, (TokenPurpose.RESET_PASSWORD,))
+        cabinet = await Cabinet.filter(id=cabinet.id).select_for_update().get()
+        if cabinet.email != row.email or cabinet.disabled_at is not None:
+            raise RuleError("INVALID_TOKEN", "token")
+        cabinet.password_hash = password_hash
+        cabinet.email_verified_at = cabinet.email_verified_at or now()
+        await cabinet.save(update_fields=["password_hash", "email_verified_at", "updated_at"])
+        await sessions.revoke_all(cabinet.id)
+        await tokens.void_outstanding(cabinet.id)
+        await audit.record(cabinet.id, SecurityEventKind.PASSWORD_CHANGED, client, "reset")
+        await notify(cabinet, "password_changed")
+    return cabinet
+
+
+async def change_password(
+    cabinet: Cabinet, session: Session, current: str, new: str, client: Client
+) -> None:
+    if not await _guess_password(cabinet.email, current or "", client, cabinet):
+        raise RuleError("WRONG_PASSWORD", "currentPassword")
+    password_hash = await _new_password_hash(cabinet, new, "newPassword", cabinet.email)
+    async with in_transaction():
+        cabinet.password_hash = password_hash
+        await cabinet.save(update_fields=["password_hash", "updated_at"])
+        await sessions.revoke_all(cabinet.id, keep=session.id)
+        await tokens.void_outstanding(cabinet.id)
+        await audit.record(cabinet.id, SecurityEventKind.PASSWORD_CHANGED, client)
+        await notify(cabinet, "password_changed")
+
+
+async def change_email(cabinet: Cabinet, password: str, new_email: str, client: Client) -> str:
+    """Mail a confirmation link to the new address and tell the old one; the change
+    happens when the link is followed (verifyEmail). Returns the new address."""
+    address = normalize_email(new_email, field="newEmail")
+    if address == cabinet.email:
+        raise RuleError("SAME_EMAIL", "newEmail")
+    if not await _guess_password(cabinet.email, password or "", client, cabinet):
+        raise RuleError("WRONG_PASSWORD", "password")
+    if await Cabinet.filter(email=address).exists():
+        raise RuleError("EMAIL_TAKEN", "newEmail")
+    async with in_transaction():
+        await tokens.void_outstanding(cabinet.id, (TokenPurpose.CHANGE_EMAIL,))
+        await mail_link(cabinet, TokenPurpose.CHANGE_EMAIL, "email_change_confirm", to=address)
+        await notify(cabinet, "email_change_requested", new_email=mask_email(address))
+        await audit.record(
+            cabinet.id, SecurityEventKind.EMAIL_CHANGE_REQUESTED, client, mask_email(address)
+        )
+    return address

@@ -1,0 +1,114 @@
+"""Server-side sessions (SECURITY.md 12): 256-bit tokens, stored hashed, listable, revocable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from config import get_settings
+from models import sql
+from models.auth import Session
+from models.cabinets import Cabinet
+from services.core.clock import now
+
+TOUCH_EVERY = dt.timedelta(minutes=1)  # last-use writes at most once a minute per session
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who is asking: the socket peer (or a trusted proxy's X-Forwarded-For) and agent."""
+
+    ip: str = ""
+    user_agent: str = ""
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def create(cabinet: Cabinet, client: Client) -> tuple[str, Session]:
+    settings = get_settings()
+    token = secrets.token_urlsafe(32)
+    moment = now()
+    session = await Session.create(
+        cabinet=cabinet,
+        token_hash=hash_token(token),
+        created_at=moment,
+        last_used_at=moment,
+        expires_at=moment + dt.timedelta(days=settings.session_absolute_days),
+        ip=client.ip[:64],
+        user_agent=client.user_agent[:300],
+    )
+    return token, session
+
+
+def idle_deadline(session: Session) -> dt.datetime:
+    return session.last_used_at + dt.timedelta(minutes=get_settings().session_idle_minutes)
+
+
+def expires_at(session: Session) -> dt.datetime:
+    """When the session ends if unused: the sooner of the idle and the absolute limit."""
+    return min(idle_deadline(session), session.expires_at)
+
+
+async def authenticate(token: str) -> Session | None:
+    """The live session behind a token, with its cabinet loaded; touches last use.
+
+    Every request runs this, so it is one plain query building both objects, without
+    the ORM's query construction."""
+    if not token or len(token) > 200:
+        return None
+    session_columns = list(Session._meta.fields_db_projection.values())
+    cabinet_columns = list(Cabinet._meta.fields_db_projection.values())
+    select = ", ".join(
+        [f's."{c}" AS "s_{c}"' for c in session_columns]
+        + [f'c."{c}" AS "c_{c}"' for c in cabinet_columns]
+    )
+    row = await sql.fetch_one(
+        sql.connection(),
+        f"SELECT {select} FROM session s JOIN cabinet c ON c.id = s.cabinet_id "  # noqa: S608
+        "WHERE s.token_hash = ? AND s.revoked_at IS NULL AND c.disabled_at IS NULL",
+        [hash_token(token)],
+    )
+    if row is None:
+        return None
+    session = Session._init_from_db(**{c: row[f"s_{c}"] for c in session_columns})
+    session.cabinet = Cabinet._init_from_db(**{c: row[f"c_{c}"] for c in cabinet_columns})
+    moment = now()
+    if session.expires_at <= moment or idle_deadline(session) <= moment:
+        return None
+    if moment - session.last_used_at >= TOUCH_EVERY:
+        session.last_used_at = moment
+        await Session.filter(id=session.id).update(last_used_at=moment)
+    return session
+
+
+async def active(cabinet_id: int) -> list[Session]:
+    moment = now()
+    idle = dt.timedelta(minutes=get_settings().session_idle_minutes)
+    return (
+        await Session.filter(
+            cabinet_id=cabinet_id,
+            revoked_at__isnull=True,
+            expires_at__gt=moment,
+            last_used_at__gt=moment - idle,
+        )
+        .order_by("-last_used_at")
+        .all()
+    )
+
+
+async def revoke(cabinet_id: int, session_id: int) -> bool:
+    updated = await Session.filter(
+        id=session_id, cabinet_id=cabinet_id, revoked_at__isnull=True
+    ).update(revoked_at=now())
+    return updated == 1
+
+
+async def revoke_all(cabinet_id: int, *, keep: int | None = None) -> int:
+    query = Session.filter(cabinet_id=cabinet_id, revoked_at__isnull=True)
+    if keep is not None:
+        query = query.exclude(id=keep)
+    return await query.update(revoked_at=now())

@@ -1,0 +1,1 @@
+"""The billing system's exports: importing accounts, meters, readings, payments and receipts."""

@@ -1,0 +1,33 @@
+"""E-mail addresses: syntax (RFC 5321/5322 via email-validator) and one canonical form."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+from services.core.errors import RuleError
+
+MAX_LENGTH = 254
+
+
+def normalize_email(value: str, *, field: str = "email") -> str:
+    """The canonical form used for storage and lookups: IDNA-decoded, lower case.
+
+    Mailbox local parts are case-sensitive in theory and never in practice; treating
+    them case-insensitively keeps one customer from holding two cabinets by case.
+    """
+    text = (value or "").strip()
+    if not text or len(text) > MAX_LENGTH:
+        raise RuleError("INVALID_EMAIL", field)
+    try:
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        raise RuleError("INVALID_EMAIL", field) from None
+    return result.normalized.lower()
+
+
+def mask_email(email: str) -> str:
+    """i***@mail.ru: enough to recognise one's own address, not to learn someone else's."""
+    local, _, domain = email.partition("@")
+    if not local:
+        return "***@" + domain
+    return f"{local[0]}***@{domain}"

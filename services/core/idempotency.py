@@ -1,0 +1,16 @@
+"""Idempotency keys: what a client sends again on every retry of one request."""
+
+from __future__ import annotations
+
+import re
+
+from services.core.errors import RuleError
+
+_KEY = re.compile(r"[\x21-\x7e]{1,64}")
+
+
+def check_key(key: str, field: str = "idempotencyKey") -> str:
+    """1 to 64 visible ASCII characters (a UUID fits); INVALID_IDEMPOTENCY_KEY otherwise."""
+    if not _KEY.fullmatch(key or ""):
+        raise RuleError("INVALID_IDEMPOTENCY_KEY", field)
+    return key

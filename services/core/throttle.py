@@ -1,0 +1,120 @@
+"""Attempt counters in the database, exact across aliases, batches, tasks and processes.
+
+An attempt is counted *before* the secret is compared (as Ory Kratos does), in its own
+committed transaction: the counter row is locked (`SELECT ... FOR UPDATE` on
+PostgreSQL; SQLite serializes transactions), checked, incremented and committed, and
+only then does the caller look at the secret. A success gives the attempt back.
+
+Two policies:
+- `Window`: at most `limit` attempts per fixed window (proof of ownership).
+- `Backoff`: after `free` consecutive failures each further attempt waits longer,
+  doubling up to `cap` (login); never a permanent lockout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from models.auth import RateCounter
+from services.core.clock import now as clock_now
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: dt.datetime) -> None:
+        super().__init__(f"throttled until {retry_after.isoformat()}")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Window:
+    limit: int
+    window: dt.timedelta
+
+
+@dataclass(frozen=True)
+class Backoff:
+    free: int  # failures allowed before any wait
+    base: dt.timedelta  # the first wait, doubled by every further failure
+    cap: dt.timedelta  # the longest wait
+    forget_after: dt.timedelta  # failures are forgotten after this long without attempts
+    success_resets: bool = True  # per account: yes; per IP: a success only gives one back
+
+    def delay(self, failures: int) -> dt.timedelta:
+        if failures <= self.free:
+            return dt.timedelta(0)
+        steps = min(failures - self.free - 1, 30)
+        return min(self.base * (2**steps), self.cap)
+
+
+Limit = tuple[str, "Window | Backoff"]
+
+
+async def _locked_counter(key: str, moment: dt.datetime) -> RateCounter:
+    counter = await RateCounter.filter(key=key).select_for_update().first()
+    if counter is None:
+        await RateCounter.bulk_create(
+            [RateCounter(key=key, count=0, window_start=moment)], ignore_conflicts=True
+        )
+        counter = await RateCounter.filter(key=key).select_for_update().get()
+    return counter
+
+
+def _blocked_until(counter: RateCounter, policy: Window | Backoff, moment: dt.datetime):
+    if isinstance(policy, Window):
+        if counter.window_start > moment - policy.window and counter.count >= policy.limit:
+            return counter.window_start + policy.window
+        return None
+    if counter.blocked_until is not None and counter.blocked_until > moment:
+        return counter.blocked_until
+    return None
+
+
+def _count(counter: RateCounter, policy: Window | Backoff, moment: dt.datetime) -> None:
+    if isinstance(policy, Window):
+        if counter.window_start <= moment - policy.window:
+            counter.count, counter.window_start = 0, moment
+        counter.count += 1
+        return
+    if counter.window_start <= moment - policy.forget_after:
+        counter.count = 0
+    counter.window_start = moment  # time of the last attempt
+    # Pessimistic: the attempt counts as a failure until it proves otherwise, so
+    # parallel guesses see the wait the moment they are counted.
+    counter.count += 1
+    delay = policy.delay(counter.count)
+    counter.blocked_until = moment + delay if delay else None
+
+
+async def attempt(*limits: Limit) -> None:
+    """Count one attempt under every key, all or none: if any key is over its limit,
+    raise Throttled (with the latest time any of them frees up) and count nothing."""
+    moment = clock_now()
+    async with in_transaction():
+        # Lock the rows in one order, so two attempts on the same keys cannot deadlock.
+        counters = [
+            (await _locked_counter(key, moment), policy)
+            for key, policy in sorted(limits, key=lambda limit: limit[0])
+        ]
+        waits = [_blocked_until(c, policy, moment) for c, policy in counters]
+        if any(waits):
+            raise Throttled(max(w for w in waits if w is not None))
+        for counter, policy in counters:
+            _count(counter, policy, moment)
+            await counter.save(update_fields=["count", "window_start", "blocked_until"])
+
+
+async def give_back(*limits: Limit) -> None:
+    """The attempt succeeded: it does not count against the limits."""
+    async with in_transaction():
+        for key, policy in sorted(limits, key=lambda limit: limit[0]):
+            counter = await RateCounter.filter(key=key).select_for_update().first()
+            if counter is None:
+                continue
+            if isinstance(policy, Backoff) and policy.success_resets:
+                counter.count, counter.blocked_until = 0, None
+            else:
+                counter.count = max(counter.count - 1, 0)
+            await counter.save(update_fields=["count", "blocked_until"])

@@ -1,0 +1,1 @@
+"""The electronic receipt: subscriptions and mailing each new bill as a PDF."""

@@ -1,0 +1,1 @@
+"""Operator tools: demo data and the production readiness check."""

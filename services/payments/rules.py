@@ -1,0 +1,268 @@
+"""Paying a bill online: the order, what the acquirer's notification does, the timeout.
+
+`pay_bill` creates (once per idempotency key) an `online_payment` in PENDING and asks
+the acquirer for a confirmation page. The acquirer later notifies us (the webhook,
+`payments.webhook`), and `apply_notification` moves the payment out of PENDING exactly
+once: a repeated or late notification finds it moved and changes nothing. A success
+writes, in one transaction, the ledger `payment` row (what histories, balances and
+proofs of ownership read), the account's new balance and the receipt of payment in the
+mail outbox. `fail_stale` marks FAILED what stayed PENDING past the timeout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from config import get_settings
+from mail.compose import link_builder
+from models.accounts import Account
+from models.billing import Payment
+from models.cabinets import Cabinet, CabinetAccount
+from models.payments import OnlinePayment, PaymentStatus
+from payments.providers import Notification, Order, Provider, ProviderUnavailable
+from services.core.clock import now
+from services.core.errors import RuleError, raise_all
+from services.core.idempotency import check_key
+from services.core.ids import encode_id
+from services.core.money import AmountError, format_rub, parse_amount
+from services.core.notify import notify
+
+log = logging.getLogger("kabinet.payments")
+
+CHANNEL = "Личный кабинет"  # how the payment history names money paid here
+TIMEOUT_REASON = "timeout"
+
+
+class UnknownPayment(Exception):
+    """A notification about a payment we never created (with this acquirer)."""
+
+
+class AmountMismatch(Exception):
+    """A notification whose amount is not the payment's: nothing is recorded."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    payment: OnlinePayment
+    changed: bool  # False: the payment had moved already (a repeated or late event)
+
+
+# ---------------------------------------------------------------- payBill
+
+
+def _read_amount(text: str) -> Decimal:
+    try:
+        amount = parse_amount(text)
+    except AmountError:
+        raise RuleError("INVALID_AMOUNT", "amount") from None
+    if amount <= 0:
+        raise RuleError("INVALID_AMOUNT", "amount", reason="not_positive")
+    limit = get_settings().payment_max_amount
+    if amount > limit:
+        raise RuleError("AMOUNT_TOO_LARGE", "amount", max=format_rub(limit))
+    return amount
+
+
+def _read_input(amount_text: str, key: str) -> Decimal:
+    errors: list[RuleError] = []
+    amount = Decimal(0)
+    try:
+        amount = _read_amount(amount_text)
+    except RuleError as error:
+        errors.append(error)
+    try:
+        check_key(key)
+    except RuleError as error:
+        errors.append(error)
+    raise_all(errors)
+    return amount
+
+
+async def pay_bill(
+    cabinet: Cabinet,
+    account_id: int | None,
+    amount_text: str,
+    key: str,
+    provider: Provider | None,
+) -> OnlinePayment:
+    """A PENDING payment with its confirmation page; the same key gives the same payment.
+    `provider` is None when none is configured (settings made by hand)."""
+    amount = _read_input(amount_text, key)
+    link = None
+    if account_id is not None:
+        link = (
+            await CabinetAccount.filter(cabinet_id=cabinet.id, account_id=account_id)
+            .select_related("account")
+            .first()
+        )
+    if link is None:
+        raise RuleError("NOT_FOUND", "accountId")
+    payment = await OnlinePayment.get_or_none(cabinet_id=cabinet.id, idempotency_key=key)
+    if payment is None and provider is None:
+        raise RuleError("PROVIDER_UNAVAILABLE", None)
+    if payment is None:
+        moment = now()
+        try:
+            payment = await OnlinePayment.create(
+                cabinet_id=cabinet.id,
+                account_id=link.account.id,
+                amount=amount,
+                idempotency_key=key,
+                provider=provider.name,
+                created_at=moment,
+                updated_at=moment,
+            )
+        except IntegrityError:  # the same request, twice at once: the other one won
+            payment = await OnlinePayment.get(cabinet_id=cabinet.id, idempotency_key=key)
+    if payment.account_id != link.account.id or payment.amount != amount:  # type: ignore[attr-defined]
+        raise RuleError("IDEMPOTENCY_KEY_REUSED", "idempotencyKey")
+    if payment.status == PaymentStatus.PENDING and not payment.confirmation_url:
+        if provider is None or provider.name != payment.provider:
+            raise RuleError("PROVIDER_UNAVAILABLE", None)
+        await _checkout(payment, link.account, provider)
+    return payment
+
+
+async def _checkout(payment: OnlinePayment, account: Account, provider: Provider) -> None:
+    """Ask the acquirer for the payment (our id is its idempotence key, so asking again
+    after a crash or a lost answer finds the same payment) and keep its answer."""
+    settings = get_settings()
+    order = Order(
+        id=payment.id,
+        amount=payment.amount,
+        account_number=account.number,
+        description=f"Оплата электроэнергии, лицевой счёт {account.number}",
+        # Back to the cabinet's payments page, which shows this payment's status.
+        return_url=link_builder(settings.public_web_url)(
+            "/payments", payment=encode_id("OnlinePayment", payment.id)
+        ),
+        expires_at=payment.created_at
+        + dt.timedelta(minutes=settings.payment_pending_timeout_minutes),
+    )
+    try:
+        checkout = await provider.create_payment(order)
+    except ProviderUnavailable as exc:
+        log.warning("payment %s: %s unavailable: %s", payment.id, provider.name, exc)
+        raise RuleError("PROVIDER_UNAVAILABLE", None) from None
+    await OnlinePayment.filter(id=payment.id, confirmation_url="").update(
+        external_id=checkout.external_id,
+        confirmation_url=checkout.confirmation_url,
+        updated_at=now(),
+    )
+    await payment.refresh_from_db(fields=["external_id", "confirmation_url", "updated_at"])
+
+
+async def payment_of_cabinet(cabinet_id: int, payment_id: int | None) -> OnlinePayment | None:
+    if payment_id is None:
+        return None
+    return await OnlinePayment.get_or_none(id=payment_id, cabinet_id=cabinet_id)
+
+
+# ---------------------------------------------------------------- notifications
+
+
+def _may_move(payment: OnlinePayment, to: PaymentStatus) -> bool:
+    if payment.status == PaymentStatus.PENDING:
+        return to != PaymentStatus.PENDING
+    # We gave up waiting, but the acquirer did take the money: the money wins.
+    return (
+        payment.status == PaymentStatus.FAILED
+        and payment.failure_reason == TIMEOUT_REASON
+        and to == PaymentStatus.SUCCEEDED
+    )
+
+
+async def apply_notification(provider: str, event: Notification) -> Applied:
+    """Record what the acquirer says; raises UnknownPayment or AmountMismatch."""
+    async with in_transaction():
+        payment = (
+            await OnlinePayment.filter(provider=provider, external_id=event.external_id)
+            .select_for_update()
+            .first()
+        )
+        if payment is None:
+            raise UnknownPayment(event.external_id)
+        if event.amount != payment.amount:
+            raise AmountMismatch(f"{event.amount} notified, {payment.amount} ordered")
+        if not _may_move(payment, event.status):
+            return Applied(payment, changed=False)
+        moment = now()
+        moved = await OnlinePayment.filter(id=payment.id, status=payment.status).update(
+            status=event.status,
+            failure_reason="" if event.status == PaymentStatus.SUCCEEDED else event.status.value,
+            completed_at=moment,
+            updated_at=moment,
+        )
+        if not moved:
+            return Applied(payment, changed=False)
+        if event.status == PaymentStatus.SUCCEEDED:
+            await _record_success(payment, event, moment)
+        await payment.refresh_from_db()
+    log.info("payment %s: %s (event %s)", payment.id, event.status.value, event.event_id)
+    return Applied(payment, changed=True)
+
+
+async def _record_success(payment: OnlinePayment, event: Notification, moment: dt.datetime):
+    """The ledger row, the balance and the receipt of payment, in the caller's transaction."""
+    paid_at = event.paid_at or moment
+    ledger = await Payment.get_or_none(external_id=event.external_id)
+    account = await Account.filter(id=payment.account_id).select_for_update().get()  # type: ignore[attr-defined]
+    if ledger is None:
+        ledger = await Payment.create(
+            account_id=account.id,
+            amount=payment.amount,
+            paid_at=paid_at,
+            channel=CHANNEL,
+            external_id=event.external_id,
+            created_at=moment,
+        )
+        tz = ZoneInfo(get_settings().timezone)
+        account.balance = account.balance - payment.amount
+        account.balance_on = moment.astimezone(tz).date()
+        await account.save(update_fields=["balance", "balance_on", "updated_at"])
+    # else: the billing export brought it in first, and its balance counts it already.
+    await OnlinePayment.filter(id=payment.id).update(ledger_payment_id=ledger.id)
+    await _mail_receipt(payment, account, ledger)
+
+
+async def _mail_receipt(payment: OnlinePayment, account: Account, ledger: Payment) -> None:
+    cabinet = await Cabinet.get(id=payment.cabinet_id)  # type: ignore[attr-defined]
+    tz = ZoneInfo(get_settings().timezone)
+    await notify(
+        cabinet,
+        "payment_received",
+        amount=format_rub(payment.amount),
+        account_number=account.number,
+        holder_name=account.holder_name,
+        paid_at=ledger.paid_at.astimezone(tz).strftime("%d.%m.%Y %H:%M"),
+        payment_number=str(payment.id),
+        external_id=ledger.external_id,
+        channel=CHANNEL,
+        balance=format_rub(abs(account.balance)),
+        balance_state="debt" if account.balance > 0 else "credit" if account.balance else "zero",
+    )
+
+
+# ---------------------------------------------------------------- the timeout
+
+
+async def fail_stale() -> int:
+    """Mark FAILED every payment PENDING for longer than PAYMENT_PENDING_TIMEOUT_MINUTES."""
+    moment = now()
+    cutoff = moment - dt.timedelta(minutes=get_settings().payment_pending_timeout_minutes)
+    failed = await OnlinePayment.filter(status=PaymentStatus.PENDING, created_at__lt=cutoff).update(
+        status=PaymentStatus.FAILED,
+        failure_reason=TIMEOUT_REASON,
+        completed_at=moment,
+        updated_at=moment,
+    )
+    if failed:
+        log.info("payments: %d pending payment(s) timed out", failed)
+    return failed

@@ -1,0 +1,28 @@
+"""The sweeper: payments left PENDING past PAYMENT_PENDING_TIMEOUT_MINUTES become FAILED.
+
+Each server process runs one in its lifespan (one UPDATE per PAYMENT_SWEEP_SECONDS,
+harmless when several processes do it). Tests call `services.payments.rules.fail_stale()`
+after moving `services.core.clock.clock`, or `Sweeper.run_once()`; nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from config import Settings
+from services.core.background import every
+from services.payments.rules import fail_stale
+
+
+class Sweeper:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def run_once(self) -> int:
+        return await fail_stale()
+
+
+def running_sweeper(settings: Settings) -> contextlib.AbstractAsyncContextManager[asyncio.Task]:
+    """A sweeper in a background task for the duration of the block (the lifespan)."""
+    return every("payment sweeper", settings.payment_sweep_seconds, Sweeper(settings).run_once)

@@ -1,0 +1,1 @@
+"""Questions to the company's specialists: asking, replying, answering, photos."""

@@ -1,0 +1,1 @@
+"""Meter readings: the checks, the estimate, storing, the export; tariff zones."""

@@ -1,0 +1,2 @@
+"""Receipts (bills): the printable PDF, its payment QR, the signed download link, consumption
+charts."""

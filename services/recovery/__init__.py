@@ -1,0 +1,1 @@
+"""Recovery without e-mail: proof by a recent payment, a new address, a new password."""

@@ -1,0 +1,1 @@
+"""Specialists: the staff cabinets that answer customers' questions."""
