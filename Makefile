@@ -47,6 +47,7 @@ test-postgres: $(VENV)/.test-deps
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(VENV)/.test-deps
 	$(BIN)/ruff format .

@@ -117,8 +117,8 @@ async def prepare(url: str) -> dict[str, str]:
     from models import db
     from models.accounts import Account
     from models.cabinets import Cabinet, CabinetAccount
-    from services.auth import sessions
     from services.billing import importer as billing_import
+    from services.security import sessions
 
     await db.apply_migrations(url)
     await db.close_db()
@@ -154,8 +154,8 @@ def encode_id(kind: str, pk: int) -> str:
 
 async def baseline_dashboard(token: str, n: int) -> dict:
     from models import sql
-    from services.auth.sessions import hash_token
     from services.readings.zones import zone_name
+    from services.security.sessions import hash_token
 
     conn = sql.connection()
     session = await sql.fetch_one(

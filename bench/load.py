@@ -119,11 +119,11 @@ async def prepare(url: str, cabinets: int) -> list[Cabinet]:
     from models.cabinets import CabinetAccount
     from models.metering import Meter as MeterRow
     from models.metering import MeterReading, ReadingStatus
-    from services.auth import sessions
-    from services.auth.passwords import hash_password
     from services.billing import importer as billing_import
     from services.core.ids import encode_id
     from services.ops import demo
+    from services.security import sessions
+    from services.security.passwords import hash_password
 
     copies = math.ceil(cabinets / len(CABINET_SHAPES))
     await db.apply_migrations(url)

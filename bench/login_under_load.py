@@ -69,7 +69,7 @@ def server_app():
 async def add_login_user(url: str) -> str:
     from models import db
     from models.cabinets import Cabinet
-    from services.auth.passwords import hash_password
+    from services.security.passwords import hash_password
 
     await db.open_db(url)
     email = "login@bench.example"

@@ -101,8 +101,8 @@ async def prepare(url: str, meters: int) -> tuple[str, list[int]]:
     from models.accounts import Account
     from models.cabinets import Cabinet, CabinetAccount
     from models.metering import Meter
-    from services.auth import sessions
     from services.billing import importer as billing_import
+    from services.security import sessions
 
     await db.apply_migrations(url)
     await db.close_db()
@@ -141,7 +141,7 @@ async def baseline_submit(token: str, body: dict) -> dict:
     from tortoise.transactions import in_transaction
 
     from models import sql
-    from services.auth.sessions import hash_token
+    from services.security.sessions import hash_token
 
     conn = sql.connection()
     session = await sql.fetch_one(

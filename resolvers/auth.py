@@ -10,8 +10,8 @@ from schema.context import Context
 from schema.errors import MutationInput
 from schema.relay import decode_id
 from services.auth import rules as auth
-from services.auth import sessions
 from services.core import telemetry
+from services.security import sessions
 
 Info = strawberry.Info[Context]
 

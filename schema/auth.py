@@ -17,8 +17,8 @@ from schema.errors import error_type
 from schema.permissions import CustomersOnly
 from schema.questions import CabinetRole, Question, QuestionStatus
 from schema.relay import Connection, encode_id
-from services.auth import sessions as session_rules
-from services.auth.devices import describe_device
+from services.security import sessions as session_rules
+from services.security.devices import describe_device
 
 PROOF_CODES = [
     "INVALID_ACCOUNT_NUMBER",

@@ -15,9 +15,9 @@ from config import Settings
 from models.auth import Session
 from models.cabinets import Cabinet
 from resolvers.dataloaders import Loaders
-from services.auth import sessions
-from services.auth.sessions import Client
 from services.core.messages import language_from_header
+from services.security import sessions
+from services.security.sessions import Client
 
 SESSION_COOKIE = "kabinet_session"
 

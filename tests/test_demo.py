@@ -9,8 +9,8 @@ from models.accounts import Account
 from models.billing import Payment, Receipt
 from models.cabinets import Cabinet, CabinetAccount, Role
 from models.metering import Meter, MeterReading
-from services.auth.passwords import verify_password
 from services.ops import demo
+from services.security.passwords import verify_password
 
 MSK = ZoneInfo("Europe/Moscow")
 TODAY = dt.date(2026, 11, 25)

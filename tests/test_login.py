@@ -11,9 +11,9 @@ import pytest
 
 from models.auth import Session
 from models.cabinets import Cabinet
-from services.auth.passwords import PasswordHasher
-from services.auth.sessions import hash_token
 from services.core.clock import clock
+from services.security.passwords import PasswordHasher
+from services.security.sessions import hash_token
 from tests.support import LOGIN, PASSWORD, Api, codes
 
 pytestmark = pytest.mark.usefixtures("demo_data")

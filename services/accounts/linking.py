@@ -9,10 +9,10 @@ from models.accounts import Account
 from models.auth import ProofPurpose, SecurityEventKind
 from models.cabinets import Cabinet, CabinetAccount
 from services.accounts import proof
-from services.auth import audit
-from services.auth.sessions import Client
 from services.core.errors import RuleError
 from services.ereceipts import rules as ereceipts
+from services.security import audit
+from services.security.sessions import Client
 
 
 async def link_account(

@@ -23,11 +23,11 @@ from config import get_settings
 from models import sql
 from models.accounts import Account
 from models.auth import ProofAttempt, ProofOutcome, ProofPurpose
-from services.auth.sessions import Client
 from services.core import throttle
 from services.core.clock import now
 from services.core.errors import RuleError, raise_all
 from services.core.money import AmountError, parse_amount
+from services.security.sessions import Client
 
 _SEPARATORS = re.compile(r"[\s\-–—./]")
 MAX_ACCOUNT_DIGITS = 20

@@ -13,21 +13,21 @@ from config import get_settings
 from models.auth import ProofPurpose, SecurityEventKind, Session, TokenPurpose
 from models.cabinets import Cabinet, CabinetAccount
 from services.accounts import proof
-from services.auth import audit, sessions
-from services.auth.passwords import (
+from services.core import throttle, tokens
+from services.core.clock import now
+from services.core.emails import mask_email, normalize_email
+from services.core.errors import RuleError, RuleErrors, raise_all
+from services.notifications.notices import mail_link, notify
+from services.recovery import rules as recovery
+from services.security import audit, sessions
+from services.security.passwords import (
     cabinet_context_words,
     check_policy,
     context_words,
     hash_password,
     verify_password,
 )
-from services.auth.sessions import Client
-from services.core import throttle, tokens
-from services.core.clock import now
-from services.core.emails import mask_email, normalize_email
-from services.core.errors import RuleError, RuleErrors, raise_all
-from services.core.notify import mail_link, notify
-from services.recovery import rules as recovery
+from services.security.sessions import Client
 
 LANGUAGES = ("ru", "en")
 

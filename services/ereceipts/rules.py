@@ -31,7 +31,7 @@ from services.core import throttle, tokens
 from services.core.clock import now
 from services.core.emails import normalize_email
 from services.core.errors import RuleError
-from services.core.notify import mail_link
+from services.notifications.notices import mail_link
 
 UNSUBSCRIBE_SALT = "kabinet.ereceipt_unsubscribe"
 CONFIRMATIONS_PER_HOUR = 5  # links to other addresses a cabinet may have mailed

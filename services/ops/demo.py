@@ -355,8 +355,8 @@ async def seed_cabinets() -> list[str]:
 
     from models.accounts import Account
     from models.cabinets import Cabinet, CabinetAccount
-    from services.auth.passwords import hash_password
     from services.core.clock import now
+    from services.security.passwords import hash_password
 
     created = []
     for email, language, numbers in DEMO_CABINETS:
@@ -386,8 +386,8 @@ DEMO_SPECIALIST = ("specialist@example.com", "Ольга Смирнова")
 async def seed_specialist() -> str | None:
     """Create the demo specialist unless it exists; returns its e-mail when created."""
     from models.cabinets import Cabinet, Role
-    from services.auth.passwords import hash_password
     from services.core.clock import now
+    from services.security.passwords import hash_password
 
     email, name = DEMO_SPECIALIST
     if await Cabinet.filter(email=email).exists():

@@ -32,7 +32,7 @@ from services.core.errors import RuleError, raise_all
 from services.core.idempotency import check_key
 from services.core.ids import encode_id
 from services.core.money import AmountError, format_rub, parse_amount
-from services.core.notify import notify
+from services.notifications.notices import notify
 
 log = logging.getLogger("kabinet.payments")
 

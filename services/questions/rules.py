@@ -34,7 +34,7 @@ from services.core import throttle
 from services.core.clock import now
 from services.core.errors import NotAllowed, RuleError, raise_all
 from services.core.ids import encode_id
-from services.core.notify import notify
+from services.notifications.notices import notify
 from services.questions import attachments
 
 EXCERPT_LINES = 3

@@ -33,14 +33,14 @@ from models.auth import (
 )
 from models.cabinets import Cabinet, CabinetAccount
 from services.accounts import proof
-from services.auth import audit, sessions
-from services.auth.passwords import cabinet_context_words, check_policy, hash_password
-from services.auth.sessions import Client
 from services.core import telemetry, throttle, tokens
 from services.core.clock import now
 from services.core.emails import mask_email, normalize_email
 from services.core.errors import RuleError
-from services.core.notify import mail_link, notify
+from services.notifications.notices import mail_link, notify
+from services.security import audit, sessions
+from services.security.passwords import cabinet_context_words, check_policy, hash_password
+from services.security.sessions import Client
 
 
 @dataclass(frozen=True)

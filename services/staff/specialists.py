@@ -22,12 +22,12 @@ from mail.compose import link_builder
 from models.auth import TokenPurpose
 from models.cabinets import Cabinet, Role
 from models.questions import Question, QuestionStatus
-from services.auth import sessions
-from services.auth.passwords import hash_password
 from services.core import tokens
 from services.core.clock import now
 from services.core.emails import normalize_email
 from services.core.errors import RuleError
+from services.security import sessions
+from services.security.passwords import hash_password
 
 DISPLAY_NAME_MAX = 100
 # The token's own signature outlives no more than a day (services.core.tokens), so neither

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from models.auth import SecurityEvent, SecurityEventKind
-from services.auth.sessions import Client
 from services.core.clock import now
+from services.security.sessions import Client
 
 
 async def record(

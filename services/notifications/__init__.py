@@ -1,0 +1,1 @@
+"""What the customer is told outside the API: mail with a link to act on, and notices."""
