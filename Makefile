@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: run run-prod test test-sqlite test-postgres lint format migrations schema clean
+.PHONY: run run-prod test test-sqlite test-postgres lint format migrations schema docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,3 +63,8 @@ clean:
 ## make schema: write schema.graphql, the contract the client teams generate code from.
 schema: $(VENV)/.test-deps
 	$(BIN)/kabinet schema > schema.graphql
+
+## make docs: write docs/configuration.md from the settings definitions in config.py.
+docs: $(VENV)/.run-deps
+	$(BIN)/python -m config > docs/configuration.md.tmp
+	mv docs/configuration.md.tmp docs/configuration.md

@@ -1,8 +1,8 @@
 """Settings of kabinet, read once from the environment (and a `.env` file).
 
 Every setting is a field of `Settings` with its environment name, default and
-description; the README's configuration table is checked against this module by
-a test, so the two cannot drift apart.
+description; docs/configuration.md is rendered from them (`settings_reference`, at
+the end; `make docs`) and a test fails when it falls behind, so the two cannot drift.
 """
 
 from __future__ import annotations
@@ -600,3 +600,105 @@ def use_settings(settings: Settings | None) -> None:
     """Replace the process-wide settings (tests, or a CLI flag); None reloads on next use."""
     global _current
     _current = settings
+
+
+# The configuration reference, docs/configuration.md, is rendered from the definitions above
+# (`make docs`, or `python -m config`), and tests/test_docs.py fails when the file falls behind.
+# A section starts at the setting named here and runs to the next section's first setting, so
+# a new setting declared among its neighbours lands in their section without a word here.
+REFERENCE_SECTIONS: tuple[tuple[str, str, str], ...] = (
+    ("The server", "env", ""),
+    ("Logs", "log_level", ""),
+    (
+        "Requests and their limits",
+        "max_request_bytes",
+        "What one request may ask of a server process; the API guide's "
+        "[limits](api.md#limits) give the error code a client sees for each.",
+    ),
+    ("Metrics and CORS", "metrics_token", ""),
+    (
+        "Proof of ownership",
+        "proof_payment_window_days",
+        "Registration, linking an account and recovery without e-mail all ask for the same proof: "
+        "the account number and the amount of a recent payment.",
+    ),
+    ("Links and sessions", "email_link_minutes", ""),
+    ("Logins and passwords", "login_free_failures", ""),
+    ("Support contacts", "support_phone", ""),
+    ("Mail", "mail_from", "How the outbox and its workers use these: [Mail](operations.md#mail)."),
+    ("Meter readings", "reading_window_start_day", ""),
+    (
+        "Online payments",
+        "payment_provider",
+        "The acquirer and its webhook: [Payments](operations.md#payments-and-the-acquirer).",
+    ),
+    ("Questions and photos", "question_messages_per_day", ""),
+    (
+        "Company requisites",
+        "company_name",
+        "Printed on every bill and encoded in its payment QR code. The defaults are fictional "
+        "(their check digits are right, so the demo's QR codes scan); a deployment sets its own. "
+        "They are checked at start-up: a wrong INN, BIC or account check digit is a startup "
+        "error naming the setting, since a typo there would make every bill unpayable.",
+    ),
+)
+
+_TYPE_NAMES = {str: "text", int: "integer", float: "number", Decimal: "decimal", bool: "boolean"}
+
+
+def _reference_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _reference_default(value: Any) -> str:
+    if value == "":
+        return "(empty)"
+    if isinstance(value, bool):
+        return "`true`" if value else "`false`"
+    return f"`{value}`"
+
+
+def settings_reference() -> str:
+    """docs/configuration.md: every setting of `Settings` with its type, default and meaning,
+    in declaration order, under the headings of REFERENCE_SECTIONS."""
+    hints = get_type_hints(Settings)
+    names = [f.name for f in dataclasses.fields(Settings) if "doc" in f.metadata]
+    starts = {first: (title, intro) for title, first, intro in REFERENCE_SECTIONS}
+    if unknown := set(starts) - set(names):
+        raise ValueError(f"REFERENCE_SECTIONS names no setting: {sorted(unknown)}")
+    if names[0] not in starts:
+        raise ValueError(f"REFERENCE_SECTIONS must start at the first setting, {names[0]!r}")
+    if [n for n in names if n in starts] != [first for _t, first, _i in REFERENCE_SECTIONS]:
+        raise ValueError("REFERENCE_SECTIONS must follow the order of the settings")
+    lines = [
+        "# Configuration",
+        "",
+        "<!-- Generated from config.py by `make docs` (`python -m config`): edit the settings",
+        "     there, not this file. tests/test_docs.py fails when the two differ. -->",
+        "",
+        "Settings are read once at start-up from the environment; a `.env` file in the working",
+        "directory is read too (the environment wins). Each setting's name is its environment",
+        "variable. A value that cannot be used (a wrong type, a day out of range, a production",
+        "deployment without `SECRET_KEY`) stops the server at start-up with a message naming the",
+        "setting; `kabinet check` goes further and reports what would hurt in production",
+        "([Running in production](operations.md#running-in-production)).",
+        "",
+        "A boolean is `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`).",
+    ]
+    fields_by_name = {f.name: f for f in dataclasses.fields(Settings)}
+    for name in names:
+        if name in starts:
+            title, intro = starts[name]
+            lines += ["", f"## {title}", ""]
+            if intro:
+                lines += [intro, ""]
+            lines += ["| Setting | Type | Default | Meaning |", "|---|---|---|---|"]
+        f = fields_by_name[name]
+        kind = _TYPE_NAMES.get(hints[name], getattr(hints[name], "__name__", str(hints[name])))
+        cells = (f"`{name.upper()}`", kind, _reference_default(f.default), f.metadata["doc"])
+        lines.append("| " + " | ".join(_reference_cell(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(settings_reference(), end="")

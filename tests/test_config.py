@@ -1,16 +1,13 @@
-"""Settings: read once from the environment and `.env`, documented in the README."""
+"""Settings: read once from the environment and `.env` (their reference: tests/test_docs.py)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from config import (
-    ROOT,
     ConfigError,
-    Settings,
     account_key_is_valid,
     inn_is_valid,
     load_settings,
@@ -101,20 +98,6 @@ def test_malformed_env_file_line(tmp_path: Path) -> None:
     env_file.write_text("PORT 8000\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\.env:1"):
         read_env_file(env_file)
-
-
-def test_readme_documents_every_setting_with_its_default() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    rows = dict(re.findall(r"^\| `([A-Z_]+)` \| ([^|]*) \|", readme, flags=re.MULTILINE))
-    for name, default, _doc in Settings.documented():
-        assert name in rows, f"README does not document {name}"
-        shown = rows[name].strip().strip("`")
-        expected = "" if default == "" else str(default)
-        assert shown == expected or (expected == "" and shown in {"", "(none)", "(generated)"}), (
-            f"README shows {name} default {rows[name]!r}, the code has {default!r}"
-        )
-    documented = {name for name, _d, _doc in Settings.documented()}
-    assert set(rows) <= documented, f"README documents unknown settings {set(rows) - documented}"
 
 
 def test_the_default_company_requisites_pass_their_own_checks() -> None:

@@ -43,9 +43,9 @@ def test_the_payload_in_the_order_of_the_standard() -> None:
     )
 
 
-def test_the_readme_shows_a_payload_this_code_makes() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    (example,) = [line for line in readme.splitlines() if line.startswith("ST00012|")]
+def test_the_docs_show_a_payload_this_code_makes() -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    (example,) = [line for line in page.splitlines() if line.startswith("ST00012|")]
     assert example == gost_payload(ORDER)
 
 
