@@ -7,7 +7,7 @@ The one call the flows use::
                attachments=[("file.pdf", "application/pdf", data)], headers={...})
 
 It renders `mail/templates/NAME.LANG.txt|html` and writes the message to the outbox in
-the caller's transaction; a worker (`mail.worker`) delivers it. See the README's "Mail".
+the caller's transaction; a worker (`mail.worker`) delivers it. See docs/operations.md, "Mail".
 """
 
 from mail.compose import MailError

@@ -383,7 +383,7 @@ async def test_staff_fields_are_forbidden_to_customers(api: Api) -> None:
 
 
 async def test_specialists_cannot_act_as_customers(api: Api) -> None:
-    """A specialist's cabinet holds no accounts and asks nothing (README, Questions)."""
+    """A specialist's cabinet holds no accounts and asks nothing (docs/api.md, "Questions to specialists")."""
     customer = await api.signed_up()
     question = await asked(customer)
     olga = await specialist(api)

@@ -65,7 +65,7 @@ def redact(text: str, *, link_tokens: bool = True) -> str:
 class RedactingFilter(logging.Filter):
     """Last line of defence: secrets are never logged on purpose, and never by accident.
     Outside production the links of the development mailbox keep their tokens: following
-    them from the log is how a developer walks through the flows (README, Mail)."""
+    them from the log is how a developer walks through the flows (docs/operations.md, "Mail")."""
 
     def __init__(self, production: bool) -> None:
         super().__init__()

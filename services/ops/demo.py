@@ -379,7 +379,7 @@ async def seed_cabinets() -> list[str]:
     return created
 
 
-# A specialist to answer the demo customers' questions (README, Questions to specialists).
+# A specialist to answer the demo customers' questions (docs/api.md, "Questions to specialists").
 DEMO_SPECIALIST = ("specialist@example.com", "Ольга Смирнова")
 
 
