@@ -4,6 +4,7 @@ them `Account`s."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import strawberry
@@ -41,6 +42,16 @@ async def own_account(info: Info, account_pk: int) -> Row | None:
     """The account if it is (still) the viewer's own."""
     viewer = await info.context.require_viewer()
     return await account_of_cabinet(viewer.id, account_pk)
+
+
+def meters(info: Info, account_pk: int) -> Awaitable[list[Row]]:
+    """An account's meters (loaded with every account's of the request at once)."""
+    return info.context.loaders.meters_of_account.load(account_pk)
+
+
+def meter(info: Info, meter_pk: int) -> Awaitable[Row | None]:
+    """The meter of a reading the viewer reached through their own account."""
+    return info.context.loaders.meter.load(meter_pk)
 
 
 async def link_account(info: Info, input: Any) -> Row | None:

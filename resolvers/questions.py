@@ -116,6 +116,25 @@ def messages(info: Info, question_pk: int, first: int, after: str | None) -> Pag
     )
 
 
+def attachments(info: Info, message_pk: int) -> Awaitable[list[Row]]:
+    """The photos of a message of a question the viewer reached."""
+    return info.context.loaders.questions.attachments.load(message_pk)
+
+
+def unread_count(info: Info, question_pk: int) -> Awaitable[int]:
+    return info.context.loaders.questions.unread.load(question_pk)
+
+
+def person(info: Info, cabinet_pk: int) -> Awaitable[Row | None]:
+    """Who asked or who took a question (the fields asking are for specialists only)."""
+    return info.context.loaders.questions.cabinet.load(cabinet_pk)
+
+
+def customer_accounts(info: Info, cabinet_pk: int) -> Awaitable[list[Row]]:
+    """Every account of the cabinet that asked (for the specialist who answers)."""
+    return info.context.loaders.accounts_of_cabinet.load(cabinet_pk)
+
+
 # ---------------------------------------------------------------- customers' mutations
 
 

@@ -4,6 +4,7 @@ RuleErrors through."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import strawberry
@@ -23,6 +24,11 @@ def _request(input: Any) -> readings.ReadingInput:
         taken_on=input.taken_on,
         confirm_unusual=input.confirm_unusual,
     )
+
+
+def last_reading(info: Info, meter_pk: int) -> Awaitable[dict[str, Any] | None]:
+    """A meter's latest accepted reading (or one under review), batched per request."""
+    return info.context.loaders.last_reading_of_meter.load(meter_pk)
 
 
 async def preview_meter_reading(info: Info, input: Any) -> readings.Estimate:

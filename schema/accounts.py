@@ -11,6 +11,7 @@ import strawberry
 from models import metering
 from resolvers import accounts as account_resolvers
 from resolvers import lists, receipts
+from resolvers import readings as reading_resolvers
 from resolvers.context import Context
 from schema.receipts import ConsumptionMonth, EReceipt
 from schema.relay import Connection, encode_id, to_connection
@@ -47,7 +48,7 @@ class MeterReading:
 
     @strawberry.field(description="The meter the values were read from.")
     async def meter(self, info: strawberry.Info[Context]) -> Meter:
-        row = await info.context.loaders.meter.load(self.meter_pk)
+        row = await account_resolvers.meter(info, self.meter_pk)
         return Meter.from_row(row, info.context.language)
 
     @classmethod
@@ -87,7 +88,7 @@ class Meter:
     def last_reading(self, info: strawberry.Info[Context]) -> MeterReading | None:
         language, zones = info.context.language, self.zone_count
         return lists.when_ready(  # type: ignore[return-value]
-            info.context.loaders.last_reading_of_meter.load(self.pk),
+            reading_resolvers.last_reading(info, self.pk),
             lambda row: MeterReading.from_row({**row, "zones": zones}, language) if row else None,
         )
 
@@ -239,7 +240,7 @@ class Account:
     def meters(self, info: strawberry.Info[Context]) -> list[Meter]:
         language = info.context.language
         return lists.when_ready(  # type: ignore[return-value]
-            info.context.loaders.meters_of_account.load(self.pk),
+            account_resolvers.meters(info, self.pk),
             lambda rows: [Meter.from_row(row, language) for row in rows],
         )
 

@@ -104,7 +104,7 @@ class Message:
     @strawberry.field(description="Photos attached to the message (at most 3).")
     def attachments(self, info: Info) -> list[Attachment]:
         return lists.when_ready(  # type: ignore[return-value]
-            info.context.loaders.questions.attachments.load(self.pk),
+            question_resolvers.attachments(info, self.pk),
             lambda rows: [Attachment.from_row(row) for row in rows],
         )
 
@@ -132,7 +132,7 @@ class Customer:
 
     @strawberry.field(description="Every account the cabinet holds, with its balance.")
     async def accounts(self, info: Info) -> list[Account]:
-        rows = await info.context.loaders.accounts_of_cabinet.load(self.pk)
+        rows = await question_resolvers.customer_accounts(info, self.pk)
         return [Account.from_row(row) for row in rows]
 
 
@@ -181,7 +181,7 @@ class Question:
 
     @strawberry.field(description="Specialists' messages the customer has not read yet.")
     def unread_count(self, info: Info) -> int:
-        return info.context.loaders.questions.unread.load(self.row["id"])  # type: ignore[return-value]
+        return question_resolvers.unread_count(info, self.row["id"])  # type: ignore[return-value]
 
     # ------------------------------------------------------------ staff only
 
@@ -199,7 +199,7 @@ class Question:
     async def assignee(self, info: Info) -> Specialist | None:
         if self.row["assignee_id"] is None:
             return None
-        row = await info.context.loaders.questions.cabinet.load(self.row["assignee_id"])
+        row = await question_resolvers.person(info, self.row["assignee_id"])
         return Specialist.from_row(row) if row else None
 
     @strawberry.field(
@@ -207,7 +207,7 @@ class Question:
         permission_classes=[StaffOnly],
     )
     async def customer(self, info: Info) -> Customer | None:
-        row = await info.context.loaders.questions.cabinet.load(self.row["cabinet_id"])
+        row = await question_resolvers.person(info, self.row["cabinet_id"])
         return Customer(email=row["email"], language=row["language"], pk=row["id"]) if row else None
 
 
