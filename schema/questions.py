@@ -4,7 +4,7 @@ the staff-only fields (FORBIDDEN to customers), and the mutations' inputs and pa
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
@@ -21,6 +21,7 @@ from schema.user_errors import attempt
 from services.questions import read_model
 
 Info = strawberry.Info[Context]
+P = TypeVar("P")
 
 QuestionTopic = strawberry.enum(
     models.QuestionTopic,
@@ -381,6 +382,16 @@ async def specialists(info: Info) -> list[Specialist]:
     return [Specialist.from_row(row) for row in await question_resolvers.specialists(info)]
 
 
+def _posted(payload: type[P], done: Any, errors: list[Any]) -> P:
+    """The payload of a mutation that posts a message: the question and the message."""
+    if done is None:
+        return payload(user_errors=errors)  # type: ignore[call-arg]
+    question, message = done
+    return payload(  # type: ignore[call-arg]
+        question=Question.from_model(question), message=Message.from_row(message)
+    )
+
+
 def _question(question: models.Question | None) -> Question | None:
     return Question.from_model(question) if question else None
 
@@ -400,12 +411,7 @@ async def reply_to_question(
         ReplyToQuestionError,
         info.context.language,
     )
-    if done is None:
-        return ReplyToQuestionPayload(user_errors=errors)
-    question, message = done
-    return ReplyToQuestionPayload(
-        question=Question.from_model(question), message=Message.from_row(message)
-    )
+    return _posted(ReplyToQuestionPayload, done, errors)
 
 
 async def close_question(info: Info, input: MutationInput[QuestionInput]) -> CloseQuestionPayload:
@@ -437,12 +443,7 @@ async def answer_question(
         AnswerQuestionError,
         info.context.language,
     )
-    if done is None:
-        return AnswerQuestionPayload(user_errors=errors)
-    question, message = done
-    return AnswerQuestionPayload(
-        question=Question.from_model(question), message=Message.from_row(message)
-    )
+    return _posted(AnswerQuestionPayload, done, errors)
 
 
 async def assign_question(
