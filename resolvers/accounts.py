@@ -1,57 +1,72 @@
-"""Resolvers of account queries and of linking accounts to the cabinet."""
+"""Resolvers of account queries and of linking accounts to the cabinet: thin calls into
+services.accounts (rules and read model). They hand back account rows; the schema makes
+them `Account`s."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable
+from typing import Any
 
 import strawberry
 
-from resolvers.dataloaders import account_of_cabinet
-from resolvers.errors import attempt
-from schema import auth as s
-from schema.accounts import Account
-from schema.context import Context
-from schema.errors import MutationInput
-from schema.relay import decode_id
+from models.accounts import Account
+from resolvers import lists
+from resolvers.context import Context
 from services.accounts import linking
+from services.accounts.read_model import account_of_cabinet
+from services.core.ids import decode_id
 
 Info = strawberry.Info[Context]
+Row = dict[str, Any]
 
 
-async def account(
-    info: Info,
-    id: Annotated[strawberry.ID, strawberry.argument(description="Id of the account.")],
-) -> Account | None:
-    """One of the viewer's accounts; null for a missing id and another's alike."""
+async def accounts(info: Info, cabinet_pk: int) -> list[Row]:
+    """`me.accounts`, with the look-ahead: whatever the query asks of the accounts' lists
+    is loaded for all of them at once before they are returned (resolvers/lists.py)."""
+    ctx = info.context
+    rows = await ctx.loaders.accounts_of_cabinet.load(cabinet_pk)
+    await lists.warm_accounts(
+        info.selected_fields[0].selections, ctx.loaders, ctx.settings, [r["id"] for r in rows]
+    )
+    return rows
+
+
+async def account(info: Info, id: str) -> Row | None:
+    """One of the viewer's accounts; None for a missing id and another's alike."""
     cabinet = await info.context.require_viewer()
     pk = decode_id("Account", id)
-    row = await account_of_cabinet(cabinet.id, pk) if pk is not None else None
-    return Account.from_row(row) if row else None
+    return await account_of_cabinet(cabinet.id, pk) if pk is not None else None
 
 
-async def link_account(
-    info: Info, input: MutationInput[s.LinkAccountInput]
-) -> s.LinkAccountPayload:
+async def own_account(info: Info, account_pk: int) -> Row | None:
+    """The account if it is (still) the viewer's own."""
+    viewer = await info.context.require_viewer()
+    return await account_of_cabinet(viewer.id, account_pk)
+
+
+def meters(info: Info, account_pk: int) -> Awaitable[list[Row]]:
+    """An account's meters (loaded with every account's of the request at once)."""
+    return info.context.loaders.meters_of_account.load(account_pk)
+
+
+def meter(info: Info, meter_pk: int) -> Awaitable[Row | None]:
+    """The meter of a reading the viewer reached through their own account."""
+    return info.context.loaders.meter.load(meter_pk)
+
+
+async def link_account(info: Info, input: Any) -> Row | None:
+    """`input`: a LinkAccountInput (account_number, payment_amount)."""
     ctx = info.context
     cabinet = await ctx.require_viewer()
-    linked, errors = await attempt(
-        linking.link_account(cabinet, input.account_number, input.payment_amount, ctx.client),
-        s.LinkAccountError,
-        ctx.language,
+    linked = await linking.link_account(
+        cabinet, input.account_number, input.payment_amount, ctx.client
     )
-    row = await account_of_cabinet(cabinet.id, linked.id) if linked else None
-    return s.LinkAccountPayload(account=Account.from_row(row) if row else None, user_errors=errors)
+    return await account_of_cabinet(cabinet.id, linked.id)
 
 
-async def unlink_account(
-    info: Info, input: MutationInput[s.UnlinkAccountInput]
-) -> s.UnlinkAccountPayload:
+async def unlink_account(info: Info, input: Any) -> Account:
+    """`input`: an UnlinkAccountInput (account_id). The account no longer linked."""
     ctx = info.context
     cabinet = await ctx.require_viewer()
     pk = decode_id("Account", input.account_id) or -1
-    unlinked, errors = await attempt(
-        linking.unlink_account(cabinet, pk, ctx.client), s.UnlinkAccountError, ctx.language
-    )
-    return s.UnlinkAccountPayload(
-        unlinked_account_id=input.account_id if unlinked else None, user_errors=errors
-    )
+    return await linking.unlink_account(cabinet, pk, ctx.client)

@@ -1,168 +1,144 @@
-"""Resolvers of the cabinet's own mutations: thin calls into services.auth.rules."""
+"""Resolvers of the cabinet's own fields and mutations: thin calls into
+services.auth. They hand back domain results (cabinets, sessions, counts) and let the
+rules' RuleErrors through; the schema turns both into payloads."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import strawberry
 
-from resolvers.errors import attempt, outcome
-from schema import auth as s
-from schema.context import Context
-from schema.errors import MutationInput
-from schema.relay import decode_id
+from models.auth import Session
+from models.cabinets import Cabinet
+from resolvers import paging
+from resolvers.context import Context, NotAuthenticated
+from services.auth import read_model
 from services.auth import rules as auth
-from services.core import telemetry
-from services.security import sessions
+from services.core.ids import decode_id
+from services.core.paging import Page
+from services.security import sessions as session_rules
 
 Info = strawberry.Info[Context]
 
 
-async def me(info: Info) -> s.User | None:
+async def me(info: Info) -> Cabinet | None:
+    return await info.context.viewer()
+
+
+async def require_own(info: Info, cabinet_pk: int) -> None:
+    """The fields of a cabinet are its own session's only."""
     viewer = await info.context.viewer()
-    return s.User.from_model(viewer) if viewer is not None else None
+    if viewer is None or viewer.id != cabinet_pk:
+        raise NotAuthenticated()
 
 
-async def register(info: Info, input: MutationInput[s.RegisterInput]) -> s.RegisterPayload:
+async def sessions(info: Info, cabinet_pk: int) -> list[tuple[Session, bool]]:
+    """The cabinet's live sessions, most recently used first, each with whether it is
+    the one making this request."""
+    current = await info.context.session()
+    return [
+        (s, current is not None and s.id == current.id)
+        for s in await session_rules.active(cabinet_pk)
+    ]
+
+
+async def security_events(cabinet_id: int, first: int, after: str | None) -> Page:
+    """`me.securityEvents`: the cabinet's security log, newest first."""
+    args = paging.page_args(first, after, (None, None), dt.datetime)
+    rows = await read_model.security_events(cabinet_id, args)
+    return Page.cut(rows, args, "created_at", lambda: read_model.count_security_events(cabinet_id))
+
+
+async def register(info: Info, input: Any) -> Cabinet:
     ctx = info.context
-    cabinet, errors = await attempt(
-        auth.register(
-            account_number=input.account_number,
-            payment_amount=input.payment_amount,
-            email=input.email,
-            password=input.password,
-            language=ctx.language,
-            client=ctx.client,
-        ),
-        s.RegisterError,
-        ctx.language,
-    )
-    return s.RegisterPayload(
-        user=s.User.from_model(cabinet) if cabinet else None, user_errors=errors
+    return await auth.register(
+        account_number=input.account_number,
+        payment_amount=input.payment_amount,
+        email=input.email,
+        password=input.password,
+        language=ctx.language,
+        client=ctx.client,
     )
 
 
-async def verify_email(
-    info: Info, input: MutationInput[s.VerifyEmailInput]
-) -> s.VerifyEmailPayload:
-    ctx = info.context
-    cabinet, errors = await attempt(
-        auth.verify_email(input.token, ctx.client), s.VerifyEmailError, ctx.language
-    )
-    return s.VerifyEmailPayload(
-        user=s.User.from_model(cabinet) if cabinet else None, user_errors=errors
-    )
+async def verify_email(info: Info, input: Any) -> Cabinet:
+    return await auth.verify_email(input.token, info.context.client)
 
 
-async def resend_verification(info: Info) -> s.ResendVerificationPayload:
+async def resend_verification(info: Info) -> str:
+    """The address the link went to."""
     ctx = info.context
     cabinet = await ctx.require_viewer()
-    _, errors = await attempt(
-        auth.resend_verification(cabinet, ctx.client), s.ResendVerificationError, ctx.language
-    )
-    return s.ResendVerificationPayload(
-        sent_to=None if errors else cabinet.email, user_errors=errors
-    )
+    await auth.resend_verification(cabinet, ctx.client)
+    return cabinet.email
 
 
-async def login(info: Info, input: MutationInput[s.LoginInput]) -> s.LoginPayload:
+async def login(info: Info, input: Any) -> auth.LoggedIn:
+    """A login answers the rest of its request as the new session (and sets its cookie)."""
     ctx = info.context
-    done, errors = await attempt(
-        auth.login(input.email, input.password, ctx.client), s.LoginError, ctx.language
-    )
-    telemetry.LOGINS.labels(outcome(errors)).inc()
-    if done is None:
-        return s.LoginPayload(user_errors=errors)
+    done = await auth.login(input.email, input.password, ctx.client)
     ctx.adopt_session(done.session, done.token)
-    return s.LoginPayload(
-        token=done.token,
-        expires_at=sessions.expires_at(done.session),
-        user=s.User.from_model(done.cabinet),
-    )
+    return done
 
 
-async def logout(info: Info) -> s.LogoutPayload:
+def expires_at(session: Session) -> dt.datetime:
+    return session_rules.expires_at(session)
+
+
+async def logout(info: Info) -> int:
+    """How many sessions ended."""
     ctx = info.context
     session = await ctx.require_session()
     await auth.logout(session, ctx.client)
     ctx.end_session_cookie()
-    return s.LogoutPayload(ended_sessions=1)
+    return 1
 
 
-async def logout_everywhere(info: Info) -> s.LogoutPayload:
+async def logout_everywhere(info: Info) -> int:
     ctx = info.context
     cabinet = await ctx.require_viewer()
     ended = await auth.logout_everywhere(cabinet, ctx.client)
     ctx.end_session_cookie()
-    return s.LogoutPayload(ended_sessions=ended)
+    return ended
 
 
-async def logout_other_devices(info: Info) -> s.LogoutPayload:
+async def logout_other_devices(info: Info) -> int:
     ctx = info.context
     session = await ctx.require_session()
-    return s.LogoutPayload(ended_sessions=await auth.logout_other_devices(session, ctx.client))
+    return await auth.logout_other_devices(session, ctx.client)
 
 
-async def revoke_session(info: Info, input: MutationInput[s.RevokeSessionInput]) -> s.LogoutPayload:
+async def revoke_session(info: Info, input: Any) -> int:
     ctx = info.context
     cabinet = await ctx.require_viewer()
     session_id = decode_id("Session", input.id) or -1
-    _, errors = await attempt(
-        auth.revoke_session(cabinet, session_id, ctx.client), s.LogoutError, ctx.language
-    )
-    return s.LogoutPayload(ended_sessions=0 if errors else 1, user_errors=errors)
+    await auth.revoke_session(cabinet, session_id, ctx.client)
+    return 1
 
 
-async def request_password_reset(
-    info: Info, input: MutationInput[s.RequestPasswordResetInput]
-) -> s.RequestPasswordResetPayload:
-    ctx = info.context
-    _, errors = await attempt(
-        auth.request_password_reset(input.email, ctx.client),
-        s.RequestPasswordResetError,
-        ctx.language,
-    )
-    return s.RequestPasswordResetPayload(accepted=not errors, user_errors=errors)
+async def request_password_reset(info: Info, input: Any) -> None:
+    await auth.request_password_reset(input.email, info.context.client)
 
 
-async def set_password(
-    info: Info, input: MutationInput[s.SetPasswordInput]
-) -> s.SetPasswordPayload:
+async def set_password(info: Info, input: Any) -> Cabinet:
     ctx = info.context
     ctx.no_referrer()
-    cabinet, errors = await attempt(
-        auth.set_password(input.token, input.password, ctx.client),
-        s.SetPasswordError,
-        ctx.language,
-    )
-    return s.SetPasswordPayload(
-        user=s.User.from_model(cabinet) if cabinet else None, user_errors=errors
-    )
+    return await auth.set_password(input.token, input.password, ctx.client)
 
 
-async def change_password(
-    info: Info, input: MutationInput[s.ChangePasswordInput]
-) -> s.ChangePasswordPayload:
+async def change_password(info: Info, input: Any) -> Cabinet:
+    """The cabinet, whose other sessions have ended."""
     ctx = info.context
     session = await ctx.require_session()
-    _, errors = await attempt(
-        auth.change_password(
-            session.cabinet, session, input.current_password, input.new_password, ctx.client
-        ),
-        s.ChangePasswordError,
-        ctx.language,
+    await auth.change_password(
+        session.cabinet, session, input.current_password, input.new_password, ctx.client
     )
-    return s.ChangePasswordPayload(
-        user=None if errors else s.User.from_model(session.cabinet), user_errors=errors
-    )
+    return session.cabinet
 
 
-async def change_email(
-    info: Info, input: MutationInput[s.ChangeEmailInput]
-) -> s.ChangeEmailPayload:
+async def change_email(info: Info, input: Any) -> str:
+    """The new address, where the confirmation link went."""
     ctx = info.context
     cabinet = await ctx.require_viewer()
-    address, errors = await attempt(
-        auth.change_email(cabinet, input.password, input.new_email, ctx.client),
-        s.ChangeEmailError,
-        ctx.language,
-    )
-    return s.ChangeEmailPayload(sent_to=address, user_errors=errors)
+    return await auth.change_email(cabinet, input.password, input.new_email, ctx.client)

@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import strawberry
+
 from config import Settings
 from resolvers import paging
-from resolvers.dataloaders import Loaders, PageArgs
-from schema.relay import decode_id
+from resolvers.context import Context
+from resolvers.dataloaders import Loaders
+from services.core.ids import decode_id
+from services.core.paging import Page, PageArgs
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -77,13 +82,16 @@ def page_args(
     )
 
 
-def when_ready(future: Awaitable[T], build: Callable[[T], R]) -> R | Awaitable[R]:
-    """`build(result)` now if the loader has it already, else an awaitable of it."""
+def when_ready(future: T | Awaitable[T], build: Callable[[T], R]) -> R | Awaitable[R]:
+    """`build(result)` now if the loader has it already (or `future` is a plain value),
+    else an awaitable of it."""
     if isinstance(future, asyncio.Future) and future.done():
         return build(future.result())
+    if not inspect.isawaitable(future):
+        return build(future)  # type: ignore[arg-type]
 
     async def later() -> R:
-        return build(await future)
+        return build(await future)  # type: ignore[misc]
 
     return later()
 
@@ -95,6 +103,31 @@ def page(loaders: Loaders, kind: str, account_pk: int, args: PageArgs) -> Awaita
 def count(loaders: Loaders, kind: str, account_pk: int, args: PageArgs) -> Awaitable[int]:
     key = (account_pk, args.start, args.end, args.meter_id)
     return getattr(loaders, KINDS[kind].counts).load(key)
+
+
+def account_page(
+    info: strawberry.Info[Context],
+    kind: str,
+    account_pk: int,
+    first: int,
+    after: str | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    meter_id: str | None = None,
+) -> Page | Awaitable[Page]:
+    """A page of an account's readings, payments or receipts: at once when the look-ahead
+    has loaded it (`warm_accounts`), else an awaitable of it."""
+    loaders = info.context.loaders
+    args = page_args(kind, info.context.settings, first, after, start, end, meter_id)
+    return when_ready(
+        page(loaders, kind, account_pk, args),
+        lambda rows: Page.cut(
+            rows,
+            args,
+            KINDS[kind].sort,
+            lambda: when_ready(count(loaders, kind, account_pk, args), int),
+        ),
+    )
 
 
 # ---------------------------------------------------------------- the look-ahead

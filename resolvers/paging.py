@@ -1,38 +1,23 @@
-"""Turning connection arguments into loader keys, and loader rows into pages."""
+"""Turning a connection's arguments (first, after, from, to) into the read models'
+`PageArgs`; an argument out of range is a BAD_USER_INPUT error."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-from collections.abc import Awaitable, Callable
-from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from resolvers.dataloaders import PageArgs
-from schema.context import BadInput
-from schema.relay import Connection, build_connection
+from resolvers.context import BadInput
+from services.core.paging import PageArgs, decode_cursor
 from services.core.timeutil import add_months
 
 MAX_PAGE = 100
-T = TypeVar("T")
 
 
-def encode_cursor(value: dt.date | dt.datetime, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{value.isoformat()}|{pk}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, kind: type) -> tuple[Any, int]:
+def _after(cursor: str, kind: type) -> tuple[Any, int]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        value, _, pk = raw.rpartition("|")
-        parsed = (
-            dt.datetime.fromisoformat(value)
-            if kind is dt.datetime
-            else dt.date.fromisoformat(value)
-        )
-        return parsed, int(pk)
-    except (ValueError, UnicodeDecodeError):
+        return decode_cursor(cursor, kind)
+    except ValueError:
         raise BadInput("`after` is not a cursor of this list.") from None
 
 
@@ -90,25 +75,8 @@ def page_args(
     _check_first(first)
     return PageArgs(
         first=first,
-        after=decode_cursor(after, sort_kind) if after else None,
+        after=_after(after, sort_kind) if after else None,
         start=bounds[0],
         end=bounds[1],
         meter_id=meter_id,
-    )
-
-
-def to_connection(
-    rows: list[dict[str, Any]],
-    args: PageArgs,
-    sort_column: str,
-    node: Callable[[dict[str, Any]], T],
-    count: Callable[[], int | Awaitable[int]],
-) -> Connection[T]:
-    page = rows[: args.first]
-    return build_connection(
-        [node(row) for row in page],
-        [partial(encode_cursor, row[sort_column], row["id"]) for row in page],
-        has_next=len(rows) > args.first,
-        has_previous=args.after is not None,
-        count=count,
     )

@@ -3,18 +3,17 @@ receipt's state and the consumption series."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable
 from urllib.parse import urlencode
 
 import strawberry
 
 from resolvers import lists
-from schema.context import BadInput, Context
-from schema.receipts import ConsumptionMonth, EReceipt
-from schema.relay import encode_id
+from resolvers.context import BadInput, Context
+from services.core.ids import encode_id
 from services.ereceipts.rules import EReceiptState
 from services.receipts import files as receipt_files
-from services.receipts.consumption import MAX_MONTHS
+from services.receipts.consumption import MAX_MONTHS, MonthConsumption
 
 Info = strawberry.Info[Context]
 
@@ -35,18 +34,15 @@ async def pdf_url(info: Info, receipt_pk: int) -> str:
     return f"{base}{path}?{urlencode({'token': link.token})}"
 
 
-def e_receipt(info: Info, account_pk: int) -> Any:
+def e_receipt(info: Info, account_pk: int) -> EReceiptState | Awaitable[EReceiptState]:
     return lists.when_ready(
-        info.context.loaders.ereceipt_of_account.load(account_pk),
-        lambda row: EReceipt.from_state(EReceiptState.of_row(row)),
+        info.context.loaders.ereceipt_of_account.load(account_pk), EReceiptState.of_row
     )
 
 
-def consumption(info: Info, account_pk: int, months: int) -> Any:
+def consumption(
+    info: Info, account_pk: int, months: int
+) -> list[MonthConsumption] | Awaitable[list[MonthConsumption]]:
     if not 1 <= months <= MAX_MONTHS:
         raise BadInput(f"`months` must be between 1 and {MAX_MONTHS}.")
-    language = info.context.language
-    return lists.when_ready(
-        info.context.loaders.consumption.load((account_pk, months)),
-        lambda series: [ConsumptionMonth.from_month(month, language) for month in series],
-    )
+    return info.context.loaders.consumption.load((account_pk, months))

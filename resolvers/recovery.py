@@ -2,52 +2,33 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 import strawberry
 
-from resolvers.errors import attempt, outcome
-from schema import recovery as s
-from schema.context import Context
-from schema.errors import MutationInput
-from schema.scalars import Money
-from services.core import telemetry
+from resolvers.context import Context
 from services.recovery import rules as recovery
 
 Info = strawberry.Info[Context]
 
 
-async def start_recovery_without_email(
-    info: Info, input: MutationInput[s.StartRecoveryWithoutEmailInput]
-) -> s.StartRecoveryWithoutEmailPayload:
+async def start_recovery_without_email(info: Info, input: Any) -> recovery.Started:
+    """The started recovery (its token, expiry, masked address). Its token must not leak
+    onward through the Referer of the page that shows it."""
     ctx = info.context
-    started, errors = await attempt(
-        recovery.start(input.account_number, input.payment_amount, ctx.client),
-        s.StartRecoveryWithoutEmailError,
-        ctx.language,
-    )
-    telemetry.RECOVERIES.labels("start", outcome(errors)).inc()
-    if started is None:
-        no_payments = any(e.code.name == "NO_RECENT_PAYMENTS" for e in errors)
-        return s.StartRecoveryWithoutEmailPayload(
-            minimal_payment=Money(recovery.minimal_payment()) if no_payments else None,
-            user_errors=errors,
-        )
+    started = await recovery.start(input.account_number, input.payment_amount, ctx.client)
     ctx.no_referrer()
-    return s.StartRecoveryWithoutEmailPayload(
-        recovery_token=started.recovery_token,
-        expires_at=started.expires_at,
-        masked_email=started.masked_email,
-    )
+    return started
 
 
-async def confirm_new_email(
-    info: Info, input: MutationInput[s.ConfirmNewEmailInput]
-) -> s.ConfirmNewEmailPayload:
+def minimal_payment() -> Decimal:
+    """The payment to make before trying again, when there are no recent payments."""
+    return recovery.minimal_payment()
+
+
+async def confirm_new_email(info: Info, input: Any) -> str:
+    """The new address, where the link to set the password went."""
     ctx = info.context
     ctx.no_referrer()
-    address, errors = await attempt(
-        recovery.confirm_new_email(input.recovery_token, input.new_email, ctx.client),
-        s.ConfirmNewEmailError,
-        ctx.language,
-    )
-    telemetry.RECOVERIES.labels("confirm_new_email", outcome(errors)).inc()
-    return s.ConfirmNewEmailPayload(sent_to=address, user_errors=errors)
+    return await recovery.confirm_new_email(input.recovery_token, input.new_email, ctx.client)

@@ -9,10 +9,12 @@ from typing import Annotated, Any
 import strawberry
 
 from models import metering
-from resolvers import lists, paging, receipts
-from schema.context import Context
+from resolvers import accounts as account_resolvers
+from resolvers import lists, receipts
+from resolvers import readings as reading_resolvers
+from resolvers.context import Context
 from schema.receipts import ConsumptionMonth, EReceipt
-from schema.relay import Connection, encode_id
+from schema.relay import Connection, encode_id, to_connection
 from schema.scalars import Money, Period
 from services.readings.zones import zone_count, zone_name
 
@@ -46,7 +48,7 @@ class MeterReading:
 
     @strawberry.field(description="The meter the values were read from.")
     async def meter(self, info: strawberry.Info[Context]) -> Meter:
-        row = await info.context.loaders.meter.load(self.meter_pk)
+        row = await account_resolvers.meter(info, self.meter_pk)
         return Meter.from_row(row, info.context.language)
 
     @classmethod
@@ -86,7 +88,7 @@ class Meter:
     def last_reading(self, info: strawberry.Info[Context]) -> MeterReading | None:
         language, zones = info.context.language, self.zone_count
         return lists.when_ready(  # type: ignore[return-value]
-            info.context.loaders.last_reading_of_meter.load(self.pk),
+            reading_resolvers.last_reading(info, self.pk),
             lambda row: MeterReading.from_row({**row, "zones": zones}, language) if row else None,
         )
 
@@ -238,22 +240,23 @@ class Account:
     def meters(self, info: strawberry.Info[Context]) -> list[Meter]:
         language = info.context.language
         return lists.when_ready(  # type: ignore[return-value]
-            info.context.loaders.meters_of_account.load(self.pk),
+            account_resolvers.meters(info, self.pk),
             lambda rows: [Meter.from_row(row, language) for row in rows],
         )
 
-    def _connection(self, info: strawberry.Info[Context], kind: str, args: Any, node: Any) -> Any:
-        loaders = info.context.loaders
-        return lists.when_ready(
-            lists.page(loaders, kind, self.pk, args),
-            lambda rows: paging.to_connection(
-                rows,
-                args,
-                lists.KINDS[kind].sort,
-                node,
-                lambda: lists.when_ready(lists.count(loaders, kind, self.pk, args), int),
-            ),
-        )
+    def _connection(
+        self,
+        info: strawberry.Info[Context],
+        kind: str,
+        node: Any,
+        first: int,
+        after: str | None,
+        start: dt.date | None,
+        end: dt.date | None,
+        meter_id: str | None = None,
+    ) -> Any:
+        page = lists.account_page(info, kind, self.pk, first, after, start, end, meter_id)
+        return lists.when_ready(page, lambda page: to_connection(page, node))
 
     @strawberry.field(description="Meter readings, newest first.")
     def readings(
@@ -265,11 +268,16 @@ class Account:
         to: To = None,
         meter_id: MeterFilter = None,
     ) -> Connection[MeterReading]:
-        ctx = info.context
-        args = lists.page_args("readings", ctx.settings, first, after, from_, to, meter_id)
-        language = ctx.language
+        language = info.context.language
         return self._connection(
-            info, "readings", args, lambda row: MeterReading.from_row(row, language)
+            info,
+            "readings",
+            lambda row: MeterReading.from_row(row, language),
+            first,
+            after,
+            from_,
+            to,
+            meter_id,
         )
 
     @strawberry.field(description="Payments received, newest first.")
@@ -281,8 +289,7 @@ class Account:
         from_: From = None,
         to: To = None,
     ) -> Connection[Payment]:
-        args = lists.page_args("payments", info.context.settings, first, after, from_, to)
-        return self._connection(info, "payments", args, Payment.from_row)
+        return self._connection(info, "payments", Payment.from_row, first, after, from_, to)
 
     @strawberry.field(description="Receipts (bills), newest first.")
     def receipts(
@@ -293,16 +300,17 @@ class Account:
         from_: From = None,
         to: To = None,
     ) -> Connection[Receipt]:
-        ctx = info.context
-        args = lists.page_args("receipts", ctx.settings, first, after, from_, to)
-        language = ctx.language
-        return self._connection(info, "receipts", args, lambda row: Receipt.from_row(row, language))
+        language = info.context.language
+        return self._connection(
+            info, "receipts", lambda row: Receipt.from_row(row, language), first, after, from_, to
+        )
 
     @strawberry.field(
         name="eReceipt", description="Whether the account's bills come by e-mail, and where."
     )
     def e_receipt(self, info: strawberry.Info[Context]) -> EReceipt:
-        return receipts.e_receipt(info, self.pk)  # type: ignore[return-value]
+        state = receipts.e_receipt(info, self.pk)
+        return lists.when_ready(state, EReceipt.from_state)  # type: ignore[return-value]
 
     @strawberry.field(
         description="Consumption per month and tariff zone, oldest first, beside the same "
@@ -313,4 +321,20 @@ class Account:
     def consumption(
         self, info: strawberry.Info[Context], months: Months = 12
     ) -> list[ConsumptionMonth]:
-        return receipts.consumption(info, self.pk, months)  # type: ignore[return-value]
+        language = info.context.language
+        return lists.when_ready(  # type: ignore[return-value]
+            receipts.consumption(info, self.pk, months),
+            lambda series: [ConsumptionMonth.from_month(month, language) for month in series],
+        )
+
+
+# ---------------------------------------------------------------- the fields
+
+
+async def account(
+    info: strawberry.Info[Context],
+    id: Annotated[strawberry.ID, strawberry.argument(description="Id of the account.")],
+) -> Account | None:
+    """One of the viewer's accounts; null for a missing id and another's alike."""
+    row = await account_resolvers.account(info, id)
+    return Account.from_row(row) if row else None

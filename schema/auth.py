@@ -9,16 +9,20 @@ from typing import Annotated, Any
 import strawberry
 
 from models import auth as auth_models
-from resolvers import lists, paging, question_data, viewer
+from resolvers import accounts as account_resolvers
+from resolvers import auth as auth_resolvers
 from resolvers import questions as question_resolvers
+from resolvers.context import Context
 from schema.accounts import Account, After, First
-from schema.context import Context, NotAuthenticated
-from schema.errors import error_type
+from schema.errors import MutationInput, error_type
 from schema.permissions import CustomersOnly
 from schema.questions import CabinetRole, Question, QuestionStatus
-from schema.relay import Connection, encode_id
-from services.security import sessions as session_rules
+from schema.relay import Connection, encode_id, to_connection
+from schema.user_errors import attempt, outcome
+from services.core import telemetry
 from services.security.devices import describe_device
+
+Info = strawberry.Info[Context]
 
 PROOF_CODES = [
     "INVALID_ACCOUNT_NUMBER",
@@ -95,35 +99,27 @@ class User:
         )
 
     async def _own(self, info: strawberry.Info[Context]) -> None:
-        viewer = await info.context.viewer()
-        if viewer is None or viewer.id != self.pk:
-            raise NotAuthenticated()
+        await auth_resolvers.require_own(info, self.pk)
 
     @strawberry.field(description="The personal accounts the cabinet manages.")
     async def accounts(self, info: strawberry.Info[Context]) -> list[Account]:
         await self._own(info)
-        ctx = info.context
-        rows = await ctx.loaders.accounts_of_cabinet.load(self.pk)
-        await lists.warm_accounts(
-            info.selected_fields[0].selections, ctx.loaders, ctx.settings, [r["id"] for r in rows]
-        )
-        return [Account.from_row(row) for row in rows]
+        return [Account.from_row(row) for row in await account_resolvers.accounts(info, self.pk)]
 
     @strawberry.field(description="Devices logged in, most recently used first.")
     async def sessions(self, info: strawberry.Info[Context]) -> list[SessionInfo]:
         await self._own(info)
-        current = await info.context.session()
         return [
             SessionInfo(
                 id=encode_id("Session", s.id),
                 created_at=s.created_at,
                 last_used_at=s.last_used_at,
-                expires_at=session_rules.expires_at(s),
+                expires_at=auth_resolvers.expires_at(s),
                 ip=s.ip,
                 device=describe_device(s.user_agent),
-                current=current is not None and s.id == current.id,
+                current=current,
             )
-            for s in await session_rules.active(self.pk)
+            for s, current in await auth_resolvers.sessions(info, self.pk)
         ]
 
     @strawberry.field(description="The cabinet's security log, newest first.")
@@ -136,15 +132,8 @@ class User:
         ] = None,
     ) -> Connection[SecurityEvent]:
         await self._own(info)
-        args = paging.page_args(first, after, (None, None), dt.datetime)
-        rows = await viewer.security_events(self.pk, args)
-        return paging.to_connection(
-            rows,
-            args,
-            "created_at",
-            SecurityEvent.from_row,
-            lambda: viewer.count_security_events(self.pk),
-        )
+        page = await auth_resolvers.security_events(self.pk, first, after)
+        return to_connection(page, SecurityEvent.from_row)
 
     @strawberry.field(
         description="Questions the cabinet asked, newest first (customers only).",
@@ -161,7 +150,8 @@ class User:
         ] = None,
     ) -> Connection[Question]:
         await self._own(info)
-        return await question_resolvers.own_questions(self.pk, first, after, status)
+        page = await question_resolvers.own_questions(self.pk, first, after, status)
+        return to_connection(page, Question.from_row)
 
     @strawberry.field(
         description="Specialists' answers not read yet, over every question: the apps' badge "
@@ -170,7 +160,7 @@ class User:
     )
     async def unread_answers(self, info: strawberry.Info[Context]) -> int:
         await self._own(info)
-        return await question_data.unread_answers(self.pk)
+        return await question_resolvers.unread_answers(self.pk)
 
 
 # ---------------------------------------------------------------- inputs and payloads
@@ -396,4 +386,124 @@ class UnlinkAccountPayload:
     )
     user_errors: list[UnlinkAccountError] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description="Why it was refused."
+    )
+
+
+# ---------------------------------------------------------------- the fields
+# Each takes the mutation's input, calls its resolver (resolvers/auth.py, resolvers/
+# accounts.py) and turns the domain result, or the rules' errors, into the payload.
+
+
+async def me(info: Info) -> User | None:
+    viewer = await auth_resolvers.me(info)
+    return User.from_model(viewer) if viewer is not None else None
+
+
+def _user(cabinet: Any) -> User | None:
+    return User.from_model(cabinet) if cabinet else None
+
+
+async def register(info: Info, input: MutationInput[RegisterInput]) -> RegisterPayload:
+    cabinet, errors = await attempt(
+        auth_resolvers.register(info, input), RegisterError, info.context.language
+    )
+    return RegisterPayload(user=_user(cabinet), user_errors=errors)
+
+
+async def verify_email(info: Info, input: MutationInput[VerifyEmailInput]) -> VerifyEmailPayload:
+    cabinet, errors = await attempt(
+        auth_resolvers.verify_email(info, input), VerifyEmailError, info.context.language
+    )
+    return VerifyEmailPayload(user=_user(cabinet), user_errors=errors)
+
+
+async def resend_verification(info: Info) -> ResendVerificationPayload:
+    sent_to, errors = await attempt(
+        auth_resolvers.resend_verification(info), ResendVerificationError, info.context.language
+    )
+    return ResendVerificationPayload(sent_to=sent_to, user_errors=errors)
+
+
+async def login(info: Info, input: MutationInput[LoginInput]) -> LoginPayload:
+    done, errors = await attempt(
+        auth_resolvers.login(info, input), LoginError, info.context.language
+    )
+    telemetry.LOGINS.labels(outcome(errors)).inc()
+    if done is None:
+        return LoginPayload(user_errors=errors)
+    return LoginPayload(
+        token=done.token,
+        expires_at=auth_resolvers.expires_at(done.session),
+        user=User.from_model(done.cabinet),
+    )
+
+
+async def logout(info: Info) -> LogoutPayload:
+    return LogoutPayload(ended_sessions=await auth_resolvers.logout(info))
+
+
+async def logout_everywhere(info: Info) -> LogoutPayload:
+    return LogoutPayload(ended_sessions=await auth_resolvers.logout_everywhere(info))
+
+
+async def logout_other_devices(info: Info) -> LogoutPayload:
+    return LogoutPayload(ended_sessions=await auth_resolvers.logout_other_devices(info))
+
+
+async def revoke_session(info: Info, input: MutationInput[RevokeSessionInput]) -> LogoutPayload:
+    ended, errors = await attempt(
+        auth_resolvers.revoke_session(info, input), LogoutError, info.context.language
+    )
+    return LogoutPayload(ended_sessions=ended or 0, user_errors=errors)
+
+
+async def request_password_reset(
+    info: Info, input: MutationInput[RequestPasswordResetInput]
+) -> RequestPasswordResetPayload:
+    _, errors = await attempt(
+        auth_resolvers.request_password_reset(info, input),
+        RequestPasswordResetError,
+        info.context.language,
+    )
+    return RequestPasswordResetPayload(accepted=not errors, user_errors=errors)
+
+
+async def set_password(info: Info, input: MutationInput[SetPasswordInput]) -> SetPasswordPayload:
+    cabinet, errors = await attempt(
+        auth_resolvers.set_password(info, input), SetPasswordError, info.context.language
+    )
+    return SetPasswordPayload(user=_user(cabinet), user_errors=errors)
+
+
+async def change_password(
+    info: Info, input: MutationInput[ChangePasswordInput]
+) -> ChangePasswordPayload:
+    cabinet, errors = await attempt(
+        auth_resolvers.change_password(info, input), ChangePasswordError, info.context.language
+    )
+    return ChangePasswordPayload(user=_user(cabinet), user_errors=errors)
+
+
+async def change_email(info: Info, input: MutationInput[ChangeEmailInput]) -> ChangeEmailPayload:
+    address, errors = await attempt(
+        auth_resolvers.change_email(info, input), ChangeEmailError, info.context.language
+    )
+    return ChangeEmailPayload(sent_to=address, user_errors=errors)
+
+
+async def link_account(info: Info, input: MutationInput[LinkAccountInput]) -> LinkAccountPayload:
+    row, errors = await attempt(
+        account_resolvers.link_account(info, input), LinkAccountError, info.context.language
+    )
+    return LinkAccountPayload(account=Account.from_row(row) if row else None, user_errors=errors)
+
+
+async def unlink_account(
+    info: Info, input: MutationInput[UnlinkAccountInput]
+) -> UnlinkAccountPayload:
+    unlinked, errors = await attempt(
+        account_resolvers.unlink_account(info, input), UnlinkAccountError, info.context.language
+    )
+    return UnlinkAccountPayload(
+        unlinked_account_id=input.account_id if unlinked else None, user_errors=errors
     )

@@ -1,148 +1,21 @@
-"""The per-request context: who asks (session from cookie or bearer), in which language,
-from which client, with the request's DataLoaders; and the authentication guard."""
+"""The request's Context now lives with the resolvers (resolvers/context.py): resolvers
+never import schema/. These names stay importable from here for server.py and routes/
+until they import resolvers.context themselves."""
 
-from __future__ import annotations
+from resolvers.context import (
+    SESSION_COOKIE,
+    BadInput,
+    Context,
+    Forbidden,
+    NotAuthenticated,
+    request_session,
+)
 
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit
-
-from graphql import GraphQLError
-from starlette.requests import Request
-from starlette.responses import Response
-
-from config import Settings
-from models.auth import Session
-from models.cabinets import Cabinet
-from resolvers.dataloaders import Loaders
-from services.core.messages import language_from_header
-from services.security import sessions
-from services.security.sessions import Client
-
-SESSION_COOKIE = "kabinet_session"
-
-
-class NotAuthenticated(GraphQLError):
-    def __init__(self) -> None:
-        super().__init__("Log in first.", extensions={"code": "UNAUTHENTICATED"})
-
-
-class Forbidden(GraphQLError):
-    def __init__(self) -> None:
-        super().__init__("Not allowed.", extensions={"code": "FORBIDDEN"})
-
-
-class BadInput(GraphQLError):
-    """A query argument out of range (mutations report input problems as userErrors)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, extensions={"code": "BAD_USER_INPUT"})
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def _presented_token(request: Request, settings: Settings) -> tuple[str | None, bool]:
-    authorization = request.headers.get("authorization", "")
-    scheme, _, value = authorization.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip(), False
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie and _cookie_request_is_same_site(request, settings):
-        return cookie, True
-    return None, False
-
-
-def _cookie_request_is_same_site(request: Request, settings: Settings) -> bool:
-    """Cookies ride along with any request the browser makes; a cross-site page
-    must not act with them (CSRF). Browsers send Origin on POST: it must be ours."""
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True  # not a browser's cross-site request (apps, curl, same-origin GET)
-    allowed = {_origin(settings.public_web_url)}
-    allowed.update(_origin(o) for o in settings.cors_origins.split(",") if o.strip())
-    return origin.lower() in allowed
-
-
-async def request_session(request: Request, settings: Settings) -> tuple[Session | None, bool]:
-    """The live session a request presents (bearer token, else the session cookie of a
-    same-site request), and whether it came as the cookie. GraphQL and the other HTTP
-    routes (the receipt PDF) authenticate through this one function."""
-    token, from_cookie = _presented_token(request, settings)
-    session = await sessions.authenticate(token) if token else None
-    return session, from_cookie and session is not None
-
-
-@dataclass
-class Context:
-    request: Request
-    response: Response
-    settings: Settings
-    client: Client
-    language: str
-    loaders: Loaders
-    _session: Session | None = None
-    _resolved: bool = False
-    token_from_cookie: bool = False
-    rate_limit: dict[str, Any] | None = None  # the client's budget, set by server.RateLimit
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def for_request(cls, request: Request, response: Response, settings: Settings) -> Context:
-        peer = request.client.host if request.client else ""
-        return cls(
-            request=request,
-            response=response,
-            settings=settings,
-            client=Client(ip=peer, user_agent=request.headers.get("user-agent", "")[:300]),
-            language=language_from_header(request.headers.get("accept-language")),
-            loaders=Loaders(settings),
-            rate_limit=request.scope.get("state", {}).get("rate_limit"),
-        )
-
-    async def session(self) -> Session | None:
-        if not self._resolved:
-            self._session, self.token_from_cookie = await request_session(
-                self.request, self.settings
-            )
-            self._resolved = True
-        return self._session
-
-    async def viewer(self) -> Cabinet | None:
-        session = await self.session()
-        return session.cabinet if session is not None else None
-
-    async def require_session(self) -> Session:
-        session = await self.session()
-        if session is None:
-            raise NotAuthenticated()
-        return session
-
-    async def require_viewer(self) -> Cabinet:
-        return (await self.require_session()).cabinet
-
-    def adopt_session(self, session: Session, token: str) -> None:
-        """A login in this request: answer the rest of it as that session, and hand the
-        session to the web app as a cookie (mobile apps use the returned token)."""
-        self._session, self._resolved, self.token_from_cookie = session, True, False
-        max_age = int((session.expires_at - session.created_at).total_seconds())
-        self.response.set_cookie(
-            SESSION_COOKIE,
-            token,
-            max_age=max_age,
-            path="/",
-            secure=True,
-            httponly=True,
-            samesite="lax",
-        )
-
-    def no_referrer(self) -> None:
-        """Responses to requests that carry a token must not leak it onward."""
-        self.response.headers["Referrer-Policy"] = "no-referrer"
-
-    def end_session_cookie(self) -> None:
-        self.response.delete_cookie(
-            SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax"
-        )
+__all__ = [
+    "SESSION_COOKIE",
+    "BadInput",
+    "Context",
+    "Forbidden",
+    "NotAuthenticated",
+    "request_session",
+]

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers import ereceipts as ereceipt_resolvers
+from resolvers.context import Context
 from schema.accounts import Account
-from schema.errors import error_type
+from schema.errors import MutationInput, error_type
+from schema.user_errors import attempt
+
+Info = strawberry.Info[Context]
 
 
 @strawberry.input(description="Switch an account to the electronic receipt.")
@@ -57,3 +62,34 @@ class UnsubscribeEReceiptPayload:
     user_errors: list[UnsubscribeEReceiptError] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description="Why it was refused."
     )
+
+
+# ---------------------------------------------------------------- the fields
+
+
+async def subscribe_e_receipt(
+    info: Info, input: MutationInput[SubscribeEReceiptInput]
+) -> SubscribeEReceiptPayload:
+    done, errors = await attempt(
+        ereceipt_resolvers.subscribe_e_receipt(info, input),
+        SubscribeEReceiptError,
+        info.context.language,
+    )
+    if done is None:
+        return SubscribeEReceiptPayload(user_errors=errors)
+    sent_to, row = done
+    account = Account.from_row(row) if row else None  # its eReceipt resolves afresh
+    return SubscribeEReceiptPayload(account=account, confirmation_sent_to=sent_to)
+
+
+async def unsubscribe_e_receipt(
+    info: Info, input: MutationInput[UnsubscribeEReceiptInput]
+) -> UnsubscribeEReceiptPayload:
+    row, errors = await attempt(
+        ereceipt_resolvers.unsubscribe_e_receipt(info, input),
+        UnsubscribeEReceiptError,
+        info.context.language,
+    )
+    if errors:
+        return UnsubscribeEReceiptPayload(user_errors=errors)
+    return UnsubscribeEReceiptPayload(account=Account.from_row(row) if row else None)

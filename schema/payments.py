@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from models import payments as payment_models
-from resolvers.dataloaders import account_of_cabinet
+from resolvers import accounts as account_resolvers
+from resolvers import payments as payment_resolvers
+from resolvers.context import Context
 from schema.accounts import Account
-from schema.context import Context
-from schema.errors import error_type
+from schema.errors import MutationInput, error_type
 from schema.relay import encode_id
 from schema.scalars import Money
+from schema.user_errors import attempt
+
+Info = strawberry.Info[Context]
 
 PaymentStatus = strawberry.enum(
     payment_models.PaymentStatus,
@@ -42,8 +46,7 @@ class OnlinePayment:
 
     @strawberry.field(description="The account paid into.")
     async def account(self, info: strawberry.Info[Context]) -> Account | None:
-        viewer = await info.context.require_viewer()
-        row = await account_of_cabinet(viewer.id, self.account_pk)
+        row = await account_resolvers.own_account(info, self.account_pk)
         return Account.from_row(row) if row else None
 
     @classmethod
@@ -95,3 +98,24 @@ class PayBillPayload:
     user_errors: list[PayBillError] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description="Why it was refused."
     )
+
+
+# ---------------------------------------------------------------- the fields
+
+
+async def pay_bill(info: Info, input: MutationInput[PayBillInput]) -> PayBillPayload:
+    payment, errors = await attempt(
+        payment_resolvers.pay_bill(info, input), PayBillError, info.context.language
+    )
+    return PayBillPayload(
+        payment=OnlinePayment.from_model(payment) if payment else None, user_errors=errors
+    )
+
+
+async def online_payment(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="Id of the payment (payBill).")],
+) -> OnlinePayment | None:
+    """One of the viewer's payments; null for a missing id and another's alike."""
+    payment = await payment_resolvers.online_payment(info, id)
+    return OnlinePayment.from_model(payment) if payment else None

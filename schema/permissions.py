@@ -13,7 +13,7 @@ import strawberry
 from strawberry.permission import BasePermission
 
 from models.cabinets import Role
-from schema.context import Context, Forbidden
+from resolvers.context import Context, Forbidden
 
 
 class _RoleOnly(BasePermission):

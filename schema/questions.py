@@ -4,22 +4,24 @@ the staff-only fields (FORBIDDEN to customers), and the mutations' inputs and pa
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
 from models import questions as models
 from models.cabinets import Role
-from resolvers import lists, paging
-from resolvers.question_data import row_of
+from resolvers import lists
+from resolvers import questions as question_resolvers
+from resolvers.context import Context
 from schema.accounts import Account, After, First
-from schema.context import Context
-from schema.errors import error_type
+from schema.errors import MutationInput, error_type
 from schema.permissions import StaffOnly
-from schema.relay import Connection, encode_id
+from schema.relay import Connection, encode_id, to_connection
+from schema.user_errors import attempt
+from services.questions import read_model
 
 Info = strawberry.Info[Context]
+P = TypeVar("P")
 
 QuestionTopic = strawberry.enum(
     models.QuestionTopic,
@@ -42,11 +44,9 @@ CabinetRole = strawberry.enum(
 )
 
 
-@strawberry.enum(description="Whose questions the staff queue shows.")
-class AssigneeFilter(Enum):
-    ANYONE = "anyone"
-    ME = "me"
-    NOBODY = "nobody"
+AssigneeFilter = strawberry.enum(
+    read_model.AssigneeFilter, description="Whose questions the staff queue shows."
+)
 
 
 @strawberry.type(
@@ -105,7 +105,7 @@ class Message:
     @strawberry.field(description="Photos attached to the message (at most 3).")
     def attachments(self, info: Info) -> list[Attachment]:
         return lists.when_ready(  # type: ignore[return-value]
-            info.context.loaders.questions.attachments.load(self.pk),
+            question_resolvers.attachments(info, self.pk),
             lambda rows: [Attachment.from_row(row) for row in rows],
         )
 
@@ -133,7 +133,7 @@ class Customer:
 
     @strawberry.field(description="Every account the cabinet holds, with its balance.")
     async def accounts(self, info: Info) -> list[Account]:
-        rows = await info.context.loaders.accounts_of_cabinet.load(self.pk)
+        rows = await question_resolvers.customer_accounts(info, self.pk)
         return [Account.from_row(row) for row in rows]
 
 
@@ -163,43 +163,26 @@ class Question:
 
     @classmethod
     def from_model(cls, question: models.Question) -> Question:
-        return cls.from_row(row_of(question))
+        return cls.from_row(read_model.row_of(question))
 
     @strawberry.field(
         description="The account the question is about; null when it is about none (or, for "
         "the customer, about an account no longer in the cabinet)."
     )
     async def account(self, info: Info) -> Account | None:
-        account_id = self.row["account_id"]
-        if account_id is None:
-            return None
-        ctx = info.context
-        viewer = await ctx.require_viewer()
-        if viewer.role == Role.STAFF:
-            row = await ctx.loaders.questions.account.load(account_id)
-        else:  # only while the account is still the customer's own
-            rows = await ctx.loaders.accounts_of_cabinet.load(viewer.id)
-            row = next((r for r in rows if r["id"] == account_id), None)
+        row = await question_resolvers.account_of_question(info, self.row["account_id"])
         return Account.from_row(row) if row else None
 
     @strawberry.field(description="The conversation, newest message first.")
     def messages(self, info: Info, first: First = 20, after: After = None) -> Connection[Message]:
-        args = paging.page_args(first, after, (None, None), dt.datetime)
-        loaders, pk = info.context.loaders.questions, self.row["id"]
+        page = question_resolvers.messages(info, self.row["id"], first, after)
         return lists.when_ready(  # type: ignore[return-value]
-            loaders.messages.load((pk, args)),
-            lambda rows: paging.to_connection(
-                rows,
-                args,
-                "created_at",
-                Message.from_row,
-                lambda: loaders.message_counts.load((pk, None, None, None)),
-            ),
+            page, lambda page: to_connection(page, Message.from_row)
         )
 
     @strawberry.field(description="Specialists' messages the customer has not read yet.")
     def unread_count(self, info: Info) -> int:
-        return info.context.loaders.questions.unread.load(self.row["id"])  # type: ignore[return-value]
+        return question_resolvers.unread_count(info, self.row["id"])  # type: ignore[return-value]
 
     # ------------------------------------------------------------ staff only
 
@@ -217,7 +200,7 @@ class Question:
     async def assignee(self, info: Info) -> Specialist | None:
         if self.row["assignee_id"] is None:
             return None
-        row = await info.context.loaders.questions.cabinet.load(self.row["assignee_id"])
+        row = await question_resolvers.person(info, self.row["assignee_id"])
         return Specialist.from_row(row) if row else None
 
     @strawberry.field(
@@ -225,7 +208,7 @@ class Question:
         permission_classes=[StaffOnly],
     )
     async def customer(self, info: Info) -> Customer | None:
-        row = await info.context.loaders.questions.cabinet.load(self.row["cabinet_id"])
+        row = await question_resolvers.person(info, self.row["cabinet_id"])
         return Customer(email=row["email"], language=row["language"], pk=row["id"]) if row else None
 
 
@@ -360,3 +343,115 @@ class AssignQuestionPayload:
     user_errors: list[AssignQuestionError] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description="Why it was refused."
     )
+
+
+# ---------------------------------------------------------------- the fields
+
+
+async def question(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Its id.")]
+) -> Question | None:
+    row = await question_resolvers.question(info, id)
+    return Question.from_row(row) if row else None
+
+
+async def staff_questions(
+    info: Info,
+    status: Annotated[
+        QuestionStatus | None,
+        strawberry.argument(
+            description="Only questions in this state (default OPEN: awaiting an answer); "
+            "null for every state."
+        ),
+    ] = models.QuestionStatus.OPEN,
+    topic: Annotated[
+        QuestionTopic | None, strawberry.argument(description="Only questions of this topic.")
+    ] = None,
+    assignee: Annotated[
+        AssigneeFilter, strawberry.argument(description="Everyone's, mine, or unassigned.")
+    ] = AssigneeFilter.ANYONE,
+    first: First = 20,
+    after: After = None,
+) -> Connection[Question]:
+    """The staff queue: the customer who has waited longest first."""
+    page = await question_resolvers.staff_questions(info, status, topic, assignee, first, after)
+    return to_connection(page, Question.from_row)
+
+
+async def specialists(info: Info) -> list[Specialist]:
+    return [Specialist.from_row(row) for row in await question_resolvers.specialists(info)]
+
+
+def _posted(payload: type[P], done: Any, errors: list[Any]) -> P:
+    """The payload of a mutation that posts a message: the question and the message."""
+    if done is None:
+        return payload(user_errors=errors)  # type: ignore[call-arg]
+    question, message = done
+    return payload(  # type: ignore[call-arg]
+        question=Question.from_model(question), message=Message.from_row(message)
+    )
+
+
+def _question(question: models.Question | None) -> Question | None:
+    return Question.from_model(question) if question else None
+
+
+async def ask_question(info: Info, input: MutationInput[AskQuestionInput]) -> AskQuestionPayload:
+    asked, errors = await attempt(
+        question_resolvers.ask_question(info, input), AskQuestionError, info.context.language
+    )
+    return AskQuestionPayload(question=_question(asked), user_errors=errors)
+
+
+async def reply_to_question(
+    info: Info, input: MutationInput[ReplyToQuestionInput]
+) -> ReplyToQuestionPayload:
+    done, errors = await attempt(
+        question_resolvers.reply_to_question(info, input),
+        ReplyToQuestionError,
+        info.context.language,
+    )
+    return _posted(ReplyToQuestionPayload, done, errors)
+
+
+async def close_question(info: Info, input: MutationInput[QuestionInput]) -> CloseQuestionPayload:
+    closed, errors = await attempt(
+        question_resolvers.close_question(info, input), CloseQuestionError, info.context.language
+    )
+    return CloseQuestionPayload(question=_question(closed), user_errors=errors)
+
+
+async def mark_question_read(
+    info: Info, input: MutationInput[QuestionInput]
+) -> MarkQuestionReadPayload:
+    done, errors = await attempt(
+        question_resolvers.mark_question_read(info, input),
+        MarkQuestionReadError,
+        info.context.language,
+    )
+    if done is None:
+        return MarkQuestionReadPayload(user_errors=errors)
+    read, unread = done
+    return MarkQuestionReadPayload(question=Question.from_model(read), unread_answers=unread)
+
+
+async def answer_question(
+    info: Info, input: MutationInput[AnswerQuestionInput]
+) -> AnswerQuestionPayload:
+    done, errors = await attempt(
+        question_resolvers.answer_question(info, input),
+        AnswerQuestionError,
+        info.context.language,
+    )
+    return _posted(AnswerQuestionPayload, done, errors)
+
+
+async def assign_question(
+    info: Info, input: MutationInput[AssignQuestionInput]
+) -> AssignQuestionPayload:
+    assigned, errors = await attempt(
+        question_resolvers.assign_question(info, input),
+        AssignQuestionError,
+        info.context.language,
+    )
+    return AssignQuestionPayload(question=_question(assigned), user_errors=errors)

@@ -7,9 +7,15 @@ from decimal import Decimal
 
 import strawberry
 
+from resolvers import readings as reading_resolvers
+from resolvers.context import Context
 from schema.accounts import MeterReading
-from schema.errors import error_type
+from schema.errors import MutationInput, error_type
 from schema.scalars import Money
+from schema.user_errors import attempt
+from services.readings.zones import zone_name
+
+Info = strawberry.Info[Context]
 
 READING_CODES = [
     "NOT_FOUND",
@@ -99,4 +105,55 @@ class PreviewMeterReadingPayload:
     )
     user_errors: list[PreviewMeterReadingError] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description="What submitMeterReading would refuse."
+    )
+
+
+# ---------------------------------------------------------------- the fields
+
+
+def _consumption(
+    used: dict[int, Decimal] | None, zones: int, language: str
+) -> list[ZoneUsage] | None:
+    if used is None:
+        return None
+    return [
+        ZoneUsage(zone=z, name=zone_name(zones, z, language), kwh=kwh)
+        for z, kwh in sorted(used.items())
+    ]
+
+
+def _money(value: Decimal | None) -> Money | None:
+    return Money(value) if value is not None else None
+
+
+async def preview_meter_reading(
+    info: Info, input: MutationInput[PreviewMeterReadingInput]
+) -> PreviewMeterReadingPayload:
+    language = info.context.language
+    estimate, errors = await attempt(
+        reading_resolvers.preview_meter_reading(info, input), PreviewMeterReadingError, language
+    )
+    if estimate is None:
+        return PreviewMeterReadingPayload(user_errors=errors)
+    return PreviewMeterReadingPayload(
+        consumption=_consumption(estimate.consumption, estimate.meter["zones"], language),
+        estimated_charge=_money(estimate.estimated_charge),
+        needs_review=estimate.unusual,
+    )
+
+
+async def submit_meter_reading(
+    info: Info, input: MutationInput[SubmitMeterReadingInput]
+) -> SubmitMeterReadingPayload:
+    language = info.context.language
+    done, errors = await attempt(
+        reading_resolvers.submit_meter_reading(info, input), SubmitMeterReadingError, language
+    )
+    if done is None:
+        return SubmitMeterReadingPayload(user_errors=errors)
+    zones = done.reading["zones"]
+    return SubmitMeterReadingPayload(
+        reading=MeterReading.from_row(done.reading, language),
+        consumption=_consumption(done.consumption, zones, language),
+        estimated_charge=_money(done.estimated_charge),
     )

@@ -6,9 +6,15 @@ import datetime as dt
 
 import strawberry
 
+from resolvers import recovery as recovery_resolvers
+from resolvers.context import Context
 from schema.auth import PROOF_CODES
-from schema.errors import error_type
+from schema.errors import MutationInput, error_type
 from schema.scalars import Money
+from schema.user_errors import attempt, outcome
+from services.core import telemetry
+
+Info = strawberry.Info[Context]
 
 
 @strawberry.input(description="Prove ownership of an account whose cabinet's mailbox is lost.")
@@ -66,3 +72,40 @@ class ConfirmNewEmailPayload:
     user_errors: list[ConfirmNewEmailError] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description="Why it was refused."
     )
+
+
+# ---------------------------------------------------------------- the fields
+
+
+async def start_recovery_without_email(
+    info: Info, input: MutationInput[StartRecoveryWithoutEmailInput]
+) -> StartRecoveryWithoutEmailPayload:
+    started, errors = await attempt(
+        recovery_resolvers.start_recovery_without_email(info, input),
+        StartRecoveryWithoutEmailError,
+        info.context.language,
+    )
+    telemetry.RECOVERIES.labels("start", outcome(errors)).inc()
+    if started is None:
+        no_payments = any(e.code.name == "NO_RECENT_PAYMENTS" for e in errors)
+        return StartRecoveryWithoutEmailPayload(
+            minimal_payment=Money(recovery_resolvers.minimal_payment()) if no_payments else None,
+            user_errors=errors,
+        )
+    return StartRecoveryWithoutEmailPayload(
+        recovery_token=started.recovery_token,
+        expires_at=started.expires_at,
+        masked_email=started.masked_email,
+    )
+
+
+async def confirm_new_email(
+    info: Info, input: MutationInput[ConfirmNewEmailInput]
+) -> ConfirmNewEmailPayload:
+    address, errors = await attempt(
+        recovery_resolvers.confirm_new_email(info, input),
+        ConfirmNewEmailError,
+        info.context.language,
+    )
+    telemetry.RECOVERIES.labels("confirm_new_email", outcome(errors)).inc()
+    return ConfirmNewEmailPayload(sent_to=address, user_errors=errors)

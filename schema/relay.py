@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
 from services.core import ids
+from services.core.paging import Page
 
 T = TypeVar("T")
+Row = dict[str, Any]
 
 
 def encode_id(kind: str, pk: int) -> strawberry.ID:
@@ -79,4 +81,15 @@ def build_connection(
         has_next=has_next,
         has_previous=has_previous,
         count=count,
+    )
+
+
+def to_connection(page: Page, node: Callable[[Row], T]) -> Connection[T]:
+    """The connection of a read model's page, each row made a node by `node`."""
+    return build_connection(
+        [node(row) for row in page.rows],
+        page.cursors(),
+        has_next=page.has_next,
+        has_previous=page.has_previous,
+        count=page.count,
     )

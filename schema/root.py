@@ -22,10 +22,11 @@ from strawberry.schema.config import StrawberryConfig
 
 from config import Settings
 from models import db
-from resolvers import accounts, auth, ereceipts, meta, payments, questions, readings, recovery
+from resolvers import meta
+from resolvers.context import Context
+from schema import accounts, auth, ereceipts, payments, questions, readings, recovery
 from schema.accounts import Account
 from schema.auth import User
-from schema.context import Context
 from schema.execution import FastLeafExecutionContext
 from schema.http import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from schema.limits import query_cost_rule
@@ -154,13 +155,13 @@ class Mutation:
         resolver=auth.change_email, description="Move the cabinet to another e-mail address."
     )
     link_account = strawberry.mutation(
-        resolver=accounts.link_account,
+        resolver=auth.link_account,
         permission_classes=[CustomersOnly],
         description="Add an account to the cabinet, proven by the amount of a recent payment "
         "(customers only).",
     )
     unlink_account = strawberry.mutation(
-        resolver=accounts.unlink_account, description="Remove an account from the cabinet."
+        resolver=auth.unlink_account, description="Remove an account from the cabinet."
     )
     subscribe_e_receipt = strawberry.mutation(
         resolver=ereceipts.subscribe_e_receipt,

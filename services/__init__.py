@@ -1,1 +1,2 @@
-"""Business rules: plain async functions over the models, no GraphQL in sight."""
+"""Business rules and each domain's SQL read models: plain async functions over the
+models, no GraphQL in sight."""

@@ -1,4 +1,5 @@
-"""Rules raise RuleError; here they become the mutation's typed, localized userErrors."""
+"""Rules raise RuleError; here they become the mutation's typed, localized userErrors
+(the `XError` types of schema/errors.py's `error_type`)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def user_error(error_cls: Any, error: RuleError, language: str) -> Any:
 
 
 async def attempt(work: Awaitable[T], error_cls: Any, language: str) -> tuple[T | None, list[Any]]:
-    """Run a rule; (result, []) on success, (None, userErrors) when it says no."""
+    """Run a resolver; (result, []) on success, (None, userErrors) when a rule says no."""
     try:
         return await work, []
     except RuleError as error:

@@ -1,14 +1,15 @@
-"""Reads about the viewer's own cabinet that are not per-account lists."""
+"""Reading the cabinet's security log for the API, paged in SQL."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from models import sql
-from resolvers.dataloaders import PageArgs
+from services.core.paging import PageArgs, count
 
 
 async def security_events(cabinet_id: int, args: PageArgs) -> list[dict[str, Any]]:
+    """Up to `first + 1` events, newest first (the extra one tells a page follows)."""
     clauses, params = ["cabinet_id = ?"], [cabinet_id]
     if args.after is not None:
         clauses.append("(created_at, id) < (?, ?)")
@@ -25,9 +26,6 @@ async def security_events(cabinet_id: int, args: PageArgs) -> list[dict[str, Any
 
 
 async def count_security_events(cabinet_id: int) -> int:
-    row = await sql.fetch_one(
-        sql.connection(),
-        "SELECT count(*) AS n FROM security_event WHERE cabinet_id = ?",
-        [cabinet_id],
+    return await count(
+        "SELECT count(*) AS n FROM security_event WHERE cabinet_id = ?", [cabinet_id]
     )
-    return int(row["n"]) if row else 0

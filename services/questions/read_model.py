@@ -1,28 +1,26 @@
 """Reading questions: the customer's list, the staff queue, one question, and the
-per-request loaders behind a question's fields (messages, photos, unread answers,
-accounts, people), so a page of questions costs the same few queries whatever its
-length. Every read that starts from an id says whose it may be in its WHERE clause."""
+batched reads behind a question's fields (messages, photos, unread answers, people), so
+a page of questions costs the same few queries whatever its length. Every read that
+starts from an id says whose it may be in its WHERE clause."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
-
-from strawberry.dataloader import DataLoader
 
 from models import sql
 from models.cabinets import Cabinet, Role
-from models.questions import MessageAuthor, Question, QuestionStatus, QuestionTopic
-from resolvers.dataloaders import (
-    ACCOUNT_COLUMNS,
-    ListSpec,
-    PageArgs,
-    account_row,
-    load_counts,
-    load_pages,
+from models.questions import (
+    MessageAuthor,
+    Question,
+    QuestionMessage,
+    QuestionStatus,
+    QuestionTopic,
 )
+from services.core.paging import ListSpec, PageArgs, count, marks
 
 QUESTION_COLUMNS = (
     "q.id, q.cabinet_id, q.account_id, q.topic, q.subject, q.status, q.assignee_id, "
@@ -51,6 +49,20 @@ def row_of(question: Question) -> dict[str, Any]:
     }
 
 
+def message_row(message: QuestionMessage, author: Cabinet) -> dict[str, Any]:
+    """The same dict the messages query gives, from a message a rule just posted."""
+    return {
+        "id": message.id,
+        "author_kind": message.author_kind.value,
+        "author_name": author.display_name
+        if message.author_kind == MessageAuthor.SPECIALIST
+        else None,
+        "body": message.body,
+        "created_at": message.created_at,
+        "read_at": message.read_at,
+    }
+
+
 def _message(row: dict[str, Any]) -> dict[str, Any]:
     row["created_at"] = sql.as_datetime(row["created_at"])
     row["read_at"] = sql.as_datetime(row["read_at"])
@@ -67,6 +79,14 @@ MESSAGES = ListSpec(
     sort="t.created_at",
     convert=_message,
 )
+
+
+class AssigneeFilter(Enum):
+    """Whose questions the staff queue shows."""
+
+    ANYONE = "anyone"
+    ME = "me"
+    NOBODY = "nobody"
 
 
 @dataclass(frozen=True)
@@ -151,17 +171,7 @@ async def count_queue(which: QueueFilter) -> int:
 
 async def _count_questions(clauses: list[str], params: list[Any]) -> int:
     where = " AND ".join(clauses)
-    return await _count(f"SELECT count(*) AS n FROM question q WHERE {where}", params)  # noqa: S608
-
-
-async def _count_questions(clauses: list[str], params: list[Any]) -> int:
-    where = " AND ".join(clauses)
-    return await _count(f"SELECT count(*) AS n FROM question q WHERE {where}", params)  # noqa: S608
-
-
-async def _count(query: str, params: list[Any]) -> int:
-    row = await sql.fetch_one(sql.connection(), query, params)
-    return int(row["n"]) if row else 0
+    return await count(f"SELECT count(*) AS n FROM question q WHERE {where}", params)  # noqa: S608
 
 
 async def question_for(viewer: Cabinet, question_id: int) -> dict[str, Any] | None:
@@ -180,66 +190,48 @@ async def question_for(viewer: Cabinet, question_id: int) -> dict[str, Any] | No
 
 async def unread_answers(cabinet_id: int) -> int:
     """Specialists' messages the customer has not read, over all their questions."""
-    return await _count(
+    return await count(
         "SELECT count(*) AS n FROM question_message m JOIN question q ON q.id = m.question_id "
         "WHERE q.cabinet_id = ? AND m.author_kind = ? AND m.read_at IS NULL",
         [cabinet_id, MessageAuthor.SPECIALIST.value],
     )
 
 
-def _marks(keys: Sequence[Any]) -> str:
-    return ", ".join("?" for _ in keys)
+# ---------------------------------------------------------------- batched, for loaders
 
 
-class QuestionLoaders:
-    """Per-request loaders of what hangs off questions (created with `Loaders`)."""
+async def unread_of_questions(question_ids: Sequence[int]) -> list[int]:
+    rows = await sql.fetch(
+        sql.connection(),
+        "SELECT question_id, count(*) AS n FROM question_message "  # noqa: S608
+        f"WHERE question_id IN ({marks(question_ids)}) AND author_kind = ? "
+        "AND read_at IS NULL GROUP BY question_id",
+        [*question_ids, MessageAuthor.SPECIALIST.value],
+    )
+    found = {row["question_id"]: int(row["n"]) for row in rows}
+    return [found.get(q, 0) for q in question_ids]
 
-    def __init__(self) -> None:
-        self.messages = DataLoader(load_fn=lambda keys: load_pages(MESSAGES, keys))
-        self.message_counts = DataLoader(load_fn=lambda keys: load_counts(MESSAGES, keys))
-        self.unread = DataLoader(load_fn=self._unread)
-        self.attachments = DataLoader(load_fn=self._attachments)
-        self.account = DataLoader(load_fn=self._accounts)
-        self.cabinet = DataLoader(load_fn=self._cabinets)
 
-    async def _unread(self, question_ids: Sequence[int]) -> list[int]:
-        rows = await sql.fetch(
-            sql.connection(),
-            "SELECT question_id, count(*) AS n FROM question_message "  # noqa: S608
-            f"WHERE question_id IN ({_marks(question_ids)}) AND author_kind = ? "
-            "AND read_at IS NULL GROUP BY question_id",
-            [*question_ids, MessageAuthor.SPECIALIST.value],
-        )
-        found = {row["question_id"]: int(row["n"]) for row in rows}
-        return [found.get(q, 0) for q in question_ids]
+async def attachments_of_messages(message_ids: Sequence[int]) -> list[list[dict]]:
+    rows = await sql.fetch(
+        sql.connection(),
+        "SELECT id, message_id, content_type, size, width, height FROM attachment "  # noqa: S608
+        f"WHERE message_id IN ({marks(message_ids)}) ORDER BY created_at, id",
+        list(message_ids),
+    )
+    by_message: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_message[row["message_id"]].append(row)
+    return [by_message[m] for m in message_ids]
 
-    async def _attachments(self, message_ids: Sequence[int]) -> list[list[dict]]:
-        rows = await sql.fetch(
-            sql.connection(),
-            "SELECT id, message_id, content_type, size, width, height FROM attachment "  # noqa: S608
-            f"WHERE message_id IN ({_marks(message_ids)}) ORDER BY created_at, id",
-            list(message_ids),
-        )
-        by_message: dict[int, list[dict]] = defaultdict(list)
-        for row in rows:
-            by_message[row["message_id"]].append(row)
-        return [by_message[m] for m in message_ids]
 
-    async def _accounts(self, account_ids: Sequence[int]) -> list[dict | None]:
-        rows = await sql.fetch(
-            sql.connection(),
-            f"SELECT {ACCOUNT_COLUMNS} FROM account a WHERE a.id IN ({_marks(account_ids)})",  # noqa: S608
-            list(account_ids),
-        )
-        by_id = {row["id"]: account_row(row) for row in rows}
-        return [by_id.get(a) for a in account_ids]
-
-    async def _cabinets(self, cabinet_ids: Sequence[int]) -> list[dict | None]:
-        rows = await sql.fetch(
-            sql.connection(),
-            "SELECT id, email, language, role, display_name FROM cabinet "  # noqa: S608
-            f"WHERE id IN ({_marks(cabinet_ids)})",
-            list(cabinet_ids),
-        )
-        by_id = {row["id"]: row for row in rows}
-        return [by_id.get(c) for c in cabinet_ids]
+async def cabinets_by_id(cabinet_ids: Sequence[int]) -> list[dict | None]:
+    """The people of questions: who asked, who was assigned."""
+    rows = await sql.fetch(
+        sql.connection(),
+        "SELECT id, email, language, role, display_name FROM cabinet "  # noqa: S608
+        f"WHERE id IN ({marks(cabinet_ids)})",
+        list(cabinet_ids),
+    )
+    by_id = {row["id"]: row for row in rows}
+    return [by_id.get(c) for c in cabinet_ids]

@@ -1,0 +1,166 @@
+"""Pages of growing lists, cut in SQL: the request (`PageArgs`), the per-owner window
+query behind every list of the dashboard (`ListSpec`, `load_pages`, `load_counts`), the
+opaque cursors, and the page a read model hands back (`Page`), which the API shows as a
+Relay connection. No GraphQL here: a malformed cursor is a ValueError for the caller."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from models import sql
+
+
+@dataclass(frozen=True)
+class PageArgs:
+    """One connection request, without the account it applies to."""
+
+    first: int
+    after: tuple[Any, int] | None = None  # (sort value, id) of the last item seen
+    start: Any = None  # inclusive lower bound of the sort column
+    end: Any = None  # exclusive upper bound
+    meter_id: int | None = None
+
+    def filters(self) -> tuple[Any, Any, int | None]:
+        return self.start, self.end, self.meter_id
+
+
+def encode_cursor(value: dt.date | dt.datetime, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{value.isoformat()}|{pk}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kind: type) -> tuple[Any, int]:
+    """(sort value, id) of a cursor; ValueError for anything that is not one."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        value, _, pk = raw.rpartition("|")
+        parsed = (
+            dt.datetime.fromisoformat(value)
+            if kind is dt.datetime
+            else dt.date.fromisoformat(value)
+        )
+        return parsed, int(pk)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("not a cursor") from None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its rows (newest first), whether more follow or precede, and
+    the total of the whole list, computed only when asked for (`count()` may return an
+    awaitable)."""
+
+    rows: list[dict[str, Any]]
+    sort: str  # the rows' sort column, which cursors encode
+    has_next: bool
+    has_previous: bool
+    count: Callable[[], int | Awaitable[int]]
+
+    @classmethod
+    def cut(
+        cls,
+        rows: list[dict[str, Any]],
+        args: PageArgs,
+        sort: str,
+        count: Callable[[], int | Awaitable[int]],
+    ) -> Page:
+        """The page from up to `first + 1` rows (the extra one tells a next page exists)."""
+        return cls(
+            rows=rows[: args.first],
+            sort=sort,
+            has_next=len(rows) > args.first,
+            has_previous=args.after is not None,
+            count=count,
+        )
+
+    def cursors(self) -> list[Callable[[], str]]:
+        """For each row, a function making its cursor (made only when a client asks)."""
+        return [partial(encode_cursor, row[self.sort], row["id"]) for row in self.rows]
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    select: str
+    source: str
+    owner: str  # the column lists are cut by: an account, a question...
+    sort: str
+    convert: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def marks(keys: Sequence[Any]) -> str:
+    """`?, ?, ?`: one placeholder per key of an IN list."""
+    return ", ".join("?" for _ in keys)
+
+
+def _where(spec: ListSpec, ids: Sequence[int], start: Any, end: Any, meter_id: int | None):
+    clauses = [f"{spec.owner} IN ({marks(ids)})"]
+    params: list[Any] = list(ids)
+    if start is not None:
+        clauses.append(f"{spec.sort} >= ?")
+        params.append(start)
+    if end is not None:
+        clauses.append(f"{spec.sort} < ?")
+        params.append(end)
+    if meter_id is not None:
+        clauses.append("t.meter_id = ?")
+        params.append(meter_id)
+    return clauses, params
+
+
+async def load_pages(
+    spec: ListSpec, keys: Sequence[tuple[int, PageArgs]]
+) -> list[list[dict[str, Any]]]:
+    """Up to `first + 1` rows per (owner, args) key, newest first (the extra row tells
+    whether another page follows). One query per distinct args, whatever the owners.
+    Pages are cut per owner with a window function (`ROW_NUMBER() OVER (PARTITION BY
+    owner ...)`), never by slicing a loaded history."""
+    groups: dict[PageArgs, list[int]] = defaultdict(list)
+    for owner_id, args in keys:
+        groups[args].append(owner_id)
+    found: dict[tuple[int, PageArgs], list[dict[str, Any]]] = defaultdict(list)
+    conn = sql.connection()
+    for args, ids in groups.items():
+        clauses, params = _where(spec, ids, *args.filters())
+        if args.after is not None:
+            clauses.append(f"({spec.sort}, t.id) < (?, ?)")
+            params.extend(args.after)
+        query = (
+            f"SELECT * FROM (SELECT {spec.select}, ROW_NUMBER() OVER ("  # noqa: S608
+            f"PARTITION BY {spec.owner} ORDER BY {spec.sort} DESC, t.id DESC) AS rn "
+            f"FROM {spec.source} WHERE {' AND '.join(clauses)}) q "
+            f"WHERE rn <= ? ORDER BY owner_id, rn"
+        )
+        for row in await sql.fetch(conn, query, [*params, args.first + 1]):
+            found[(row["owner_id"], args)].append(spec.convert(row))
+    return [found[key] for key in keys]
+
+
+async def load_counts(
+    spec: ListSpec, keys: Sequence[tuple[int, Any, Any, int | None]]
+) -> list[int]:
+    """The whole list's length per (owner, start, end, meter id) key."""
+    groups: dict[tuple[Any, Any, int | None], list[int]] = defaultdict(list)
+    for owner_id, *filters in keys:
+        groups[tuple(filters)].append(owner_id)  # type: ignore[arg-type]
+    counts: dict[tuple, int] = {}
+    conn = sql.connection()
+    for filters, ids in groups.items():
+        clauses, params = _where(spec, ids, *filters)
+        query = (
+            f"SELECT {spec.owner} AS owner_id, count(*) AS n FROM {spec.source} "  # noqa: S608
+            f"WHERE {' AND '.join(clauses)} GROUP BY {spec.owner}"
+        )
+        for row in await sql.fetch(conn, query, params):
+            counts[(row["owner_id"], *filters)] = row["n"]
+    return [counts.get(tuple(key), 0) for key in keys]
+
+
+async def count(query: str, params: list[Any]) -> int:
+    """The `n` of a `SELECT count(*) AS n ...` query."""
+    row = await sql.fetch_one(sql.connection(), query, params)
+    return int(row["n"]) if row else 0

@@ -1,0 +1,23 @@
+"""Reading an account's payment history for the API, paged in SQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models import sql
+from services.core.paging import ListSpec
+
+
+def _payment(row: dict[str, Any]) -> dict[str, Any]:
+    row["amount"] = sql.as_decimal(row["amount"])
+    row["paid_at"] = sql.as_datetime(row["paid_at"])
+    return row
+
+
+PAYMENTS = ListSpec(
+    select="t.id, t.account_id AS owner_id, t.amount, t.paid_at, t.channel",
+    source="payment t",
+    owner="t.account_id",
+    sort="t.paid_at",
+    convert=_payment,
+)

@@ -1,0 +1,41 @@
+"""Reading meter readings for the API: an account's history, paged in SQL, and each
+meter's latest reading, batched over many meters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from models import sql
+from services.core.paging import ListSpec, marks
+
+
+def _reading(row: dict[str, Any]) -> dict[str, Any]:
+    for column in ("t1", "t2", "t3"):
+        row[column] = sql.as_decimal(row[column])
+    row["taken_on"] = sql.as_date(row["taken_on"])
+    return row
+
+
+READINGS = ListSpec(
+    select="t.id, m.account_id AS owner_id, t.meter_id, m.zones, t.taken_on, t.t1, t.t2, "
+    "t.t3, t.source, t.status",
+    source="meter_reading t JOIN meter m ON m.id = t.meter_id",
+    owner="m.account_id",
+    sort="t.taken_on",
+    convert=_reading,
+)
+
+
+async def last_reading_of_meters(meter_ids: Sequence[int]) -> list[dict | None]:
+    """Each meter's latest accepted reading (or one under review); None: none yet."""
+    rows = await sql.fetch(
+        sql.connection(),
+        "SELECT * FROM (SELECT t.id, t.meter_id, t.taken_on, t.t1, t.t2, t.t3, t.source, "  # noqa: S608
+        "t.status, ROW_NUMBER() OVER (PARTITION BY t.meter_id ORDER BY t.taken_on DESC, "
+        f"t.id DESC) AS rn FROM meter_reading t WHERE t.meter_id IN ({marks(meter_ids)}) "
+        "AND t.status IN ('accepted', 'review')) q WHERE rn = 1",
+        list(meter_ids),
+    )
+    by_meter = {row["meter_id"]: _reading(row) for row in rows}
+    return [by_meter.get(m) for m in meter_ids]
