@@ -7,35 +7,28 @@ import asyncio
 import contextlib
 import datetime as dt
 import gc
-import hmac
 import logging
 import os
 import shutil
 import sys
-import time
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from config import ConfigError, Settings, get_settings, use_settings
 from mail.worker import running_worker
-from models import db, sql
-from payments.providers import ProviderError, provider_for
-from payments.webhook import webhook_endpoint
+from models import db
 from routes import attachments as attachment_routes
-from routes import ereceipt, receipts, web
+from routes import ereceipt, health, receipts, web
+from routes.middleware import middleware_stack
+from routes.payments import payment_routes
 from schema.context import Context
-from schema.http import GraphQLEndpoint, unavailable_response
+from schema.http import GraphQLEndpoint
 from schema.root import build_schema
 from services.core import telemetry
 from services.core.background import every, running_loop
@@ -43,309 +36,10 @@ from services.ereceipts.dispatch import Dispatcher
 from services.payments.sweeper import running_sweeper
 
 log = logging.getLogger("kabinet")
-access = logging.getLogger("kabinet.access")
-# Routes that stream their body and cut it at a limit of their own (a photo: to disk, at
-# ATTACHMENT_MAX_BYTES, with a typed 413 of its own): MAX_REQUEST_BYTES is not theirs.
-OWN_BODY_LIMIT = ("/attachments",)
-CLIENT_CLOSED_REQUEST = 499  # what the access log and the metrics say of a client that left
-
-
-# ---------------------------------------------------------------- the web application
 
 
 async def graphql_context(request: Request, response: Response) -> Context:
     return Context.for_request(request, response, request.app.state.settings)
-
-
-class RequestContext:
-    """Outermost middleware: a request id (X-Request-ID, also in every log line), the
-    security headers every response carries, an access log line and the HTTP metrics."""
-
-    def __init__(self, app: Any, settings: Settings) -> None:
-        self.app = app
-        hsts = settings.public_web_url.startswith("https://")
-        self.headers = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-            (b"cross-origin-resource-policy", b"same-site"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
-        ]
-        if hsts:
-            self.headers.append(
-                (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
-            )
-        self.default_csp = (
-            b"content-security-policy",
-            b"default-src 'none'; frame-ancestors 'none'",
-        )
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        rid = telemetry.new_request_id(incoming)
-        token = telemetry.request_id.set(rid)
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_headers(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers += [(n, v) for n, v in self.headers if n not in present]
-                if self.default_csp[0] not in present:
-                    headers.append(self.default_csp)
-                headers.append((b"x-request-id", rid.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_headers)
-        except ClientDisconnect:
-            # The client left before it had sent its request (it gave up waiting, the app
-            # was closed): nobody to answer, and nothing went wrong here. 499 as nginx says.
-            status = CLIENT_CLOSED_REQUEST
-        finally:
-            elapsed = time.perf_counter() - started
-            route = "/" + scope["path"].strip("/").split("/", 1)[0]
-            telemetry.REQUESTS.labels(route, scope["method"], str(status)).inc()
-            telemetry.LATENCY.labels(route).observe(elapsed)
-            access.info(
-                "%s %s %s %.1f ms",
-                scope["method"],
-                scope["path"],
-                status,
-                elapsed * 1000,
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 1),
-                    "client": (scope.get("client") or ("", 0))[0],
-                },
-            )
-            telemetry.request_id.reset(token)
-
-
-class RateLimit:
-    """A token bucket per client IP in each process: RATE_LIMIT_PER_MINUTE requests,
-    refilled evenly; past it 429 with Retry-After. Every answer carries the RateLimit-*
-    headers, and `rateLimit` in the API reads the same bucket."""
-
-    EXEMPT = ("/healthz", "/readyz", "/metrics")
-    MAX_CLIENTS = 100_000
-
-    def __init__(self, app: Any, settings: Settings) -> None:
-        self.app = app
-        self.limit = settings.rate_limit_per_minute
-        self.per_second = self.limit / 60
-        self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-
-    def take(self, client: str, now: float) -> tuple[bool, float]:
-        """(allowed, tokens left) after taking one for `client`."""
-        tokens, last = self.buckets.pop(client, (float(self.limit), now))
-        tokens = min(float(self.limit), tokens + (now - last) * self.per_second)
-        allowed = tokens >= 1
-        if allowed:
-            tokens -= 1
-        self.buckets[client] = (tokens, now)
-        if len(self.buckets) > self.MAX_CLIENTS:
-            self.buckets.popitem(last=False)
-        return allowed, tokens
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or self.limit <= 0 or scope["path"] in self.EXEMPT:
-            await self.app(scope, receive, send)
-            return
-        now = time.monotonic()
-        allowed, tokens = self.take((scope.get("client") or ("", 0))[0], now)
-        full_in = (self.limit - tokens) / self.per_second
-        state = {
-            "limit": self.limit,
-            "remaining": int(tokens),
-            "reset_at": dt.datetime.now(dt.UTC) + dt.timedelta(seconds=full_in),
-        }
-        scope.setdefault("state", {})["rate_limit"] = state
-        headers = [
-            (b"ratelimit-limit", str(self.limit).encode()),
-            (b"ratelimit-remaining", str(int(tokens)).encode()),
-            (b"ratelimit-reset", str(int(full_in + 0.999)).encode()),
-        ]
-        if not allowed:
-            telemetry.RATE_LIMITED.inc()
-            wait = int((1 - tokens) / self.per_second + 0.999) or 1
-            response = JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "Too many requests: slow down and retry later.",
-                            "extensions": {"code": "RATE_LIMITED", "retryAfter": wait},
-                        }
-                    ]
-                },
-                status_code=429,
-                headers={"Retry-After": str(wait)},
-            )
-            response.raw_headers.extend(headers)
-            await response(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *headers]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-class BodyLimit:
-    """No request body larger than `limit` bytes reaches a route (413), whatever its
-    Content-Length claims: the stream is cut as it arrives, never read whole first."""
-
-    def __init__(self, app: Any, limit: int, exempt: tuple[str, ...] = ()) -> None:
-        self.app = app
-        self.limit = limit
-        self.exempt = exempt
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] in self.exempt:
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
-            return
-        seen = 0
-
-        async def limited_receive() -> Any:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
-        response = JSONResponse(
-            {
-                "errors": [
-                    {
-                        "message": f"The request body is larger than {self.limit} bytes.",
-                        "extensions": {"code": "TOO_LARGE"},
-                    }
-                ]
-            },
-            status_code=413,
-        )
-        await response(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class DatabaseAway:
-    """A request that finds the database unreachable (a restart, a failover, no
-    connections left) answers 503 with Retry-After - on every route, the GraphQL
-    endpoint's own work before and after execution included - never a 500 with a
-    traceback. Nothing needs restarting afterwards: the pool reconnects on its own."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watched_send(message: Any) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watched_send)
-        except Exception as exc:
-            cause = db.outage_cause(exc)
-            if cause is None or started:
-                raise
-            log.warning("database unavailable: %s", db.describe_outage(cause))
-            await unavailable_response()(scope, receive, send)
-
-
-async def metrics(request: Request) -> Response:
-    """Prometheus metrics; with METRICS_TOKEN set, only for `Authorization: Bearer` it."""
-    settings = request.app.state.settings
-    if settings.metrics_token:
-        presented = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(presented.encode(), settings.metrics_token.encode()):
-            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
-    await _refresh_gauges()
-    from prometheus_client import CONTENT_TYPE_LATEST
-
-    return Response(telemetry.render_metrics(), media_type=CONTENT_TYPE_LATEST)
-
-
-async def _refresh_gauges() -> None:
-    from mail import outbox
-    from models.mail import MailState
-
-    try:
-        status = await outbox.queue_status()
-    except Exception:
-        return
-    for state in MailState:
-        telemetry.OUTBOX_DEPTH.labels(state.value).set(status.counts.get(state, 0))
-    oldest = status.oldest_unsent
-    age = (dt.datetime.now(dt.UTC) - oldest.created_at).total_seconds() if oldest else 0
-    telemetry.OUTBOX_AGE.set(max(age, 0))
-    await _pool_gauges()
-
-
-async def _pool_gauges() -> None:
-    """This process's database pool (PostgreSQL; SQLite has one connection, no pool)."""
-    pool = getattr(sql.connection(), "_pool", None)
-    if pool is not None:
-        telemetry.DB_POOL.labels("open").set(pool.get_size())
-        telemetry.DB_POOL.labels("idle").set(pool.get_idle_size())
-
-
-async def healthz(_request: Request) -> Response:
-    """The process is alive and serving."""
-    return JSONResponse({"status": "ok"})
-
-
-async def readyz(_request: Request) -> Response:
-    """The process can reach its database; a load balancer sends traffic only then."""
-    try:
-        async with asyncio.timeout(2):
-            await sql.fetch(sql.connection(), "SELECT 1 AS ok")
-    except Exception as exc:
-        log.warning("readiness check failed: %s", type(exc).__name__)
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-    return JSONResponse({"status": "ok", "database": "ok"})
-
-
-def payment_routes(settings: Settings) -> list[Route]:
-    """The acquirers' webhook, and the pages the configured acquirer serves (the sandbox's)."""
-    routes = [Route("/payments/webhook/{provider}", webhook_endpoint(settings), methods=["POST"])]
-    try:
-        routes += provider_for(settings).routes()
-    except ProviderError as exc:  # settings built by hand; load_settings refuses this
-        log.warning("payments are off: %s", exc)
-    return routes
 
 
 async def _clean_attachments() -> None:
@@ -380,9 +74,46 @@ def create_app(
         mail_worker = manage_db and settings.mail_worker_in_process
     if payment_sweeper is None:
         payment_sweeper = manage_db
+    app = Starlette(
+        routes=app_routes(settings),
+        middleware=middleware_stack(settings),
+        lifespan=lifespan(settings, manage_db, mail_worker, payment_sweeper),
+    )
+    app.state.settings = settings
+    app.state.mail_worker = None  # the worker's task while the lifespan runs one
+    app.state.ereceipt_dispatcher = None  # likewise, the e-receipt dispatcher's
+    app.state.payment_sweeper = None  # likewise the sweeper of stale payments
+    return app
+
+
+def app_routes(settings: Settings) -> list[Route]:
+    graphql = GraphQLEndpoint(build_schema(settings), settings, graphql_context)
+    return [
+        Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/receipts/{receipt_id}.pdf", receipts.receipt_pdf, methods=["GET"]),
+        Route("/ereceipt/confirm", ereceipt.confirm, methods=["GET", "POST"]),
+        Route("/ereceipt/unsubscribe", ereceipt.unsubscribe, methods=["GET", "POST"]),
+        *payment_routes(settings),
+        Route("/attachments", attachment_routes.upload, methods=["POST"]),
+        Route("/attachments/{id}", attachment_routes.download, methods=["GET"]),
+        Route("/metrics", health.metrics, methods=["GET"]),
+        # the web client last: its pages answer only what no route above took
+        *web.routes(),
+    ]
+
+
+Lifespan = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
+
+
+def lifespan(
+    settings: Settings, manage_db: bool, mail_worker: bool, payment_sweeper: bool
+) -> Lifespan:
+    """What runs beside the requests from startup to shutdown (see `create_app`)."""
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def running(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             if manage_db:
                 await db.open_db(settings.database_url, share_across_tasks=True)
@@ -407,56 +138,7 @@ def create_app(
             gc.freeze()
             yield
 
-    graphql = GraphQLEndpoint(build_schema(settings), settings, graphql_context)
-    cors_origins = [settings.public_web_url.rstrip("/")] + [
-        o.strip().rstrip("/") for o in settings.cors_origins.split(",") if o.strip()
-    ]
-    app = Starlette(
-        routes=[
-            Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/receipts/{receipt_id}.pdf", receipts.receipt_pdf, methods=["GET"]),
-            Route("/ereceipt/confirm", ereceipt.confirm, methods=["GET", "POST"]),
-            Route("/ereceipt/unsubscribe", ereceipt.unsubscribe, methods=["GET", "POST"]),
-            *payment_routes(settings),
-            Route("/attachments", attachment_routes.upload, methods=["POST"]),
-            Route("/attachments/{id}", attachment_routes.download, methods=["GET"]),
-            Route("/metrics", metrics, methods=["GET"]),
-            # the web client last: its pages answer only what no route above took
-            *web.routes(),
-        ],
-        middleware=[
-            # The client address that limits and audits use: the socket peer, or the
-            # X-Forwarded-For a *trusted* proxy sets - never one a client picks itself.
-            Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips),
-            Middleware(RequestContext, settings=settings),
-            Middleware(
-                CORSMiddleware,
-                allow_origins=cors_origins,
-                allow_credentials=True,
-                allow_methods=["GET", "POST"],
-                allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
-                expose_headers=[
-                    "X-Request-ID",
-                    "RateLimit-Limit",
-                    "RateLimit-Remaining",
-                    "RateLimit-Reset",
-                    "Retry-After",
-                ],
-                max_age=600,
-            ),
-            Middleware(RateLimit, settings=settings),
-            Middleware(BodyLimit, limit=settings.max_request_bytes, exempt=OWN_BODY_LIMIT),
-            Middleware(DatabaseAway),
-        ],
-        lifespan=lifespan,
-    )
-    app.state.settings = settings
-    app.state.mail_worker = None  # the worker's task while the lifespan runs one
-    app.state.ereceipt_dispatcher = None  # likewise, the e-receipt dispatcher's
-    app.state.payment_sweeper = None  # likewise the sweeper of stale payments
-    return app
+    return running
 
 
 def app_factory() -> Starlette:
