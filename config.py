@@ -97,8 +97,8 @@ class Settings:
     )
     rate_limit_per_minute: int = setting(
         600,
-        "Requests a client IP may make per minute to each server process (a token bucket of "
-        "this size refilled evenly); past it 429 with Retry-After. 0 turns it off.",
+        "Requests a client IP may make to each server process in any moving minute; past it "
+        "429 with Retry-After. 0 turns it off.",
     )
     metrics_token: str = setting(
         "",
