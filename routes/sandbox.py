@@ -49,6 +49,8 @@ def routes(provider: SandboxProvider) -> list[Route]:
 
 
 class SandboxPage:
+    """The confirmation page of `provider`'s orders: GET shows it, POST decides."""
+
     def __init__(self, provider: SandboxProvider) -> None:
         self.provider = provider
         self.settings = provider.settings

@@ -43,8 +43,6 @@ class SandboxProvider:
         self.orders = URLSafeSerializer(settings.secret_key, salt="payments.sandbox.order")
         self.secret = webhook_secret(settings)
 
-    # ------------------------------------------------------------ the acquirer's API
-
     def external_id(self, order_id: int) -> str:
         """The same order always gets the same id: creating it again finds it again."""
         mac = hmac.new(self.settings.secret_key.encode(), b"sandbox:%d" % order_id, "sha256")
