@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import io
 import os
 import re
 import secrets
@@ -19,6 +20,9 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from pathlib import Path
 from typing import Any, get_type_hints
+
+from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 
 ROOT = Path(__file__).resolve().parent
 
@@ -93,8 +97,8 @@ class Settings:
     )
     rate_limit_per_minute: int = setting(
         600,
-        "Requests a client IP may make per minute to each server process (a token bucket of "
-        "this size refilled evenly); past it 429 with Retry-After. 0 turns it off.",
+        "Requests a client IP may make to each server process in any moving minute; past it "
+        "429 with Retry-After. 0 turns it off.",
     )
     metrics_token: str = setting(
         "",
@@ -323,26 +327,19 @@ class Settings:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """Read KEY=VALUE lines; `#` comments, optional `export ` and quotes are understood."""
-    values: dict[str, str] = {}
+    """KEY=VALUE lines as python-dotenv reads them (`#` comments, `export `, quotes), taken
+    literally: no `${VAR}` expansion, so a `$` in a password stays a `$`. A line it cannot
+    read stops the start, naming the line: `dotenv_values` alone would skip it with a log
+    warning, and a setting lost to a typo must not go unnoticed."""
     if not path.is_file():
-        return values
-    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        line = line.removeprefix("export ").strip()
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if not sep or not key.isidentifier():
-            raise ConfigError(f"{path}:{lineno}: expected KEY=VALUE, got {raw!r}")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        else:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key] = value
-    return values
+        return {}
+    text = path.read_text(encoding="utf-8")
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error or (binding.key is not None and binding.value is None):
+            line = binding.original.string.rstrip("\r\n")
+            raise ConfigError(f"{path}:{binding.original.line}: expected KEY=VALUE, got {line!r}")
+    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    return {key: value for key, value in values.items() if value is not None}
 
 
 def _parse(name: str, kind: Any, raw: str) -> Any:

@@ -1,5 +1,5 @@
 """Telling a database that is away from a bug: models.db.outage_cause, the 503 every
-route answers then (server.DatabaseAway), and the one log line it leaves."""
+route answers then (routes.middleware.DatabaseAway), and the one log line it leaves."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from starlette.responses import PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 
 from models import db
+from routes.middleware import DatabaseAway
 from schema.root import MaskUnexpected
-from server import DatabaseAway
 from services.core.telemetry import OutageFilter
 from tests.conftest import BACKEND, TEST_DATABASE_URL
 from tests.processes import free_port

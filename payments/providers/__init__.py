@@ -7,8 +7,8 @@ named: the sandbox takes no money.
 
 The whole contract is `Provider`: create a payment for an order and say where the
 customer confirms it; turn the acquirer's notification (the webhook request) into a
-`Notification`, refusing one whose signature does not hold; and, optionally, serve
-pages of its own on our server (only the sandbox does).
+`Notification`, refusing one whose signature does not hold. (The sandbox alone also has
+pages on our server: HTTP, so they live in `routes.sandbox`.)
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 from config import (
     SANDBOX_PROVIDER,
@@ -86,10 +86,6 @@ class Provider(Protocol):
 
     def read_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
         """Verify and parse a webhook request; raise BadNotification when it does not hold."""
-        ...
-
-    def routes(self) -> Sequence[Any]:
-        """Starlette routes the acquirer serves on our server ([] for a real one)."""
         ...
 
 

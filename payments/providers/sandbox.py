@@ -2,12 +2,10 @@
 
 It behaves as a real acquirer does, minus the money. `create_payment` answers with a
 confirmation URL (`/payments/sandbox/<order>`, the order signed so the sandbox needs no
-storage of its own, the way an acquirer's page needs none of ours). The page shows the
-amount with two buttons, Pay and Cancel, in a plain HTML form protected against CSRF (a
-signed double-submit token bound to the payment, and the Origin checked). Pressing one
-sends the notification a real acquirer would send: a JSON webhook POST to
-`/payments/webhook/sandbox`, signed with HMAC-SHA256 (`payments.signing`), through the
-application's whole HTTP stack. Pressing again sends the same event again.
+storage of its own, the way an acquirer's page needs none of ours). The page itself is
+HTTP and lives in `routes.sandbox`: pressing Pay or Cancel there sends the notification a
+real acquirer would send, `notification()` below, as a JSON webhook POST to
+`/payments/webhook/sandbox`, signed with HMAC-SHA256 (`payments.signing`).
 
 Never in production: the configuration refuses it there.
 """
@@ -15,43 +13,22 @@ Never in production: the configuration refuses it there.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
-import html
 import json
-import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
 
 from config import Settings
 from models.payments import PaymentStatus
 from payments.providers import BadNotification, Checkout, Notification, Order
-from payments.signing import HEADER, SignatureError, sign, verify, webhook_secret
+from payments.signing import SignatureError, verify, webhook_secret
 from services.core.clock import now
-from services.core.money import format_rub
 
 PAGE_PATH = "/payments/sandbox"
 WEBHOOK_PATH = "/payments/webhook/sandbox"
-CSRF_COOKIE = "kabinet_sandbox_csrf"
-EVENTS = {"pay": PaymentStatus.SUCCEEDED, "cancel": PaymentStatus.CANCELED}
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Frame-Options": "DENY",
-    # Not no-referrer: with it a browser sends `Origin: null` on the page's own POST (Fetch,
-    # "serializing a request origin"), which the Origin check refuses. same-origin still
-    # keeps the page's address (it holds the signed order) from going to anyone else.
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-}
 
 
 def provider(settings: Settings) -> SandboxProvider:
@@ -65,8 +42,6 @@ class SandboxProvider:
         self.settings = settings
         self.orders = URLSafeSerializer(settings.secret_key, salt="payments.sandbox.order")
         self.secret = webhook_secret(settings)
-
-    # ------------------------------------------------------------ the acquirer's API
 
     def external_id(self, order_id: int) -> str:
         """The same order always gets the same id: creating it again finds it again."""
@@ -130,141 +105,10 @@ class SandboxProvider:
         }
         return json.dumps(event, ensure_ascii=False).encode()
 
-    def routes(self) -> Sequence[Route]:
-        return [Route(f"{PAGE_PATH}/{{token}}", self.page, methods=["GET", "POST"])]
-
-    # ------------------------------------------------------------ the confirmation page
-
-    def _order(self, token: str) -> dict[str, Any] | None:
+    def order(self, token: str) -> dict[str, Any] | None:
+        """The order a confirmation URL's token signs; None when forged or damaged."""
         try:
             order = self.orders.loads(token)
         except BadSignature:
             return None
         return order if isinstance(order, dict) else None
-
-    def _csrf(self, cookie: str, order: dict[str, Any]) -> str:
-        message = f"sandbox-csrf:{cookie}:{order['id']}".encode()
-        return hmac.new(self.settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
-
-    def _same_origin(self, request: Request) -> bool:
-        origin = request.headers.get("origin")
-        if origin is None:
-            return True  # browsers send Origin with a cross-site POST; its absence is not one
-        ours = {f"{request.url.scheme}://{request.url.netloc}"}
-        public = urlsplit(self.settings.public_web_url)
-        ours.add(f"{public.scheme}://{public.netloc}")
-        return origin.lower() in {o.lower() for o in ours}
-
-    async def page(self, request: Request) -> Response:
-        order = self._order(request.path_params["token"])
-        if order is None:
-            return _page("Платёж не найден", "<p>Ссылка на оплату повреждена.</p>", 404)
-        if now().timestamp() > order["expires"]:
-            return _page("Срок оплаты истёк", "<p>Вернитесь в личный кабинет.</p>", 410)
-        if request.method == "POST":
-            return await self._decide(request, order)
-        cookie = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-        response = _page("Оплата (песочница)", self._form(order, self._csrf(cookie, order)))
-        response.set_cookie(
-            CSRF_COOKIE,
-            cookie,
-            path=PAGE_PATH,
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-        )
-        return response
-
-    def _form(self, order: dict[str, Any], csrf: str) -> str:
-        amount = html.escape(format_rub(Decimal(order["amount"])))
-        return (
-            f"<p>{html.escape(order['description'])}</p>"
-            f"<p class=amount>{amount} ₽</p>"
-            "<p class=note>Песочница: деньги не списываются. "
-            "Sandbox: no money is taken.</p>"
-            '<form method="post">'
-            f'<input type="hidden" name="csrf" value="{csrf}">'
-            '<button name="action" value="pay">Оплатить / Pay</button> '
-            '<button name="action" value="cancel">Отменить / Cancel</button>'
-            "</form>"
-        )
-
-    async def _decide(self, request: Request, order: dict[str, Any]) -> Response:
-        form = parse_qs((await request.body())[:4096].decode("utf-8", "replace"))
-        cookie = request.cookies.get(CSRF_COOKIE, "")
-        given = (form.get("csrf") or [""])[0]
-        expected = self._csrf(cookie, order)
-        if (
-            not cookie
-            or not hmac.compare_digest(given.encode(), expected.encode())
-            or not self._same_origin(request)
-        ):
-            return _page("Запрос отклонён", "<p>Откройте страницу оплаты заново.</p>", 403)
-        status = EVENTS.get((form.get("action") or [""])[0])
-        if status is None:
-            return _page("Запрос отклонён", "<p>Нажмите «Оплатить» или «Отменить».</p>", 400)
-        body = self.notification(order, status)
-        delivered = await deliver(request.app, WEBHOOK_PATH, body, sign(self.secret, body))
-        title = "Оплата прошла" if status == PaymentStatus.SUCCEEDED else "Оплата отменена"
-        back = html.escape(order["return"])
-        return _page(
-            title,
-            f"<p>Уведомление отправлено магазину: HTTP {delivered}.</p>"
-            f'<p><a href="{back}">Вернуться в личный кабинет</a></p>',
-        )
-
-
-async def deliver(app: Any, path: str, body: bytes, signature: str) -> int:
-    """POST the webhook through the application's ASGI stack, as an acquirer's request
-    arrives (routing, middleware, the handler); returns the HTTP status."""
-    status = 0
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    headers = [
-        (b"host", b"sandbox.invalid"),
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (HEADER.lower().encode(), signature.encode()),
-        (b"user-agent", b"kabinet-sandbox"),
-    ]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "https",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 0),
-        "server": ("sandbox.invalid", 443),
-    }
-    await app(scope, receive, send)
-    return status
-
-
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    document = (
-        '<!doctype html><html lang="ru"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>"
-        "body{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}"
-        ".amount{font-size:2rem;font-weight:600}.note{color:#666;font-size:.9rem}"
-        "button{font:inherit;padding:.5rem 1rem;margin:.25rem .5rem 0 0}</style></head>"
-        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
-    )
-    return HTMLResponse(document, status_code=status, headers=SECURITY_HEADERS)

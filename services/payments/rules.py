@@ -2,7 +2,7 @@
 
 `pay_bill` creates (once per idempotency key) an `online_payment` in PENDING and asks
 the acquirer for a confirmation page. The acquirer later notifies us (the webhook,
-`payments.webhook`), and `apply_notification` moves the payment out of PENDING exactly
+`routes.payments`), and `apply_notification` moves the payment out of PENDING exactly
 once: a repeated or late notification finds it moved and changes nothing. A success
 writes, in one transaction, the ledger `payment` row (what histories, balances and
 proofs of ownership read), the account's new balance and the receipt of payment in the

@@ -10,19 +10,36 @@ payment's, 503 when no acquirer is configured. Acquirers retry what is not a 2xx
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from config import Settings
 from payments.providers import BadNotification, ProviderError, provider_for
+from payments.providers.sandbox import SandboxProvider
+from routes import sandbox
 from services.payments import rules as payments
 
 log = logging.getLogger("kabinet.payments")
 MAX_BODY = 64 * 1024
 
 
-def webhook_endpoint(settings: Settings):
+def payment_routes(settings: Settings) -> list[Route]:
+    """The acquirers' webhook, and the sandbox acquirer's pages when it is the one configured."""
+    routes = [Route("/payments/webhook/{provider}", webhook_endpoint(settings), methods=["POST"])]
+    try:
+        provider = provider_for(settings)
+    except ProviderError as exc:  # settings built by hand; load_settings refuses this
+        log.warning("payments are off: %s", exc)
+        return routes
+    if isinstance(provider, SandboxProvider):
+        routes += sandbox.routes(provider)
+    return routes
+
+
+def webhook_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
     async def webhook(request: Request) -> Response:
         try:
             provider = provider_for(settings)
