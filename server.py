@@ -17,11 +17,11 @@ from starlette.routing import Route
 from config import Settings, get_settings
 from mail.worker import running_worker
 from models import db
+from resolvers.context import Context
 from routes import attachments as attachment_routes
 from routes import cli, ereceipt, health, receipts, web
 from routes.middleware import middleware_stack
 from routes.payments import payment_routes
-from schema.context import Context
 from schema.http import GraphQLEndpoint
 from schema.root import build_schema
 from services.core import telemetry

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from models.cabinets import Cabinet
-from schema.context import Context
+from resolvers.context import Context
 from services.core.errors import NotAllowed, RuleError
 from services.core.ids import decode_id, encode_id
 from services.core.messages import language_from_header, message_for

@@ -17,7 +17,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from schema.context import request_session
+from resolvers.context import request_session
 from schema.relay import decode_id
 from services.receipts import files as receipt_files
 
