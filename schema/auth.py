@@ -17,15 +17,18 @@ from schema.errors import error_type
 from schema.permissions import CustomersOnly
 from schema.questions import CabinetRole, Question, QuestionStatus
 from schema.relay import Connection, encode_id
+from services.accounts.errors import AccountError
 from services.auth import sessions as session_rules
 from services.auth.devices import describe_device
+from services.auth.errors import AuthError
+from services.core.errors import CoreError
 
 PROOF_CODES = [
-    "INVALID_ACCOUNT_NUMBER",
-    "INVALID_AMOUNT",
-    "INVALID_PROOF",
-    "NO_RECENT_PAYMENTS",
-    "TOO_MANY_ATTEMPTS",
+    AccountError.INVALID_ACCOUNT_NUMBER,
+    CoreError.INVALID_AMOUNT,
+    AccountError.INVALID_PROOF,
+    AccountError.NO_RECENT_PAYMENTS,
+    CoreError.TOO_MANY_ATTEMPTS,
 ]
 
 
@@ -188,7 +191,13 @@ class RegisterInput:
 
 RegisterError = error_type(
     "Register",
-    [*PROOF_CODES, "ALREADY_REGISTERED", "EMAIL_TAKEN", "INVALID_EMAIL", "WEAK_PASSWORD"],
+    [
+        *PROOF_CODES,
+        CoreError.ALREADY_REGISTERED,
+        CoreError.EMAIL_TAKEN,
+        CoreError.INVALID_EMAIL,
+        AuthError.WEAK_PASSWORD,
+    ],
     retryable=True,
 )
 
@@ -206,7 +215,9 @@ class VerifyEmailInput:
     token: str = strawberry.field(description="The `token` parameter of the link.")
 
 
-VerifyEmailError = error_type("VerifyEmail", ["INVALID_TOKEN", "EXPIRED_TOKEN", "EMAIL_TAKEN"])
+VerifyEmailError = error_type(
+    "VerifyEmail", [CoreError.INVALID_TOKEN, CoreError.EXPIRED_TOKEN, CoreError.EMAIL_TAKEN]
+)
 
 
 @strawberry.type(description="The result of verifyEmail.")
@@ -218,7 +229,7 @@ class VerifyEmailPayload:
 
 
 ResendVerificationError = error_type(
-    "ResendVerification", ["ALREADY_VERIFIED", "TOO_MANY_ATTEMPTS"], retryable=True
+    "ResendVerification", [AuthError.ALREADY_VERIFIED, CoreError.TOO_MANY_ATTEMPTS], retryable=True
 )
 
 
@@ -236,7 +247,9 @@ class LoginInput:
     password: str = strawberry.field(description="Its password.")
 
 
-LoginError = error_type("Login", ["INVALID_CREDENTIALS", "TOO_MANY_ATTEMPTS"], retryable=True)
+LoginError = error_type(
+    "Login", [AuthError.INVALID_CREDENTIALS, CoreError.TOO_MANY_ATTEMPTS], retryable=True
+)
 
 
 @strawberry.type(
@@ -254,7 +267,7 @@ class LoginPayload:
     )
 
 
-LogoutError = error_type("Logout", ["NOT_FOUND"])
+LogoutError = error_type("Logout", [CoreError.NOT_FOUND])
 
 
 @strawberry.type(
@@ -278,7 +291,7 @@ class RequestPasswordResetInput:
 
 
 RequestPasswordResetError = error_type(
-    "RequestPasswordReset", ["INVALID_EMAIL", "TOO_MANY_ATTEMPTS"], retryable=True
+    "RequestPasswordReset", [CoreError.INVALID_EMAIL, CoreError.TOO_MANY_ATTEMPTS], retryable=True
 )
 
 
@@ -302,7 +315,13 @@ class SetPasswordInput:
 
 
 SetPasswordError = error_type(
-    "SetPassword", ["INVALID_TOKEN", "EXPIRED_TOKEN", "WEAK_PASSWORD", "EMAIL_TAKEN"]
+    "SetPassword",
+    [
+        CoreError.INVALID_TOKEN,
+        CoreError.EXPIRED_TOKEN,
+        AuthError.WEAK_PASSWORD,
+        CoreError.EMAIL_TAKEN,
+    ],
 )
 
 
@@ -324,7 +343,9 @@ class ChangePasswordInput:
 
 
 ChangePasswordError = error_type(
-    "ChangePassword", ["WRONG_PASSWORD", "WEAK_PASSWORD", "TOO_MANY_ATTEMPTS"], retryable=True
+    "ChangePassword",
+    [AuthError.WRONG_PASSWORD, AuthError.WEAK_PASSWORD, CoreError.TOO_MANY_ATTEMPTS],
+    retryable=True,
 )
 
 
@@ -344,7 +365,13 @@ class ChangeEmailInput:
 
 ChangeEmailError = error_type(
     "ChangeEmail",
-    ["WRONG_PASSWORD", "INVALID_EMAIL", "EMAIL_TAKEN", "SAME_EMAIL", "TOO_MANY_ATTEMPTS"],
+    [
+        AuthError.WRONG_PASSWORD,
+        CoreError.INVALID_EMAIL,
+        CoreError.EMAIL_TAKEN,
+        AuthError.SAME_EMAIL,
+        CoreError.TOO_MANY_ATTEMPTS,
+    ],
     retryable=True,
 )
 
@@ -369,7 +396,9 @@ class LinkAccountInput:
 
 
 LinkAccountError = error_type(
-    "LinkAccount", [*PROOF_CODES, "ALREADY_LINKED", "ALREADY_REGISTERED"], retryable=True
+    "LinkAccount",
+    [*PROOF_CODES, AccountError.ALREADY_LINKED, CoreError.ALREADY_REGISTERED],
+    retryable=True,
 )
 
 
@@ -386,7 +415,7 @@ class UnlinkAccountInput:
     account_id: strawberry.ID = strawberry.field(description="Id of the account.")
 
 
-UnlinkAccountError = error_type("UnlinkAccount", ["NOT_FOUND", "LAST_ACCOUNT"])
+UnlinkAccountError = error_type("UnlinkAccount", [CoreError.NOT_FOUND, AccountError.LAST_ACCOUNT])
 
 
 @strawberry.type(description="The result of unlinkAccount.")

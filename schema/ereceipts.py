@@ -6,6 +6,8 @@ import strawberry
 
 from schema.accounts import Account
 from schema.errors import error_type
+from services.core.errors import CoreError
+from services.ereceipts.errors import EReceiptError
 
 
 @strawberry.input(description="Switch an account to the electronic receipt.")
@@ -21,7 +23,12 @@ class SubscribeEReceiptInput:
 
 SubscribeEReceiptError = error_type(
     "SubscribeEReceipt",
-    ["NOT_FOUND", "INVALID_EMAIL", "EMAIL_NOT_VERIFIED", "TOO_MANY_ATTEMPTS"],
+    [
+        CoreError.NOT_FOUND,
+        CoreError.INVALID_EMAIL,
+        EReceiptError.EMAIL_NOT_VERIFIED,
+        CoreError.TOO_MANY_ATTEMPTS,
+    ],
     retryable=True,
 )
 
@@ -46,7 +53,7 @@ class UnsubscribeEReceiptInput:
     account_id: strawberry.ID = strawberry.field(description="Id of the account.")
 
 
-UnsubscribeEReceiptError = error_type("UnsubscribeEReceipt", ["NOT_FOUND"])
+UnsubscribeEReceiptError = error_type("UnsubscribeEReceipt", [CoreError.NOT_FOUND])
 
 
 @strawberry.type(description="The result of unsubscribeEReceipt.")

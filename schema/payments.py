@@ -14,6 +14,8 @@ from schema.context import Context
 from schema.errors import error_type
 from schema.relay import encode_id
 from schema.scalars import Money
+from services.core.errors import CoreError
+from services.payments.errors import PaymentError
 
 PaymentStatus = strawberry.enum(
     payment_models.PaymentStatus,
@@ -75,12 +77,12 @@ class PayBillInput:
 PayBillError = error_type(
     "PayBill",
     [
-        "NOT_FOUND",
-        "INVALID_AMOUNT",
-        "AMOUNT_TOO_LARGE",
-        "INVALID_IDEMPOTENCY_KEY",
-        "IDEMPOTENCY_KEY_REUSED",
-        "PROVIDER_UNAVAILABLE",
+        CoreError.NOT_FOUND,
+        CoreError.INVALID_AMOUNT,
+        PaymentError.AMOUNT_TOO_LARGE,
+        CoreError.INVALID_IDEMPOTENCY_KEY,
+        CoreError.IDEMPOTENCY_KEY_REUSED,
+        PaymentError.PROVIDER_UNAVAILABLE,
     ],
 )
 

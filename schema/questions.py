@@ -18,6 +18,8 @@ from schema.context import Context
 from schema.errors import error_type
 from schema.permissions import StaffOnly
 from schema.relay import Connection, encode_id
+from services.core.errors import CoreError
+from services.questions.errors import QuestionError
 
 Info = strawberry.Info[Context]
 
@@ -231,8 +233,12 @@ class Question:
 
 # ---------------------------------------------------------------- inputs and payloads
 
-TEXT_CODES = ["BODY_REQUIRED", "BODY_TOO_LONG"]
-ATTACHMENT_CODES = ["ATTACHMENT_NOT_FOUND", "TOO_MANY_ATTACHMENTS", "TOO_MANY_MESSAGES"]
+TEXT_CODES = [QuestionError.BODY_REQUIRED, QuestionError.BODY_TOO_LONG]
+ATTACHMENT_CODES = [
+    QuestionError.ATTACHMENT_NOT_FOUND,
+    QuestionError.TOO_MANY_ATTACHMENTS,
+    QuestionError.TOO_MANY_MESSAGES,
+]
 BODY_DOC = f"The text, at most {models.BODY_MAX_CHARS} characters."
 ATTACHMENTS_DOC = (
     "Ids of photos uploaded with `POST /attachments` (at most 3), not yet sent with "
@@ -257,7 +263,13 @@ class AskQuestionInput:
 
 AskQuestionError = error_type(
     "AskQuestion",
-    ["SUBJECT_REQUIRED", "SUBJECT_TOO_LONG", *TEXT_CODES, "ACCOUNT_NOT_FOUND", *ATTACHMENT_CODES],
+    [
+        QuestionError.SUBJECT_REQUIRED,
+        QuestionError.SUBJECT_TOO_LONG,
+        *TEXT_CODES,
+        QuestionError.ACCOUNT_NOT_FOUND,
+        *ATTACHMENT_CODES,
+    ],
     retryable=True,
 )
 
@@ -281,7 +293,7 @@ class ReplyToQuestionInput:
 
 ReplyToQuestionError = error_type(
     "ReplyToQuestion",
-    ["NOT_FOUND", "QUESTION_CLOSED", *TEXT_CODES, *ATTACHMENT_CODES],
+    [CoreError.NOT_FOUND, QuestionError.QUESTION_CLOSED, *TEXT_CODES, *ATTACHMENT_CODES],
     retryable=True,
 )
 
@@ -300,7 +312,7 @@ class QuestionInput:
     question_id: strawberry.ID = strawberry.field(description="Id of the question.")
 
 
-CloseQuestionError = error_type("CloseQuestion", ["NOT_FOUND"])
+CloseQuestionError = error_type("CloseQuestion", [CoreError.NOT_FOUND])
 
 
 @strawberry.type(description="The result of closeQuestion.")
@@ -311,7 +323,7 @@ class CloseQuestionPayload:
     )
 
 
-MarkQuestionReadError = error_type("MarkQuestionRead", ["NOT_FOUND"])
+MarkQuestionReadError = error_type("MarkQuestionRead", [CoreError.NOT_FOUND])
 
 
 @strawberry.type(description="The result of markQuestionRead.")
@@ -331,7 +343,9 @@ class AnswerQuestionInput:
     body: str = strawberry.field(description=BODY_DOC)
 
 
-AnswerQuestionError = error_type("AnswerQuestion", ["NOT_FOUND", "QUESTION_CLOSED", *TEXT_CODES])
+AnswerQuestionError = error_type(
+    "AnswerQuestion", [CoreError.NOT_FOUND, QuestionError.QUESTION_CLOSED, *TEXT_CODES]
+)
 
 
 @strawberry.type(description="The result of answerQuestion; the customer is told by e-mail.")
@@ -351,7 +365,9 @@ class AssignQuestionInput:
     )
 
 
-AssignQuestionError = error_type("AssignQuestion", ["NOT_FOUND", "SPECIALIST_NOT_FOUND"])
+AssignQuestionError = error_type(
+    "AssignQuestion", [CoreError.NOT_FOUND, CoreError.SPECIALIST_NOT_FOUND]
+)
 
 
 @strawberry.type(description="The result of assignQuestion.")

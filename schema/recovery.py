@@ -9,6 +9,8 @@ import strawberry
 from schema.auth import PROOF_CODES
 from schema.errors import error_type
 from schema.scalars import Money
+from services.core.errors import CoreError
+from services.recovery.errors import RecoveryError
 
 
 @strawberry.input(description="Prove ownership of an account whose cabinet's mailbox is lost.")
@@ -20,7 +22,7 @@ class StartRecoveryWithoutEmailInput:
 
 
 StartRecoveryWithoutEmailError = error_type(
-    "StartRecoveryWithoutEmail", [*PROOF_CODES, "NO_CABINET"], retryable=True
+    "StartRecoveryWithoutEmail", [*PROOF_CODES, RecoveryError.NO_CABINET], retryable=True
 )
 
 
@@ -52,7 +54,13 @@ class ConfirmNewEmailInput:
 
 ConfirmNewEmailError = error_type(
     "ConfirmNewEmail",
-    ["INVALID_TOKEN", "EXPIRED_TOKEN", "INVALID_EMAIL", "EMAIL_TAKEN", "TOO_MANY_ATTEMPTS"],
+    [
+        CoreError.INVALID_TOKEN,
+        CoreError.EXPIRED_TOKEN,
+        CoreError.INVALID_EMAIL,
+        CoreError.EMAIL_TAKEN,
+        CoreError.TOO_MANY_ATTEMPTS,
+    ],
     retryable=True,
 )
 
