@@ -13,6 +13,7 @@ from resolvers import lists, paging, question_data, viewer
 from resolvers import questions as question_resolvers
 from schema.accounts import Account, After, First
 from schema.context import Context, NotAuthenticated
+from schema.enums import described_enum
 from schema.errors import error_type
 from schema.permissions import CustomersOnly
 from schema.questions import CabinetRole, Question, QuestionStatus
@@ -32,8 +33,28 @@ PROOF_CODES = [
 ]
 
 
-SecurityEventKind = strawberry.enum(
-    auth_models.SecurityEventKind, description="What happened to the cabinet."
+SecurityEventKind = described_enum(
+    auth_models.SecurityEventKind,
+    REGISTERED="The cabinet was registered.",
+    EMAIL_VERIFIED="Its e-mail address was confirmed with the e-mailed link.",
+    LOGIN="Someone logged in with the right password.",
+    LOGIN_FAILED="Someone tried to log in with a wrong password.",
+    LOGOUT="A session ended by logging out.",
+    LOGOUT_EVERYWHERE="Every session ended at once (logoutEverywhere), or every one "
+    'but the current (logoutOtherDevices; `detail` is "others").',
+    SESSION_REVOKED="A session was ended from another device (revokeSession).",
+    PASSWORD_RESET_REQUESTED="A link to set a new password was requested.",
+    PASSWORD_CHANGED='The password was changed (`detail` "reset": set with a reset link).',
+    EMAIL_CHANGE_REQUESTED="A move to a new address was asked for; `detail` is the "
+    "new address, masked.",
+    EMAIL_CHANGED="The cabinet moved to a new address; `detail` is that address, masked.",
+    ACCOUNT_LINKED="An account was added; `detail` is its number.",
+    ACCOUNT_UNLINKED="An account was removed; `detail` is its number.",
+    RECOVERY_STARTED="Recovery without e-mail began with a proof of the account (`detail`).",
+    RECOVERY_EMAIL_REQUESTED="Recovery named a new address (`detail`, masked) and sent it a link.",
+    RECOVERY_COMPLETED="Recovery finished: the password was set from the link sent "
+    "to the new address (`detail`, masked).",
+    description="What happened to the cabinet.",
 )
 
 

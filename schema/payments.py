@@ -11,14 +11,19 @@ from models import payments as payment_models
 from resolvers.dataloaders import account_of_cabinet
 from schema.accounts import Account
 from schema.context import Context
+from schema.enums import described_enum
 from schema.errors import error_type
 from schema.relay import encode_id
 from schema.scalars import Money
 from services.core.errors import CoreError
 from services.payments.errors import PaymentError
 
-PaymentStatus = strawberry.enum(
+PaymentStatus = described_enum(
     payment_models.PaymentStatus,
+    PENDING="Created with the acquirer: waits for the customer to pay and for the acquirer's word.",
+    SUCCEEDED="The acquirer took the money; the account's payments show it.",
+    CANCELED="The customer, or the acquirer, canceled it.",
+    FAILED="Refused by the acquirer, or not confirmed within the timeout.",
     description="Where an online payment stands: PENDING until the acquirer tells us it "
     "SUCCEEDED, was CANCELED, or FAILED (refused, or not confirmed within the timeout).",
 )

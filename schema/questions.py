@@ -15,6 +15,7 @@ from resolvers import lists, paging
 from resolvers.question_data import row_of
 from schema.accounts import Account, After, First
 from schema.context import Context
+from schema.enums import described_enum
 from schema.errors import error_type
 from schema.permissions import StaffOnly
 from schema.relay import Connection, encode_id
@@ -23,22 +24,36 @@ from services.questions.errors import QuestionError
 
 Info = strawberry.Info[Context]
 
-QuestionTopic = strawberry.enum(
+QuestionTopic = described_enum(
     models.QuestionTopic,
+    BILLING="Bills and charges.",
+    READINGS="Meter readings.",
+    PAYMENTS="Payments.",
+    METER="The meter itself: faults, replacement, verification.",
+    E_RECEIPT="Bills by e-mail.",
+    OTHER="Anything else.",
     description="What a question is about: BILLING (bills and charges), READINGS (meter "
     "readings), PAYMENTS, METER (the meter itself: faults, replacement, verification), "
     "E_RECEIPT (bills by e-mail), OTHER.",
 )
-QuestionStatus = strawberry.enum(
+QuestionStatus = described_enum(
     models.QuestionStatus,
+    OPEN="The customer waits for a specialist.",
+    ANSWERED="A specialist wrote last.",
+    CLOSED="Finished: nobody can write to it.",
     description="OPEN: the customer waits for a specialist. ANSWERED: a specialist wrote "
     "last. CLOSED: finished; nobody can write to it.",
 )
-MessageAuthor = strawberry.enum(
-    models.MessageAuthor, description="Who wrote a message: the customer or a specialist."
+MessageAuthor = described_enum(
+    models.MessageAuthor,
+    CUSTOMER="The customer who asked the question.",
+    SPECIALIST="A specialist of the company.",
+    description="Who wrote a message: the customer or a specialist.",
 )
-CabinetRole = strawberry.enum(
+CabinetRole = described_enum(
     Role,
+    CUSTOMER="A customer's cabinet, holding their accounts.",
+    STAFF="A specialist of the company, answering customers' questions.",
     name="Role",
     description="CUSTOMER: a customer's cabinet. STAFF: a specialist of the company.",
 )
@@ -46,9 +61,9 @@ CabinetRole = strawberry.enum(
 
 @strawberry.enum(description="Whose questions the staff queue shows.")
 class AssigneeFilter(Enum):
-    ANYONE = "anyone"
-    ME = "me"
-    NOBODY = "nobody"
+    ANYONE = strawberry.enum_value("anyone", description="Every question, assigned or not.")
+    ME = strawberry.enum_value("me", description="The questions assigned to the viewer.")
+    NOBODY = strawberry.enum_value("nobody", description="The questions nobody is assigned to.")
 
 
 @strawberry.type(
