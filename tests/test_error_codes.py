@@ -8,9 +8,11 @@ from __future__ import annotations
 import ast
 import dataclasses
 import importlib
+import inspect
 import string
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 from graphql import GraphQLEnumType
 
@@ -195,3 +197,101 @@ def test_the_customer_reads_the_variant_the_rule_gave_in_their_language() -> Non
     assert message_for(unknown_reason, "en") == CoreError.INVALID_AMOUNT.sentence.en
     missing_param = RuleError(QuestionError.BODY_TOO_LONG, "body")
     assert message_for(missing_param, "en") == QuestionError.BODY_TOO_LONG.sentence.en
+
+
+# ---------------------------------------------------------------- what a mutation can refuse
+# Statically: from each `attempt(work, XError, language)` (the call that turns a rule's
+# RuleError into XError userErrors) follow the calls of `work` through resolvers and
+# services, collect every `RuleError(Enum.CODE)` on the way, and want each in XErrorCode.
+# A `try` whose `except RuleError:` neither names nor re-raises the error stops the codes
+# raised inside it (login reads a malformed address as a wrong one, for instance).
+
+CALL_GRAPH_PACKAGES = ("services", "resolvers", "schema")
+
+
+def _functions() -> dict[tuple[str, str], tuple[ModuleType, ast.AST]]:
+    found = {}
+    for package in CALL_GRAPH_PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+            module = importlib.import_module(name)
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    found[(name, node.name)] = (module, node)
+    return found
+
+
+FUNCTIONS = _functions()
+
+
+def _target(module: ModuleType, expression: ast.expr) -> object | None:
+    """What a dotted name (`check_policy`, `auth.register`) means in a module, if it is one."""
+    if isinstance(expression, ast.Name):
+        return getattr(module, expression.id, None)
+    if isinstance(expression, ast.Attribute):
+        owner = _target(module, expression.value)
+        return getattr(owner, expression.attr, None) if owner is not None else None
+    return None
+
+
+def _function_key(module: ModuleType, call: ast.Call) -> tuple[str, str] | None:
+    target = _target(module, call.func)
+    if target is None or not callable(target):
+        return None
+    target = inspect.unwrap(target)
+    key = (getattr(target, "__module__", ""), getattr(target, "__name__", ""))
+    return key if key in FUNCTIONS else None
+
+
+def _swallows(handler: ast.ExceptHandler) -> bool:
+    caught = handler.type
+    names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    catches_rule_error = any(getattr(n, "id", None) == "RuleError" for n in names)
+    raises = any(isinstance(n, ast.Raise) for n in ast.walk(handler))
+    return catches_rule_error and handler.name is None and not raises
+
+
+def _codes_in(module: ModuleType, node: ast.AST, seen: set[tuple[str, str]]) -> set[str]:
+    if isinstance(node, ast.Try) and any(_swallows(h) for h in node.handlers):
+        parts: list[ast.AST] = [*node.handlers, *node.orelse, *node.finalbody]
+    else:
+        parts = list(ast.iter_child_nodes(node))
+    codes = set()
+    if isinstance(node, ast.Call):
+        if getattr(node.func, "id", None) == "RuleError":
+            codes.add(ast.unparse(node.args[0]).partition(".")[2])
+        elif (key := _function_key(module, node)) is not None:
+            codes |= _raisable(key, seen)
+    for part in parts:
+        codes |= _codes_in(module, part, seen)
+    return codes
+
+
+def _raisable(key: tuple[str, str], seen: set[tuple[str, str]]) -> set[str]:
+    if key in seen:
+        return set()
+    seen.add(key)
+    module, node = FUNCTIONS[key]
+    return _codes_in(module, node, seen)
+
+
+def _attempts() -> Iterator[tuple[str, type, set[str]]]:
+    for (module_name, _), (module, node) in FUNCTIONS.items():
+        for call in ast.walk(node):
+            if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "attempt":
+                work, error_type = call.args[0], _target(module, call.args[1])
+                assert isinstance(work, ast.Call), f"{module_name}:{call.lineno}: attempt(a call)"
+                assert error_type is not None, f"{module_name}:{call.lineno}: unknown error type"
+                yield f"{module_name}:{call.lineno}", error_type, _codes_in(module, work, set())
+
+
+def test_every_code_a_mutation_can_raise_is_in_its_enum() -> None:
+    attempts = list(_attempts())
+    covered = {error_type.code_enum.__name__ for _, error_type, _ in attempts}
+    assert covered == {kind.name for kind in _mutation_error_enums()}
+    unlisted = [
+        f"{where}: {code} not in {error_type.code_enum.__name__}"
+        for where, error_type, codes in attempts
+        for code in sorted(codes - set(error_type.code_enum.__members__))
+    ]
+    assert not unlisted, f"codes a mutation can raise but its enum does not list: {unlisted}"
