@@ -23,6 +23,7 @@ from services.auth import sessions as session_rules
 from services.auth.devices import describe_device
 from services.auth.errors import AuthError
 from services.core.errors import CoreError
+from services.security.errors import SecurityError
 
 PROOF_CODES = [
     AccountError.INVALID_ACCOUNT_NUMBER,
@@ -43,8 +44,10 @@ SecurityEventKind = described_enum(
     LOGOUT_EVERYWHERE="Every session ended at once (logoutEverywhere), or every one "
     'but the current (logoutOtherDevices; `detail` is "others").',
     SESSION_REVOKED="A session was ended from another device (revokeSession).",
-    PASSWORD_RESET_REQUESTED="A link to set a new password was requested.",
-    PASSWORD_CHANGED='The password was changed (`detail` "reset": set with a reset link).',
+    # the names of events, not passwords:
+    PASSWORD_RESET_REQUESTED="A link to set a new password was requested.",  # noqa: S106
+    PASSWORD_CHANGED="The password was changed "  # noqa: S106
+    '(`detail` "reset": set with a reset link).',
     EMAIL_CHANGE_REQUESTED="A move to a new address was asked for; `detail` is the "
     "new address, masked.",
     EMAIL_CHANGED="The cabinet moved to a new address; `detail` is that address, masked.",
@@ -217,7 +220,7 @@ RegisterError = error_type(
         CoreError.ALREADY_REGISTERED,
         CoreError.EMAIL_TAKEN,
         CoreError.INVALID_EMAIL,
-        AuthError.WEAK_PASSWORD,
+        SecurityError.WEAK_PASSWORD,
     ],
     retryable=True,
 )
@@ -340,7 +343,7 @@ SetPasswordError = error_type(
     [
         CoreError.INVALID_TOKEN,
         CoreError.EXPIRED_TOKEN,
-        AuthError.WEAK_PASSWORD,
+        SecurityError.WEAK_PASSWORD,
         CoreError.EMAIL_TAKEN,
     ],
 )
@@ -365,7 +368,7 @@ class ChangePasswordInput:
 
 ChangePasswordError = error_type(
     "ChangePassword",
-    [AuthError.WRONG_PASSWORD, AuthError.WEAK_PASSWORD, CoreError.TOO_MANY_ATTEMPTS],
+    [AuthError.WRONG_PASSWORD, SecurityError.WEAK_PASSWORD, CoreError.TOO_MANY_ATTEMPTS],
     retryable=True,
 )
 

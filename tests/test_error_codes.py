@@ -18,10 +18,10 @@ from graphql import GraphQLEnumType
 
 from config import ROOT
 from schema.root import schema
-from services.auth.errors import AuthError
 from services.core.errors import CoreError, ErrorCode, RuleError, Sentence
 from services.core.messages import LANGUAGES, message_for
 from services.questions.errors import QuestionError
+from services.security.errors import SecurityError
 
 PRODUCTION = ["services", "resolvers", "schema", "routes", "payments", "mail", "server.py"]
 
@@ -189,7 +189,7 @@ def test_the_schema_lists_error_codes_by_their_domain_members() -> None:
 
 
 def test_the_customer_reads_the_variant_the_rule_gave_in_their_language() -> None:
-    too_short = RuleError(AuthError.WEAK_PASSWORD, "password", reason="too_short", min=10)
+    too_short = RuleError(SecurityError.WEAK_PASSWORD, "password", reason="too_short", min=10)
     assert message_for(too_short, "en") == "The password is too short: use at least 10 characters."
     assert message_for(too_short, "de") == message_for(too_short, "ru")  # Russian by default
     assert "10" in message_for(too_short, "ru")
