@@ -13,14 +13,28 @@ from resolvers import accounts as account_resolvers
 from resolvers import lists, receipts
 from resolvers import readings as reading_resolvers
 from resolvers.context import Context
+from schema.enums import described_enum
 from schema.receipts import ConsumptionMonth, EReceipt
 from schema.relay import Connection, encode_id, to_connection
 from schema.scalars import Money, Period
 from services.readings.zones import zone_count, zone_name
 
-ReadingSource = strawberry.enum(metering.ReadingSource, description="Who took a meter reading.")
-ReadingStatus = strawberry.enum(
-    metering.ReadingStatus, description="What became of a meter reading."
+ReadingSource = described_enum(
+    metering.ReadingSource,
+    CUSTOMER="Sent by the customer, in the cabinet or the app.",
+    INSPECTOR="Taken by the company's inspector on a visit.",
+    ESTIMATED="Not read from the meter: estimated by the company from past consumption.",
+    BILLING="Came from the billing system, taken by a channel other than the cabinet.",
+    description="Who took a meter reading.",
+)
+ReadingStatus = described_enum(
+    metering.ReadingStatus,
+    ACCEPTED="Accepted: the next reading is compared with it.",
+    REVIEW="Far above the usual consumption and confirmed by the "
+    "customer (confirmUnusual): waits for the company to check it.",
+    REJECTED="Refused by the company: it does not count.",
+    REPLACED="A later submission of the same reading window took its place: it does not count.",
+    description="What became of a meter reading.",
 )
 
 

@@ -14,27 +14,54 @@ from resolvers import auth as auth_resolvers
 from resolvers import questions as question_resolvers
 from resolvers.context import Context
 from schema.accounts import Account, After, First
+from schema.enums import described_enum
 from schema.errors import MutationInput, error_type
 from schema.permissions import CustomersOnly
 from schema.questions import CabinetRole, Question, QuestionStatus
 from schema.relay import Connection, encode_id, to_connection
 from schema.user_errors import attempt, outcome
+from services.accounts.errors import AccountError
+from services.auth.errors import AuthError
 from services.core import telemetry
+from services.core.errors import CoreError
 from services.security.devices import describe_device
+from services.security.errors import SecurityError
 
 Info = strawberry.Info[Context]
 
 PROOF_CODES = [
-    "INVALID_ACCOUNT_NUMBER",
-    "INVALID_AMOUNT",
-    "INVALID_PROOF",
-    "NO_RECENT_PAYMENTS",
-    "TOO_MANY_ATTEMPTS",
+    AccountError.INVALID_ACCOUNT_NUMBER,
+    CoreError.INVALID_AMOUNT,
+    AccountError.INVALID_PROOF,
+    AccountError.NO_RECENT_PAYMENTS,
+    CoreError.TOO_MANY_ATTEMPTS,
 ]
 
 
-SecurityEventKind = strawberry.enum(
-    auth_models.SecurityEventKind, description="What happened to the cabinet."
+SecurityEventKind = described_enum(
+    auth_models.SecurityEventKind,
+    REGISTERED="The cabinet was registered.",
+    EMAIL_VERIFIED="Its e-mail address was confirmed with the e-mailed link.",
+    LOGIN="Someone logged in with the right password.",
+    LOGIN_FAILED="Someone tried to log in with a wrong password.",
+    LOGOUT="A session ended by logging out.",
+    LOGOUT_EVERYWHERE="Every session ended at once (logoutEverywhere), or every one "
+    'but the current (logoutOtherDevices; `detail` is "others").',
+    SESSION_REVOKED="A session was ended from another device (revokeSession).",
+    # the names of events, not passwords:
+    PASSWORD_RESET_REQUESTED="A link to set a new password was requested.",  # noqa: S106
+    PASSWORD_CHANGED="The password was changed "  # noqa: S106
+    '(`detail` "reset": set with a reset link).',
+    EMAIL_CHANGE_REQUESTED="A move to a new address was asked for; `detail` is the "
+    "new address, masked.",
+    EMAIL_CHANGED="The cabinet moved to a new address; `detail` is that address, masked.",
+    ACCOUNT_LINKED="An account was added; `detail` is its number.",
+    ACCOUNT_UNLINKED="An account was removed; `detail` is its number.",
+    RECOVERY_STARTED="Recovery without e-mail began with a proof of the account (`detail`).",
+    RECOVERY_EMAIL_REQUESTED="Recovery named a new address (`detail`, masked) and sent it a link.",
+    RECOVERY_COMPLETED="Recovery finished: the password was set from the link sent "
+    "to the new address (`detail`, masked).",
+    description="What happened to the cabinet.",
 )
 
 
@@ -178,7 +205,13 @@ class RegisterInput:
 
 RegisterError = error_type(
     "Register",
-    [*PROOF_CODES, "ALREADY_REGISTERED", "EMAIL_TAKEN", "INVALID_EMAIL", "WEAK_PASSWORD"],
+    [
+        *PROOF_CODES,
+        CoreError.ALREADY_REGISTERED,
+        CoreError.EMAIL_TAKEN,
+        CoreError.INVALID_EMAIL,
+        SecurityError.WEAK_PASSWORD,
+    ],
     retryable=True,
 )
 
@@ -196,7 +229,9 @@ class VerifyEmailInput:
     token: str = strawberry.field(description="The `token` parameter of the link.")
 
 
-VerifyEmailError = error_type("VerifyEmail", ["INVALID_TOKEN", "EXPIRED_TOKEN", "EMAIL_TAKEN"])
+VerifyEmailError = error_type(
+    "VerifyEmail", [CoreError.INVALID_TOKEN, CoreError.EXPIRED_TOKEN, CoreError.EMAIL_TAKEN]
+)
 
 
 @strawberry.type(description="The result of verifyEmail.")
@@ -208,7 +243,7 @@ class VerifyEmailPayload:
 
 
 ResendVerificationError = error_type(
-    "ResendVerification", ["ALREADY_VERIFIED", "TOO_MANY_ATTEMPTS"], retryable=True
+    "ResendVerification", [AuthError.ALREADY_VERIFIED, CoreError.TOO_MANY_ATTEMPTS], retryable=True
 )
 
 
@@ -226,7 +261,9 @@ class LoginInput:
     password: str = strawberry.field(description="Its password.")
 
 
-LoginError = error_type("Login", ["INVALID_CREDENTIALS", "TOO_MANY_ATTEMPTS"], retryable=True)
+LoginError = error_type(
+    "Login", [AuthError.INVALID_CREDENTIALS, CoreError.TOO_MANY_ATTEMPTS], retryable=True
+)
 
 
 @strawberry.type(
@@ -244,7 +281,7 @@ class LoginPayload:
     )
 
 
-LogoutError = error_type("Logout", ["NOT_FOUND"])
+LogoutError = error_type("Logout", [CoreError.NOT_FOUND])
 
 
 @strawberry.type(
@@ -268,7 +305,7 @@ class RequestPasswordResetInput:
 
 
 RequestPasswordResetError = error_type(
-    "RequestPasswordReset", ["INVALID_EMAIL", "TOO_MANY_ATTEMPTS"], retryable=True
+    "RequestPasswordReset", [CoreError.INVALID_EMAIL, CoreError.TOO_MANY_ATTEMPTS], retryable=True
 )
 
 
@@ -292,7 +329,13 @@ class SetPasswordInput:
 
 
 SetPasswordError = error_type(
-    "SetPassword", ["INVALID_TOKEN", "EXPIRED_TOKEN", "WEAK_PASSWORD", "EMAIL_TAKEN"]
+    "SetPassword",
+    [
+        CoreError.INVALID_TOKEN,
+        CoreError.EXPIRED_TOKEN,
+        SecurityError.WEAK_PASSWORD,
+        CoreError.EMAIL_TAKEN,
+    ],
 )
 
 
@@ -314,7 +357,9 @@ class ChangePasswordInput:
 
 
 ChangePasswordError = error_type(
-    "ChangePassword", ["WRONG_PASSWORD", "WEAK_PASSWORD", "TOO_MANY_ATTEMPTS"], retryable=True
+    "ChangePassword",
+    [AuthError.WRONG_PASSWORD, SecurityError.WEAK_PASSWORD, CoreError.TOO_MANY_ATTEMPTS],
+    retryable=True,
 )
 
 
@@ -334,7 +379,13 @@ class ChangeEmailInput:
 
 ChangeEmailError = error_type(
     "ChangeEmail",
-    ["WRONG_PASSWORD", "INVALID_EMAIL", "EMAIL_TAKEN", "SAME_EMAIL", "TOO_MANY_ATTEMPTS"],
+    [
+        AuthError.WRONG_PASSWORD,
+        CoreError.INVALID_EMAIL,
+        CoreError.EMAIL_TAKEN,
+        AuthError.SAME_EMAIL,
+        CoreError.TOO_MANY_ATTEMPTS,
+    ],
     retryable=True,
 )
 
@@ -359,7 +410,9 @@ class LinkAccountInput:
 
 
 LinkAccountError = error_type(
-    "LinkAccount", [*PROOF_CODES, "ALREADY_LINKED", "ALREADY_REGISTERED"], retryable=True
+    "LinkAccount",
+    [*PROOF_CODES, AccountError.ALREADY_LINKED, CoreError.ALREADY_REGISTERED],
+    retryable=True,
 )
 
 
@@ -376,7 +429,7 @@ class UnlinkAccountInput:
     account_id: strawberry.ID = strawberry.field(description="Id of the account.")
 
 
-UnlinkAccountError = error_type("UnlinkAccount", ["NOT_FOUND", "LAST_ACCOUNT"])
+UnlinkAccountError = error_type("UnlinkAccount", [CoreError.NOT_FOUND, AccountError.LAST_ACCOUNT])
 
 
 @strawberry.type(description="The result of unlinkAccount.")

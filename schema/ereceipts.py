@@ -9,6 +9,8 @@ from resolvers.context import Context
 from schema.accounts import Account
 from schema.errors import MutationInput, error_type
 from schema.user_errors import attempt
+from services.core.errors import CoreError
+from services.ereceipts.errors import EReceiptError
 
 Info = strawberry.Info[Context]
 
@@ -26,7 +28,12 @@ class SubscribeEReceiptInput:
 
 SubscribeEReceiptError = error_type(
     "SubscribeEReceipt",
-    ["NOT_FOUND", "INVALID_EMAIL", "EMAIL_NOT_VERIFIED", "TOO_MANY_ATTEMPTS"],
+    [
+        CoreError.NOT_FOUND,
+        CoreError.INVALID_EMAIL,
+        EReceiptError.EMAIL_NOT_VERIFIED,
+        CoreError.TOO_MANY_ATTEMPTS,
+    ],
     retryable=True,
 )
 
@@ -51,7 +58,7 @@ class UnsubscribeEReceiptInput:
     account_id: strawberry.ID = strawberry.field(description="Id of the account.")
 
 
-UnsubscribeEReceiptError = error_type("UnsubscribeEReceipt", ["NOT_FOUND"])
+UnsubscribeEReceiptError = error_type("UnsubscribeEReceipt", [CoreError.NOT_FOUND])
 
 
 @strawberry.type(description="The result of unsubscribeEReceipt.")

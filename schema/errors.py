@@ -8,6 +8,8 @@ import typing
 
 import strawberry
 
+from services.core.errors import ErrorCode
+
 _CREATED: dict[str, type] = {}
 
 T = typing.TypeVar("T")
@@ -29,13 +31,17 @@ class UserError:
     message: str = strawberry.field(description="What is wrong, as a sentence to show.")
 
 
-def error_type(mutation: str, codes: list[str], *, retryable: bool = False) -> type:
-    """`<Mutation>Error implements UserError { field message code [retryAfter] }`."""
+def error_type(mutation: str, codes: list[ErrorCode], *, retryable: bool = False) -> type:
+    """`<Mutation>Error implements UserError { field message code [retryAfter] }`; the code
+    enum's values are the members' names, described by the members' descriptions."""
     name = f"{mutation}Error"
     if name in _CREATED:
         return _CREATED[name]
     code_enum = strawberry.enum(
-        enum.Enum(f"{mutation}ErrorCode", {c: c for c in codes}),
+        enum.Enum(
+            f"{mutation}ErrorCode",
+            {c.name: strawberry.enum_value(c.value, description=c.description) for c in codes},
+        ),
         description=f"Why {mutation[0].lower()}{mutation[1:]} was refused.",
     )
     namespace = {

@@ -12,15 +12,22 @@ from resolvers import accounts as account_resolvers
 from resolvers import payments as payment_resolvers
 from resolvers.context import Context
 from schema.accounts import Account
+from schema.enums import described_enum
 from schema.errors import MutationInput, error_type
 from schema.relay import encode_id
 from schema.scalars import Money
 from schema.user_errors import attempt
+from services.core.errors import CoreError
+from services.payments.errors import PaymentError
 
 Info = strawberry.Info[Context]
 
-PaymentStatus = strawberry.enum(
+PaymentStatus = described_enum(
     payment_models.PaymentStatus,
+    PENDING="Created with the acquirer: waits for the customer to pay and for the acquirer's word.",
+    SUCCEEDED="The acquirer took the money; the account's payments show it.",
+    CANCELED="The customer, or the acquirer, canceled it.",
+    FAILED="Refused by the acquirer, or not confirmed within the timeout.",
     description="Where an online payment stands: PENDING until the acquirer tells us it "
     "SUCCEEDED, was CANCELED, or FAILED (refused, or not confirmed within the timeout).",
 )
@@ -78,12 +85,12 @@ class PayBillInput:
 PayBillError = error_type(
     "PayBill",
     [
-        "NOT_FOUND",
-        "INVALID_AMOUNT",
-        "AMOUNT_TOO_LARGE",
-        "INVALID_IDEMPOTENCY_KEY",
-        "IDEMPOTENCY_KEY_REUSED",
-        "PROVIDER_UNAVAILABLE",
+        CoreError.NOT_FOUND,
+        CoreError.INVALID_AMOUNT,
+        PaymentError.AMOUNT_TOO_LARGE,
+        CoreError.INVALID_IDEMPOTENCY_KEY,
+        CoreError.IDEMPOTENCY_KEY_REUSED,
+        PaymentError.PROVIDER_UNAVAILABLE,
     ],
 )
 

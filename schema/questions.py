@@ -14,38 +14,59 @@ from resolvers import lists
 from resolvers import questions as question_resolvers
 from resolvers.context import Context
 from schema.accounts import Account, After, First
+from schema.enums import described_enum
 from schema.errors import MutationInput, error_type
 from schema.permissions import StaffOnly
 from schema.relay import Connection, encode_id, to_connection
 from schema.user_errors import attempt
+from services.core.errors import CoreError
 from services.questions import read_model
+from services.questions.errors import QuestionError
 
 Info = strawberry.Info[Context]
 P = TypeVar("P")
 
-QuestionTopic = strawberry.enum(
+QuestionTopic = described_enum(
     models.QuestionTopic,
+    BILLING="Bills and charges.",
+    READINGS="Meter readings.",
+    PAYMENTS="Payments.",
+    METER="The meter itself: faults, replacement, verification.",
+    E_RECEIPT="Bills by e-mail.",
+    OTHER="Anything else.",
     description="What a question is about: BILLING (bills and charges), READINGS (meter "
     "readings), PAYMENTS, METER (the meter itself: faults, replacement, verification), "
     "E_RECEIPT (bills by e-mail), OTHER.",
 )
-QuestionStatus = strawberry.enum(
+QuestionStatus = described_enum(
     models.QuestionStatus,
+    OPEN="The customer waits for a specialist.",
+    ANSWERED="A specialist wrote last.",
+    CLOSED="Finished: nobody can write to it.",
     description="OPEN: the customer waits for a specialist. ANSWERED: a specialist wrote "
     "last. CLOSED: finished; nobody can write to it.",
 )
-MessageAuthor = strawberry.enum(
-    models.MessageAuthor, description="Who wrote a message: the customer or a specialist."
+MessageAuthor = described_enum(
+    models.MessageAuthor,
+    CUSTOMER="The customer who asked the question.",
+    SPECIALIST="A specialist of the company.",
+    description="Who wrote a message: the customer or a specialist.",
 )
-CabinetRole = strawberry.enum(
+CabinetRole = described_enum(
     Role,
+    CUSTOMER="A customer's cabinet, holding their accounts.",
+    STAFF="A specialist of the company, answering customers' questions.",
     name="Role",
     description="CUSTOMER: a customer's cabinet. STAFF: a specialist of the company.",
 )
 
 
-AssigneeFilter = strawberry.enum(
-    read_model.AssigneeFilter, description="Whose questions the staff queue shows."
+AssigneeFilter = described_enum(
+    read_model.AssigneeFilter,
+    description="Whose questions the staff queue shows.",
+    ANYONE="Every question, assigned or not.",
+    ME="The questions assigned to the viewer.",
+    NOBODY="The questions nobody is assigned to.",
 )
 
 
@@ -214,8 +235,12 @@ class Question:
 
 # ---------------------------------------------------------------- inputs and payloads
 
-TEXT_CODES = ["BODY_REQUIRED", "BODY_TOO_LONG"]
-ATTACHMENT_CODES = ["ATTACHMENT_NOT_FOUND", "TOO_MANY_ATTACHMENTS", "TOO_MANY_MESSAGES"]
+TEXT_CODES = [QuestionError.BODY_REQUIRED, QuestionError.BODY_TOO_LONG]
+ATTACHMENT_CODES = [
+    QuestionError.ATTACHMENT_NOT_FOUND,
+    QuestionError.TOO_MANY_ATTACHMENTS,
+    QuestionError.TOO_MANY_MESSAGES,
+]
 BODY_DOC = f"The text, at most {models.BODY_MAX_CHARS} characters."
 ATTACHMENTS_DOC = (
     "Ids of photos uploaded with `POST /attachments` (at most 3), not yet sent with "
@@ -240,7 +265,13 @@ class AskQuestionInput:
 
 AskQuestionError = error_type(
     "AskQuestion",
-    ["SUBJECT_REQUIRED", "SUBJECT_TOO_LONG", *TEXT_CODES, "ACCOUNT_NOT_FOUND", *ATTACHMENT_CODES],
+    [
+        QuestionError.SUBJECT_REQUIRED,
+        QuestionError.SUBJECT_TOO_LONG,
+        *TEXT_CODES,
+        QuestionError.ACCOUNT_NOT_FOUND,
+        *ATTACHMENT_CODES,
+    ],
     retryable=True,
 )
 
@@ -264,7 +295,7 @@ class ReplyToQuestionInput:
 
 ReplyToQuestionError = error_type(
     "ReplyToQuestion",
-    ["NOT_FOUND", "QUESTION_CLOSED", *TEXT_CODES, *ATTACHMENT_CODES],
+    [CoreError.NOT_FOUND, QuestionError.QUESTION_CLOSED, *TEXT_CODES, *ATTACHMENT_CODES],
     retryable=True,
 )
 
@@ -283,7 +314,7 @@ class QuestionInput:
     question_id: strawberry.ID = strawberry.field(description="Id of the question.")
 
 
-CloseQuestionError = error_type("CloseQuestion", ["NOT_FOUND"])
+CloseQuestionError = error_type("CloseQuestion", [CoreError.NOT_FOUND])
 
 
 @strawberry.type(description="The result of closeQuestion.")
@@ -294,7 +325,7 @@ class CloseQuestionPayload:
     )
 
 
-MarkQuestionReadError = error_type("MarkQuestionRead", ["NOT_FOUND"])
+MarkQuestionReadError = error_type("MarkQuestionRead", [CoreError.NOT_FOUND])
 
 
 @strawberry.type(description="The result of markQuestionRead.")
@@ -314,7 +345,9 @@ class AnswerQuestionInput:
     body: str = strawberry.field(description=BODY_DOC)
 
 
-AnswerQuestionError = error_type("AnswerQuestion", ["NOT_FOUND", "QUESTION_CLOSED", *TEXT_CODES])
+AnswerQuestionError = error_type(
+    "AnswerQuestion", [CoreError.NOT_FOUND, QuestionError.QUESTION_CLOSED, *TEXT_CODES]
+)
 
 
 @strawberry.type(description="The result of answerQuestion; the customer is told by e-mail.")
@@ -334,7 +367,9 @@ class AssignQuestionInput:
     )
 
 
-AssignQuestionError = error_type("AssignQuestion", ["NOT_FOUND", "SPECIALIST_NOT_FOUND"])
+AssignQuestionError = error_type(
+    "AssignQuestion", [CoreError.NOT_FOUND, CoreError.SPECIALIST_NOT_FOUND]
+)
 
 
 @strawberry.type(description="The result of assignQuestion.")

@@ -13,20 +13,22 @@ from schema.accounts import MeterReading
 from schema.errors import MutationInput, error_type
 from schema.scalars import Money
 from schema.user_errors import attempt
+from services.core.errors import CoreError
+from services.readings.errors import ReadingError
 from services.readings.zones import zone_name
 
 Info = strawberry.Info[Context]
 
 READING_CODES = [
-    "NOT_FOUND",
-    "MISSING_ZONE",
-    "UNKNOWN_ZONE",
-    "BAD_VALUE",
-    "LOWER_THAN_PREVIOUS",
-    "IMPLAUSIBLE_VALUE",
-    "OUTSIDE_WINDOW",
-    "DATE_IN_FUTURE",
-    "DATE_BEFORE_PREVIOUS",
+    CoreError.NOT_FOUND,
+    ReadingError.MISSING_ZONE,
+    ReadingError.UNKNOWN_ZONE,
+    ReadingError.BAD_VALUE,
+    ReadingError.LOWER_THAN_PREVIOUS,
+    ReadingError.IMPLAUSIBLE_VALUE,
+    ReadingError.OUTSIDE_WINDOW,
+    ReadingError.DATE_IN_FUTURE,
+    ReadingError.DATE_BEFORE_PREVIOUS,
 ]
 
 
@@ -76,7 +78,8 @@ ESTIMATED_CHARGE = (
 )
 
 SubmitMeterReadingError = error_type(
-    "SubmitMeterReading", [*READING_CODES, "INVALID_IDEMPOTENCY_KEY", "IDEMPOTENCY_KEY_REUSED"]
+    "SubmitMeterReading",
+    [*READING_CODES, CoreError.INVALID_IDEMPOTENCY_KEY, CoreError.IDEMPOTENCY_KEY_REUSED],
 )
 PreviewMeterReadingError = error_type("PreviewMeterReading", READING_CODES)
 

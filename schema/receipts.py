@@ -42,9 +42,14 @@ class EReceipt:
 
 @strawberry.enum(description="Where a month's consumption comes from.")
 class ConsumptionSource(enum.Enum):
-    RECEIPT = "receipt"
-    READINGS = "readings"
-    NONE = "none"
+    RECEIPT = strawberry.enum_value(
+        "receipt",
+        description="The month's bill; a zone it leaves empty comes from the meter readings.",
+    )
+    READINGS = strawberry.enum_value(
+        "readings", description="Meter readings only, without a bill: kWh but no money."
+    )
+    NONE = strawberry.enum_value("none", description="Nothing is known of the month.")
 
 
 @strawberry.type(description="One tariff zone's consumption in a month.")

@@ -13,6 +13,8 @@ from schema.errors import MutationInput, error_type
 from schema.scalars import Money
 from schema.user_errors import attempt, outcome
 from services.core import telemetry
+from services.core.errors import CoreError
+from services.recovery.errors import RecoveryError
 
 Info = strawberry.Info[Context]
 
@@ -26,7 +28,7 @@ class StartRecoveryWithoutEmailInput:
 
 
 StartRecoveryWithoutEmailError = error_type(
-    "StartRecoveryWithoutEmail", [*PROOF_CODES, "NO_CABINET"], retryable=True
+    "StartRecoveryWithoutEmail", [*PROOF_CODES, RecoveryError.NO_CABINET], retryable=True
 )
 
 
@@ -58,7 +60,13 @@ class ConfirmNewEmailInput:
 
 ConfirmNewEmailError = error_type(
     "ConfirmNewEmail",
-    ["INVALID_TOKEN", "EXPIRED_TOKEN", "INVALID_EMAIL", "EMAIL_TAKEN", "TOO_MANY_ATTEMPTS"],
+    [
+        CoreError.INVALID_TOKEN,
+        CoreError.EXPIRED_TOKEN,
+        CoreError.INVALID_EMAIL,
+        CoreError.EMAIL_TAKEN,
+        CoreError.TOO_MANY_ATTEMPTS,
+    ],
     retryable=True,
 )
 

@@ -27,3 +27,14 @@ def test_every_type_field_and_argument_is_described() -> None:
                 if not arg.description:
                     missing.append(f"{name}.{field_name}({arg_name})")
     assert not missing, f"undocumented in GraphiQL: {missing}"
+
+
+def test_every_enum_value_is_described() -> None:
+    undescribed = [
+        f"{name}.{value_name}"
+        for name, kind in schema._schema.type_map.items()
+        if not name.startswith("__")
+        for value_name, value in getattr(kind, "values", {}).items()
+        if not value.description
+    ]
+    assert not undescribed, f"enum values undocumented in GraphiQL: {undescribed}"

@@ -9,7 +9,8 @@ from models.accounts import Account
 from models.auth import ProofPurpose, SecurityEventKind
 from models.cabinets import Cabinet, CabinetAccount
 from services.accounts import proof
-from services.core.errors import RuleError
+from services.accounts.errors import AccountError
+from services.core.errors import CoreError, RuleError
 from services.ereceipts import rules as ereceipts
 from services.security import audit
 from services.security.sessions import Client
@@ -25,8 +26,8 @@ async def link_account(
     holder = await CabinetAccount.filter(account_id=proven.account.id).first()
     if holder is not None:
         if holder.cabinet_id == cabinet.id:  # type: ignore[attr-defined]
-            raise RuleError("ALREADY_LINKED", "accountNumber")
-        raise RuleError("ALREADY_REGISTERED", "accountNumber")
+            raise RuleError(AccountError.ALREADY_LINKED, "accountNumber")
+        raise RuleError(CoreError.ALREADY_REGISTERED, "accountNumber")
     try:
         async with in_transaction():
             await CabinetAccount.create(cabinet=cabinet, account=proven.account)
@@ -34,7 +35,7 @@ async def link_account(
                 cabinet.id, SecurityEventKind.ACCOUNT_LINKED, client, proven.account.number
             )
     except IntegrityError:
-        raise RuleError("ALREADY_REGISTERED", "accountNumber") from None
+        raise RuleError(CoreError.ALREADY_REGISTERED, "accountNumber") from None
     return proven.account
 
 
@@ -48,9 +49,9 @@ async def unlink_account(cabinet: Cabinet, account_id: int, client: Client) -> A
             .first()
         )
         if link is None:
-            raise RuleError("NOT_FOUND", "accountId")
+            raise RuleError(CoreError.NOT_FOUND, "accountId")
         if await CabinetAccount.filter(cabinet_id=cabinet.id).count() <= 1:
-            raise RuleError("LAST_ACCOUNT", "accountId")
+            raise RuleError(AccountError.LAST_ACCOUNT, "accountId")
         await link.delete()
         # Bills of an account the cabinet no longer holds must not reach its addresses.
         await ereceipts.end_for_account(account_id)

@@ -23,9 +23,10 @@ from config import get_settings
 from models import sql
 from models.accounts import Account
 from models.auth import ProofAttempt, ProofOutcome, ProofPurpose
+from services.accounts.errors import AccountError
 from services.core import throttle
 from services.core.clock import now
-from services.core.errors import RuleError, raise_all
+from services.core.errors import CoreError, RuleError, raise_all
 from services.core.money import AmountError, parse_amount
 from services.security.sessions import Client
 
@@ -43,7 +44,7 @@ def normalize_account_number(raw: str, field: str = "accountNumber") -> str:
     """Digits as printed on the bill; spaces and dashes people type are dropped."""
     value = _SEPARATORS.sub("", raw or "")
     if not value.isdigit() or not value.isascii() or len(value) > MAX_ACCOUNT_DIGITS:
-        raise RuleError("INVALID_ACCOUNT_NUMBER", field)
+        raise RuleError(AccountError.INVALID_ACCOUNT_NUMBER, field)
     return value
 
 
@@ -60,7 +61,7 @@ def read_proof(account_number: str, payment_amount: str) -> tuple[str, Decimal]:
         if amount <= 0:
             raise AmountError("not positive")
     except AmountError:
-        errors.append(RuleError("INVALID_AMOUNT", "paymentAmount"))
+        errors.append(RuleError(CoreError.INVALID_AMOUNT, "paymentAmount"))
     raise_all(errors)
     assert number is not None and amount is not None
     return number, amount
@@ -106,7 +107,9 @@ async def prove(
         await throttle.attempt(*limits)
     except throttle.Throttled as throttled:
         await _record(purpose, number, ProofOutcome.TOO_MANY_ATTEMPTS, client, cabinet_id)
-        raise RuleError("TOO_MANY_ATTEMPTS", None, retry_after=throttled.retry_after) from None
+        raise RuleError(
+            CoreError.TOO_MANY_ATTEMPTS, None, retry_after=throttled.retry_after
+        ) from None
 
     account = await Account.filter(number=number).first()
     since = now() - dt.timedelta(days=get_settings().proof_payment_window_days)
@@ -122,14 +125,14 @@ async def prove(
         await throttle.give_back(*limits)
         await _record(purpose, number, ProofOutcome.NO_RECENT_PAYMENTS, client, cabinet_id)
         raise RuleError(
-            "NO_RECENT_PAYMENTS",
+            AccountError.NO_RECENT_PAYMENTS,
             "accountNumber",
             minimal_payment=get_settings().recovery_minimal_payment,
             days=get_settings().proof_payment_window_days,
         )
     if account is None or amount not in paid:
         await _record(purpose, number, ProofOutcome.INVALID_PROOF, client, cabinet_id)
-        raise RuleError("INVALID_PROOF", None)
+        raise RuleError(AccountError.INVALID_PROOF, None)
 
     await throttle.give_back(*limits)
     attempt = await _record(purpose, number, ProofOutcome.SUCCESS, client, cabinet_id)

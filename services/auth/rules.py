@@ -13,10 +13,11 @@ from config import get_settings
 from models.auth import ProofPurpose, SecurityEventKind, Session, TokenPurpose
 from models.cabinets import Cabinet, CabinetAccount
 from services.accounts import proof
+from services.auth.errors import AuthError
 from services.core import throttle, tokens
 from services.core.clock import now
 from services.core.emails import mask_email, normalize_email
-from services.core.errors import RuleError, RuleErrors, raise_all
+from services.core.errors import CoreError, RuleError, RuleErrors, raise_all
 from services.notifications.notices import mail_link, notify
 from services.recovery import rules as recovery
 from services.security import audit, sessions
@@ -66,7 +67,9 @@ async def _guess_password(
     try:
         await throttle.attempt(*limits)
     except throttle.Throttled as throttled:
-        raise RuleError("TOO_MANY_ATTEMPTS", None, retry_after=throttled.retry_after) from None
+        raise RuleError(
+            CoreError.TOO_MANY_ATTEMPTS, None, retry_after=throttled.retry_after
+        ) from None
     matches, needs_rehash = await verify_password(
         cabinet.password_hash if cabinet else None, password
     )
@@ -116,9 +119,9 @@ async def register(
 
     proven = await proof.prove(number, amount, purpose=ProofPurpose.REGISTER, client=client)
     if await CabinetAccount.filter(account_id=proven.account.id).exists():
-        raise RuleError("ALREADY_REGISTERED", "accountNumber")
+        raise RuleError(CoreError.ALREADY_REGISTERED, "accountNumber")
     if await Cabinet.filter(email=address).exists():
-        raise RuleError("EMAIL_TAKEN", "email")
+        raise RuleError(CoreError.EMAIL_TAKEN, "email")
     password_hash = await hash_password(password)
     try:
         async with in_transaction():
@@ -136,8 +139,8 @@ async def register(
     except IntegrityError:
         # A concurrent registration won the race for the account or the address.
         if await CabinetAccount.filter(account_id=proven.account.id).exists():
-            raise RuleError("ALREADY_REGISTERED", "accountNumber") from None
-        raise RuleError("EMAIL_TAKEN", "email") from None
+            raise RuleError(CoreError.ALREADY_REGISTERED, "accountNumber") from None
+        raise RuleError(CoreError.EMAIL_TAKEN, "email") from None
     return cabinet
 
 
@@ -147,12 +150,12 @@ async def _send_verification(cabinet: Cabinet) -> None:
 
 async def resend_verification(cabinet: Cabinet, client: Client) -> None:
     if cabinet.email_verified_at is not None:
-        raise RuleError("ALREADY_VERIFIED")
+        raise RuleError(AuthError.ALREADY_VERIFIED)
     policy = throttle.Window(5, dt.timedelta(hours=1))
     try:
         await throttle.attempt((f"verify:resend:{cabinet.id}", policy))
     except throttle.Throttled as throttled:
-        raise RuleError("TOO_MANY_ATTEMPTS", retry_after=throttled.retry_after) from None
+        raise RuleError(CoreError.TOO_MANY_ATTEMPTS, retry_after=throttled.retry_after) from None
     async with in_transaction():
         await tokens.void_outstanding(cabinet.id, (TokenPurpose.VERIFY_EMAIL,))
         await _send_verification(cabinet)
@@ -167,20 +170,20 @@ async def verify_email(token: str, client: Client) -> Cabinet:
         moment = now()
         if row.purpose == TokenPurpose.VERIFY_EMAIL:
             if cabinet.email != row.email:
-                raise RuleError("INVALID_TOKEN", "token")
+                raise RuleError(CoreError.INVALID_TOKEN, "token")
             if cabinet.email_verified_at is None:
                 cabinet.email_verified_at = moment
                 await cabinet.save(update_fields=["email_verified_at", "updated_at"])
                 await audit.record(cabinet.id, SecurityEventKind.EMAIL_VERIFIED, client)
             return cabinet
         if await Cabinet.filter(email=row.email).exclude(id=cabinet.id).exists():
-            raise RuleError("EMAIL_TAKEN", "token")
+            raise RuleError(CoreError.EMAIL_TAKEN, "token")
         old = cabinet.email
         cabinet.email, cabinet.email_verified_at = row.email, moment
         try:
             await cabinet.save(update_fields=["email", "email_verified_at", "updated_at"])
         except IntegrityError:
-            raise RuleError("EMAIL_TAKEN", "token") from None
+            raise RuleError(CoreError.EMAIL_TAKEN, "token") from None
         await tokens.void_outstanding(cabinet.id)
         await audit.record(
             cabinet.id, SecurityEventKind.EMAIL_CHANGED, client, mask_email(row.email)
@@ -203,7 +206,7 @@ async def login(email: str, password: str, client: Client) -> LoggedIn:
     if not await _guess_password(address, password or "", client, usable):
         if cabinet is not None:
             await audit.record(cabinet.id, SecurityEventKind.LOGIN_FAILED, client)
-        raise RuleError("INVALID_CREDENTIALS")
+        raise RuleError(AuthError.INVALID_CREDENTIALS)
     assert cabinet is not None
     token, session = await sessions.create(cabinet, client)
     await audit.record(cabinet.id, SecurityEventKind.LOGIN, client)
@@ -231,7 +234,7 @@ async def logout_other_devices(session: Session, client: Client) -> int:
 
 async def revoke_session(cabinet: Cabinet, session_id: int, client: Client) -> None:
     if not await sessions.revoke(cabinet.id, session_id):
-        raise RuleError("NOT_FOUND", "id")
+        raise RuleError(CoreError.NOT_FOUND, "id")
     await audit.record(cabinet.id, SecurityEventKind.SESSION_REVOKED, client)
 
 
@@ -248,7 +251,7 @@ async def request_password_reset(email: str, client: Client) -> None:
     try:
         await throttle.attempt(*limits)
     except throttle.Throttled as throttled:
-        raise RuleError("TOO_MANY_ATTEMPTS", retry_after=throttled.retry_after) from None
+        raise RuleError(CoreError.TOO_MANY_ATTEMPTS, retry_after=throttled.retry_after) from None
     cabinet = await Cabinet.filter(email=address, disabled_at__isnull=True).first()
     if cabinet is None:
         return
@@ -277,7 +280,7 @@ async def set_password(token: str, password: str, client: Client) -> Cabinet:
         await tokens.consume(token, (TokenPurpose.RESET_PASSWORD,))
         cabinet = await Cabinet.filter(id=cabinet.id).select_for_update().get()
         if cabinet.email != row.email or cabinet.disabled_at is not None:
-            raise RuleError("INVALID_TOKEN", "token")
+            raise RuleError(CoreError.INVALID_TOKEN, "token")
         cabinet.password_hash = password_hash
         cabinet.email_verified_at = cabinet.email_verified_at or now()
         await cabinet.save(update_fields=["password_hash", "email_verified_at", "updated_at"])
@@ -292,7 +295,7 @@ async def change_password(
     cabinet: Cabinet, session: Session, current: str, new: str, client: Client
 ) -> None:
     if not await _guess_password(cabinet.email, current or "", client, cabinet):
-        raise RuleError("WRONG_PASSWORD", "currentPassword")
+        raise RuleError(AuthError.WRONG_PASSWORD, "currentPassword")
     password_hash = await _new_password_hash(cabinet, new, "newPassword", cabinet.email)
     async with in_transaction():
         cabinet.password_hash = password_hash
@@ -308,11 +311,11 @@ async def change_email(cabinet: Cabinet, password: str, new_email: str, client: 
     happens when the link is followed (verifyEmail). Returns the new address."""
     address = normalize_email(new_email, field="newEmail")
     if address == cabinet.email:
-        raise RuleError("SAME_EMAIL", "newEmail")
+        raise RuleError(AuthError.SAME_EMAIL, "newEmail")
     if not await _guess_password(cabinet.email, password or "", client, cabinet):
-        raise RuleError("WRONG_PASSWORD", "password")
+        raise RuleError(AuthError.WRONG_PASSWORD, "password")
     if await Cabinet.filter(email=address).exists():
-        raise RuleError("EMAIL_TAKEN", "newEmail")
+        raise RuleError(CoreError.EMAIL_TAKEN, "newEmail")
     async with in_transaction():
         await tokens.void_outstanding(cabinet.id, (TokenPurpose.CHANGE_EMAIL,))
         await mail_link(cabinet, TokenPurpose.CHANGE_EMAIL, "email_change_confirm", to=address)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 
-from services.core.errors import RuleError
+from services.core.errors import CoreError, RuleError
 
 MAX_LENGTH = 254
 
@@ -17,11 +17,11 @@ def normalize_email(value: str, *, field: str = "email") -> str:
     """
     text = (value or "").strip()
     if not text or len(text) > MAX_LENGTH:
-        raise RuleError("INVALID_EMAIL", field)
+        raise RuleError(CoreError.INVALID_EMAIL, field)
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError:
-        raise RuleError("INVALID_EMAIL", field) from None
+        raise RuleError(CoreError.INVALID_EMAIL, field) from None
     return result.normalized.lower()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from services.core.errors import RuleError
+from services.core.errors import CoreError, RuleError
 
 _KEY = re.compile(r"[\x21-\x7e]{1,64}")
 
@@ -12,5 +12,5 @@ _KEY = re.compile(r"[\x21-\x7e]{1,64}")
 def check_key(key: str, field: str = "idempotencyKey") -> str:
     """1 to 64 visible ASCII characters (a UUID fits); INVALID_IDEMPOTENCY_KEY otherwise."""
     if not _KEY.fullmatch(key or ""):
-        raise RuleError("INVALID_IDEMPOTENCY_KEY", field)
+        raise RuleError(CoreError.INVALID_IDEMPOTENCY_KEY, field)
     return key

@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from config import get_settings
 from models.auth import ActionToken, TokenPurpose
 from services.core.clock import now
-from services.core.errors import RuleError
+from services.core.errors import CoreError, RuleError
 
 
 class ClockSigner(TimestampSigner):
@@ -63,17 +63,17 @@ async def issue(
 
 def _read(token: str, purpose: TokenPurpose, field: str) -> dict:
     if not token or len(token) > 1000:
-        raise RuleError("INVALID_TOKEN", field)
+        raise RuleError(CoreError.INVALID_TOKEN, field)
     try:
         # The row's expires_at is the real limit; the signature's own age check is a
         # second lock on the same door (a day, for links whose rows were purged).
         data = _serializer(purpose).loads(token, max_age=24 * 3600)
     except SignatureExpired:
-        raise RuleError("EXPIRED_TOKEN", field) from None
+        raise RuleError(CoreError.EXPIRED_TOKEN, field) from None
     except BadSignature:
-        raise RuleError("INVALID_TOKEN", field) from None
+        raise RuleError(CoreError.INVALID_TOKEN, field) from None
     if not isinstance(data, dict) or not {"t", "c", "e"} <= data.keys():
-        raise RuleError("INVALID_TOKEN", field)
+        raise RuleError(CoreError.INVALID_TOKEN, field)
     return data
 
 
@@ -84,19 +84,19 @@ async def peek(token: str, purposes: tuple[TokenPurpose, ...], field: str = "tok
         try:
             data = _read(token, purpose, field)
         except RuleError as error:
-            if error.code == "EXPIRED_TOKEN":
+            if error.code == CoreError.EXPIRED_TOKEN:
                 raise
             last_error = error
             continue
         row = await ActionToken.filter(id=data["t"], purpose=purpose).first()
         if row is None or row.cabinet_id != data["c"] or row.email != data["e"]:  # type: ignore[attr-defined]
-            raise RuleError("INVALID_TOKEN", field)
+            raise RuleError(CoreError.INVALID_TOKEN, field)
         if row.used_at is not None or row.voided_at is not None:
-            raise RuleError("INVALID_TOKEN", field)
+            raise RuleError(CoreError.INVALID_TOKEN, field)
         if row.expires_at <= now():
-            raise RuleError("EXPIRED_TOKEN", field)
+            raise RuleError(CoreError.EXPIRED_TOKEN, field)
         return row
-    raise last_error or RuleError("INVALID_TOKEN", field)
+    raise last_error or RuleError(CoreError.INVALID_TOKEN, field)
 
 
 async def consume(
@@ -109,7 +109,7 @@ async def consume(
         id=row.id, used_at__isnull=True, voided_at__isnull=True, expires_at__gt=moment
     ).update(used_at=moment)
     if used != 1:
-        raise RuleError("INVALID_TOKEN", field)
+        raise RuleError(CoreError.INVALID_TOKEN, field)
     row.used_at = moment
     return row
 

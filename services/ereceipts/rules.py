@@ -30,7 +30,8 @@ from models.ereceipts import EReceiptSubscription
 from services.core import throttle, tokens
 from services.core.clock import now
 from services.core.emails import normalize_email
-from services.core.errors import RuleError
+from services.core.errors import CoreError, RuleError
+from services.ereceipts.errors import EReceiptError
 from services.notifications.notices import mail_link
 
 UNSUBSCRIBE_SALT = "kabinet.ereceipt_unsubscribe"
@@ -65,17 +66,19 @@ async def subscribe(cabinet: Cabinet, account_id: int, email: str | None = None)
     """Switch the account to the electronic receipt. Returns the address a confirmation
     link went to, or None when the bills go to the cabinet's address from now on."""
     if not await CabinetAccount.filter(cabinet_id=cabinet.id, account_id=account_id).exists():
-        raise RuleError("NOT_FOUND", "accountId")
+        raise RuleError(CoreError.NOT_FOUND, "accountId")
     address = normalize_email(email) if email and email.strip() else cabinet.email
     own = address == cabinet.email
     if own and cabinet.email_verified_at is None:
-        raise RuleError("EMAIL_NOT_VERIFIED", "email")
+        raise RuleError(EReceiptError.EMAIL_NOT_VERIFIED, "email")
     if not own:
         window = throttle.Window(CONFIRMATIONS_PER_HOUR, dt.timedelta(hours=1))
         try:
             await throttle.attempt((f"ereceipt:confirm:{cabinet.id}", window))
         except throttle.Throttled as throttled:
-            raise RuleError("TOO_MANY_ATTEMPTS", retry_after=throttled.retry_after) from None
+            raise RuleError(
+                CoreError.TOO_MANY_ATTEMPTS, retry_after=throttled.retry_after
+            ) from None
     async with in_transaction():
         # Locking the link serializes subscribing with unlinking and with itself.
         link = await (
@@ -85,7 +88,7 @@ async def subscribe(cabinet: Cabinet, account_id: int, email: str | None = None)
             .first()
         )
         if link is None:  # unlinked meanwhile
-            raise RuleError("NOT_FOUND", "accountId")
+            raise RuleError(CoreError.NOT_FOUND, "accountId")
         subscription = await _subscription_of(cabinet.id, account_id)
         if own or (subscription.since is not None and subscription.email == address):
             subscription.email = None if own else address
@@ -121,7 +124,7 @@ async def unsubscribe(cabinet: Cabinet, account_id: int) -> None:
     """Switch the electronic receipt off (and drop an address waiting for confirmation).
     Nothing to do when it is off already."""
     if not await CabinetAccount.filter(cabinet_id=cabinet.id, account_id=account_id).exists():
-        raise RuleError("NOT_FOUND", "accountId")
+        raise RuleError(CoreError.NOT_FOUND, "accountId")
     await end_for_account(account_id)
 
 
@@ -153,7 +156,7 @@ async def _pending(row: Any) -> EReceiptSubscription:
             account_id=subscription.account_id,  # type: ignore[attr-defined]
         ).exists()
     ):
-        raise RuleError("INVALID_TOKEN", "token")
+        raise RuleError(CoreError.INVALID_TOKEN, "token")
     return subscription
 
 
@@ -206,12 +209,12 @@ async def unsubscribe_by_link(token: str, *, act: bool) -> Unsubscribed:
     try:
         data = _unsubscribe_serializer().loads(token or "")
     except BadSignature:
-        raise RuleError("INVALID_TOKEN", "token") from None
+        raise RuleError(CoreError.INVALID_TOKEN, "token") from None
     if not isinstance(data, dict) or not {"s", "a", "e", "v"} <= data.keys():
-        raise RuleError("INVALID_TOKEN", "token")
+        raise RuleError(CoreError.INVALID_TOKEN, "token")
     account = await Account.filter(id=data["a"]).first()
     if account is None:
-        raise RuleError("INVALID_TOKEN", "token")
+        raise RuleError(CoreError.INVALID_TOKEN, "token")
     async with in_transaction():
         subscription = await (
             EReceiptSubscription.filter(id=data["s"], account_id=account.id)

@@ -28,11 +28,12 @@ from models.cabinets import Cabinet, CabinetAccount
 from models.payments import OnlinePayment, PaymentStatus
 from payments.providers import Notification, Order, Provider, ProviderUnavailable
 from services.core.clock import now
-from services.core.errors import RuleError, raise_all
+from services.core.errors import CoreError, RuleError, raise_all
 from services.core.idempotency import check_key
 from services.core.ids import encode_id
 from services.core.money import AmountError, format_rub, parse_amount
 from services.notifications.notices import notify
+from services.payments.errors import PaymentError
 
 log = logging.getLogger("kabinet.payments")
 
@@ -61,12 +62,12 @@ def _read_amount(text: str) -> Decimal:
     try:
         amount = parse_amount(text)
     except AmountError:
-        raise RuleError("INVALID_AMOUNT", "amount") from None
+        raise RuleError(CoreError.INVALID_AMOUNT, "amount") from None
     if amount <= 0:
-        raise RuleError("INVALID_AMOUNT", "amount", reason="not_positive")
+        raise RuleError(CoreError.INVALID_AMOUNT, "amount", reason="not_positive")
     limit = get_settings().payment_max_amount
     if amount > limit:
-        raise RuleError("AMOUNT_TOO_LARGE", "amount", max=format_rub(limit))
+        raise RuleError(PaymentError.AMOUNT_TOO_LARGE, "amount", max=format_rub(limit))
     return amount
 
 
@@ -103,10 +104,10 @@ async def pay_bill(
             .first()
         )
     if link is None:
-        raise RuleError("NOT_FOUND", "accountId")
+        raise RuleError(CoreError.NOT_FOUND, "accountId")
     payment = await OnlinePayment.get_or_none(cabinet_id=cabinet.id, idempotency_key=key)
     if payment is None and provider is None:
-        raise RuleError("PROVIDER_UNAVAILABLE", None)
+        raise RuleError(PaymentError.PROVIDER_UNAVAILABLE, None)
     if payment is None:
         moment = now()
         try:
@@ -122,10 +123,10 @@ async def pay_bill(
         except IntegrityError:  # the same request, twice at once: the other one won
             payment = await OnlinePayment.get(cabinet_id=cabinet.id, idempotency_key=key)
     if payment.account_id != link.account.id or payment.amount != amount:  # type: ignore[attr-defined]
-        raise RuleError("IDEMPOTENCY_KEY_REUSED", "idempotencyKey")
+        raise RuleError(CoreError.IDEMPOTENCY_KEY_REUSED, "idempotencyKey")
     if payment.status == PaymentStatus.PENDING and not payment.confirmation_url:
         if provider is None or provider.name != payment.provider:
-            raise RuleError("PROVIDER_UNAVAILABLE", None)
+            raise RuleError(PaymentError.PROVIDER_UNAVAILABLE, None)
         await _checkout(payment, link.account, provider)
     return payment
 
@@ -150,7 +151,7 @@ async def _checkout(payment: OnlinePayment, account: Account, provider: Provider
         checkout = await provider.create_payment(order)
     except ProviderUnavailable as exc:
         log.warning("payment %s: %s unavailable: %s", payment.id, provider.name, exc)
-        raise RuleError("PROVIDER_UNAVAILABLE", None) from None
+        raise RuleError(PaymentError.PROVIDER_UNAVAILABLE, None) from None
     await OnlinePayment.filter(id=payment.id, confirmation_url="").update(
         external_id=checkout.external_id,
         confirmation_url=checkout.confirmation_url,

@@ -36,6 +36,7 @@ from models.questions import Attachment, AttachmentContent
 from services.core.clock import now
 from services.core.errors import NotAllowed, RuleError
 from services.questions import images
+from services.questions.errors import QuestionError
 
 TMP_MAX_AGE = dt.timedelta(hours=1)  # no upload takes longer; older temporary files are debris
 
@@ -49,7 +50,9 @@ def _max_mb(limit: int) -> str:
 
 
 def too_large() -> RuleError:
-    return RuleError("ATTACHMENT_TOO_LARGE", max_mb=_max_mb(get_settings().attachment_max_bytes))
+    return RuleError(
+        QuestionError.ATTACHMENT_TOO_LARGE, max_mb=_max_mb(get_settings().attachment_max_bytes)
+    )
 
 
 @dataclass
@@ -82,7 +85,7 @@ async def _receive(chunks: AsyncIterator[bytes], limit: int) -> _Received:
             if len(head) < images.MAGIC_BYTES:
                 head += chunk[: images.MAGIC_BYTES]
                 if len(head) >= images.MAGIC_BYTES and images.sniff(head) is None:
-                    raise RuleError("ATTACHMENT_NOT_IMAGE")
+                    raise RuleError(QuestionError.ATTACHMENT_NOT_IMAGE)
             digest.update(chunk)
             await asyncio.to_thread(fh.write, chunk)
         await asyncio.to_thread(fh.flush)
@@ -106,7 +109,9 @@ async def _check_pending(cabinet_id: int) -> None:
     limit = settings.attachment_pending_per_cabinet
     if await _pending(cabinet_id=cabinet_id).count() >= limit:
         raise RuleError(
-            "TOO_MANY_PENDING_ATTACHMENTS", limit=limit, hours=settings.attachment_pending_hours
+            QuestionError.TOO_MANY_PENDING_ATTACHMENTS,
+            limit=limit,
+            hours=settings.attachment_pending_hours,
         )
 
 
@@ -123,11 +128,11 @@ async def upload(
     received = await _receive(chunks, limit)
     try:
         if received.size == 0:
-            raise RuleError("ATTACHMENT_NOT_IMAGE")
+            raise RuleError(QuestionError.ATTACHMENT_NOT_IMAGE)
         try:
             info = await images.inspect(received.path)
         except images.NotAnImage:
-            raise RuleError("ATTACHMENT_NOT_IMAGE") from None
+            raise RuleError(QuestionError.ATTACHMENT_NOT_IMAGE) from None
         data = await asyncio.to_thread(received.path.read_bytes)
         async with in_transaction():
             # The lock makes the count exact under parallel uploads of one cabinet.
@@ -160,14 +165,14 @@ async def attach(cabinet_id: int, message_id: int, attachment_ids: list[int]) ->
         return
     taken = await _pending(id__in=wanted, cabinet_id=cabinet_id).update(message_id=message_id)
     if taken != len(wanted):
-        raise RuleError("ATTACHMENT_NOT_FOUND", "attachmentIds")
+        raise RuleError(QuestionError.ATTACHMENT_NOT_FOUND, "attachmentIds")
 
 
 def check_count(attachment_ids: list[int]) -> RuleError | None:
     """The count limit alone, for validating input before anything is written."""
     limit = get_settings().attachments_per_message
     if len(set(attachment_ids)) > limit:
-        return RuleError("TOO_MANY_ATTACHMENTS", "attachmentIds", limit=limit)
+        return RuleError(QuestionError.TOO_MANY_ATTACHMENTS, "attachmentIds", limit=limit)
     return None
 
 

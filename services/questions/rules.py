@@ -32,10 +32,11 @@ from models.questions import (
 )
 from services.core import throttle
 from services.core.clock import now
-from services.core.errors import NotAllowed, RuleError, raise_all
+from services.core.errors import CoreError, NotAllowed, RuleError, raise_all
 from services.core.ids import encode_id
 from services.notifications.notices import notify
 from services.questions import attachments
+from services.questions.errors import QuestionError
 
 EXCERPT_LINES = 3
 EXCERPT_CHARS = 300
@@ -63,18 +64,18 @@ def _printable(text: str, keep: str) -> str:
 def clean_subject(value: str, errors: list[RuleError]) -> str:
     subject = re.sub(r"\s+", " ", _printable(value or "", keep="")).strip()
     if not subject:
-        errors.append(RuleError("SUBJECT_REQUIRED", "subject"))
+        errors.append(RuleError(QuestionError.SUBJECT_REQUIRED, "subject"))
     elif len(subject) > SUBJECT_MAX_CHARS:
-        errors.append(RuleError("SUBJECT_TOO_LONG", "subject", max=SUBJECT_MAX_CHARS))
+        errors.append(RuleError(QuestionError.SUBJECT_TOO_LONG, "subject", max=SUBJECT_MAX_CHARS))
     return subject
 
 
 def clean_body(value: str, errors: list[RuleError]) -> str:
     body = _printable(value or "", keep="\n\t").strip()
     if not body:
-        errors.append(RuleError("BODY_REQUIRED", "body"))
+        errors.append(RuleError(QuestionError.BODY_REQUIRED, "body"))
     elif len(body) > BODY_MAX_CHARS:
-        errors.append(RuleError("BODY_TOO_LONG", "body", max=BODY_MAX_CHARS))
+        errors.append(RuleError(QuestionError.BODY_TOO_LONG, "body", max=BODY_MAX_CHARS))
     return body
 
 
@@ -97,7 +98,9 @@ async def _message_quota(cabinet_id: int) -> throttle.Limit:
     try:
         await throttle.attempt(limit)
     except throttle.Throttled as throttled:
-        raise RuleError("TOO_MANY_MESSAGES", retry_after=throttled.retry_after) from None
+        raise RuleError(
+            QuestionError.TOO_MANY_MESSAGES, retry_after=throttled.retry_after
+        ) from None
     return limit
 
 
@@ -108,7 +111,7 @@ async def _locked_question(viewer: Cabinet, question_id: int) -> Question:
         query = query.filter(cabinet_id=viewer.id)
     question = await query.select_for_update().first()
     if question is None:
-        raise RuleError("NOT_FOUND", "questionId")
+        raise RuleError(CoreError.NOT_FOUND, "questionId")
     return question
 
 
@@ -116,7 +119,7 @@ async def _writable(viewer: Cabinet, question_id: int) -> Question:
     """The question, locked, if the viewer may reach it and it is not closed."""
     question = await _locked_question(viewer, question_id)
     if question.status == QuestionStatus.CLOSED:
-        raise RuleError("QUESTION_CLOSED", "questionId")
+        raise RuleError(QuestionError.QUESTION_CLOSED, "questionId")
     return question
 
 
@@ -162,7 +165,7 @@ async def ask(
     if account_id is not None:
         linked = CabinetAccount.filter(cabinet_id=cabinet.id, account_id=account_id)
         if not await linked.exists():
-            errors.append(RuleError("ACCOUNT_NOT_FOUND", "accountId"))
+            errors.append(RuleError(QuestionError.ACCOUNT_NOT_FOUND, "accountId"))
     raise_all(errors)
     quota = await _message_quota(cabinet.id)
     try:
@@ -195,7 +198,7 @@ async def reply(
     body = _check_message(body, attachment_ids, errors)
     raise_all(errors)
     if not await Question.filter(id=question_id, cabinet_id=cabinet.id).exists():
-        raise RuleError("NOT_FOUND", "questionId")
+        raise RuleError(CoreError.NOT_FOUND, "questionId")
     quota = await _message_quota(cabinet.id)
     try:
         async with in_transaction():
@@ -219,7 +222,7 @@ async def mark_read(cabinet: Cabinet, question_id: int) -> Question:
     require_customer(cabinet)
     question = await Question.filter(id=question_id, cabinet_id=cabinet.id).first()
     if question is None:
-        raise RuleError("NOT_FOUND", "questionId")
+        raise RuleError(CoreError.NOT_FOUND, "questionId")
     await _mark_read(question.id, MessageAuthor.SPECIALIST, now())
     return question
 
@@ -284,7 +287,7 @@ async def assign(specialist: Cabinet, question_id: int, assignee_id: int | None)
     require_staff(specialist)
     target = assignee_id if assignee_id is not None else specialist.id
     if not await Cabinet.filter(id=target, role=Role.STAFF, disabled_at__isnull=True).exists():
-        raise RuleError("SPECIALIST_NOT_FOUND", "specialistId")
+        raise RuleError(CoreError.SPECIALIST_NOT_FOUND, "specialistId")
     async with in_transaction():
         question = await _locked_question(specialist, question_id)
         question.assignee_id, question.updated_at = target, now()  # type: ignore[attr-defined]

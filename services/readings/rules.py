@@ -40,9 +40,10 @@ from config import Settings, get_settings
 from models import sql
 from models.metering import Meter, MeterReading, ReadingSource, ReadingStatus, ReadingSubmission
 from services.core.clock import now
-from services.core.errors import RuleError, RuleErrors, raise_all
+from services.core.errors import CoreError, RuleError, RuleErrors, raise_all
 from services.core.idempotency import check_key
 from services.core.timeutil import add_months
+from services.readings.errors import ReadingError
 from services.readings.zones import ZoneLabel
 
 KWH = Decimal("0.001")
@@ -147,30 +148,38 @@ def read_values(meter: dict[str, Any], given: Sequence[ZoneInput]) -> dict[int, 
     for index, item in enumerate(given):
         where = ("values", str(index))
         if not 1 <= item.zone <= zones:
-            errors.append(RuleError("UNKNOWN_ZONE", (*where, "zone"), zone=item.zone, zones=zones))
+            errors.append(
+                RuleError(ReadingError.UNKNOWN_ZONE, (*where, "zone"), zone=item.zone, zones=zones)
+            )
             continue
         label = ZoneLabel(zones, item.zone)
         field = (*where, "value")
         if item.zone in values:
-            errors.append(RuleError("BAD_VALUE", field, reason="repeated", zone=label))
+            errors.append(RuleError(ReadingError.BAD_VALUE, field, reason="repeated", zone=label))
             continue
         value = _parse_value(item.value)
         if value is None:
-            errors.append(RuleError("BAD_VALUE", field, reason="not_a_number", zone=label))
+            errors.append(
+                RuleError(ReadingError.BAD_VALUE, field, reason="not_a_number", zone=label)
+            )
         elif value < 0:
-            errors.append(RuleError("BAD_VALUE", field, reason="negative", zone=label))
+            errors.append(RuleError(ReadingError.BAD_VALUE, field, reason="negative", zone=label))
         elif value.as_tuple().exponent < -3:  # type: ignore[operator]
-            errors.append(RuleError("BAD_VALUE", field, reason="decimals", zone=label))
+            errors.append(RuleError(ReadingError.BAD_VALUE, field, reason="decimals", zone=label))
         elif value >= capacity:
             errors.append(
-                RuleError("BAD_VALUE", field, reason="too_large", zone=label, digits=digits)
+                RuleError(
+                    ReadingError.BAD_VALUE, field, reason="too_large", zone=label, digits=digits
+                )
             )
         else:
             values[item.zone] = value.quantize(KWH)
     given_zones = {item.zone for item in given}
     for zone in range(1, zones + 1):
         if zone not in given_zones:
-            errors.append(RuleError("MISSING_ZONE", ("values",), zone=ZoneLabel(zones, zone)))
+            errors.append(
+                RuleError(ReadingError.MISSING_ZONE, ("values",), zone=ZoneLabel(zones, zone))
+            )
     raise_all(errors)
     return values
 
@@ -178,10 +187,10 @@ def read_values(meter: dict[str, Any], given: Sequence[ZoneInput]) -> dict[int, 
 def _check_calendar(taken_on: dt.date, today: dt.date, settings: Settings) -> list[RuleError]:
     errors = []
     if taken_on > today:
-        errors.append(RuleError("DATE_IN_FUTURE", "takenOn", today=today))
+        errors.append(RuleError(ReadingError.DATE_IN_FUTURE, "takenOn", today=today))
     if window_of(today, settings) is None:
         start, end = next_window(today, settings)
-        errors.append(RuleError("OUTSIDE_WINDOW", None, start=start, end=end))
+        errors.append(RuleError(ReadingError.OUTSIDE_WINDOW, None, start=start, end=end))
     return errors
 
 
@@ -202,7 +211,7 @@ async def meter_of_cabinet(cabinet_id: int, meter_id: int | None) -> dict[str, A
             [meter_id, cabinet_id],
         )
     if row is None:
-        raise RuleError("NOT_FOUND", "meterId")
+        raise RuleError(CoreError.NOT_FOUND, "meterId")
     return row
 
 
@@ -311,13 +320,18 @@ def _judge(
     if same_day and same_day["status"] != "replaced" and same_day["id"] != history.replaces:
         # The customer's reading of that date from an earlier window stands.
         raise RuleError(
-            "DATE_BEFORE_PREVIOUS", "takenOn", reason="same_day", previous_on=request.taken_on
+            ReadingError.DATE_BEFORE_PREVIOUS,
+            "takenOn",
+            reason="same_day",
+            previous_on=request.taken_on,
         )
     if not history.accepted:
         return None, False
     baseline = history.accepted[-1]
     if request.taken_on < baseline["taken_on"]:
-        raise RuleError("DATE_BEFORE_PREVIOUS", "takenOn", previous_on=baseline["taken_on"])
+        raise RuleError(
+            ReadingError.DATE_BEFORE_PREVIOUS, "takenOn", previous_on=baseline["taken_on"]
+        )
     capacity = Decimal(10) ** meter["digits"]
     averages = daily_averages(history.accepted, zones, capacity)
     days = max((request.taken_on - baseline["taken_on"]).days, 1)
@@ -333,7 +347,7 @@ def _judge(
         if values[zone] < previous[zone] and used > limit:  # lower, and no rollover either
             errors.append(
                 RuleError(
-                    "LOWER_THAN_PREVIOUS",
+                    ReadingError.LOWER_THAN_PREVIOUS,
                     field,
                     zone=label,
                     previous=previous[zone],
@@ -346,7 +360,7 @@ def _judge(
             if not request.confirm_unusual:
                 errors.append(
                     RuleError(
-                        "IMPLAUSIBLE_VALUE",
+                        ReadingError.IMPLAUSIBLE_VALUE,
                         field,
                         zone=label,
                         consumption=used,
@@ -515,7 +529,7 @@ def _to_json(consumption: dict[int, Decimal] | None) -> dict[str, str] | None:
 
 async def _replay(earlier: ReadingSubmission, fingerprint: str) -> Submitted:
     if earlier.fingerprint != fingerprint:
-        raise RuleError("IDEMPOTENCY_KEY_REUSED", "idempotencyKey")
+        raise RuleError(CoreError.IDEMPOTENCY_KEY_REUSED, "idempotencyKey")
     row = await sql.fetch_one(
         sql.connection(),
         "SELECT r.id, r.meter_id, m.zones, r.taken_on, r.t1, r.t2, r.t3, r.source, r.status "

@@ -36,8 +36,9 @@ from services.accounts import proof
 from services.core import telemetry, throttle, tokens
 from services.core.clock import now
 from services.core.emails import mask_email, normalize_email
-from services.core.errors import RuleError
+from services.core.errors import CoreError, RuleError
 from services.notifications.notices import mail_link, notify
+from services.recovery.errors import RecoveryError
 from services.security import audit, sessions
 from services.security.passwords import cabinet_context_words, check_policy, hash_password
 from services.security.sessions import Client
@@ -60,7 +61,7 @@ async def start(account_number: str, payment_amount: str, client: Client) -> Sta
     link = await CabinetAccount.filter(account_id=proven.account.id).first()
     if link is None:
         await proof.set_outcome(proven.attempt, ProofOutcome.NO_CABINET)
-        raise RuleError("NO_CABINET", "accountNumber")
+        raise RuleError(RecoveryError.NO_CABINET, "accountNumber")
     cabinet = await Cabinet.get(id=link.cabinet_id)  # type: ignore[attr-defined]
     await ProofAttempt.filter(id=proven.attempt.id).update(cabinet_id=cabinet.id)
     async with in_transaction():
@@ -79,14 +80,14 @@ async def confirm_new_email(recovery_token: str, new_email: str, client: Client)
     address = normalize_email(new_email, field="newEmail")
     cabinet = await Cabinet.get(id=row.cabinet_id)  # type: ignore[attr-defined]
     if await Cabinet.filter(email=address).exclude(id=cabinet.id).exists():
-        raise RuleError("EMAIL_TAKEN", "newEmail")
+        raise RuleError(CoreError.EMAIL_TAKEN, "newEmail")
     try:
         # Each call mails two addresses: a recovery token may send a handful, no more.
         await throttle.attempt(
             (f"recovery:confirm:{row.id}", throttle.Window(5, dt.timedelta(hours=1)))
         )
     except throttle.Throttled as throttled:
-        raise RuleError("TOO_MANY_ATTEMPTS", retry_after=throttled.retry_after) from None
+        raise RuleError(CoreError.TOO_MANY_ATTEMPTS, retry_after=throttled.retry_after) from None
     async with in_transaction():
         await ActionToken.filter(
             cabinet_id=cabinet.id,
@@ -122,7 +123,7 @@ async def complete(row: ActionToken, token: str, password: str, client: Client) 
         await tokens.consume(token, (TokenPurpose.RECOVERY_LINK,))
         cabinet = await Cabinet.filter(id=cabinet.id).select_for_update().get()
         if await Cabinet.filter(email=row.email).exclude(id=cabinet.id).exists():
-            raise RuleError("EMAIL_TAKEN", "token")
+            raise RuleError(CoreError.EMAIL_TAKEN, "token")
         old = cabinet.email
         cabinet.email, cabinet.email_verified_at = row.email, now()
         cabinet.password_hash = password_hash
@@ -131,7 +132,7 @@ async def complete(row: ActionToken, token: str, password: str, client: Client) 
                 update_fields=["email", "email_verified_at", "password_hash", "updated_at"]
             )
         except IntegrityError:
-            raise RuleError("EMAIL_TAKEN", "token") from None
+            raise RuleError(CoreError.EMAIL_TAKEN, "token") from None
         await sessions.revoke_all(cabinet.id)
         await tokens.void_outstanding(cabinet.id)
         await audit.record(

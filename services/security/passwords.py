@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from config import get_settings
 from services.core.errors import RuleError
 from services.core.pools import background_pool
+from services.security.errors import SecurityError
 
 MIN_LENGTH = 8
 MAX_LENGTH = 256
@@ -53,16 +54,16 @@ def check_policy(password: str, *, field: str, context_words: list[str]) -> str:
     value = normalize(password)
     length = len(value)
     if length < MIN_LENGTH:
-        raise RuleError("WEAK_PASSWORD", field, reason="too_short", min=MIN_LENGTH)
+        raise RuleError(SecurityError.WEAK_PASSWORD, field, reason="too_short", min=MIN_LENGTH)
     if length > MAX_LENGTH:
-        raise RuleError("WEAK_PASSWORD", field, reason="too_long", max=MAX_LENGTH)
+        raise RuleError(SecurityError.WEAK_PASSWORD, field, reason="too_long", max=MAX_LENGTH)
     lowered = value.casefold()
     if lowered in _common_passwords():
-        raise RuleError("WEAK_PASSWORD", field, reason="common")
+        raise RuleError(SecurityError.WEAK_PASSWORD, field, reason="common")
     for word in context_words:
         word = normalize(word).casefold().strip()
         if len(word) >= CONTEXT_WORD_MIN and word in lowered:
-            raise RuleError("WEAK_PASSWORD", field, reason="contains_personal")
+            raise RuleError(SecurityError.WEAK_PASSWORD, field, reason="contains_personal")
     return value
 
 

@@ -25,9 +25,10 @@ from models.questions import Question, QuestionStatus
 from services.core import tokens
 from services.core.clock import now
 from services.core.emails import normalize_email
-from services.core.errors import RuleError
+from services.core.errors import CoreError, RuleError
 from services.security import sessions
 from services.security.passwords import hash_password
+from services.staff.errors import StaffError
 
 DISPLAY_NAME_MAX = 100
 # The token's own signature outlives no more than a day (services.core.tokens), so neither
@@ -48,7 +49,7 @@ def clean_name(name: str | None) -> str | None:
         return None
     cleaned = " ".join(name.split())
     if len(cleaned) > DISPLAY_NAME_MAX:
-        raise RuleError("NAME_TOO_LONG", "name", max=DISPLAY_NAME_MAX)
+        raise RuleError(StaffError.NAME_TOO_LONG, "name", max=DISPLAY_NAME_MAX)
     return cleaned
 
 
@@ -71,7 +72,7 @@ async def add(email: str, name: str | None = None) -> Invited:
                 display_name=display_name or "",
             )
         elif cabinet.role != Role.STAFF:
-            raise RuleError("EMAIL_TAKEN", "email")
+            raise RuleError(CoreError.EMAIL_TAKEN, "email")
         else:
             # Renaming, or bringing back a specialist who was removed.
             if display_name is not None:
@@ -102,7 +103,7 @@ async def remove(email: str) -> Removed:
     async with in_transaction():
         cabinet = await Cabinet.filter(email=address, role=Role.STAFF).select_for_update().first()
         if cabinet is None:
-            raise RuleError("SPECIALIST_NOT_FOUND", "email")
+            raise RuleError(CoreError.SPECIALIST_NOT_FOUND, "email")
         if cabinet.disabled_at is None:
             cabinet.disabled_at = now()
             await cabinet.save(update_fields=["disabled_at", "updated_at"])

@@ -1,0 +1,22 @@
+"""Why paying a bill in the cabinet was refused."""
+
+from __future__ import annotations
+
+from services.core.errors import ErrorCode, Sentence, code
+
+
+class PaymentError(ErrorCode):
+    AMOUNT_TOO_LARGE = code(
+        "The amount is above the limit of one payment in the cabinet (the message names it).",
+        Sentence(
+            ru="Через личный кабинет можно оплатить не больше {max} ₽ за один платёж.",
+            en="One payment in the cabinet can be at most {max} RUB.",
+        ),
+    )
+    PROVIDER_UNAVAILABLE = code(
+        "The payment service cannot take the payment now: try again in a few minutes.",
+        Sentence(
+            ru="Платёжный сервис сейчас недоступен. Повторите попытку через несколько минут.",
+            en="The payment service is unavailable now. Try again in a few minutes.",
+        ),
+    )
