@@ -600,7 +600,7 @@ def use_settings(settings: Settings | None) -> None:
 
 
 # The configuration reference, docs/configuration.md, is rendered from the definitions above
-# (`make docs`, or `python -m config`), and tests/test_docs.py fails when the file falls behind.
+# (`make docs`, or `python -m config`), and tests/ops/test_docs.py fails when the file falls behind.
 # A section starts at the setting named here and runs to the next section's first setting, so
 # a new setting declared among its neighbours lands in their section without a word here.
 REFERENCE_SECTIONS: tuple[tuple[str, str, str], ...] = (
@@ -671,7 +671,7 @@ def settings_reference() -> str:
         "# Configuration",
         "",
         "<!-- Generated from config.py by `make docs` (`python -m config`): edit the settings",
-        "     there, not this file. tests/test_docs.py fails when the two differ. -->",
+        "     there, not this file. tests/ops/test_docs.py fails when the two differ. -->",
         "",
         "Settings are read once at start-up from the environment; a `.env` file in the working",
         "directory is read too (the environment wins). Each setting's name is its environment",

@@ -351,7 +351,7 @@ def _format(error: GraphQLError) -> dict[str, Any]:
 
 
 # The limits of schema/root.py report in graphql-core's and Strawberry's words; clients
-# branch on these codes instead (tests/test_hardening.py pins each).
+# branch on these codes instead (tests/api/test_hardening.py pins each).
 _LIMIT_CODES = (
     ("Syntax Error: Document contains more than", "QUERY_TOO_LARGE"),
     ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),

@@ -35,7 +35,7 @@ from services.core.clock import clock
 from services.ops import demo
 from tests.support import Api
 
-pytest_plugins = ["tests.mail_fixtures", "tests.browser"]
+pytest_plugins = ["tests.mail_fixtures", "tests.web.browser"]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKEND = os.environ.get("KABINET_TEST_BACKEND", "sqlite")

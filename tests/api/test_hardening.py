@@ -84,7 +84,7 @@ async def test_production_hides_the_schema(settings) -> None:
 
 async def test_a_database_error_leaks_nothing(settings) -> None:
     """A database that is away: the client sees no SQL, no path, no exception, only that
-    the service is unavailable for now (tests/test_http.py has the 503 in full)."""
+    the service is unavailable for now (tests/api/test_http.py has the 503 in full)."""
     unreachable = "postgres://postgres@127.0.0.1:1/nowhere"
     with TortoiseContext():
         await Tortoise.init(config=tortoise_config(unreachable), init_connections=False)

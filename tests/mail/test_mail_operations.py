@@ -11,8 +11,8 @@ from mail import send
 from models.mail import MailState, OutboxMessage
 from server import create_app
 from tests.mail_fixtures import ManualClock, SmtpSink, deliver_all, free_port
+from tests.ops.test_cli import kabinet
 from tests.processes import start_kabinet, stop_kabinet
-from tests.test_cli import kabinet
 
 NOTICE = {"name": "", "title": "Проверка", "paragraphs": ["Текст."], "action": None}
 

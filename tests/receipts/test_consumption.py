@@ -13,8 +13,8 @@ from models.billing import Receipt
 from services.core.timeutil import add_months, format_period
 from services.ops import demo
 from services.receipts.consumption import consumption
+from tests.billing.test_import import load_all, run
 from tests.support import Api, count_queries
-from tests.test_import import load_all, run
 
 MSK = ZoneInfo("Europe/Moscow")
 SERIES = """

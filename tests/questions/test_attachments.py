@@ -16,7 +16,7 @@ from services.core.clock import clock
 from services.core.ids import encode_id
 from services.questions import attachments
 from tests.conftest import BACKEND, with_settings
-from tests.question_support import (
+from tests.questions.support import (
     REPLY,
     answer,
     ask,

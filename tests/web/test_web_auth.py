@@ -1,4 +1,4 @@
-"""The web client's ways in, in a real browser (tests/browser.py): logging in and out,
+"""The web client's ways in, in a real browser (tests/web/browser.py): logging in and out,
 registering with the e-mailed verification link, and recovering a cabinet without its
 mailbox."""
 

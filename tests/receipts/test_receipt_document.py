@@ -18,7 +18,7 @@ from services.receipts.document import (
     load_receipt_document,
     zone_charges,
 )
-from tests.test_import import load_all, run
+from tests.billing.test_import import load_all, run
 
 MSK = ZoneInfo("Europe/Moscow")
 TODAY = dt.date(2026, 11, 25)

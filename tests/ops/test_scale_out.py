@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import BACKEND
 from tests.mail_fixtures import SmtpSink
 from tests.processes import free_port, start_kabinet, stop_kabinet, wait_until_ready
-from tests.question_support import photo
+from tests.questions.support import photo
 from tests.support import ACCOUNT_1, AMOUNT_1, LOGIN, PASSWORD, REGISTER, RESET
 
 pytestmark = [

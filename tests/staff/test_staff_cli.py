@@ -18,7 +18,7 @@ from models.mail import OutboxMessage
 from models.questions import Question
 from schema.relay import encode_id
 from tests.conftest import TEST_SECRET
-from tests.question_support import (
+from tests.questions.support import (
     ASSIGN,
     QUESTION,
     SPECIALIST_PASSWORD,

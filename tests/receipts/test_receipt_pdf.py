@@ -22,8 +22,8 @@ from services.ops import demo
 from services.receipts.document import ReceiptDocument, load_receipt_document
 from services.receipts.payment_qr import gost_payload
 from services.receipts.pdf import MARGIN, payment_order, render_receipt_pdf
-from tests.test_import import load_all, run
-from tests.test_receipt_document import latest_receipt_id
+from tests.billing.test_import import load_all, run
+from tests.receipts.test_receipt_document import latest_receipt_id
 
 MSK = ZoneInfo("Europe/Moscow")
 TODAY = dt.date(2026, 11, 25)

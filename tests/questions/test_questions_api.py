@@ -13,7 +13,7 @@ from models.questions import Question, QuestionMessage
 from services.core.clock import clock
 from services.core.ids import encode_id
 from tests.conftest import with_settings
-from tests.question_support import (
+from tests.questions.support import (
     ASK,
     ASSIGN,
     CLOSE,

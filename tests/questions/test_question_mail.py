@@ -7,7 +7,7 @@ import pytest
 from models.cabinets import Cabinet
 from services.core.clock import now
 from tests.mail_fixtures import deliver_all, links_in
-from tests.question_support import REPLY, answer, asked, specialist
+from tests.questions.support import REPLY, answer, asked, specialist
 from tests.support import Api
 
 pytestmark = pytest.mark.usefixtures("demo_data")

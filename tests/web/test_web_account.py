@@ -1,4 +1,4 @@
-"""The web client's account pages in a real browser (tests/browser.py): submitting a
+"""The web client's account pages in a real browser (tests/web/browser.py): submitting a
 meter reading, paying through the sandbox acquirer, downloading a bill's PDF, asking a
 question with a photo."""
 
@@ -12,7 +12,7 @@ from playwright.async_api import Page, expect
 
 from models.metering import MeterReading
 from services.ops.demo import DEMO_PASSWORD
-from tests.question_support import photo
+from tests.questions.support import photo
 
 pytestmark = pytest.mark.browser
 

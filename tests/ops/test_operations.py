@@ -22,8 +22,8 @@ from tests.conftest import (
     drop_postgres_database,
     postgres_url_for,
 )
+from tests.ops.test_cli import kabinet
 from tests.processes import free_port, start_kabinet, stop_kabinet, wait_until_ready
-from tests.test_cli import kabinet
 
 
 def with_check_digit(prefix: str, valid) -> str:

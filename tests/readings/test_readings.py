@@ -29,8 +29,8 @@ from services.core.clock import clock
 from services.core.timeutil import add_months
 from services.readings import rules as readings
 from tests.conftest import with_settings
+from tests.ops.test_cli import kabinet
 from tests.support import Api, codes
-from tests.test_cli import kabinet
 
 MSK = ZoneInfo("Europe/Moscow")
 IN_WINDOW = dt.datetime(2026, 7, 20, 12, 0, tzinfo=MSK)

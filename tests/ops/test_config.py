@@ -1,4 +1,4 @@
-"""Settings: read once from the environment and `.env` (their reference: tests/test_docs.py)."""
+"""Settings: read once from the environment and `.env` (their reference: tests/ops/test_docs.py)."""
 
 from __future__ import annotations
 

@@ -332,7 +332,7 @@ async def test_a_payment_made_now_counts_the_same(api: Api) -> None:
 
 
 async def test_support_reads_the_recovery_log(api: Api, db, smtp, smtp_settings, tmp_path) -> None:
-    from tests.test_cli import kabinet
+    from tests.ops.test_cli import kabinet
 
     await api.signed_up()
     await start(api, ACCOUNT_1, "1", user_agent="Agent/2")

@@ -1,0 +1,1 @@
+"""The accounts of a cabinet: the dashboard's reads, linking and unlinking."""

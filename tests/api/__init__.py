@@ -1,0 +1,1 @@
+"""The GraphQL API as clients see it: the contract, transport, limits, errors."""

@@ -1,0 +1,1 @@
+"""Registration, e-mail verification, login, sessions, password reset and change."""

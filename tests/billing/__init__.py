@@ -1,0 +1,1 @@
+"""Importing the billing system's exports."""

@@ -1,0 +1,1 @@
+"""The shared utilities of services/core."""

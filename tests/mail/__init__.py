@@ -1,0 +1,1 @@
+"""Composing and delivering mail through the outbox."""

@@ -1,0 +1,1 @@
+"""Operating kabinet: the CLI, settings, outages, scale-out, migrations, docs, layers."""

@@ -1,0 +1,1 @@
+"""Paying a bill online through the acquirer."""

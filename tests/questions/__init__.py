@@ -1,0 +1,1 @@
+"""Questions to specialists, their mail and photos."""

@@ -1,0 +1,1 @@
+"""Submitting and previewing meter readings, their history and export."""

@@ -1,0 +1,1 @@
+"""Receipts: the printable bill, its QR code, the download route, consumption."""

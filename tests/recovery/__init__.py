@@ -1,0 +1,1 @@
+"""Recovery without e-mail."""

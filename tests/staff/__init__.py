@@ -1,0 +1,1 @@
+"""Specialists' cabinets and the staff commands."""

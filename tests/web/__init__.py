@@ -1,0 +1,1 @@
+"""The reference web client, in a real browser."""
