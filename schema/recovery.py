@@ -8,7 +8,7 @@ import strawberry
 
 from resolvers import recovery as recovery_resolvers
 from resolvers.context import Context
-from schema.auth import PROOF_CODES
+from schema.accounts import PROOF_CODES
 from schema.errors import MutationInput, error_type
 from schema.scalars import Money
 from schema.user_errors import attempt, outcome
