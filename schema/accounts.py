@@ -14,11 +14,10 @@ from resolvers import lists, receipts
 from resolvers import readings as reading_resolvers
 from resolvers.context import Context
 from schema.enums import described_enum
-from schema.errors import MutationInput, error_type
+from schema.errors import MutationInput, attempt, error_type
 from schema.receipts import ConsumptionMonth, EReceipt
 from schema.relay import Connection, encode_id, to_connection
 from schema.scalars import Money, Period
-from schema.user_errors import attempt
 from services.accounts.errors import AccountError
 from services.core.errors import CoreError
 from services.readings.zones import zone_count, zone_name

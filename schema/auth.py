@@ -15,11 +15,10 @@ from resolvers import questions as question_resolvers
 from resolvers.context import Context
 from schema.accounts import PROOF_CODES, Account, After, First
 from schema.enums import described_enum
-from schema.errors import MutationInput, error_type
+from schema.errors import MutationInput, attempt, error_type, outcome
 from schema.permissions import CustomersOnly
 from schema.questions import CabinetRole, Question, QuestionStatus
 from schema.relay import Connection, encode_id, to_connection
-from schema.user_errors import attempt, outcome
 from services.auth.errors import AuthError
 from services.core import telemetry
 from services.core.errors import CoreError
