@@ -14,10 +14,15 @@ from resolvers import lists, receipts
 from resolvers import readings as reading_resolvers
 from resolvers.context import Context
 from schema.enums import described_enum
+from schema.errors import MutationInput, attempt, error_type
 from schema.receipts import ConsumptionMonth, EReceipt
 from schema.relay import Connection, encode_id, to_connection
 from schema.scalars import Money, Period
+from services.accounts.errors import AccountError
+from services.core.errors import CoreError
 from services.readings.zones import zone_count, zone_name
+
+Info = strawberry.Info[Context]
 
 ReadingSource = described_enum(
     metering.ReadingSource,
@@ -61,7 +66,7 @@ class MeterReading:
     meter_pk: strawberry.Private[int]
 
     @strawberry.field(description="The meter the values were read from.")
-    async def meter(self, info: strawberry.Info[Context]) -> Meter:
+    async def meter(self, info: Info) -> Meter:
         row = await account_resolvers.meter(info, self.meter_pk)
         return Meter.from_row(row, info.context.language)
 
@@ -99,7 +104,7 @@ class Meter:
     zone_count: strawberry.Private[int]
 
     @strawberry.field(description="The latest accepted reading (or one under review).")
-    def last_reading(self, info: strawberry.Info[Context]) -> MeterReading | None:
+    def last_reading(self, info: Info) -> MeterReading | None:
         language, zones = info.context.language, self.zone_count
         return lists.when_ready(  # type: ignore[return-value]
             reading_resolvers.last_reading(info, self.pk),
@@ -176,7 +181,7 @@ class Receipt:
         "RECEIPT_LINK_MINUTES (10) minutes, for opening it in a system viewer. With the "
         "session (cookie or bearer) the bill is at the same address without `?token`."
     )
-    async def pdf_url(self, info: strawberry.Info[Context]) -> str:
+    async def pdf_url(self, info: Info) -> str:
         return await receipts.pdf_url(info, self.pk)
 
     @classmethod
@@ -251,7 +256,7 @@ class Account:
         )
 
     @strawberry.field(description="Meters of the account.")
-    def meters(self, info: strawberry.Info[Context]) -> list[Meter]:
+    def meters(self, info: Info) -> list[Meter]:
         language = info.context.language
         return lists.when_ready(  # type: ignore[return-value]
             account_resolvers.meters(info, self.pk),
@@ -260,7 +265,7 @@ class Account:
 
     def _connection(
         self,
-        info: strawberry.Info[Context],
+        info: Info,
         kind: str,
         node: Any,
         first: int,
@@ -275,7 +280,7 @@ class Account:
     @strawberry.field(description="Meter readings, newest first.")
     def readings(
         self,
-        info: strawberry.Info[Context],
+        info: Info,
         first: First = 20,
         after: After = None,
         from_: From = None,
@@ -297,7 +302,7 @@ class Account:
     @strawberry.field(description="Payments received, newest first.")
     def payments(
         self,
-        info: strawberry.Info[Context],
+        info: Info,
         first: First = 20,
         after: After = None,
         from_: From = None,
@@ -308,7 +313,7 @@ class Account:
     @strawberry.field(description="Receipts (bills), newest first.")
     def receipts(
         self,
-        info: strawberry.Info[Context],
+        info: Info,
         first: First = 20,
         after: After = None,
         from_: From = None,
@@ -322,7 +327,7 @@ class Account:
     @strawberry.field(
         name="eReceipt", description="Whether the account's bills come by e-mail, and where."
     )
-    def e_receipt(self, info: strawberry.Info[Context]) -> EReceipt:
+    def e_receipt(self, info: Info) -> EReceipt:
         state = receipts.e_receipt(info, self.pk)
         return lists.when_ready(state, EReceipt.from_state)  # type: ignore[return-value]
 
@@ -332,9 +337,7 @@ class Account:
         "receipt is missing. The series ends with the current month once anything is known "
         "of it, else with the month before."
     )
-    def consumption(
-        self, info: strawberry.Info[Context], months: Months = 12
-    ) -> list[ConsumptionMonth]:
+    def consumption(self, info: Info, months: Months = 12) -> list[ConsumptionMonth]:
         language = info.context.language
         return lists.when_ready(  # type: ignore[return-value]
             receipts.consumption(info, self.pk, months),
@@ -346,9 +349,85 @@ class Account:
 
 
 async def account(
-    info: strawberry.Info[Context],
+    info: Info,
     id: Annotated[strawberry.ID, strawberry.argument(description="Id of the account.")],
 ) -> Account | None:
     """One of the viewer's accounts; null for a missing id and another's alike."""
     row = await account_resolvers.account(info, id)
     return Account.from_row(row) if row else None
+
+
+# ---------------------------------------------------------------- linking accounts
+# The codes of proving an account (services/accounts/proof.py), shared by every mutation
+# that takes a proof: register, linkAccount, startRecoveryWithoutEmail.
+PROOF_CODES = [
+    AccountError.INVALID_ACCOUNT_NUMBER,
+    CoreError.INVALID_AMOUNT,
+    AccountError.INVALID_PROOF,
+    AccountError.NO_RECENT_PAYMENTS,
+    CoreError.TOO_MANY_ATTEMPTS,
+]
+
+
+@strawberry.input(description="Add another account to the cabinet by proving ownership.")
+class LinkAccountInput:
+    account_number: str = strawberry.field(description="Account number as on the bill.")
+    payment_amount: str = strawberry.field(
+        description="Amount of any payment to the account in the last year."
+    )
+
+
+LinkAccountError = error_type(
+    "LinkAccount",
+    [*PROOF_CODES, AccountError.ALREADY_LINKED, CoreError.ALREADY_REGISTERED],
+    retryable=True,
+)
+
+
+@strawberry.type(description="The result of linkAccount.")
+class LinkAccountPayload:
+    account: Account | None = strawberry.field(default=None, description="The linked account.")
+    user_errors: list[LinkAccountError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="Remove an account from the cabinet.")
+class UnlinkAccountInput:
+    account_id: strawberry.ID = strawberry.field(description="Id of the account.")
+
+
+UnlinkAccountError = error_type("UnlinkAccount", [CoreError.NOT_FOUND, AccountError.LAST_ACCOUNT])
+
+
+@strawberry.type(description="The result of unlinkAccount.")
+class UnlinkAccountPayload:
+    unlinked_account_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Id of the account no longer in the cabinet."
+    )
+    user_errors: list[UnlinkAccountError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+# ---------------------------------------------------------------- the fields
+# Each takes the mutation's input, calls its resolver (resolvers/accounts.py) and turns the
+# domain result, or the rules' errors, into the payload.
+
+
+async def link_account(info: Info, input: MutationInput[LinkAccountInput]) -> LinkAccountPayload:
+    row, errors = await attempt(
+        account_resolvers.link_account(info, input), LinkAccountError, info.context.language
+    )
+    return LinkAccountPayload(account=Account.from_row(row) if row else None, user_errors=errors)
+
+
+async def unlink_account(
+    info: Info, input: MutationInput[UnlinkAccountInput]
+) -> UnlinkAccountPayload:
+    unlinked, errors = await attempt(
+        account_resolvers.unlink_account(info, input), UnlinkAccountError, info.context.language
+    )
+    return UnlinkAccountPayload(
+        unlinked_account_id=input.account_id if unlinked else None, user_errors=errors
+    )

@@ -13,14 +13,12 @@ from resolvers import accounts as account_resolvers
 from resolvers import auth as auth_resolvers
 from resolvers import questions as question_resolvers
 from resolvers.context import Context
-from schema.accounts import Account, After, First
+from schema.accounts import PROOF_CODES, Account, After, First
 from schema.enums import described_enum
-from schema.errors import MutationInput, error_type
+from schema.errors import MutationInput, attempt, error_type, outcome
 from schema.permissions import CustomersOnly
 from schema.questions import CabinetRole, Question, QuestionStatus
 from schema.relay import Connection, encode_id, to_connection
-from schema.user_errors import attempt, outcome
-from services.accounts.errors import AccountError
 from services.auth.errors import AuthError
 from services.core import telemetry
 from services.core.errors import CoreError
@@ -28,15 +26,6 @@ from services.security.devices import describe_device
 from services.security.errors import SecurityError
 
 Info = strawberry.Info[Context]
-
-PROOF_CODES = [
-    AccountError.INVALID_ACCOUNT_NUMBER,
-    CoreError.INVALID_AMOUNT,
-    AccountError.INVALID_PROOF,
-    AccountError.NO_RECENT_PAYMENTS,
-    CoreError.TOO_MANY_ATTEMPTS,
-]
-
 
 SecurityEventKind = described_enum(
     auth_models.SecurityEventKind,
@@ -401,50 +390,9 @@ class ChangeEmailPayload:
     )
 
 
-@strawberry.input(description="Add another account to the cabinet by proving ownership.")
-class LinkAccountInput:
-    account_number: str = strawberry.field(description="Account number as on the bill.")
-    payment_amount: str = strawberry.field(
-        description="Amount of any payment to the account in the last year."
-    )
-
-
-LinkAccountError = error_type(
-    "LinkAccount",
-    [*PROOF_CODES, AccountError.ALREADY_LINKED, CoreError.ALREADY_REGISTERED],
-    retryable=True,
-)
-
-
-@strawberry.type(description="The result of linkAccount.")
-class LinkAccountPayload:
-    account: Account | None = strawberry.field(default=None, description="The linked account.")
-    user_errors: list[LinkAccountError] = strawberry.field(  # type: ignore[valid-type]
-        default_factory=list, description="Why it was refused."
-    )
-
-
-@strawberry.input(description="Remove an account from the cabinet.")
-class UnlinkAccountInput:
-    account_id: strawberry.ID = strawberry.field(description="Id of the account.")
-
-
-UnlinkAccountError = error_type("UnlinkAccount", [CoreError.NOT_FOUND, AccountError.LAST_ACCOUNT])
-
-
-@strawberry.type(description="The result of unlinkAccount.")
-class UnlinkAccountPayload:
-    unlinked_account_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Id of the account no longer in the cabinet."
-    )
-    user_errors: list[UnlinkAccountError] = strawberry.field(  # type: ignore[valid-type]
-        default_factory=list, description="Why it was refused."
-    )
-
-
 # ---------------------------------------------------------------- the fields
-# Each takes the mutation's input, calls its resolver (resolvers/auth.py, resolvers/
-# accounts.py) and turns the domain result, or the rules' errors, into the payload.
+# Each takes the mutation's input, calls its resolver (resolvers/auth.py) and turns the
+# domain result, or the rules' errors, into the payload. Linking accounts: schema/accounts.py.
 
 
 async def me(info: Info) -> User | None:
@@ -542,21 +490,3 @@ async def change_email(info: Info, input: MutationInput[ChangeEmailInput]) -> Ch
         auth_resolvers.change_email(info, input), ChangeEmailError, info.context.language
     )
     return ChangeEmailPayload(sent_to=address, user_errors=errors)
-
-
-async def link_account(info: Info, input: MutationInput[LinkAccountInput]) -> LinkAccountPayload:
-    row, errors = await attempt(
-        account_resolvers.link_account(info, input), LinkAccountError, info.context.language
-    )
-    return LinkAccountPayload(account=Account.from_row(row) if row else None, user_errors=errors)
-
-
-async def unlink_account(
-    info: Info, input: MutationInput[UnlinkAccountInput]
-) -> UnlinkAccountPayload:
-    unlinked, errors = await attempt(
-        account_resolvers.unlink_account(info, input), UnlinkAccountError, info.context.language
-    )
-    return UnlinkAccountPayload(
-        unlinked_account_id=input.account_id if unlinked else None, user_errors=errors
-    )

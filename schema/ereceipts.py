@@ -7,8 +7,7 @@ import strawberry
 from resolvers import ereceipts as ereceipt_resolvers
 from resolvers.context import Context
 from schema.accounts import Account
-from schema.errors import MutationInput, error_type
-from schema.user_errors import attempt
+from schema.errors import MutationInput, attempt, error_type
 from services.core.errors import CoreError
 from services.ereceipts.errors import EReceiptError
 

@@ -13,10 +13,9 @@ from resolvers import payments as payment_resolvers
 from resolvers.context import Context
 from schema.accounts import Account
 from schema.enums import described_enum
-from schema.errors import MutationInput, error_type
+from schema.errors import MutationInput, attempt, error_type
 from schema.relay import encode_id
 from schema.scalars import Money
-from schema.user_errors import attempt
 from services.core.errors import CoreError
 from services.payments.errors import PaymentError
 

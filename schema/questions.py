@@ -15,10 +15,9 @@ from resolvers import questions as question_resolvers
 from resolvers.context import Context
 from schema.accounts import Account, After, First
 from schema.enums import described_enum
-from schema.errors import MutationInput, error_type
+from schema.errors import MutationInput, attempt, error_type
 from schema.permissions import StaffOnly
 from schema.relay import Connection, encode_id, to_connection
-from schema.user_errors import attempt
 from services.core.errors import CoreError
 from services.questions import read_model
 from services.questions.errors import QuestionError

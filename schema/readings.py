@@ -10,9 +10,8 @@ import strawberry
 from resolvers import readings as reading_resolvers
 from resolvers.context import Context
 from schema.accounts import MeterReading
-from schema.errors import MutationInput, error_type
+from schema.errors import MutationInput, attempt, error_type
 from schema.scalars import Money
-from schema.user_errors import attempt
 from services.core.errors import CoreError
 from services.readings.errors import ReadingError
 from services.readings.zones import zone_name

@@ -8,10 +8,9 @@ import strawberry
 
 from resolvers import recovery as recovery_resolvers
 from resolvers.context import Context
-from schema.auth import PROOF_CODES
-from schema.errors import MutationInput, error_type
+from schema.accounts import PROOF_CODES
+from schema.errors import MutationInput, attempt, error_type, outcome
 from schema.scalars import Money
-from schema.user_errors import attempt, outcome
 from services.core import telemetry
 from services.core.errors import CoreError
 from services.recovery.errors import RecoveryError

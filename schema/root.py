@@ -155,13 +155,13 @@ class Mutation:
         resolver=auth.change_email, description="Move the cabinet to another e-mail address."
     )
     link_account = strawberry.mutation(
-        resolver=auth.link_account,
+        resolver=accounts.link_account,
         permission_classes=[CustomersOnly],
         description="Add an account to the cabinet, proven by the amount of a recent payment "
         "(customers only).",
     )
     unlink_account = strawberry.mutation(
-        resolver=auth.unlink_account, description="Remove an account from the cabinet."
+        resolver=accounts.unlink_account, description="Remove an account from the cabinet."
     )
     subscribe_e_receipt = strawberry.mutation(
         resolver=ereceipts.subscribe_e_receipt,

@@ -1,4 +1,4 @@
-"""Expected failures of business rules, turned into `userErrors` by the resolvers.
+"""Expected failures of business rules, turned into `userErrors` by the schema.
 
 Every error code is a member of one `ErrorCode` enum: the codes a single domain raises live
 beside its rules (`services/<domain>/errors.py`), those several domains share in `CoreError`
