@@ -86,7 +86,7 @@ class Context:
     _session: Session | None = None
     _resolved: bool = False
     token_from_cookie: bool = False
-    rate_limit: dict[str, Any] | None = None  # the client's budget, set by server.RateLimit
+    rate_limit: dict[str, Any] | None = None  # set by routes/rate_limit.py
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -5,15 +5,10 @@ away."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import math
 import time
 from typing import Any
 
-from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect
@@ -22,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from config import Settings
 from models import db
+from routes.rate_limit import RateLimit
 from schema.http import unavailable_response
 from services.core import telemetry
 
@@ -137,75 +133,6 @@ class RequestContext:
                 },
             )
             telemetry.request_id.reset(token)
-
-
-class RateLimit:
-    """RATE_LIMIT_PER_MINUTE requests per client IP in any moving minute, counted in each
-    process by the `limits` library; past it 429 with Retry-After. Every answer carries the
-    RateLimit-* headers, and `rateLimit` in the API reads the same count."""
-
-    EXEMPT = ("/healthz", "/readyz", "/metrics")
-
-    def __init__(self, app: Any, settings: Settings) -> None:
-        self.app = app
-        self.limit = settings.rate_limit_per_minute
-        self.per_minute = RateLimitItemPerMinute(self.limit)
-        # In memory, so the synchronous API blocks nothing. Not limits.aio: its memory storage
-        # sweeps every client's window through a worker thread after each request, three to
-        # eight times the CPU per request. Windows of clients quiet for a minute are dropped.
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or self.limit <= 0 or scope["path"] in self.EXEMPT:
-            await self.app(scope, receive, send)
-            return
-        client = (scope.get("client") or ("", 0))[0]
-        allowed = self.limiter.hit(self.per_minute, client)
-        stats = self.limiter.get_window_stats(self.per_minute, client)
-        # The budget is full again a window after the last request counted: this one when
-        # it was allowed; a refused one is not counted, so that is at the latest.
-        full_in = self.per_minute.get_expiry()
-        scope.setdefault("state", {})["rate_limit"] = {
-            "limit": self.limit,
-            "remaining": stats.remaining,
-            "reset_at": dt.datetime.now(dt.UTC) + dt.timedelta(seconds=full_in),
-        }
-        headers = [
-            (b"ratelimit-limit", str(self.limit).encode()),
-            (b"ratelimit-remaining", str(stats.remaining).encode()),
-            (b"ratelimit-reset", str(full_in).encode()),
-        ]
-        if not allowed:
-            # One request comes back when the oldest counted leaves the window.
-            wait = max(math.ceil(stats.reset_time - time.time()), 1)
-            await self._refuse(wait, headers, scope, receive, send)
-            return
-
-        async def send_with_headers(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *headers]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-    async def _refuse(
-        self, wait: int, headers: list[tuple[bytes, bytes]], scope: Any, receive: Any, send: Any
-    ) -> None:
-        telemetry.RATE_LIMITED.inc()
-        response = JSONResponse(
-            {
-                "errors": [
-                    {
-                        "message": "Too many requests: slow down and retry later.",
-                        "extensions": {"code": "RATE_LIMITED", "retryAfter": wait},
-                    }
-                ]
-            },
-            status_code=429,
-            headers={"Retry-After": str(wait)},
-        )
-        response.raw_headers.extend(headers)
-        await response(scope, receive, send)
 
 
 class BodyLimit:

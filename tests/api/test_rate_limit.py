@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 
+from routes.rate_limit import Windows
 from server import create_app
 
 
@@ -46,3 +47,33 @@ async def test_the_budget_comes_back_as_the_minute_moves(settings, clock) -> Non
         refused = await http.get("/")
         assert refused.status_code == 429
         assert refused.headers["retry-after"] == "20"  # when the one made at 20 s leaves
+
+
+def test_a_refused_request_is_not_counted(clock) -> None:
+    windows = Windows()
+    assert [windows.acquire_entry("a", 2, 60) for _ in range(3)] == [True, True, False]
+    assert windows.get_moving_window("a", 2, 60) == (clock[0], 2)
+    clock[0] += 60  # both leave the window together
+    assert windows.get_moving_window("a", 2, 60) == (clock[0], 0)
+    assert windows.acquire_entry("a", 2, 60)
+
+
+def test_clients_quiet_for_a_window_are_forgotten(clock) -> None:
+    windows = Windows()
+    for client in ("a", "b", "c"):
+        windows.acquire_entry(client, 5, 60)
+    clock[0] += 61
+    windows.acquire_entry("d", 5, 60)  # each request drops up to two quiet clients
+    assert list(windows.windows) == ["c", "d"]
+    windows.acquire_entry("d", 5, 60)
+    assert list(windows.windows) == ["d"]
+
+
+def test_the_clients_kept_are_bounded(clock) -> None:
+    windows = Windows(max_clients=3)
+    for client in ("a", "b", "c", "d"):
+        windows.acquire_entry(client, 5, 60)
+        clock[0] += 1
+    windows.acquire_entry("b", 5, 60)  # the fourth client pushed out a, the quietest;
+    # b, active again, is now the last to go
+    assert list(windows.windows) == ["c", "d", "b"]
