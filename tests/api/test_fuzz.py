@@ -1,7 +1,8 @@
 """The fuzz stage: schemathesis (GraphQL mode) generates a few thousand operations from
 the committed schema and sends them to a running kabinet as a logged-in cabinet. None may
 answer 5xx, none may crash a resolver (an "Unexpected error."), none may leak an
-unmasked error, and none may take longer than a second."""
+unmasked error. (How fast they answer is the benchmarks' business, not a test's: a
+timed assertion fails on a busy machine and proves nothing on a quiet one.)"""
 
 from __future__ import annotations
 
@@ -48,7 +49,6 @@ class Cabinet:
 
 def check(response, label: str) -> None:
     assert response.status_code < 500, (label, response.status_code, response.text[:500])
-    assert response.elapsed < 1.0, (label, response.elapsed)  # seconds
     content_type = response.headers.get("content-type", [""])[0]
     assert content_type.startswith("application/"), (label, content_type, response.text[:300])
     body = response.json()
