@@ -58,6 +58,12 @@ class Settings:
     )
     host: str = setting("127.0.0.1", "Address `serve` listens on.")
     port: int = setting(8000, "Port `serve` listens on.")
+    unix_socket: str = setting(
+        "",
+        "Path of a Unix socket `serve` listens on instead of HOST and PORT, for a reverse "
+        "proxy on this machine. Its peer has no address: set FORWARDED_ALLOW_IPS=* and have "
+        "the proxy set X-Forwarded-For, or every client shares one rate-limit budget.",
+    )
     timezone: str = setting(
         "Europe/Moscow",
         "Time zone of the company: billing export times without an offset are read in it, "

@@ -27,6 +27,7 @@ from schema.root import build_schema
 from services.core import telemetry
 from services.core.background import every, running_loop
 from services.ereceipts.dispatch import Dispatcher
+from services.ops.check import client_address_warnings
 from services.payments.sweeper import running_sweeper
 
 log = logging.getLogger("kabinet")
@@ -141,6 +142,8 @@ def app_factory() -> Starlette:
     telemetry.configure_logging(
         settings.log_level, settings.log_style, production=settings.is_production
     )
+    for text in client_address_warnings(settings):
+        log.warning("%s", text)
     return create_app(settings)
 
 

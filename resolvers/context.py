@@ -16,6 +16,7 @@ from models.auth import Session
 from models.cabinets import Cabinet
 from resolvers.dataloaders import Loaders
 from services.core.messages import language_from_header
+from services.core.throttle import client_key
 from services.security import sessions
 from services.security.sessions import Client
 
@@ -96,7 +97,11 @@ class Context:
             request=request,
             response=response,
             settings=settings,
-            client=Client(ip=peer, user_agent=request.headers.get("user-agent", "")[:300]),
+            client=Client(
+                ip=peer,
+                user_agent=request.headers.get("user-agent", "")[:300],
+                limit_key=client_key(peer),
+            ),
             language=language_from_header(request.headers.get("accept-language")),
             loaders=Loaders(settings),
             rate_limit=request.scope.get("state", {}).get("rate_limit"),

@@ -152,6 +152,7 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
+        uds=settings.unix_socket or None,
         workers=workers,
         proxy_headers=False,  # the app applies FORWARDED_ALLOW_IPS itself (create_app)
         log_level=settings.log_level,

@@ -13,10 +13,10 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from config import Settings
 from models import db
+from routes.client_address import ClientAddress
 from routes.rate_limit import RateLimit
 from schema.http import unavailable_response
 from services.core import telemetry
@@ -37,7 +37,7 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
     return [
         # The client address that limits and audits use: the socket peer, or the
         # X-Forwarded-For a *trusted* proxy sets - never one a client picks itself.
-        Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips),
+        Middleware(ClientAddress, trusted_hosts=settings.forwarded_allow_ips),
         Middleware(RequestContext, settings=settings),
         Middleware(
             CORSMiddleware,

@@ -1,10 +1,10 @@
-"""The request rate limit: RATE_LIMIT_PER_MINUTE requests per client IP in any moving
-minute, in each server process. The `limits` library's moving-window strategy counts them,
-over a storage of our own (`Windows`) instead of `limits.storage.MemoryStorage`: that one
-sweeps every client's window from a timer thread every 10 ms while requests come (measured:
-with 5,000 clients active in a minute the event loop runs at about two thirds of its speed,
-with 20,000 at under half), and keeps every client it has seen until the sweep finds its
-window empty."""
+"""The request rate limit: RATE_LIMIT_PER_MINUTE requests per client IP (an IPv6 client by
+its /64) in any moving minute, in each server process. The `limits` library's moving-window
+strategy counts them, over a storage of our own (`Windows`) instead of
+`limits.storage.MemoryStorage`: that one sweeps every client's window from a timer thread
+every 10 ms while requests come (measured: with 5,000 clients active in a minute the event
+loop runs at about two thirds of its speed, with 20,000 at under half), and keeps every
+client it has seen until the sweep finds its window empty."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 
 from config import Settings
 from services.core import telemetry
+from services.core.throttle import client_key
 
 
 class Windows(Storage, MovingWindowSupport):
@@ -119,7 +120,7 @@ class RateLimit:
         if scope["type"] != "http" or self.limit <= 0 or scope["path"] in self.EXEMPT:
             await self.app(scope, receive, send)
             return
-        client = (scope.get("client") or ("", 0))[0]
+        client = client_key((scope.get("client") or ("", 0))[0])  # an IPv6 client by its /64
         allowed = self.limiter.hit(self.per_minute, client)
         stats = self.limiter.get_window_stats(self.per_minute, client)
         # The budget is full again a window after the last request counted: this one when

@@ -102,7 +102,7 @@ async def prove(
 ) -> Proven:
     """Check a proof whose form `read_proof` has accepted."""
     per_ip, per_account = _policies()
-    limits = ((f"proof:ip:{client.ip}", per_ip), (f"proof:account:{number}", per_account))
+    limits = ((f"proof:ip:{client.limit_key}", per_ip), (f"proof:account:{number}", per_account))
     try:
         await throttle.attempt(*limits)
     except throttle.Throttled as throttled:

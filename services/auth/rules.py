@@ -63,7 +63,7 @@ async def _guess_password(
 ) -> bool:
     """Check a password under the login throttle; a right one gives its attempts back."""
     per_email, per_ip = _login_policies()
-    limits = ((f"login:email:{email}", per_email), (f"login:ip:{client.ip}", per_ip))
+    limits = ((f"login:email:{email}", per_email), (f"login:ip:{client.limit_key}", per_ip))
     try:
         await throttle.attempt(*limits)
     except throttle.Throttled as throttled:
@@ -246,7 +246,7 @@ async def request_password_reset(email: str, client: Client) -> None:
     address = normalize_email(email)
     limits = (
         (f"reset:email:{address}", throttle.Window(5, dt.timedelta(hours=1))),
-        (f"reset:ip:{client.ip}", throttle.Window(30, dt.timedelta(hours=1))),
+        (f"reset:ip:{client.limit_key}", throttle.Window(30, dt.timedelta(hours=1))),
     )
     try:
         await throttle.attempt(*limits)

@@ -9,17 +9,37 @@ Two policies:
 - `Window`: at most `limit` attempts per fixed window (proof of ownership).
 - `Backoff`: after `free` consecutive failures each further attempt waits longer,
   doubling up to `cap` (login); never a permanent lockout.
+
+What counts per client counts under `client_key(ip)`: one subscriber's IPv6 network is a
+/64, within which a host picks new addresses at will (SLAAC privacy addresses), so an
+address of it would be a fresh budget for the asking.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
 from models.auth import RateCounter
 from services.core.clock import now as clock_now
+
+
+def client_key(ip: str) -> str:
+    """The key a client's budgets count under: an IPv4 address as it is, an IPv6 address
+    by its /64 prefix (`2001:db8:1:2::/64`), an IPv4-mapped IPv6 address as the IPv4 one.
+    Anything else (no address: a Unix socket's peer) is returned as it is."""
+    if ":" not in ip:
+        return ip  # IPv4, or no address at all: the common case costs no parsing
+    try:
+        address = ipaddress.IPv6Address(ip.split("%", 1)[0])  # without a zone (fe80::1%eth0)
+    except ValueError:
+        return ip
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((address, 64), strict=False))
 
 
 class Throttled(Exception):

@@ -3,11 +3,12 @@
 Problems make the command fail (exit 1); warnings are worth reading. The checks cover
 what a wrong default would silently do in production: mail written to files instead of
 sent, links pointing at a development address, fictional bank details on bills, clients
-choosing their own IP address, a schema behind the database."""
+choosing their own IP address, all clients sharing one, a schema behind the database."""
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -75,8 +76,10 @@ def check_settings(settings: Settings) -> Findings:
     if sender_domain in {"localhost", "example.com", "kabinet.example"} or not sender_domain:
         found.problem(f"MAIL_FROM {settings.mail_from!r} is not the company's address")
     trusted = {ip.strip() for ip in settings.forwarded_allow_ips.split(",")}
-    if "*" in trusted:
+    if "*" in trusted and not settings.unix_socket:
         found.problem("FORWARDED_ALLOW_IPS is *: any client could choose its own IP for the limits")
+    for text in client_address_warnings(settings):
+        found.warning(text)
     for origin in filter(None, (o.strip() for o in settings.cors_origins.split(","))):
         if not origin.startswith("https://"):
             found.problem(f"CORS_ORIGINS has {origin!r}: cookies travel only to https origins")
@@ -90,6 +93,71 @@ def check_settings(settings: Settings) -> Findings:
     if not settings.mail_worker_in_process:
         found.warning("MAIL_WORKER_IN_PROCESS is false: make sure `kabinet worker` runs")
     return found
+
+
+_ONE_BUDGET = (
+    "every client shares one budget of the rate limit, the login backoff and the proofs of "
+    "ownership, and one attacker can spend it for all (docs/security.md)"
+)
+
+
+def _trusts(trusted: str, address: str) -> bool:
+    """Whether FORWARDED_ALLOW_IPS (addresses, networks, *) believes a peer at `address`."""
+    entries = [entry.strip() for entry in trusted.split(",") if entry.strip()]
+    if "*" in entries:
+        return True
+    peer = ipaddress.ip_address(address)
+    for entry in entries:
+        try:
+            if peer in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue  # a name: uvicorn compares it as text with the peer, never an address
+    return False
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def client_address_warnings(settings: Settings) -> list[str]:
+    """Setups in which the client address the limits count by is the proxy's, the same for
+    every client. `kabinet check` reports them, and every server process logs them as it
+    starts; what only requests show, routes/client_address.py logs when it sees it."""
+    trusted = settings.forwarded_allow_ips
+    if settings.unix_socket:
+        if trusted.strip() != "*":
+            return [
+                f"UNIX_SOCKET is set and FORWARDED_ALLOW_IPS is {trusted!r}: a Unix socket's "
+                "peer has no address and only * makes it trusted, so " + _ONE_BUDGET + ". Set "
+                "FORWARDED_ALLOW_IPS=* and have the proxy set X-Forwarded-For"
+            ]
+        return []
+    if _loopback(settings.host):
+        peer = "::1" if settings.host == "::1" else "127.0.0.1"
+        if not _trusts(trusted, peer):
+            return [
+                f"HOST is {settings.host}: only a proxy on this machine reaches kabinet, and "
+                f"FORWARDED_ALLOW_IPS ({trusted!r}) does not trust {peer}, so " + _ONE_BUDGET
+            ]
+        return []
+    remote_proxy_trusted = any(
+        entry.strip() == "*" or (entry.strip() and not _loopback(entry.strip().split("/")[0]))
+        for entry in trusted.split(",")
+    )
+    if not remote_proxy_trusted:
+        return [
+            f"HOST is {settings.host} and FORWARDED_ALLOW_IPS ({trusted!r}) trusts no proxy "
+            "elsewhere: if a reverse proxy on another machine or container forwards the "
+            "requests (it terminates TLS: kabinet serves none), " + _ONE_BUDGET + ". List the "
+            "proxy's address in FORWARDED_ALLOW_IPS"
+        ]
+    return []
 
 
 async def check_database(settings: Settings, found: Findings) -> None:

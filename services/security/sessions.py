@@ -12,16 +12,24 @@ from models import sql
 from models.auth import Session
 from models.cabinets import Cabinet
 from services.core.clock import now
+from services.core.throttle import client_key
 
 TOUCH_EVERY = dt.timedelta(minutes=1)  # last-use writes at most once a minute per session
 
 
 @dataclass(frozen=True)
 class Client:
-    """Who is asking: the socket peer (or a trusted proxy's X-Forwarded-For) and agent."""
+    """Who is asking: the socket peer (or a trusted proxy's X-Forwarded-For) and agent.
+    `limit_key` is what every per-client throttle counts under (`client_key`: an IPv6
+    client by its /64); `ip` is the address itself, for audits and session lists."""
 
     ip: str = ""
     user_agent: str = ""
+    limit_key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.limit_key:
+            object.__setattr__(self, "limit_key", client_key(self.ip))
 
 
 def hash_token(token: str) -> str:
