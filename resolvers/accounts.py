@@ -49,9 +49,12 @@ def meters(info: Info, account_pk: int) -> Awaitable[list[Row]]:
     return info.context.loaders.meters_of_account.load(account_pk)
 
 
-def meter(info: Info, meter_pk: int) -> Awaitable[Row | None]:
-    """The meter of a reading the viewer reached through their own account."""
-    return info.context.loaders.meter.load(meter_pk)
+async def meter(info: Info, meter_pk: int) -> Row | None:
+    """The meter of a reading, if its account is one the viewer may see (else None)."""
+    row = await info.context.loaders.meter.load(meter_pk)
+    if row is None or not await info.context.may_see_account(row["account_id"]):
+        return None
+    return row
 
 
 async def link_account(info: Info, input: Any) -> Row | None:

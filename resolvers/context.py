@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from config import Settings
 from models.auth import Session
-from models.cabinets import Cabinet
+from models.cabinets import Cabinet, Role
 from resolvers.dataloaders import Loaders
 from services.core.messages import language_from_header
 from services.core.throttle import client_key
@@ -127,6 +127,18 @@ class Context:
 
     async def require_viewer(self) -> Cabinet:
         return (await self.require_session()).cabinet
+
+    async def may_see_account(self, account_pk: int) -> bool:
+        """Whether what hangs off the account (its meters, their readings) may be shown:
+        to a specialist, any customer's; to a customer, only while it is linked to their
+        cabinet now. Fields that reach an object through another one ask this, so an id
+        kept from earlier (an idempotent replay, a cached reading) leads nowhere once the
+        account is gone. The viewer's accounts are loaded once per request."""
+        viewer = await self.require_viewer()
+        if viewer.role == Role.STAFF:
+            return True
+        rows = await self.loaders.accounts_of_cabinet.load(viewer.id)
+        return any(row["id"] == account_pk for row in rows)
 
     def adopt_session(self, session: Session, token: str) -> None:
         """A login in this request: answer the rest of it as that session, and hand the

@@ -4,7 +4,6 @@ RuleErrors through."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Any
 
 import strawberry
@@ -26,9 +25,12 @@ def _request(input: Any) -> readings.ReadingInput:
     )
 
 
-def last_reading(info: Info, meter_pk: int) -> Awaitable[dict[str, Any] | None]:
-    """A meter's latest accepted reading (or one under review), batched per request."""
-    return info.context.loaders.last_reading_of_meter.load(meter_pk)
+async def last_reading(info: Info, meter_pk: int, account_pk: int) -> dict[str, Any] | None:
+    """A meter's latest accepted reading (or one under review), batched per request;
+    None also when the meter's account is not one the viewer may see."""
+    if not await info.context.may_see_account(account_pk):
+        return None
+    return await info.context.loaders.last_reading_of_meter.load(meter_pk)
 
 
 async def preview_meter_reading(info: Info, input: Any) -> readings.Estimate:

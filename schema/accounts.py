@@ -65,10 +65,13 @@ class MeterReading:
     status: ReadingStatus = strawberry.field(description="Whether billing uses it.")
     meter_pk: strawberry.Private[int]
 
-    @strawberry.field(description="The meter the values were read from.")
-    async def meter(self, info: Info) -> Meter:
+    @strawberry.field(
+        description="The meter the values were read from; null when its account is no "
+        "longer in the viewer's cabinet."
+    )
+    async def meter(self, info: Info) -> Meter | None:
         row = await account_resolvers.meter(info, self.meter_pk)
-        return Meter.from_row(row, info.context.language)
+        return Meter.from_row(row, info.context.language) if row else None
 
     @classmethod
     def from_row(cls, row: dict[str, Any], language: str) -> MeterReading:
@@ -101,15 +104,18 @@ class Meter:
         description="When the next verification is due."
     )
     pk: strawberry.Private[int]
+    account_pk: strawberry.Private[int]
     zone_count: strawberry.Private[int]
 
-    @strawberry.field(description="The latest accepted reading (or one under review).")
-    def last_reading(self, info: Info) -> MeterReading | None:
-        language, zones = info.context.language, self.zone_count
-        return lists.when_ready(  # type: ignore[return-value]
-            reading_resolvers.last_reading(info, self.pk),
-            lambda row: MeterReading.from_row({**row, "zones": zones}, language) if row else None,
-        )
+    @strawberry.field(
+        description="The latest accepted reading (or one under review); null when there is "
+        "none, or when the meter's account is no longer in the viewer's cabinet."
+    )
+    async def last_reading(self, info: Info) -> MeterReading | None:
+        row = await reading_resolvers.last_reading(info, self.pk, self.account_pk)
+        if row is None:
+            return None
+        return MeterReading.from_row({**row, "zones": self.zone_count}, info.context.language)
 
     @classmethod
     def from_row(cls, row: dict[str, Any], language: str) -> Meter:
@@ -127,6 +133,7 @@ class Meter:
             verified_on=row["verified_on"],
             next_verification_on=row["next_verification_on"],
             pk=row["id"],
+            account_pk=row["account_id"],
             zone_count=count,
         )
 

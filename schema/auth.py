@@ -22,6 +22,7 @@ from schema.relay import Connection, encode_id, to_connection
 from services.auth.errors import AuthError
 from services.core import telemetry
 from services.core.errors import CoreError
+from services.recovery.errors import RecoveryError
 from services.security.devices import describe_device
 from services.security.errors import SecurityError
 
@@ -324,6 +325,7 @@ SetPasswordError = error_type(
         CoreError.EXPIRED_TOKEN,
         SecurityError.WEAK_PASSWORD,
         CoreError.EMAIL_TAKEN,
+        RecoveryError.PROOF_NO_LONGER_HOLDS,
     ],
 )
 

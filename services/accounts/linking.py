@@ -59,3 +59,21 @@ async def unlink_account(cabinet: Cabinet, account_id: int, client: Client) -> A
             cabinet.id, SecurityEventKind.ACCOUNT_UNLINKED, client, link.account.number
         )
     return link.account
+
+
+async def unlink_all_but(cabinet_id: int, kept_account_id: int, client: Client) -> list[str]:
+    """Unlink every account of the cabinet except `kept_account_id`, in the caller's
+    transaction (a recovery: the recoverer proved one account, not the others). Returns
+    the numbers unlinked."""
+    links = (
+        await CabinetAccount.filter(cabinet_id=cabinet_id)
+        .exclude(account_id=kept_account_id)
+        .prefetch_related("account")
+    )
+    for link in links:
+        await link.delete()
+        await ereceipts.end_for_account(link.account.id)
+        await audit.record(
+            cabinet_id, SecurityEventKind.ACCOUNT_UNLINKED, client, link.account.number
+        )
+    return [link.account.number for link in links]

@@ -434,11 +434,14 @@ async def submit(cabinet_id: int, request: ReadingInput, idempotency_key: str) -
     """Check and store a reading; the same key returns the first result, stores nothing."""
     key = check_key(idempotency_key)
     fingerprint = request.fingerprint()
+    # Ownership before the replay: a key replays only while the meter's account is still in
+    # the cabinet. Once it is unlinked (and perhaps linked by someone else), the retry gets
+    # NOT_FOUND like any meter of another's, never the meter's current state.
+    meter = await meter_of_cabinet(cabinet_id, request.meter_id)
     earlier = await ReadingSubmission.get_or_none(cabinet_id=cabinet_id, idempotency_key=key)
     if earlier is not None:
-        return await _replay(earlier, fingerprint)
+        return await _replay(earlier, fingerprint, meter)
     settings = get_settings()
-    meter = await meter_of_cabinet(cabinet_id, request.meter_id)
     values, today, window_start = _first_pass(meter, request, settings)
     try:
         return await _store(
@@ -448,7 +451,7 @@ async def submit(cabinet_id: int, request: ReadingInput, idempotency_key: str) -
         earlier = await ReadingSubmission.get_or_none(cabinet_id=cabinet_id, idempotency_key=key)
         if earlier is None:
             raise
-        return await _replay(earlier, fingerprint)
+        return await _replay(earlier, fingerprint, meter)
 
 
 async def _store(
@@ -527,8 +530,9 @@ def _to_json(consumption: dict[int, Decimal] | None) -> dict[str, str] | None:
     return {str(zone): str(kwh.quantize(KWH)) for zone, kwh in consumption.items()}
 
 
-async def _replay(earlier: ReadingSubmission, fingerprint: str) -> Submitted:
-    if earlier.fingerprint != fingerprint:
+async def _replay(earlier: ReadingSubmission, fingerprint: str, meter: dict[str, Any]) -> Submitted:
+    """The first result of a key, for the meter the caller holds (checked before)."""
+    if earlier.fingerprint != fingerprint or earlier.meter_id != meter["id"]:  # type: ignore[attr-defined]
         raise RuleError(CoreError.IDEMPOTENCY_KEY_REUSED, "idempotencyKey")
     row = await sql.fetch_one(
         sql.connection(),

@@ -16,3 +16,13 @@ class RecoveryError(ErrorCode):
             "a cabinet with this number and payment amount.",
         ),
     )
+    PROOF_NO_LONGER_HOLDS = code(
+        "The account proven at the start of the recovery is no longer in the cabinet (it was "
+        "unlinked meanwhile), so the proof no longer stands for it: start the recovery again.",
+        Sentence(
+            ru="Лицевой счёт, которым вы подтвердили владение, больше не подключён к этому "
+            "кабинету. Начните восстановление заново.",
+            en="The account you proved ownership with is no longer in this cabinet. Start "
+            "the recovery again.",
+        ),
+    )

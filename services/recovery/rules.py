@@ -7,9 +7,12 @@ of an account, names a new address, and sets a password from the link sent there
 2. `confirm_new_email`: a link (1 hour) bound to the cabinet, the new address and the
    attempt goes to the new address; the old address is told at once. Calling it again
    voids the earlier link.
-3. `complete` (setPassword with that link): in one transaction the new address
-   (verified: the link reached it) and password are bound to the cabinet, every session
-   and token ends, and both addresses are told (SECURITY.md 14-15).
+3. `complete` (setPassword with that link): in one transaction the proof is checked
+   again (the proven account must still be in the cabinet: PROOF_NO_LONGER_HOLDS), the
+   new address (verified: the link reached it) and password are bound to the cabinet,
+   every other account of the cabinet is unlinked (the recoverer proved one account, not
+   the others: docs/api.md "What a recovery moves"), every session and token ends, and
+   both addresses are told (SECURITY.md 14-15).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from config import get_settings
+from models.accounts import Account
 from models.auth import (
     ActionToken,
     ProofAttempt,
@@ -32,7 +36,7 @@ from models.auth import (
     TokenPurpose,
 )
 from models.cabinets import Cabinet, CabinetAccount
-from services.accounts import proof
+from services.accounts import linking, proof
 from services.core import telemetry, throttle, tokens
 from services.core.clock import now
 from services.core.emails import mask_email, normalize_email
@@ -121,7 +125,9 @@ async def complete(row: ActionToken, token: str, password: str, client: Client) 
     password_hash = await hash_password(password)
     async with in_transaction():
         await tokens.consume(token, (TokenPurpose.RECOVERY_LINK,))
+        # The lock also waits for an unlink of the same cabinet (linking.unlink_account).
         cabinet = await Cabinet.filter(id=cabinet.id).select_for_update().get()
+        proven = await _proven_account(row, cabinet.id)
         if await Cabinet.filter(email=row.email).exclude(id=cabinet.id).exists():
             raise RuleError(CoreError.EMAIL_TAKEN, "token")
         old = cabinet.email
@@ -133,6 +139,7 @@ async def complete(row: ActionToken, token: str, password: str, client: Client) 
             )
         except IntegrityError:
             raise RuleError(CoreError.EMAIL_TAKEN, "token") from None
+        await linking.unlink_all_but(cabinet.id, proven, client)
         await sessions.revoke_all(cabinet.id)
         await tokens.void_outstanding(cabinet.id)
         await audit.record(
@@ -143,6 +150,20 @@ async def complete(row: ActionToken, token: str, password: str, client: Client) 
         await notify(cabinet, "recovery_completed_new")
     telemetry.RECOVERIES.labels("set_password", "ok").inc()
     return cabinet
+
+
+async def _proven_account(row: ActionToken, cabinet_id: int) -> int:
+    """The id of the account the recovery's proof was made with, while that proof still
+    stands for this cabinet: it succeeded, and the account is still linked to it."""
+    attempt = await ProofAttempt.get_or_none(id=row.recovery_id)  # type: ignore[attr-defined]
+    account = None
+    if attempt is not None and attempt.outcome == ProofOutcome.SUCCESS:
+        account = await Account.filter(number=attempt.account_number).first()
+    if account is None or not await CabinetAccount.exists(
+        cabinet_id=cabinet_id, account_id=account.id
+    ):
+        raise RuleError(RecoveryError.PROOF_NO_LONGER_HOLDS, "token")
+    return account.id
 
 
 @dataclass(frozen=True)

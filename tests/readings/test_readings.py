@@ -508,6 +508,59 @@ async def test_keys_belong_to_their_cabinet(api: Api, in_window) -> None:
     assert mine["reading"]["id"] != theirs["reading"]["id"]
 
 
+REPLAY = """
+mutation Submit($input: SubmitMeterReadingInput!) {
+  submitMeterReading(input: $input) {
+    reading { id values { value } meter { serial lastReading { takenOn values { value } } } }
+    userErrors { field code }
+  }
+}"""
+
+
+async def test_a_replay_after_unlinking_shows_nothing_of_the_next_holder(
+    api: Api, in_window
+) -> None:
+    """Attack: cabinet A submits a reading, then unlinks the account; cabinet B links it
+    and submits its own. A's retry with its old key used to replay before checking who
+    holds the meter, and `reading.meter.lastReading` then showed B's reading."""
+    a = await customer(api, "000000000777", email="a@example.ru")
+    kept = await Account.create(number="000000000778", holder_name="А", address="Арзамас")
+    await Payment.create(
+        account=kept,
+        amount=Decimal(PROOF),
+        paid_at=clock.now() - dt.timedelta(days=30),
+        external_id="P-778",
+    )
+    assert (await a.user.link("000000000778", PROOF))["userErrors"] == []
+    variables = a._input(a.values(200, 100), None, idempotencyKey="mine")
+    first = (await a.user.data(REPLAY, variables))["submitMeterReading"]
+    assert first["userErrors"] == [] and first["reading"]["meter"]["lastReading"]
+
+    unlink = "mutation($id: ID!) { unlinkAccount(input: {accountId: $id}) { userErrors { code } } }"
+    gone = await a.user.data(unlink, {"id": gid("Account", a.meter.account_id)})  # type: ignore[attr-defined]
+    assert gone["unlinkAccount"]["userErrors"] == []
+
+    b = await customer(api, "000000000999", email="b@example.ru")
+    assert (await b.user.link("000000000777", PROOF))["userErrors"] == []
+    theirs = await b.user.data(
+        SUBMIT,
+        {"input": {**variables["input"], "values": a.values(250, 120), "idempotencyKey": "theirs"}},
+    )
+    assert theirs["submitMeterReading"]["userErrors"] == []
+    b_value = str(a.last[0] + 250)
+
+    replay = await a.user.raw(REPLAY, variables)
+    result = replay.json()["data"]["submitMeterReading"]
+    assert result["reading"] is None
+    assert codes(result) == ["NOT_FOUND"] and result["userErrors"][0]["field"] == ["meterId"]
+    assert b_value not in replay.text
+
+    # B, who holds the meter now, sees its own reading; A's old key is no key of B's.
+    mine = await b.user.data("{ me { accounts { meters { lastReading { values { value } } } } } }")
+    values = [m["lastReading"] for acc in mine["me"]["accounts"] for m in acc["meters"]]
+    assert any(r and r["values"][0]["value"].startswith(b_value) for r in values)
+
+
 # ---------------------------------------------------------------- the export
 
 

@@ -247,6 +247,60 @@ async def test_a_link_for_one_cabinet_never_serves_another(api: Api, smtp, smtp_
     assert (await api.login("petrov@mail.ru"))["userErrors"] == []
 
 
+ACCOUNTS = "{ me { email accounts { number } } }"
+UNLINK = "mutation($id: ID!) { unlinkAccount(input: {accountId: $id}) { userErrors { code } } }"
+
+
+async def _link_to(api: Api, smtp, smtp_settings, number: str, amount: str, email: str) -> str:
+    """A recovery proven with `number`, up to the link mailed to `email`."""
+    started = await start(api, number, amount)
+    assert started["userErrors"] == []
+    await confirm(api, started["recoveryToken"], email)
+    await deliver_all(smtp_settings)
+    [message] = [m for m in smtp.messages if email in m["To"]]
+    return link_token(message)
+
+
+async def test_a_recovery_moves_only_the_account_it_proved(api: Api, smtp, smtp_settings) -> None:
+    """Attack: anyone who can prove one account of a cabinet (say, by paying into it) used
+    to get the cabinet with every other account in it. Now the recovered cabinet keeps the
+    proven account only; the others are unlinked, free to be linked again with their own
+    proofs."""
+    owner = await api.signed_up()  # ACCOUNT_1
+    assert (await owner.link(ACCOUNT_2, AMOUNT_2))["userErrors"] == []
+    token = await _link_to(api, smtp, smtp_settings, ACCOUNT_2, AMOUNT_2, "taker@mail.ru")
+    assert (await set_password(api, token))["userErrors"] == []
+
+    taker = api.as_user((await api.login("taker@mail.ru", NEW_PASSWORD))["token"])
+    held = (await taker.data(ACCOUNTS))["me"]
+    assert [a["number"] for a in held["accounts"]] == [ACCOUNT_2]
+    cabinet = await Cabinet.get(email="taker@mail.ru")
+    unlinked = await SecurityEvent.filter(cabinet=cabinet, kind="account_unlinked")
+    assert [e.detail for e in unlinked] == [ACCOUNT_1]
+    # The account left behind can be registered again by whoever proves it.
+    assert (await api.register(ACCOUNT_1, AMOUNT_1, "back@mail.ru"))["userErrors"] == []
+
+
+async def test_a_proof_that_no_longer_holds_completes_nothing(
+    api: Api, smtp, smtp_settings
+) -> None:
+    """Attack: the recovery was proven with an account the owner unlinks before the link is
+    used (say, warned by the notice). Completing it used to move the cabinet anyway."""
+    owner = await api.signed_up()
+    linked = await owner.link(ACCOUNT_2, AMOUNT_2)
+    token = await _link_to(api, smtp, smtp_settings, ACCOUNT_2, AMOUNT_2, "taker@mail.ru")
+    gone = await owner.data(UNLINK, {"id": linked["account"]["id"]})
+    assert gone["unlinkAccount"]["userErrors"] == []
+
+    refused = await set_password(api, token)
+    assert refused == {"user": None, "userErrors": [{"code": "PROOF_NO_LONGER_HOLDS"}]}
+    assert (await owner.data(ACCOUNTS))["me"] == {
+        "email": "ivanova@mail.ru",
+        "accounts": [{"number": ACCOUNT_1}],
+    }
+    assert codes(await api.login("taker@mail.ru", NEW_PASSWORD)) == ["INVALID_CREDENTIALS"]
+
+
 async def test_link_expiry_and_the_address_taken_meanwhile(api: Api, smtp, smtp_settings) -> None:
     await api.signed_up()
     started = await start(api)
