@@ -152,8 +152,15 @@ class Settings:
     )
     login_free_failures: int = setting(
         5,
-        "Consecutive failed logins of one e-mail before each further attempt has to wait; "
-        "the wait starts at 30 s and doubles up to 15 min. Never a permanent lockout.",
+        "Consecutive failed logins of one e-mail from one client (a device the cabinet has "
+        "logged in from, else the client IP) before each further attempt has to wait; the "
+        "wait starts at 30 s and doubles up to 15 min. Never a permanent lockout.",
+    )
+    login_free_failures_per_email: int = setting(
+        100,
+        "Failed logins of one e-mail from devices it never logged in from, all addresses "
+        "together, before such attempts have to wait likewise. A known device never waits "
+        "for others' failures.",
     )
     login_free_failures_per_ip: int = setting(
         50, "Failed logins from one client IP before its attempts have to wait likewise."

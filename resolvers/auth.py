@@ -77,8 +77,9 @@ async def resend_verification(info: Info) -> str:
 async def login(info: Info, input: Any) -> auth.LoggedIn:
     """A login answers the rest of its request as the new session (and sets its cookie)."""
     ctx = info.context
-    done = await auth.login(input.email, input.password, ctx.client)
+    done = await auth.login(input.email, input.password, ctx.client, ctx.device())
     ctx.adopt_session(done.session, done.token)
+    ctx.remember_device(done.device)
     return done
 
 
@@ -132,7 +133,12 @@ async def change_password(info: Info, input: Any) -> Cabinet:
     ctx = info.context
     session = await ctx.require_session()
     await auth.change_password(
-        session.cabinet, session, input.current_password, input.new_password, ctx.client
+        session.cabinet,
+        session,
+        input.current_password,
+        input.new_password,
+        ctx.client,
+        ctx.device(),
     )
     return session.cabinet
 
@@ -141,4 +147,6 @@ async def change_email(info: Info, input: Any) -> str:
     """The new address, where the confirmation link went."""
     ctx = info.context
     cabinet = await ctx.require_viewer()
-    return await auth.change_email(cabinet, input.password, input.new_email, ctx.client)
+    return await auth.change_email(
+        cabinet, input.password, input.new_email, ctx.client, ctx.device()
+    )

@@ -18,9 +18,16 @@ from resolvers.dataloaders import Loaders
 from services.core.messages import language_from_header
 from services.core.throttle import client_key
 from services.security import sessions
+from services.security.devices import (
+    DEVICE_COOKIE_DAYS,
+    Device,
+    device_cookie,
+    read_device_cookie,
+)
 from services.security.sessions import Client
 
 SESSION_COOKIE = "kabinet_session"
+DEVICE_COOKIE = "kabinet_device"
 
 
 class NotAuthenticated(GraphQLError):
@@ -149,6 +156,22 @@ class Context:
             SESSION_COOKIE,
             token,
             max_age=max_age,
+            path="/",
+            secure=True,
+            httponly=True,
+            samesite="lax",
+        )
+
+    def device(self) -> Device | None:
+        """The device the request's device cookie names, if the cookie is genuine."""
+        return read_device_cookie(self.request.cookies.get(DEVICE_COOKIE))
+
+    def remember_device(self, device: Device) -> None:
+        """Hand the browser the cookie by which it is a known device at its next login."""
+        self.response.set_cookie(
+            DEVICE_COOKIE,
+            device_cookie(device),
+            max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
             path="/",
             secure=True,
             httponly=True,

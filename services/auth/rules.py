@@ -3,7 +3,9 @@ logout, password reset and change, e-mail change (SECURITY.md 1-5, 9-15)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
@@ -21,6 +23,7 @@ from services.core.errors import CoreError, RuleError, RuleErrors, raise_all
 from services.notifications.notices import mail_link, notify
 from services.recovery import rules as recovery
 from services.security import audit, sessions
+from services.security.devices import Device, new_device
 from services.security.passwords import (
     cabinet_context_words,
     check_policy,
@@ -38,16 +41,18 @@ class LoggedIn:
     token: str
     session: Session
     cabinet: Cabinet
+    device: Device  # the device, now known to the cabinet: the caller sets its cookie
 
 
-def _login_policies() -> tuple[throttle.Backoff, throttle.Backoff]:
+def _login_policies() -> tuple[throttle.Backoff, throttle.Backoff, throttle.Backoff]:
     settings = get_settings()
-    per_email = throttle.Backoff(
+    per_client = throttle.Backoff(
         free=settings.login_free_failures,
         base=dt.timedelta(seconds=30),
         cap=dt.timedelta(minutes=15),
         forget_after=dt.timedelta(hours=24),
     )
+    per_email = dataclasses.replace(per_client, free=settings.login_free_failures_per_email)
     per_ip = throttle.Backoff(
         free=settings.login_free_failures_per_ip,
         base=dt.timedelta(seconds=30),
@@ -55,15 +60,51 @@ def _login_policies() -> tuple[throttle.Backoff, throttle.Backoff]:
         forget_after=dt.timedelta(hours=1),
         success_resets=False,
     )
-    return per_email, per_ip
+    return per_client, per_email, per_ip
+
+
+def client_key(client: Client) -> str:
+    """The client's network address as throttle keys name it (an IPv6 client by its /64)."""
+    return client.limit_key
+
+
+def _login_limits(
+    email: str, client: Client, device: Device | None, cabinet: Cabinet | None
+) -> tuple[throttle.Limit, ...]:
+    """Failures back off per (address, client), so a stranger's wrong guesses never make
+    the owner wait (SECURITY.md 11, 24). The client is a device that has logged into this
+    cabinet before, else the client IP. Unknown devices also share a high per-address
+    ceiling, against guessing from many IPs, and the per-IP limit, against one IP trying
+    many addresses; a known device answers to neither, as no one but the cabinet's owner
+    can have made it known."""
+    per_client, per_email, per_ip = _login_policies()
+    if device is not None and cabinet is not None and device.knows(cabinet.id):
+        return ((_pair_key(email, f"device:{device.id}"), per_client),)
+    ip = client_key(client)
+    return (
+        (_pair_key(email, f"ip:{ip}"), per_client),
+        (f"login:email:{email}", per_email),
+        (f"login:ip:{ip}", per_ip),
+    )
+
+
+def _pair_key(email: str, client_part: str) -> str:
+    # The e-mail comes last: an unnormalised one may hold any character, ":" too.
+    key = f"login:client:{client_part}:email:{email}"
+    if len(key) <= 300:  # RateCounter.key
+        return key
+    return f"login:client:{client_part}:email-sha256:{hashlib.sha256(email.encode()).hexdigest()}"
 
 
 async def _guess_password(
-    email: str, password: str, client: Client, cabinet: Cabinet | None
+    email: str,
+    password: str,
+    client: Client,
+    cabinet: Cabinet | None,
+    device: Device | None,
 ) -> bool:
     """Check a password under the login throttle; a right one gives its attempts back."""
-    per_email, per_ip = _login_policies()
-    limits = ((f"login:email:{email}", per_email), (f"login:ip:{client.limit_key}", per_ip))
+    limits = _login_limits(email, client, device, cabinet)
     try:
         await throttle.attempt(*limits)
     except throttle.Throttled as throttled:
@@ -195,7 +236,10 @@ async def verify_email(token: str, client: Client) -> Cabinet:
 # ---------------------------------------------------------------- login and sessions
 
 
-async def login(email: str, password: str, client: Client) -> LoggedIn:
+async def login(
+    email: str, password: str, client: Client, device: Device | None = None
+) -> LoggedIn:
+    """Start a session; `device` is the one the request's device cookie names, if any."""
     try:
         address = normalize_email(email)
     except RuleError:
@@ -203,14 +247,14 @@ async def login(email: str, password: str, client: Client) -> LoggedIn:
     cabinet = await Cabinet.filter(email=address).first()
     # A closed cabinet fails exactly as a wrong password does, under the same throttle.
     usable = cabinet if cabinet is not None and cabinet.disabled_at is None else None
-    if not await _guess_password(address, password or "", client, usable):
+    if not await _guess_password(address, password or "", client, usable, device):
         if cabinet is not None:
             await audit.record(cabinet.id, SecurityEventKind.LOGIN_FAILED, client)
         raise RuleError(AuthError.INVALID_CREDENTIALS)
     assert cabinet is not None
     token, session = await sessions.create(cabinet, client)
     await audit.record(cabinet.id, SecurityEventKind.LOGIN, client)
-    return LoggedIn(token, session, cabinet)
+    return LoggedIn(token, session, cabinet, (device or new_device()).remembering(cabinet.id))
 
 
 async def logout(session: Session, client: Client) -> None:
@@ -292,9 +336,14 @@ async def set_password(token: str, password: str, client: Client) -> Cabinet:
 
 
 async def change_password(
-    cabinet: Cabinet, session: Session, current: str, new: str, client: Client
+    cabinet: Cabinet,
+    session: Session,
+    current: str,
+    new: str,
+    client: Client,
+    device: Device | None = None,
 ) -> None:
-    if not await _guess_password(cabinet.email, current or "", client, cabinet):
+    if not await _guess_password(cabinet.email, current or "", client, cabinet, device):
         raise RuleError(AuthError.WRONG_PASSWORD, "currentPassword")
     password_hash = await _new_password_hash(cabinet, new, "newPassword", cabinet.email)
     async with in_transaction():
@@ -306,13 +355,15 @@ async def change_password(
         await notify(cabinet, "password_changed")
 
 
-async def change_email(cabinet: Cabinet, password: str, new_email: str, client: Client) -> str:
+async def change_email(
+    cabinet: Cabinet, password: str, new_email: str, client: Client, device: Device | None = None
+) -> str:
     """Mail a confirmation link to the new address and tell the old one; the change
     happens when the link is followed (verifyEmail). Returns the new address."""
     address = normalize_email(new_email, field="newEmail")
     if address == cabinet.email:
         raise RuleError(AuthError.SAME_EMAIL, "newEmail")
-    if not await _guess_password(cabinet.email, password or "", client, cabinet):
+    if not await _guess_password(cabinet.email, password or "", client, cabinet, device):
         raise RuleError(AuthError.WRONG_PASSWORD, "password")
     if await Cabinet.filter(email=address).exists():
         raise RuleError(CoreError.EMAIL_TAKEN, "newEmail")
