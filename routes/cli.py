@@ -277,6 +277,14 @@ async def seed_demo(settings: Settings, if_empty: bool) -> int:
     from models.accounts import Account
     from services.ops import demo
 
+    if settings.is_production:
+        # The demo cabinets, a specialist among them, log in with the password README.md prints.
+        click.echo(
+            "seed-demo refuses to run with ENV=production: the demo cabinets and the demo "
+            "specialist log in with the password printed in README.md",
+            err=True,
+        )
+        return 1
     if if_empty and await Account.exists():
         click.echo("the database holds accounts already; demo data not loaded")
         return 0

@@ -3,7 +3,8 @@
 Problems make the command fail (exit 1); warnings are worth reading. The checks cover
 what a wrong default would silently do in production: mail written to files instead of
 sent, links pointing at a development address, fictional bank details on bills, clients
-choosing their own IP address, all clients sharing one, a schema behind the database."""
+choosing their own IP address, all clients sharing one, a schema behind the database, the
+demo cabinets (whose password README.md prints) in a real database."""
 
 from __future__ import annotations
 
@@ -178,7 +179,34 @@ async def check_database(settings: Settings, found: Findings) -> None:
                 if pending:
                     names = ", ".join(step.migration.name for step in pending)
                     found.problem(f"the database lacks migrations {names}: run kabinet migrate")
+                else:
+                    await check_demo_cabinets(found)
             finally:
                 await ctx.close_connections()
     except Exception as exc:
         found.problem(f"the database cannot be reached: {type(exc).__name__}: {exc}")
+
+
+async def check_demo_cabinets(found: Findings) -> None:
+    """Cabinets anyone who read the README can log in to: the demo e-mails, and any
+    specialist whose password is the demo one (specialists read every question). Flagged
+    in every environment: a staging database copied from production counts too."""
+    from models.cabinets import Cabinet, Role
+    from services.ops import demo
+    from services.security.passwords import verify_password
+
+    emails = [email for email, _language, _numbers in demo.DEMO_CABINETS]
+    emails.append(demo.DEMO_SPECIALIST[0])
+    for cabinet in await Cabinet.filter(email__in=emails).order_by("email"):
+        found.problem(
+            f"the demo cabinet {cabinet.email} exists: its password is in README.md; "
+            "delete it or set another password"
+        )
+    staff = await Cabinet.filter(role=Role.STAFF).exclude(email__in=emails).order_by("email")
+    for cabinet in staff:  # a few rows: checking each password costs one hash
+        matches, _ = await verify_password(cabinet.password_hash, demo.DEMO_PASSWORD)
+        if matches:
+            found.problem(
+                f"the specialist {cabinet.email} has the demo password of README.md: "
+                "set another password"
+            )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from models.accounts import Account
@@ -10,7 +11,9 @@ from models.billing import Payment, Receipt
 from models.cabinets import Cabinet, CabinetAccount, Role
 from models.metering import Meter, MeterReading
 from services.ops import demo
-from services.security.passwords import verify_password
+from services.security.passwords import hash_password, verify_password
+from tests.ops.test_cli import kabinet
+from tests.ops.test_operations import problems, production
 
 MSK = ZoneInfo("Europe/Moscow")
 TODAY = dt.date(2026, 11, 25)
@@ -123,3 +126,47 @@ async def test_demo_specialist(db) -> None:
     assert not await CabinetAccount.filter(cabinet=olga).exists()
     matches, _ = await verify_password(olga.password_hash, demo.DEMO_PASSWORD)
     assert matches
+
+
+# ---------------------------------------------------------------- never in production
+
+
+async def test_seed_demo_refuses_production(db, tmp_path: Path) -> None:
+    """Attack: `kabinet seed-demo` on a production database created a specialist who reads
+    every question, with the password printed in the README."""
+    result = kabinet("seed-demo", url=db.url, tmp_path=tmp_path, **production())
+    assert result.returncode != 0
+    assert "refuses to run with ENV=production" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not await Cabinet.exists()
+    assert not await Account.exists()
+
+
+async def test_check_flags_demo_cabinets_anywhere(db, tmp_path: Path) -> None:
+    await demo.seed(TODAY, MSK)
+    await demo.seed_cabinets()
+    await demo.seed_specialist()
+    await Cabinet.create(  # a real specialist who kept the password of the README
+        email="lazy@energosbyt-volga.ru",
+        password_hash=await hash_password(demo.DEMO_PASSWORD),
+        role=Role.STAFF,
+        display_name="Иван",
+    )
+    await Cabinet.create(
+        email="careful@energosbyt-volga.ru",
+        password_hash=await hash_password("a-Specialist-own-98"),
+        role=Role.STAFF,
+        display_name="Пётр",
+    )
+    for env in (production(), {}):
+        result = kabinet("check", url=db.url, tmp_path=tmp_path, **env)
+        assert result.returncode == 1
+        found = "\n".join(problems(result.stdout))
+        for email in (
+            "ivanova@example.com",
+            "kuznetsova@example.com",
+            "specialist@example.com",
+            "lazy@energosbyt-volga.ru",
+        ):
+            assert email in found, result.stdout
+        assert "careful@" not in found
