@@ -90,6 +90,16 @@ class Settings:
         "Largest request body accepted (413 beyond), on every route but the photo upload, "
         "which has ATTACHMENT_MAX_BYTES.",
     )
+    max_query_bytes: int = setting(
+        32_768,
+        "Longest GraphQL document accepted, in UTF-8 bytes with its comments and whitespace "
+        "(413 QUERY_TOO_LARGE beyond), checked before it is parsed, cached or persisted.",
+    )
+    max_json_depth: int = setting(
+        32,
+        "Deepest nesting of the JSON of a request's variables and extensions "
+        "(400 JSON_TOO_DEEP beyond).",
+    )
     graphql_max_depth: int = setting(12, "Deepest selection nesting a query may have.")
     graphql_max_aliases: int = setting(30, "Most aliases one document may use.")
     graphql_max_tokens: int = setting(5000, "Most lexical tokens one document may have.")
@@ -100,6 +110,12 @@ class Settings:
     )
     apq_max_entries: int = setting(
         10000, "Most persisted queries (APQ) kept; the oldest are forgotten first."
+    )
+    apq_registrations_per_hour: int = setting(
+        100,
+        "New persisted queries (APQ) one client address may register per hour (a window "
+        "from its first), counted in the database across server processes (429 "
+        "TOO_MANY_PERSISTED_QUERIES beyond). 0 refuses every registration.",
     )
     rate_limit_per_minute: int = setting(
         600,

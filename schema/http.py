@@ -14,6 +14,10 @@ queries (Apollo's APQ protocol).
 - `extensions.persistedQuery = {version: 1, sha256Hash}` without `query` runs the query
   stored under that hash, or answers PERSISTED_QUERY_NOT_FOUND so the client sends the
   query with its hash, which is then stored (services.core.persisted_queries).
+- Before anything is parsed, cached or persisted: a document over MAX_QUERY_BYTES is
+  413 QUERY_TOO_LARGE, variables or extensions nested deeper than MAX_JSON_DEPTH are 400
+  JSON_TOO_DEEP, and a client past its APQ_REGISTRATIONS_PER_HOUR new persisted queries
+  is 429 TOO_MANY_PERSISTED_QUERIES (the typed codes of services.core.errors.RequestError).
 - When the database cannot be reached just now, the answer is 503 with `Retry-After`
   and one error, `extensions.code` SERVICE_UNAVAILABLE, without `data`: nothing of the
   operation can be trusted to have happened but what its idempotency key replays.
@@ -22,8 +26,10 @@ queries (Apollo's APQ protocol).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
+import math
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -39,6 +45,9 @@ from strawberry.types.graphql import OperationType
 from config import Settings
 from schema import text
 from services.core import persisted_queries
+from services.core.clock import now
+from services.core.errors import RequestError, RuleError
+from services.core.messages import language_from_header, message_for
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -57,6 +66,61 @@ class RequestProblem(Exception):
     def __init__(self, message: str, status: int = 400, code: str = "BAD_REQUEST", **headers: str):
         super().__init__(message)
         self.message, self.status, self.code, self.headers = message, status, code, headers
+
+
+# The HTTP status of each refusal of a request as a whole.
+REFUSAL_STATUS = {
+    RequestError.QUERY_TOO_LARGE: 413,
+    RequestError.JSON_TOO_DEEP: 400,
+    RequestError.TOO_MANY_PERSISTED_QUERIES: 429,
+}
+
+
+def registration_key(context: Any) -> str:
+    """Whose budget a new persisted query counts on: the client's address."""
+    return context.client.ip
+
+
+def check_document_size(query: str | None, limit: int) -> None:
+    """Comments and whitespace are no tokens, so only the length bounds what a document
+    costs to keep (parser and validation caches, persisted queries)."""
+    if query is not None and (len(query) > limit or len(query.encode("utf-8")) > limit):
+        raise RuleError(RequestError.QUERY_TOO_LARGE, limit=limit)
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether JSON nests more than `limit` arrays and objects (the value itself is 1)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _json(raw: str | bytes, max_depth: int, problem: str) -> Any:
+    """JSON text as Python; nesting too deep for the decoder's recursion is JSON_TOO_DEEP,
+    not a RecursionError (a 500)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise RuleError(RequestError.JSON_TOO_DEEP, limit=max_depth) from None
+    except (ValueError, UnicodeDecodeError):
+        raise RequestProblem(problem) from None
+
+
+def _check_depth(params: Params, max_depth: int) -> Params:
+    for value in (params.variables, params.extensions):
+        if value is not None and _deeper_than(value, max_depth):
+            raise RuleError(RequestError.JSON_TOO_DEEP, limit=max_depth)
+    return params
 
 
 @dataclass(frozen=True)
@@ -127,30 +191,28 @@ def _field(data: dict[str, Any], name: str, kind: type, what: str) -> Any:
     return value
 
 
-def _params_from(data: Any) -> Params:
+def _params_from(data: Any, max_depth: int) -> Params:
     if isinstance(data, list):
         raise RequestProblem("Batched requests are not supported: send one operation per request")
     if not isinstance(data, dict):
         raise RequestProblem("The request body must be a JSON object")
-    variables = _field(data, "variables", dict, "an object")
-    if text.has_unstorable_text(variables):
-        raise RequestProblem(text.MESSAGE, code=text.CODE)
-    return Params(
+    params = Params(
         query=_field(data, "query", str, "a string"),
-        variables=variables,
+        variables=_field(data, "variables", dict, "an object"),
         operation_name=_field(data, "operationName", str, "a string"),
         extensions=_field(data, "extensions", dict, "an object"),
     )
+    _check_depth(params, max_depth)
+    if text.has_unstorable_text(params.variables):
+        raise RequestProblem(text.MESSAGE, code=text.CODE)
+    return params
 
 
-def _json_parameter(request: Request, name: str) -> Any:
+def _json_parameter(request: Request, name: str, max_depth: int) -> Any:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise RequestProblem(f"`{name}` must be URL-encoded JSON") from None
+    return _json(raw, max_depth, f"`{name}` must be URL-encoded JSON")
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -165,14 +227,16 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-async def read_params(request: Request, max_bytes: int) -> Params:
+async def read_params(request: Request, settings: Settings) -> Params:
+    depth = settings.max_json_depth
     if request.method == "GET":
-        return Params(
+        params = Params(
             query=request.query_params.get("query") or None,
-            variables=_check_object(_json_parameter(request, "variables"), "variables"),
+            variables=_check_object(_json_parameter(request, "variables", depth), "variables"),
             operation_name=request.query_params.get("operationName") or None,
-            extensions=_check_object(_json_parameter(request, "extensions"), "extensions"),
+            extensions=_check_object(_json_parameter(request, "extensions", depth), "extensions"),
         )
+        return _check_depth(params, depth)
     content_type = request.headers.get("content-type", "")
     media, *options = (piece.strip().lower() for piece in content_type.split(";"))
     if media != JSON:
@@ -183,14 +247,11 @@ async def read_params(request: Request, max_bytes: int) -> Params:
         name, _, value = option.partition("=")
         if name == "charset" and value.strip('"') not in {"utf-8", "utf8"}:
             raise RequestProblem("The request body must be UTF-8", 415, "UNSUPPORTED_MEDIA_TYPE")
-    body = await _read_body(request, max_bytes)
+    body = await _read_body(request, settings.max_request_bytes)
     if not body:
         raise RequestProblem("The request has no body")
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        raise RequestProblem("The request body is not valid JSON") from None
-    return _params_from(data)
+    data = _json(body, depth, "The request body is not valid JSON")
+    return _params_from(data, depth)
 
 
 def _check_object(value: Any, name: str) -> Any:
@@ -262,6 +323,17 @@ class GraphQLEndpoint:
             )
         return response
 
+    def _refuse(self, media: str, refusal: RuleError, request: Request) -> Response:
+        """A request refused as a whole by a typed RequestError, in the client's language."""
+        language = language_from_header(request.headers.get("accept-language"))
+        body = _error_body(message_for(refusal, language), refusal.code)
+        headers = {}
+        if refusal.retry_after is not None:
+            wait = max(math.ceil((refusal.retry_after - now()) / dt.timedelta(seconds=1)), 1)
+            body["errors"][0]["extensions"]["retryAfter"] = wait
+            headers["Retry-After"] = str(wait)
+        return self._answer(media, body, REFUSAL_STATUS[refusal.code], **headers)
+
     async def handle(self, request: Request) -> Response:
         if request.method not in {"GET", "POST"}:
             return Response(status_code=405, headers={"Allow": "GET, POST"})
@@ -279,9 +351,16 @@ class GraphQLEndpoint:
                 406,
             )
         request_error_status = 400 if media == GRAPHQL_RESPONSE else 200
+        sub = Response()
         try:
-            params = await read_params(request, self.settings.max_request_bytes)
-            query, new_hash = await persisted_queries.resolve(params.query, params.extensions)
+            params = await read_params(request, self.settings)
+            check_document_size(params.query, self.settings.max_query_bytes)
+            context = await self.context(request, sub)
+            query, new_hash = await persisted_queries.resolve(
+                params.query, params.extensions, registration_key(context)
+            )
+        except RuleError as refusal:
+            return self._refuse(media, refusal, request)
         except RequestProblem as problem:
             status = problem.status if problem.status != 400 else request_error_status
             return self._answer(
@@ -298,8 +377,6 @@ class GraphQLEndpoint:
                 request_error_status,
             )
 
-        sub = Response()
-        context = await self.context(request, sub)
         allowed = (
             {OperationType.QUERY}
             if request.method == "GET"

@@ -187,3 +187,34 @@ def raise_all(errors: list[RuleError]) -> None:
         raise errors[0]
     if errors:
         raise RuleErrors(errors)
+
+
+class RequestError(ErrorCode):
+    """The codes of a request refused as a whole, before anything of it ran: top-level
+    errors (`errors[0].extensions.code`) with an HTTP status, not `userErrors`."""
+
+    QUERY_TOO_LARGE = code(
+        "The GraphQL document is longer than MAX_QUERY_BYTES (comments and whitespace "
+        "count): HTTP 413. Send a shorter document.",
+        Sentence(
+            ru="Запрос слишком длинный: не больше {limit} байт.",
+            en="The query is too long: at most {limit} bytes.",
+        ),
+    )
+    JSON_TOO_DEEP = code(
+        "The JSON of the request (its variables or extensions) nests deeper than "
+        "MAX_JSON_DEPTH: HTTP 400.",
+        Sentence(
+            ru="Слишком глубокая вложенность JSON: не больше {limit} уровней.",
+            en="The JSON nests too deep: at most {limit} levels.",
+        ),
+    )
+    TOO_MANY_PERSISTED_QUERIES = code(
+        "This client registered APQ_REGISTRATIONS_PER_HOUR new persisted queries in the last "
+        "hour: this one was neither run nor stored (HTTP 429, `retryAfter`). Send the query "
+        "without `extensions.persistedQuery`, or register it after `retryAfter`.",
+        Sentence(
+            ru="Слишком много новых сохранённых запросов. Повторите после {retry_after}.",
+            en="Too many new persisted queries. Try again after {retry_after}.",
+        ),
+    )

@@ -4,11 +4,15 @@ A client sends `extensions.persistedQuery = {version: 1, sha256Hash}`; without `
 the stored document is run, or PERSISTED_QUERY_NOT_FOUND tells the client to send it
 once with the hash. Documents are kept in the database (so every server process knows
 them) behind a small in-process cache, only after they validated and ran, and at most
-APQ_MAX_ENTRIES of them (the oldest go first).
+APQ_MAX_ENTRIES of them (the oldest go first). A client registers at most
+APQ_REGISTRATIONS_PER_HOUR new documents (counted in the database, so across processes,
+before the document is even parsed); the endpoint has refused any document over
+MAX_QUERY_BYTES before it gets here, so nothing stored is ever larger.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from collections import OrderedDict
@@ -16,7 +20,9 @@ from typing import Any
 
 from config import get_settings
 from models.persisted import PersistedQuery
+from services.core import throttle
 from services.core.clock import now
+from services.core.errors import RequestError, RuleError
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 _LOCAL: OrderedDict[str, str] = OrderedDict()
@@ -37,9 +43,10 @@ def _remember_locally(sha: str, query: str) -> None:
 
 
 async def resolve(
-    query: str | None, extensions: dict[str, Any] | None
+    query: str | None, extensions: dict[str, Any] | None, client_key: str
 ) -> tuple[str | None, str | None]:
-    """(the document to run, the hash to store it under once it ran) for a request."""
+    """(the document to run, the hash to store it under once it ran) for a request;
+    `client_key` names the client whose registration budget a new document counts on."""
     persisted = (extensions or {}).get("persistedQuery")
     if persisted is None:
         return query, None
@@ -63,7 +70,26 @@ async def resolve(
         raise PersistedQueryProblem(
             "provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH"
         )
-    return query, (None if sha in _LOCAL else sha)
+    if sha in _LOCAL:
+        return query, None
+    if await PersistedQuery.filter(sha256=sha).exists():
+        _remember_locally(sha, query)
+        return query, None
+    await _count_registration(client_key)
+    return query, sha
+
+
+async def _count_registration(client_key: str) -> None:
+    """A new document counts against its client's hourly budget whether or not it then
+    validates: a flood of junk costs the flooder, not the table."""
+    limit = get_settings().apq_registrations_per_hour
+    window = throttle.Window(limit, dt.timedelta(hours=1))
+    try:
+        await throttle.attempt((f"apq-registration:{client_key}", window))
+    except throttle.Throttled as throttled:
+        raise RuleError(
+            RequestError.TOO_MANY_PERSISTED_QUERIES, retry_after=throttled.retry_after
+        ) from None
 
 
 async def remember(sha: str, query: str) -> None:
