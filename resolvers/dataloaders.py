@@ -50,6 +50,7 @@ class NodeLoaders:
         self.payment = DataLoader(load_fn=lambda keys: rows_by_id(PAYMENTS, keys))
         self.receipt = DataLoader(load_fn=lambda keys: rows_by_id(receipts.RECEIPTS, keys))
         self.question = DataLoader(load_fn=questions.questions_by_id)
+        self.asked = DataLoader(load_fn=questions.cabinets_that_asked)
         self.message = DataLoader(load_fn=lambda keys: rows_by_id(questions.MESSAGES, keys))
         self.attachment = DataLoader(load_fn=questions.sent_attachments_by_id)
         self.security_event = DataLoader(load_fn=auth.security_events_by_id)

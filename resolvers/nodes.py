@@ -6,8 +6,9 @@ Who reaches what (the same rules as the fields, SECURITY.md 18):
   accounts linked to it now, and their meters, readings, payments, receipts and e-receipt;
   their own questions with their messages and sent photos;
 - a specialist: their own cabinet, sessions and log; every question, message, sent photo
-  and specialist; the accounts questions lead to (the account a question is about and every
-  account of a cabinet that asked), with what hangs off them.
+  and specialist; every customer who asked (Customer); the accounts questions lead to (the
+  account a question is about and every account of a cabinet that asked), with what hangs
+  off them.
 
 An id that is malformed, of an unknown kind, missing or someone else's is None alike.
 Every object is loaded through the request's DataLoaders, so `nodes(ids:)` costs one query
@@ -113,6 +114,11 @@ class _Lookup:
         row = await self.loaders.questions.cabinet.load(pk)
         return row if row is not None and row["role"] == Role.STAFF.value else None
 
+    async def customer(self, pk: int) -> Any:
+        if not self.staff or not await self.loaders.nodes.asked.load(pk):
+            return None  # specialists meet customers through their questions only
+        return await self.loaders.questions.cabinet.load(pk)
+
     async def user(self, pk: int) -> Any:
         return self.viewer if pk == self.viewer.id else None
 
@@ -146,6 +152,7 @@ _FETCHERS: dict[str, Callable[[_Lookup, int], Awaitable[Any]]] = {
     "Message": _Lookup.message,
     "Attachment": _Lookup.attachment,
     "Specialist": _Lookup.specialist,
+    "Customer": _Lookup.customer,
     "User": _Lookup.user,
     "Session": _Lookup.session,
     "SecurityEvent": _Lookup.security_event,

@@ -13,7 +13,7 @@ from resolvers.context import Context
 from schema.accounts import Account, Meter, MeterReading, Payment, Receipt
 from schema.auth import SecurityEvent, SessionInfo, User
 from schema.payments import OnlinePayment
-from schema.questions import Attachment, Message, Question, Specialist
+from schema.questions import Attachment, Customer, Message, Question, Specialist
 from schema.receipts import EReceipt
 from schema.relay import Node
 
@@ -31,6 +31,7 @@ _BUILDERS: dict[str, Callable[[Any, str], Node]] = {
     "Message": lambda row, _: Message.from_row(row),
     "Attachment": lambda row, _: Attachment.from_row(row),
     "Specialist": lambda row, _: Specialist.from_row(row),
+    "Customer": lambda row, _: Customer.from_row(row),
     "User": lambda cabinet, _: User.from_model(cabinet),
     "Session": lambda found, _: SessionInfo.from_session(*found),
     "SecurityEvent": lambda row, _: SecurityEvent.from_row(row),

@@ -146,10 +146,23 @@ class Specialist(Node):
 
 
 @strawberry.type(description="Who asked a question, for the specialist who answers it.")
-class Customer:
+class Customer(Node):
+    id: strawberry.ID = strawberry.field(
+        description="Opaque id of the customer for specialists (not the id of their User); "
+        "pass it back as is."
+    )
     email: str = strawberry.field(description="The cabinet's e-mail address.")
     language: str = strawberry.field(description="The language to answer in: ru or en.")
     pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Customer:
+        return cls(
+            id=encode_id("Customer", row["id"]),
+            email=row["email"],
+            language=row["language"],
+            pk=row["id"],
+        )
 
     @strawberry.field(description="Every account the cabinet holds, with its balance.")
     async def accounts(self, info: Info) -> list[Account]:
@@ -229,7 +242,7 @@ class Question(Node):
     )
     async def customer(self, info: Info) -> Customer | None:
         row = await question_resolvers.person(info, self.row["cabinet_id"])
-        return Customer(email=row["email"], language=row["language"], pk=row["id"]) if row else None
+        return Customer.from_row(row) if row else None
 
 
 # ---------------------------------------------------------------- inputs and payloads

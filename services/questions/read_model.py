@@ -225,6 +225,18 @@ async def sent_attachments_by_id(attachment_ids: Sequence[int]) -> list[dict | N
     return [by_id.get(a) for a in attachment_ids]
 
 
+async def cabinets_that_asked(cabinet_ids: Sequence[int]) -> list[bool]:
+    """Whether each cabinet asked any question (specialists see only those customers)."""
+    rows = await sql.fetch(
+        sql.connection(),
+        "SELECT DISTINCT cabinet_id FROM question "  # noqa: S608
+        f"WHERE cabinet_id IN ({marks(cabinet_ids)})",
+        list(cabinet_ids),
+    )
+    asked = {row["cabinet_id"] for row in rows}
+    return [c in asked for c in cabinet_ids]
+
+
 async def unread_of_questions(question_ids: Sequence[int]) -> list[int]:
     rows = await sql.fetch(
         sql.connection(),

@@ -61,6 +61,10 @@ async def ids_of(user: Api) -> dict[str, str]:
     return found
 
 
+def pk_of(id: str) -> int:
+    return int(base64.urlsafe_b64decode(id + "=" * (-len(id) % 4)).decode().split(":")[1])
+
+
 async def nodes(user: Api, ids: list[str]) -> list[dict[str, Any] | None]:
     return (await user.data(NODES, {"ids": ids}))["nodes"]
 
@@ -121,10 +125,10 @@ async def test_a_node_has_the_fields_of_the_list_it_came_from(api: Api) -> None:
 async def test_wrong_kind_unknown_and_malformed_ids_are_null(api: Api) -> None:
     owner = await api.signed_up()
     mine = await ids_of(owner)
-    receipt_pk = base64.urlsafe_b64decode(mine["Receipt"] + "==").decode().split(":")[1]
+    receipt_pk = pk_of(mine["Receipt"])
     wrong = [
         encode_id("Receipt", 10**9),  # no such receipt
-        encode_id("Invoice", int(receipt_pk)),  # no such kind
+        encode_id("Invoice", receipt_pk),  # no such kind
         encode_id("Specialist", 1),  # specialists are for specialists
         mine["Receipt"] + "=",  # another spelling of a real id
         base64.b64encode(f"Receipt:{receipt_pk}".encode()).decode() + "==",
@@ -176,9 +180,13 @@ async def test_a_specialist_reaches_what_the_question_fields_show(api: Api) -> N
     untouched = await ids_of_accounts(bystander)
     olga = await specialist(api)
     answered = await answer(olga, mine["Question"])
+    asker = await olga.data(
+        "query($id: ID!) { question(id: $id) { customer { id email } } }", {"id": mine["Question"]}
+    )
     olgas = {
         "Specialist": (await olga.data("{ specialists { id } }"))["specialists"][0]["id"],
         "Message": answered["message"]["id"],
+        "Customer": asker["question"]["customer"]["id"],
     }
 
     # Then the specialist reaches the question, its messages and photos, the account it is
@@ -202,12 +210,16 @@ async def test_a_specialist_reaches_what_the_question_fields_show(api: Api) -> N
     # But not the customer's login, devices, security log or online payments
     private = [mine[k] for k in ("User", "Session", "SecurityEvent", "OnlinePayment")]
     assert await nodes(olga, private) == [None] * 4
-    # Nor the accounts of a customer who never asked anything
+    # Nor a customer who never asked anything, or their accounts
+    bystander_pk = pk_of((await bystander.data("{ me { id } }"))["me"]["id"])
+    untouched.append(encode_id("Customer", bystander_pk))
     assert await nodes(olga, untouched) == [None] * len(untouched)
 
-    # And the customer sees the specialist's answer, not the specialist
-    assert await nodes(customer, [olgas["Message"], olgas["Specialist"]]) == [
+    # And the customer sees the specialist's answer, not the specialist, nor themselves as
+    # specialists see them
+    assert await nodes(customer, [olgas["Message"], olgas["Specialist"], olgas["Customer"]]) == [
         {"__typename": "Message", "id": olgas["Message"]},
+        None,
         None,
     ]
 
