@@ -13,10 +13,12 @@ from strawberry.dataloader import DataLoader
 
 from config import Settings
 from services.accounts import read_model as accounts
+from services.auth import read_model as auth
 from services.core.clock import now
-from services.core.paging import load_counts, load_pages
+from services.core.paging import load_counts, load_pages, rows_by_id
 from services.core.timeutil import company_tz
 from services.ereceipts import read_model as ereceipts
+from services.payments import read_model as payments
 from services.payments.read_model import PAYMENTS
 from services.questions import read_model as questions
 from services.readings import read_model as readings
@@ -35,6 +37,24 @@ class QuestionLoaders:
         self.attachments = DataLoader(load_fn=questions.attachments_of_messages)
         self.account = DataLoader(load_fn=accounts.accounts_by_id)
         self.cabinet = DataLoader(load_fn=questions.cabinets_by_id)
+
+
+class NodeLoaders:
+    """Per-request loaders of single objects by id, for `node(id:)` and `nodes(ids:)`
+    (made on first use by `Loaders`). They load whoever's the object is; resolvers/nodes.py
+    checks that the viewer may see it."""
+
+    def __init__(self) -> None:
+        self.staff_reach = DataLoader(load_fn=accounts.accounts_staff_reach)
+        self.reading = DataLoader(load_fn=lambda keys: rows_by_id(readings.READINGS, keys))
+        self.payment = DataLoader(load_fn=lambda keys: rows_by_id(PAYMENTS, keys))
+        self.receipt = DataLoader(load_fn=lambda keys: rows_by_id(receipts.RECEIPTS, keys))
+        self.question = DataLoader(load_fn=questions.questions_by_id)
+        self.asked = DataLoader(load_fn=questions.cabinets_that_asked)
+        self.message = DataLoader(load_fn=lambda keys: rows_by_id(questions.MESSAGES, keys))
+        self.attachment = DataLoader(load_fn=questions.sent_attachments_by_id)
+        self.security_event = DataLoader(load_fn=auth.security_events_by_id)
+        self.online_payment = DataLoader(load_fn=payments.online_payments_by_id)
 
 
 class Loaders:
@@ -59,6 +79,11 @@ class Loaders:
     def questions(self) -> QuestionLoaders:
         """Loaders of questions' messages, photos and people, made on first use."""
         return QuestionLoaders()
+
+    @cached_property
+    def nodes(self) -> NodeLoaders:
+        """Loaders of objects by id (`node`, `nodes`), made on first use."""
+        return NodeLoaders()
 
     async def _consumption(
         self, keys: Sequence[tuple[int, int]]

@@ -16,7 +16,7 @@ from resolvers.context import Context
 from schema.enums import described_enum
 from schema.errors import MutationInput, attempt, error_type
 from schema.receipts import ConsumptionMonth, EReceipt
-from schema.relay import Connection, encode_id, to_connection
+from schema.relay import Connection, Node, encode_id, to_connection
 from schema.scalars import Money, Period
 from services.accounts.errors import AccountError
 from services.core.errors import CoreError
@@ -57,7 +57,7 @@ class ZoneValue:
 
 
 @strawberry.type(description="Register values of a meter on a date.")
-class MeterReading:
+class MeterReading(Node):
     id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     taken_on: dt.date = strawberry.field(description="Date the values were read.")
     values: list[ZoneValue] = strawberry.field(description="One value per zone of the meter.")
@@ -92,7 +92,7 @@ class MeterReading:
 
 
 @strawberry.type(description="An electricity meter of an account.")
-class Meter:
+class Meter(Node):
     id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     serial: str = strawberry.field(description="Serial number printed on the meter.")
     model: str = strawberry.field(description="Make and model, when billing knows it.")
@@ -139,7 +139,7 @@ class Meter:
 
 
 @strawberry.type(description="Money received on an account.")
-class Payment:
+class Payment(Node):
     id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     amount: Money = strawberry.field(description="Amount paid.")
     paid_at: dt.datetime = strawberry.field(description="When it was paid.")
@@ -171,7 +171,7 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 @strawberry.type(description="A monthly bill of an account.")
-class Receipt:
+class Receipt(Node):
     id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     period: Period = strawberry.field(description="The billed month.")
     issued_on: dt.date = strawberry.field(description="Date of issue.")
@@ -237,7 +237,7 @@ MeterFilter = Annotated[
 
 
 @strawberry.type(description="A personal account (лицевой счёт) held by the cabinet.")
-class Account:
+class Account(Node):
     id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     number: str = strawberry.field(description="The number printed on bills.")
     holder_name: str = strawberry.field(description="Name of the account holder.")
@@ -336,7 +336,9 @@ class Account:
     )
     def e_receipt(self, info: Info) -> EReceipt:
         state = receipts.e_receipt(info, self.pk)
-        return lists.when_ready(state, EReceipt.from_state)  # type: ignore[return-value]
+        return lists.when_ready(  # type: ignore[return-value]
+            state, lambda state: EReceipt.from_state(state, self.pk)
+        )
 
     @strawberry.field(
         description="Consumption per month and tariff zone, oldest first, beside the same "

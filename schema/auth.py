@@ -18,7 +18,7 @@ from schema.enums import described_enum
 from schema.errors import MutationInput, attempt, error_type, outcome
 from schema.permissions import CustomersOnly
 from schema.questions import CabinetRole, Question, QuestionStatus
-from schema.relay import Connection, encode_id, to_connection
+from schema.relay import Connection, Node, encode_id, to_connection
 from services.auth.errors import AuthError
 from services.core import telemetry
 from services.core.errors import CoreError
@@ -56,7 +56,7 @@ SecurityEventKind = described_enum(
 
 
 @strawberry.type(description="An entry of the cabinet's security log.")
-class SecurityEvent:
+class SecurityEvent(Node):
     id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     kind: SecurityEventKind = strawberry.field(description="What happened.")
     at: dt.datetime = strawberry.field(description="When.")
@@ -77,7 +77,7 @@ class SecurityEvent:
 
 
 @strawberry.type(name="Session", description="A device where the cabinet is logged in.")
-class SessionInfo:
+class SessionInfo(Node):
     id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     created_at: dt.datetime = strawberry.field(description="When the login happened.")
     last_used_at: dt.datetime = strawberry.field(description="Last request, to the minute.")
@@ -86,9 +86,21 @@ class SessionInfo:
     device: str = strawberry.field(description="Browser or app and system.")
     current: bool = strawberry.field(description="The session making this request.")
 
+    @classmethod
+    def from_session(cls, session: Any, current: bool) -> SessionInfo:
+        return cls(
+            id=encode_id("Session", session.id),
+            created_at=session.created_at,
+            last_used_at=session.last_used_at,
+            expires_at=auth_resolvers.expires_at(session),
+            ip=session.ip,
+            device=describe_device(session.user_agent),
+            current=current,
+        )
+
 
 @strawberry.type(description="A cabinet: the login (e-mail and password) of a customer.")
-class User:
+class User(Node):
     id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     email: str = strawberry.field(description="The cabinet's e-mail address.")
     email_verified: bool = strawberry.field(description="The address has been confirmed.")
@@ -127,15 +139,7 @@ class User:
     async def sessions(self, info: strawberry.Info[Context]) -> list[SessionInfo]:
         await self._own(info)
         return [
-            SessionInfo(
-                id=encode_id("Session", s.id),
-                created_at=s.created_at,
-                last_used_at=s.last_used_at,
-                expires_at=auth_resolvers.expires_at(s),
-                ip=s.ip,
-                device=describe_device(s.user_agent),
-                current=current,
-            )
+            SessionInfo.from_session(s, current)
             for s, current in await auth_resolvers.sessions(info, self.pk)
         ]
 

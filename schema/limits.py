@@ -4,8 +4,9 @@ Every field costs 1; a connection multiplies what it selects per item by its pag
 (`first`, its default when absent; a variable counts as its declared default or as the
 largest page, 100). Nested connections multiply: `questions(first: 100) { messages(
 first: 100) { ... } }` costs over 10,000, far past the default limit, while the whole
-dashboard of a cabinet stays near 2,000. Introspection is not counted (depth and token
-limits bound it).
+dashboard of a cabinet stays near 2,000. `nodes(ids:)` multiplies likewise by the number
+of ids (a variable counts as the most allowed, 100). Introspection is not counted (depth
+and token limits bound it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationRule,
@@ -26,6 +28,7 @@ from graphql import (
 )
 
 LARGEST_PAGE = 100
+LARGEST_ID_LIST = 100  # resolvers/nodes.py MAX_NODES
 DEFAULT_PAGE = 20
 
 
@@ -41,6 +44,15 @@ def _page_size(node: FieldNode, defaults: dict[str, Any]) -> int:
             return max(int(default), 1) if isinstance(default, int) else LARGEST_PAGE
         return LARGEST_PAGE
     return DEFAULT_PAGE
+
+
+def _id_count(node: FieldNode) -> int | None:
+    """How many objects `nodes(ids: ...)` fetches; None for a field without `ids`."""
+    for argument in node.arguments or ():
+        if argument.name.value == "ids":
+            value = argument.value
+            return len(value.values) if isinstance(value, ListValueNode) else LARGEST_ID_LIST
+    return None
 
 
 class _Coster:
@@ -80,6 +92,8 @@ class _Coster:
         inner = self.cost(node.selection_set, named, seen)
         if named.name.endswith("Connection"):
             return 1 + _page_size(node, self.defaults) * inner
+        if (count := _id_count(node)) is not None:
+            return 1 + count * inner
         return 1 + inner
 
 

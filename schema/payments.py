@@ -14,7 +14,7 @@ from resolvers.context import Context
 from schema.accounts import Account
 from schema.enums import described_enum
 from schema.errors import MutationInput, attempt, error_type
-from schema.relay import encode_id
+from schema.relay import Node, encode_id
 from schema.scalars import Money
 from services.core.errors import CoreError
 from services.payments.errors import PaymentError
@@ -36,7 +36,7 @@ PaymentStatus = described_enum(
     description="A payment made in the cabinet (payBill). Once SUCCEEDED it is also in the "
     "account's `payments` history, with channel «Личный кабинет»."
 )
-class OnlinePayment:
+class OnlinePayment(Node):
     id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     status: PaymentStatus = strawberry.field(description="Where the payment stands.")
     amount: Money = strawberry.field(description="Amount to pay.")

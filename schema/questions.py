@@ -17,7 +17,7 @@ from schema.accounts import Account, After, First
 from schema.enums import described_enum
 from schema.errors import MutationInput, attempt, error_type
 from schema.permissions import StaffOnly
-from schema.relay import Connection, encode_id, to_connection
+from schema.relay import Connection, Node, encode_id, to_connection
 from services.core.errors import CoreError
 from services.questions import read_model
 from services.questions.errors import QuestionError
@@ -73,7 +73,7 @@ AssigneeFilter = described_enum(
     description="A photo attached to a message. Fetch its bytes from `url` with the same "
     "session (cookie or bearer token); only the question's customer and specialists may."
 )
-class Attachment:
+class Attachment(Node):
     id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     content_type: str = strawberry.field(description="image/jpeg or image/png.")
     size: int = strawberry.field(description="Size in bytes.")
@@ -95,7 +95,7 @@ class Attachment:
 
 
 @strawberry.type(name="Message", description="A message of a question.")
-class Message:
+class Message(Node):
     id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     author: MessageAuthor = strawberry.field(description="The customer or a specialist.")
     author_name: str | None = strawberry.field(
@@ -131,7 +131,7 @@ class Message:
 
 
 @strawberry.type(description="A specialist of the company (visible to specialists only).")
-class Specialist:
+class Specialist(Node):
     id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     email: str = strawberry.field(description="Their login.")
     display_name: str = strawberry.field(description="The name customers see.")
@@ -146,10 +146,23 @@ class Specialist:
 
 
 @strawberry.type(description="Who asked a question, for the specialist who answers it.")
-class Customer:
+class Customer(Node):
+    id: strawberry.ID = strawberry.field(
+        description="Opaque id of the customer for specialists (not the id of their User); "
+        "pass it back as is."
+    )
     email: str = strawberry.field(description="The cabinet's e-mail address.")
     language: str = strawberry.field(description="The language to answer in: ru or en.")
     pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Customer:
+        return cls(
+            id=encode_id("Customer", row["id"]),
+            email=row["email"],
+            language=row["language"],
+            pk=row["id"],
+        )
 
     @strawberry.field(description="Every account the cabinet holds, with its balance.")
     async def accounts(self, info: Info) -> list[Account]:
@@ -158,7 +171,7 @@ class Customer:
 
 
 @strawberry.type(description="A question a customer asked the company's specialists.")
-class Question:
+class Question(Node):
     id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     subject: str = strawberry.field(description="The subject, one line.")
     topic: QuestionTopic = strawberry.field(description="What it is about.")
@@ -229,7 +242,7 @@ class Question:
     )
     async def customer(self, info: Info) -> Customer | None:
         row = await question_resolvers.person(info, self.row["cabinet_id"])
-        return Customer(email=row["email"], language=row["language"], pk=row["id"]) if row else None
+        return Customer.from_row(row) if row else None
 
 
 # ---------------------------------------------------------------- inputs and payloads

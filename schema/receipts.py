@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import strawberry
 
+from schema.relay import Node, encode_id
 from schema.scalars import Money, Period
 from services.ereceipts.rules import EReceiptState
 from services.readings.zones import zone_name
@@ -16,7 +17,10 @@ from services.receipts.consumption import MonthConsumption
 
 
 @strawberry.type(description="The electronic receipt of an account: its bills by e-mail.")
-class EReceipt:
+class EReceipt(Node):
+    id: strawberry.ID = strawberry.field(
+        description="Opaque id, one per account (not the account's id); pass it back as is."
+    )
     enabled: bool = strawberry.field(
         description="Each new bill of the account is e-mailed as a PDF."
     )
@@ -31,8 +35,9 @@ class EReceipt:
     )
 
     @classmethod
-    def from_state(cls, state: EReceiptState) -> EReceipt:
+    def from_state(cls, state: EReceiptState, account_pk: int) -> EReceipt:
         return cls(
+            id=encode_id("EReceipt", account_pk),
             enabled=state.enabled,
             email=state.email,
             since=state.since,

@@ -21,6 +21,14 @@ def encode_id(kind: str, pk: int) -> strawberry.ID:
 decode_id = ids.decode_id
 
 
+@strawberry.interface(
+    description="An object with a global id: fetch it again with `node(id:)` (deep links, "
+    "cache refreshes). Ids are opaque and stable; clients may use them as cache keys."
+)
+class Node:
+    id: strawberry.ID = strawberry.field(description="Opaque global id; pass it back as is.")
+
+
 @strawberry.type(description="Where a page of a connection sits in the whole list.")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="More items follow this page.")

@@ -25,7 +25,8 @@ from models import db
 from resolvers import meta
 from resolvers.context import Context
 from schema import accounts, auth, ereceipts, payments, questions, readings, recovery
-from schema.accounts import Account
+from schema import nodes as node_fields
+from schema.accounts import Account, MeterReading, Receipt
 from schema.auth import User
 from schema.execution import FastLeafExecutionContext
 from schema.http import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
@@ -35,7 +36,7 @@ from schema.payments import OnlinePayment
 from schema.permissions import CustomersOnly, StaffOnly
 from schema.questions import Question, Specialist
 from schema.readings import PreviewMeterReadingPayload
-from schema.relay import Connection
+from schema.relay import Connection, Node
 from schema.scalars import SCALARS
 from schema.text import StorableTextRule
 
@@ -71,6 +72,23 @@ class Query:
         resolver=accounts.account,
         description="One of the cabinet's accounts by id; null if there is no such account "
         "in this cabinet.",
+    )
+    node: Node | None = strawberry.field(
+        resolver=node_fields.node, description=node_fields.NODE_DOC
+    )
+    nodes: list[Node | None] = strawberry.field(
+        resolver=node_fields.nodes,
+        description="`node` for each id, in the order given (null where `node` is null).",
+    )
+    receipt: Receipt | None = strawberry.field(
+        resolver=node_fields.receipt,
+        description="A receipt (bill) of the cabinet's accounts by id, for deep links; null "
+        "if there is no such receipt the viewer may see (like `node`).",
+    )
+    meter_reading: MeterReading | None = strawberry.field(
+        resolver=node_fields.meter_reading,
+        description="A meter reading of the cabinet's accounts by id, for deep links; null "
+        "if there is no such reading the viewer may see (like `node`).",
     )
     online_payment: OnlinePayment | None = strawberry.field(
         resolver=payments.online_payment,

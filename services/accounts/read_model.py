@@ -88,3 +88,18 @@ async def meters_by_id(meter_ids: Sequence[int]) -> list[dict | None]:
     )
     by_id = {row["id"]: _meter(row) for row in rows}
     return [by_id.get(m) for m in meter_ids]
+
+
+async def accounts_staff_reach(account_ids: Sequence[int]) -> list[bool]:
+    """Whether specialists reach each account through a question: the account a question
+    is about, or an account of a cabinet that asked one (`Question.customer.accounts`)."""
+    rows = await sql.fetch(
+        sql.connection(),
+        f"SELECT a.id FROM account a WHERE a.id IN ({marks(account_ids)}) AND ("  # noqa: S608
+        "EXISTS (SELECT 1 FROM question q WHERE q.account_id = a.id) OR EXISTS ("
+        "SELECT 1 FROM cabinet_account ca JOIN question q ON q.cabinet_id = ca.cabinet_id "
+        "WHERE ca.account_id = a.id))",
+        list(account_ids),
+    )
+    reached = {row["id"] for row in rows}
+    return [a in reached for a in account_ids]

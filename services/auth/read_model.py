@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from models import sql
-from services.core.paging import PageArgs, count
+from services.core.paging import PageArgs, count, marks
 
 
 async def security_events(cabinet_id: int, args: PageArgs) -> list[dict[str, Any]]:
@@ -29,3 +30,17 @@ async def count_security_events(cabinet_id: int) -> int:
     return await count(
         "SELECT count(*) AS n FROM security_event WHERE cabinet_id = ?", [cabinet_id]
     )
+
+
+async def security_events_by_id(event_ids: Sequence[int]) -> list[dict[str, Any] | None]:
+    """Events by id with their `cabinet_id` (the caller shows a cabinet only its own)."""
+    rows = await sql.fetch(
+        sql.connection(),
+        "SELECT id, cabinet_id, kind, ip, user_agent, detail, created_at "  # noqa: S608
+        f"FROM security_event WHERE id IN ({marks(event_ids)})",
+        list(event_ids),
+    )
+    for row in rows:
+        row["created_at"] = sql.as_datetime(row["created_at"])
+    by_id = {row["id"]: row for row in rows}
+    return [by_id.get(e) for e in event_ids]

@@ -24,3 +24,19 @@ def decode_id(kind: str, value: str | None) -> int | None:
     if prefix != kind or not pk.isdigit() or len(pk) > 18:
         return None
     return int(pk)
+
+
+def parse_id(value: str | None) -> tuple[str, int] | None:
+    """(kind, primary key) of an id in its one canonical spelling (what `encode_id` makes);
+    None for anything else. `node(id:)` reads ids of every kind with it."""
+    if not value or len(value) > 100:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    kind, _, pk = raw.partition(":")
+    if not kind or not pk.isascii() or not pk.isdigit() or len(pk) > 18:
+        return None
+    parsed = (kind, int(pk))
+    return parsed if encode_id(*parsed) == value else None

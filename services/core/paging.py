@@ -140,6 +140,18 @@ async def load_pages(
     return [found[key] for key in keys]
 
 
+async def rows_by_id(spec: ListSpec, ids: Sequence[int]) -> list[dict[str, Any] | None]:
+    """Rows of a list by their own ids, whoever owns them (each row's `owner_id` says who:
+    the caller checks it). For `node(id:)`, which reaches items without their list."""
+    rows = await sql.fetch(
+        sql.connection(),
+        f"SELECT {spec.select} FROM {spec.source} WHERE t.id IN ({marks(ids)})",  # noqa: S608
+        list(ids),
+    )
+    by_id = {row["id"]: spec.convert(row) for row in rows}
+    return [by_id.get(pk) for pk in ids]
+
+
 async def load_counts(
     spec: ListSpec, keys: Sequence[tuple[int, Any, Any, int | None]]
 ) -> list[int]:

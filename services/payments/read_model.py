@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from models import sql
+from models.payments import OnlinePayment
 from services.core.paging import ListSpec
 
 
@@ -21,3 +23,10 @@ PAYMENTS = ListSpec(
     sort="t.paid_at",
     convert=_payment,
 )
+
+
+async def online_payments_by_id(payment_ids: Sequence[int]) -> list[OnlinePayment | None]:
+    """Payments made in cabinets (payBill) by id; `cabinet_id` says whose (the caller
+    shows a cabinet only its own)."""
+    found = {p.id: p for p in await OnlinePayment.filter(id__in=list(payment_ids))}
+    return [found.get(p) for p in payment_ids]

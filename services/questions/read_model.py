@@ -200,6 +200,43 @@ async def unread_answers(cabinet_id: int) -> int:
 # ---------------------------------------------------------------- batched, for loaders
 
 
+async def questions_by_id(question_ids: Sequence[int]) -> list[dict | None]:
+    """Questions by id, whoever asked them (`cabinet_id` says who: the caller checks it)."""
+    rows = await sql.fetch(
+        sql.connection(),
+        f"SELECT {QUESTION_COLUMNS} FROM question q WHERE q.id IN ({marks(question_ids)})",  # noqa: S608
+        list(question_ids),
+    )
+    by_id = {row["id"]: _question(row) for row in rows}
+    return [by_id.get(q) for q in question_ids]
+
+
+async def sent_attachments_by_id(attachment_ids: Sequence[int]) -> list[dict | None]:
+    """Photos by id with the question their message belongs to; photos not sent with a
+    message yet are nobody's to see through the API (None)."""
+    rows = await sql.fetch(
+        sql.connection(),
+        "SELECT a.id, a.message_id, m.question_id, a.content_type, a.size, a.width, "  # noqa: S608
+        "a.height FROM attachment a JOIN question_message m ON m.id = a.message_id "
+        f"WHERE a.id IN ({marks(attachment_ids)})",
+        list(attachment_ids),
+    )
+    by_id = {row["id"]: row for row in rows}
+    return [by_id.get(a) for a in attachment_ids]
+
+
+async def cabinets_that_asked(cabinet_ids: Sequence[int]) -> list[bool]:
+    """Whether each cabinet asked any question (specialists see only those customers)."""
+    rows = await sql.fetch(
+        sql.connection(),
+        "SELECT DISTINCT cabinet_id FROM question "  # noqa: S608
+        f"WHERE cabinet_id IN ({marks(cabinet_ids)})",
+        list(cabinet_ids),
+    )
+    asked = {row["cabinet_id"] for row in rows}
+    return [c in asked for c in cabinet_ids]
+
+
 async def unread_of_questions(question_ids: Sequence[int]) -> list[int]:
     rows = await sql.fetch(
         sql.connection(),
