@@ -77,7 +77,8 @@ REFUSAL_STATUS = {
 
 
 def registration_key(context: Any) -> str:
-    """Whose budget a new persisted query counts on: the client's address (an IPv6 client by its /64)."""
+    """Whose budget a new persisted query counts on: the client's address (an IPv6
+    client by its /64)."""
     return context.client.limit_key
 
 
