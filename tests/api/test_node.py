@@ -13,7 +13,7 @@ import pytest
 
 from services.core.ids import encode_id
 from tests.questions.support import answer, asked, specialist, uploaded
-from tests.support import ACCOUNT_3, AMOUNT_3, Api
+from tests.support import ACCOUNT_3, AMOUNT_3, Api, count_queries
 
 pytestmark = pytest.mark.usefixtures("demo_data")
 
@@ -120,6 +120,28 @@ async def test_a_node_has_the_fields_of_the_list_it_came_from(api: Api) -> None:
     readings = account["readings"]
     assert [edge["node"] for edge in readings["edges"]] == [{"id": reading["id"]}]
     assert readings["edges"][-1]["cursor"] == readings["pageInfo"]["endCursor"]
+
+
+async def test_nodes_are_batched_per_kind(api: Api) -> None:
+    # Given a customer's receipts, payments and readings of a year
+    owner = await api.signed_up()
+    lists = ["receipts", "payments", "readings"]
+    query = " ".join(f"{name}(first: 12) {{ nodes {{ id }} }}" for name in lists)
+    [account] = (await owner.data(f"{{ me {{ accounts {{ {query} }} }} }}"))["me"]["accounts"]
+    one = [account[name]["nodes"][0]["id"] for name in lists]
+    every = [n["id"] for name in lists for n in account[name]["nodes"]]
+    assert len(every) > 2 * len(one)
+    fields = "{ __typename id ... on Receipt { period } ... on Payment { amount } }"
+    document = f"query($ids: [ID!]!) {{ nodes(ids: $ids) {fields} }}"
+
+    # When nodes asks for one of each, then for all of them
+    with count_queries() as few:
+        assert None not in (await owner.data(document, {"ids": one}))["nodes"]
+    with count_queries() as many:
+        assert None not in (await owner.data(document, {"ids": every}))["nodes"]
+
+    # Then the number of SQL queries is the same: one per kind, not one per id
+    assert len(many.queries) == len(few.queries), (few.queries, many.queries)
 
 
 async def test_wrong_kind_unknown_and_malformed_ids_are_null(api: Api) -> None:
