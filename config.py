@@ -235,6 +235,12 @@ class Settings:
         30.0, "Delay before the first retry; it doubles with each attempt (with jitter)."
     )
     mail_retry_max_seconds: float = setting(3600.0, "Longest delay between two attempts.")
+    mail_budget_per_cabinet: int = setting(
+        10,
+        "Mail-sending requests one cabinet may make per hour (address change, confirmation "
+        "links, resent verification, recovery's new address...); past it `TOO_MANY_EMAILS`. "
+        "Counted per call, before anything is looked up or queued.",
+    )
     ereceipt_batch_size: int = setting(
         20,
         "Receipts a worker renders into e-mails at a time for the electronic receipt; each "

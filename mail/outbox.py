@@ -12,7 +12,7 @@ from tortoise.functions import Count
 
 from config import Settings, get_settings
 from mail.compose import Attachment, MailError, compose, render
-from models.mail import MailState, OutboxMessage
+from models.mail import MailLane, MailState, OutboxMessage
 
 Clock = Callable[[], dt.datetime]
 
@@ -31,6 +31,7 @@ async def send(
     headers: Mapping[str, str] | None = None,
     settings: Settings | None = None,
     clock: Clock = utcnow,
+    lane: MailLane = MailLane.ROUTINE,
 ) -> OutboxMessage:
     """Render message `template` for `to` and put it in the outbox.
 
@@ -38,6 +39,8 @@ async def send(
     commits or rolls back with the caller's change, so a message exists if and only if
     the change it announces was committed. Raises `MailError` on bad input (unknown
     template, missing context variable, malformed address, header or attachment).
+    `lane`: SECURITY for links to act on and security notices, which workers claim
+    before any ROUTINE mail.
     """
     settings = settings or get_settings()
     if context is not None and not isinstance(context, Mapping):
@@ -60,6 +63,7 @@ async def send(
         subject=message.subject[:255],
         content=message.content,
         state=MailState.PENDING,
+        lane=lane,
         due_at=now,
         created_at=now,
     )

@@ -95,11 +95,12 @@ class MailWorker:
         rows = await sql.claim_due(
             sql.connection(),
             "mail_outbox",
-            "id, message_id, recipient, subject, content, attempts",
+            "id, message_id, recipient, subject, content, attempts, lane",
             now=now,
             limit=self.settings.mail_batch_size if limit is None else limit,
             token=token,
             lease_until=lease_until,
+            order="lane, due_at",  # security notices first, however much routine mail waits
         )
         messages = [
             Claimed(
@@ -110,7 +111,7 @@ class MailWorker:
                 bytes(row["content"]),
                 row["attempts"],
             )
-            for row in sorted(rows, key=lambda r: r["id"])
+            for row in sorted(rows, key=lambda r: (r["lane"], r["id"]))
         ]
         return Batch(token, messages, lease_until)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -16,6 +16,14 @@ class MailState(StrEnum):
     SENDING = "sending"  # claimed by a worker until `due_at` (the lease)
     SENT = "sent"  # accepted by the SMTP server (or written to the development mailbox)
     FAILED = "failed"  # rejected for good, or out of attempts; `mail retry` requeues
+
+
+class MailLane(IntEnum):
+    """Workers claim the lower lane first, so a flood of routine mail (a month's e-receipts,
+    or what a caller manages to cause) never delays a security notice (SECURITY.md 22)."""
+
+    SECURITY = 0  # links to act on and security notices: verification, reset, changes
+    ROUTINE = 1  # everything else: receipts, payments, answers to questions
 
 
 class OutboxMessage(Model):
@@ -33,6 +41,7 @@ class OutboxMessage(Model):
     subject = fields.CharField(max_length=255, description="For operators, may be shortened")
     content = fields.BinaryField(description="The complete message as sent over SMTP")
     state = fields.CharEnumField(MailState, max_length=8, default=MailState.PENDING)
+    lane = fields.IntEnumField(MailLane, default=MailLane.ROUTINE, description="Claimed first: 0")
     attempts = fields.SmallIntField(default=0, description="Claims so far, crashed ones too")
     due_at = UtcDatetimeField(description="PENDING: next attempt, SENDING: end of the lease")
     claimed_by = fields.CharField(max_length=64, null=True, description="Claim of the worker")
@@ -42,4 +51,4 @@ class OutboxMessage(Model):
 
     class Meta:
         table = "mail_outbox"
-        indexes = (Index(fields=("state", "due_at")),)
+        indexes = (Index(fields=("state", "due_at")), Index(fields=("state", "lane", "due_at")))

@@ -83,7 +83,7 @@ _CLAIM = """
 WITH due AS MATERIALIZED (
     SELECT id FROM {table}
     WHERE state IN ('pending', 'sending') AND due_at <= ?
-    ORDER BY due_at
+    ORDER BY {order}
     LIMIT ?{lock}
 )
 UPDATE {table}
@@ -102,14 +102,16 @@ async def claim_due(
     limit: int,
     token: str,
     lease_until: dt.datetime,
+    order: str = "due_at",
 ) -> list[dict]:
     """Lease up to `limit` due rows of a work queue (columns `state`, `due_at`,
     `claimed_by`, `attempts`) in one atomic statement: `pending` rows that are due and
     `sending` rows whose lease ran out become `sending` under `token` until
     `lease_until`. On PostgreSQL the rows are picked with FOR UPDATE SKIP LOCKED, so
-    workers take disjoint batches without waiting; SQLite has one writer at a time."""
+    workers take disjoint batches without waiting; SQLite has one writer at a time.
+    `order` (trusted SQL, never input) picks which due rows go first."""
     lock = " FOR UPDATE SKIP LOCKED" if dialect(conn) == "postgres" else ""
-    statement = _CLAIM.format(table=table, lock=lock, returning=returning)
+    statement = _CLAIM.format(table=table, lock=lock, returning=returning, order=order)
     return await fetch(conn, statement, [now, limit, token, lease_until])
 
 

@@ -119,7 +119,8 @@ async def revoke_session(info: Info, input: Any) -> int:
 
 
 async def request_password_reset(info: Info, input: Any) -> None:
-    await auth.request_password_reset(input.email, info.context.client)
+    ctx = info.context
+    await auth.request_password_reset(input.email, ctx.client, ctx.language)
 
 
 async def set_password(info: Info, input: Any) -> Cabinet:

@@ -237,7 +237,9 @@ class VerifyEmailPayload:
 
 
 ResendVerificationError = error_type(
-    "ResendVerification", [AuthError.ALREADY_VERIFIED, CoreError.TOO_MANY_ATTEMPTS], retryable=True
+    "ResendVerification",
+    [AuthError.ALREADY_VERIFIED, CoreError.TOO_MANY_ATTEMPTS, CoreError.TOO_MANY_EMAILS],
+    retryable=True,
 )
 
 
@@ -309,7 +311,9 @@ RequestPasswordResetError = error_type(
 )
 class RequestPasswordResetPayload:
     accepted: bool = strawberry.field(
-        default=False, description="If the address has a cabinet, a link is on its way."
+        default=False,
+        description="A message is on its way: a link if the address has a cabinet, else "
+        "word that no cabinet uses it.",
     )
     user_errors: list[RequestPasswordResetError] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description="Why it was refused."
@@ -377,9 +381,9 @@ ChangeEmailError = error_type(
     [
         AuthError.WRONG_PASSWORD,
         CoreError.INVALID_EMAIL,
-        CoreError.EMAIL_TAKEN,
         AuthError.SAME_EMAIL,
         CoreError.TOO_MANY_ATTEMPTS,
+        CoreError.TOO_MANY_EMAILS,
     ],
     retryable=True,
 )
@@ -387,7 +391,8 @@ ChangeEmailError = error_type(
 
 @strawberry.type(
     description="The result of changeEmail: the change happens when the link "
-    "sent to the new address is followed (verifyEmail)."
+    "sent to the new address is followed (verifyEmail). The answer is the same when the "
+    "address already has a cabinet: that address is told so by e-mail instead."
 )
 class ChangeEmailPayload:
     sent_to: str | None = strawberry.field(default=None, description="The new address.")

@@ -32,6 +32,7 @@ SubscribeEReceiptError = error_type(
         CoreError.INVALID_EMAIL,
         EReceiptError.EMAIL_NOT_VERIFIED,
         CoreError.TOO_MANY_ATTEMPTS,
+        CoreError.TOO_MANY_EMAILS,
     ],
     retryable=True,
 )

@@ -63,8 +63,8 @@ ConfirmNewEmailError = error_type(
         CoreError.INVALID_TOKEN,
         CoreError.EXPIRED_TOKEN,
         CoreError.INVALID_EMAIL,
-        CoreError.EMAIL_TAKEN,
         CoreError.TOO_MANY_ATTEMPTS,
+        CoreError.TOO_MANY_EMAILS,
     ],
     retryable=True,
 )
@@ -72,7 +72,8 @@ ConfirmNewEmailError = error_type(
 
 @strawberry.type(
     description="The result of confirmNewEmail: a link to set the password went "
-    "to the new address; the old one has been told."
+    "to the new address; the old one has been told. The answer is the same when the new "
+    "address already has a cabinet: that address is told so by e-mail instead."
 )
 class ConfirmNewEmailPayload:
     sent_to: str | None = strawberry.field(default=None, description="The new address.")

@@ -20,7 +20,14 @@ from services.core import throttle, tokens
 from services.core.clock import now
 from services.core.emails import mask_email, normalize_email
 from services.core.errors import CoreError, RuleError, RuleErrors, raise_all
-from services.notifications.notices import mail_link, notify
+from services.notifications.notices import (
+    charge_mail_budget,
+    link_lifetime,
+    mail_link,
+    mail_token,
+    notify,
+    notify_address,
+)
 from services.recovery import rules as recovery
 from services.security import audit, sessions
 from services.security.devices import Device, new_device
@@ -197,6 +204,7 @@ async def resend_verification(cabinet: Cabinet, client: Client) -> None:
         await throttle.attempt((f"verify:resend:{cabinet.id}", policy))
     except throttle.Throttled as throttled:
         raise RuleError(CoreError.TOO_MANY_ATTEMPTS, retry_after=throttled.retry_after) from None
+    await charge_mail_budget(cabinet.id)
     async with in_transaction():
         await tokens.void_outstanding(cabinet.id, (TokenPurpose.VERIFY_EMAIL,))
         await _send_verification(cabinet)
@@ -285,24 +293,34 @@ async def revoke_session(cabinet: Cabinet, session_id: int, client: Client) -> N
 # ---------------------------------------------------------------- passwords
 
 
-async def request_password_reset(email: str, client: Client) -> None:
-    """Mail a reset link if the address has a cabinet; answer the same either way."""
+async def request_password_reset(email: str, client: Client, language: str = "ru") -> None:
+    """Mail a reset link if the address has a cabinet, else word that none uses it; answer
+    the same either way, after the very same database statements (SECURITY.md 4): the token
+    and the audit entry are written by INSERT ... SELECT statements that write nothing
+    without a cabinet, so neither the answer nor its timing tells the two apart."""
     address = normalize_email(email)
     limits = (
         (f"reset:email:{address}", throttle.Window(5, dt.timedelta(hours=1))),
-        (f"reset:ip:{client.limit_key}", throttle.Window(30, dt.timedelta(hours=1))),
+        (f"reset:ip:{client_key(client)}", throttle.Window(30, dt.timedelta(hours=1))),
     )
     try:
         await throttle.attempt(*limits)
     except throttle.Throttled as throttled:
         raise RuleError(CoreError.TOO_MANY_ATTEMPTS, retry_after=throttled.retry_after) from None
     cabinet = await Cabinet.filter(email=address, disabled_at__isnull=True).first()
-    if cabinet is None:
-        return
+    cabinet_id = cabinet.id if cabinet is not None else 0  # 0: no cabinet has that id
     async with in_transaction():
-        await tokens.void_outstanding(cabinet.id, (TokenPurpose.RESET_PASSWORD,))
-        await mail_link(cabinet, TokenPurpose.RESET_PASSWORD, "reset_password", to=cabinet.email)
-        await audit.record(cabinet.id, SecurityEventKind.PASSWORD_RESET_REQUESTED, client)
+        await tokens.void_outstanding(cabinet_id, (TokenPurpose.RESET_PASSWORD,))
+        issued = await tokens.issue_if_cabinet(
+            cabinet_id, TokenPurpose.RESET_PASSWORD, link_lifetime(), email=address
+        )
+        if cabinet is not None and issued is not None:
+            await mail_token(issued, "reset_password", to=address, language=cabinet.language)
+        else:
+            await notify_address(address, language, "reset_no_cabinet")
+        await audit.record_if_cabinet(
+            cabinet_id, SecurityEventKind.PASSWORD_RESET_REQUESTED, client
+        )
 
 
 async def _new_password_hash(cabinet: Cabinet, password: str, field: str, email: str) -> str:
@@ -359,17 +377,24 @@ async def change_email(
     cabinet: Cabinet, password: str, new_email: str, client: Client, device: Device | None = None
 ) -> str:
     """Mail a confirmation link to the new address and tell the old one; the change
-    happens when the link is followed (verifyEmail). Returns the new address."""
+    happens when the link is followed (verifyEmail). Returns the new address.
+
+    An address that has a cabinet already gets word of that instead of a link, and the
+    caller the same answer as for a free one: changeEmail tells no one which addresses
+    have cabinets. Every call that gets this far counts against the mail budget."""
     address = normalize_email(new_email, field="newEmail")
     if address == cabinet.email:
         raise RuleError(AuthError.SAME_EMAIL, "newEmail")
     if not await _guess_password(cabinet.email, password or "", client, cabinet, device):
         raise RuleError(AuthError.WRONG_PASSWORD, "password")
-    if await Cabinet.filter(email=address).exists():
-        raise RuleError(CoreError.EMAIL_TAKEN, "newEmail")
+    await charge_mail_budget(cabinet.id)
+    taken = await Cabinet.filter(email=address).exists()
     async with in_transaction():
         await tokens.void_outstanding(cabinet.id, (TokenPurpose.CHANGE_EMAIL,))
-        await mail_link(cabinet, TokenPurpose.CHANGE_EMAIL, "email_change_confirm", to=address)
+        if taken:
+            await notify_address(address, cabinet.language, "email_taken")
+        else:
+            await mail_link(cabinet, TokenPurpose.CHANGE_EMAIL, "email_change_confirm", to=address)
         await notify(cabinet, "email_change_requested", new_email=mask_email(address))
         await audit.record(
             cabinet.id, SecurityEventKind.EMAIL_CHANGE_REQUESTED, client, mask_email(address)

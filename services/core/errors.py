@@ -67,6 +67,14 @@ class CoreError(ErrorCode):
             en="Too many attempts. Try again after {retry_after}.",
         ),
     )
+    TOO_MANY_EMAILS = code(
+        "The cabinet has caused as many e-mails as it may in an hour (MAIL_BUDGET_PER_CABINET): "
+        "nothing was sent. `retryAfter` says when the next will be.",
+        Sentence(
+            ru="Слишком много писем за короткое время. Повторите после {retry_after}.",
+            en="Too many e-mails in a short time. Try again after {retry_after}.",
+        ),
+    )
     NOT_FOUND = code(
         "The id in the input names nothing the viewer has: it does not exist, is not theirs, "
         "or is gone.",

@@ -32,7 +32,7 @@ from services.core.clock import now
 from services.core.emails import normalize_email
 from services.core.errors import CoreError, RuleError
 from services.ereceipts.errors import EReceiptError
-from services.notifications.notices import mail_link
+from services.notifications.notices import charge_mail_budget, mail_link
 
 UNSUBSCRIBE_SALT = "kabinet.ereceipt_unsubscribe"
 CONFIRMATIONS_PER_HOUR = 5  # links to other addresses a cabinet may have mailed
@@ -79,6 +79,7 @@ async def subscribe(cabinet: Cabinet, account_id: int, email: str | None = None)
             raise RuleError(
                 CoreError.TOO_MANY_ATTEMPTS, retry_after=throttled.retry_after
             ) from None
+        await charge_mail_budget(cabinet.id)
     async with in_transaction():
         # Locking the link serializes subscribing with unlinking and with itself.
         link = await (

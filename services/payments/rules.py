@@ -25,6 +25,7 @@ from mail.compose import link_builder
 from models.accounts import Account
 from models.billing import Payment
 from models.cabinets import Cabinet, CabinetAccount
+from models.mail import MailLane
 from models.payments import OnlinePayment, PaymentStatus
 from payments.providers import Notification, Order, Provider, ProviderUnavailable
 from services.core.clock import now
@@ -239,6 +240,7 @@ async def _mail_receipt(payment: OnlinePayment, account: Account, ledger: Paymen
     await notify(
         cabinet,
         "payment_received",
+        lane=MailLane.ROUTINE,
         amount=format_rub(payment.amount),
         account_number=account.number,
         holder_name=account.holder_name,

@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from config import get_settings
 from models.cabinets import Cabinet, CabinetAccount, Role
+from models.mail import MailLane
 from models.questions import (
     BODY_MAX_CHARS,
     SUBJECT_MAX_CHARS,
@@ -276,6 +277,7 @@ async def _announce(question: Question, body: str) -> None:
     await notify(
         customer,
         "question_answered",
+        lane=MailLane.ROUTINE,
         question_id=encode_id("Question", question.id),
         question_subject=question.subject,
         excerpt=excerpt(body) if verified else "",

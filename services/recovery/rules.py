@@ -41,7 +41,7 @@ from services.core import telemetry, throttle, tokens
 from services.core.clock import now
 from services.core.emails import mask_email, normalize_email
 from services.core.errors import CoreError, RuleError
-from services.notifications.notices import mail_link, notify
+from services.notifications.notices import charge_mail_budget, mail_link, notify, notify_address
 from services.recovery.errors import RecoveryError
 from services.security import audit, sessions
 from services.security.passwords import cabinet_context_words, check_policy, hash_password
@@ -80,11 +80,11 @@ async def start(account_number: str, payment_amount: str, client: Client) -> Sta
 
 
 async def confirm_new_email(recovery_token: str, new_email: str, client: Client) -> str:
+    """Mail the link that completes the recovery to the new address and tell the old one.
+    An address that has a cabinet already gets word of that instead, and the caller the
+    same answer: the throttles come before any lookup, and nothing tells the two apart."""
     row = await tokens.peek(recovery_token, (TokenPurpose.RECOVERY,), field="recoveryToken")
     address = normalize_email(new_email, field="newEmail")
-    cabinet = await Cabinet.get(id=row.cabinet_id)  # type: ignore[attr-defined]
-    if await Cabinet.filter(email=address).exclude(id=cabinet.id).exists():
-        raise RuleError(CoreError.EMAIL_TAKEN, "newEmail")
     try:
         # Each call mails two addresses: a recovery token may send a handful, no more.
         await throttle.attempt(
@@ -92,6 +92,9 @@ async def confirm_new_email(recovery_token: str, new_email: str, client: Client)
         )
     except throttle.Throttled as throttled:
         raise RuleError(CoreError.TOO_MANY_ATTEMPTS, retry_after=throttled.retry_after) from None
+    await charge_mail_budget(row.cabinet_id)  # type: ignore[attr-defined]
+    cabinet = await Cabinet.get(id=row.cabinet_id)  # type: ignore[attr-defined]
+    taken = await Cabinet.filter(email=address).exclude(id=cabinet.id).exists()
     async with in_transaction():
         await ActionToken.filter(
             cabinet_id=cabinet.id,
@@ -100,13 +103,16 @@ async def confirm_new_email(recovery_token: str, new_email: str, client: Client)
             used_at__isnull=True,
             voided_at__isnull=True,
         ).update(voided_at=now())
-        await mail_link(
-            cabinet,
-            TokenPurpose.RECOVERY_LINK,
-            "recovery_confirm",
-            to=address,
-            recovery_id=row.recovery_id,  # type: ignore[attr-defined]
-        )
+        if taken:
+            await notify_address(address, cabinet.language, "email_taken")
+        else:
+            await mail_link(
+                cabinet,
+                TokenPurpose.RECOVERY_LINK,
+                "recovery_confirm",
+                to=address,
+                recovery_id=row.recovery_id,  # type: ignore[attr-defined]
+            )
         await notify(cabinet, "recovery_requested", new_email=mask_email(address))
         await audit.record(
             cabinet.id, SecurityEventKind.RECOVERY_EMAIL_REQUESTED, client, mask_email(address)
