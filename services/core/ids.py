@@ -13,14 +13,20 @@ def encode_id(kind: str, pk: int) -> str:
 
 def decode_id(kind: str, value: str | None) -> int | None:
     """The primary key behind an id of `kind`; None for anything else (never an error
-    that tells a malformed id from someone else's)."""
-    if not value or len(value) > 100:
+    that tells a malformed id from someone else's).
+
+    Only the one spelling `encode_id` gives is accepted: base64 decoding drops characters
+    outside its alphabet and Python reads Unicode digits and leading zeros as numbers, so
+    without the comparison one object would answer to many ids (and caches, logs or limits
+    keyed by the id would tell them apart)."""
+    if not value or len(value) > 100 or not value.isascii():
         return None
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         return None
     prefix, _, pk = raw.partition(":")
-    if prefix != kind or not pk.isdigit() or len(pk) > 18:
+    if prefix != kind or not (pk.isascii() and pk.isdigit()) or len(pk) > 18:
         return None
-    return int(pk)
+    number = int(pk)
+    return number if encode_id(kind, number) == value else None
