@@ -309,6 +309,22 @@ class Settings:
         "An uploaded photo no message uses within this many hours is deleted "
         "(`kabinet attachments cleanup`, and hourly inside `serve`).",
     )
+    attachment_max_pixels: int = setting(
+        12_500_000,
+        "Most pixels (width x height) an uploaded photo may have, read from its header before "
+        "anything is decoded (12.5 MP: about 50 MB decoded); more gets 413 "
+        "ATTACHMENT_TOO_MANY_PIXELS.",
+    )
+    attachment_rejects_per_hour: int = setting(
+        20,
+        "Refused uploads (too large, not a photo, too many pixels) one cabinet may make per "
+        "hour; beyond, every upload gets 429 TOO_MANY_REJECTED_ATTACHMENTS until the hour ends.",
+    )
+    attachment_decode_queue: int = setting(
+        8,
+        "Photos one server process checks (decodes) at once or keeps waiting to; an upload "
+        "beyond gets 429 ATTACHMENT_QUEUE_FULL and may be sent again shortly.",
+    )
 
     # The company's requisites, printed on every bill and encoded in its payment QR code.
     # The defaults are fictional: a real deployment sets its own.
@@ -614,6 +630,7 @@ def _check_payments(settings: Settings) -> None:
 def _check_questions(settings: Settings) -> None:
     positive = ("question_messages_per_day", "attachment_max_bytes", "attachments_per_message")
     positive += ("attachment_pending_per_cabinet", "attachment_pending_hours")
+    positive += ("attachment_max_pixels", "attachment_rejects_per_hour", "attachment_decode_queue")
     _require_positive(settings, positive)
 
 

@@ -12,6 +12,7 @@ origin). Refusals are JSON: `{"error": {"code", "message"}}`, in the request's l
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from starlette.requests import Request
@@ -19,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 
 from models.cabinets import Cabinet
 from resolvers.context import Context
+from services.core.clock import now
 from services.core.errors import NotAllowed, RuleError
 from services.core.ids import decode_id, encode_id
 from services.core.messages import language_from_header, message_for
@@ -26,8 +28,11 @@ from services.questions import attachments
 
 STATUS = {
     "ATTACHMENT_TOO_LARGE": 413,
+    "ATTACHMENT_TOO_MANY_PIXELS": 413,
     "ATTACHMENT_NOT_IMAGE": 415,
     "TOO_MANY_PENDING_ATTACHMENTS": 429,
+    "TOO_MANY_REJECTED_ATTACHMENTS": 429,
+    "ATTACHMENT_QUEUE_FULL": 429,
 }
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
 PRIVATE = {
@@ -69,6 +74,9 @@ async def upload(request: Request) -> Response:
         status = STATUS[refused.code]
         # The rest of a refused body is never read: the connection cannot be reused.
         extra = {"Connection": "close"} if status == 413 else {}
+        if refused.retry_after is not None:
+            wait = (refused.retry_after - now()).total_seconds()
+            extra["Retry-After"] = str(max(1, math.ceil(wait)))
         return _refusal(status, refused.code, message_for(refused, language), **extra)
     body: dict[str, Any] = {
         "id": encode_id("Attachment", row.id),

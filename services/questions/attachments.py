@@ -9,6 +9,10 @@ AttachmentContent): server processes on several hosts share nothing but the data
 so whichever receives a photo, any serves it, and there is never a photo without its
 row or a row without its photo. The temporary file is removed either way.
 
+A cabinet's refused uploads are counted (ATTACHMENT_REJECTS_PER_HOUR, then every upload
+is refused for the rest of the hour), and a process decodes a bounded number of photos
+at once or waiting (ATTACHMENT_DECODE_QUEUE, then ATTACHMENT_QUEUE_FULL).
+
 An upload is pending until `askQuestion` or `replyToQuestion` references it; a
 cabinet holds at most ATTACHMENT_PENDING_PER_CABINET of them, and `cleanup` deletes
 those older than ATTACHMENT_PENDING_HOURS.
@@ -33,6 +37,7 @@ from config import get_settings
 from models import sql
 from models.cabinets import Cabinet, Role
 from models.questions import Attachment, AttachmentContent
+from services.core import throttle
 from services.core.clock import now
 from services.core.errors import NotAllowed, RuleError
 from services.questions import images
@@ -115,13 +120,51 @@ async def _check_pending(cabinet_id: int) -> None:
         )
 
 
+def _rejects_limit(cabinet_id: int) -> throttle.Limit:
+    per_hour = get_settings().attachment_rejects_per_hour
+    return f"attachment:rejected:{cabinet_id}", throttle.Window(per_hour, dt.timedelta(hours=1))
+
+
+# Refusals that are no fault of the body: they do not count against the cabinet.
+_NOT_COUNTED = (
+    QuestionError.TOO_MANY_PENDING_ATTACHMENTS,
+    QuestionError.ATTACHMENT_QUEUE_FULL,
+)
+
+
 async def upload(
     cabinet: Cabinet, chunks: AsyncIterator[bytes], declared_length: int | None = None
 ) -> Attachment:
-    """Store a photo a customer uploads; it stays pending until a message uses it."""
+    """Store a photo a customer uploads; it stays pending until a message uses it.
+
+    Every upload is counted against ATTACHMENT_REJECTS_PER_HOUR before it is read (so
+    parallel uploads count exactly) and given back once it is stored: what stays counted
+    are the refused ones (too large, not a photo, too many pixels, a dropped connection),
+    each of which costs a transfer and perhaps a decode."""
     if cabinet.role != Role.CUSTOMER:
         raise NotAllowed("only customers attach photos")
-    limit = get_settings().attachment_max_bytes
+    rejects = _rejects_limit(cabinet.id)
+    try:
+        await throttle.attempt(rejects)
+    except throttle.Throttled as throttled:
+        raise RuleError(
+            QuestionError.TOO_MANY_REJECTED_ATTACHMENTS, retry_after=throttled.retry_after
+        ) from None
+    try:
+        row = await _upload(cabinet, chunks, declared_length)
+    except RuleError as refused:
+        if refused.code in _NOT_COUNTED:
+            await throttle.give_back(rejects)
+        raise
+    await throttle.give_back(rejects)
+    return row
+
+
+async def _upload(
+    cabinet: Cabinet, chunks: AsyncIterator[bytes], declared_length: int | None
+) -> Attachment:
+    settings = get_settings()
+    limit = settings.attachment_max_bytes
     if declared_length is not None and declared_length > limit:
         raise too_large()  # refused before a byte of the body is read
     await _check_pending(cabinet.id)  # early, so a refused upload costs no transfer
@@ -130,9 +173,20 @@ async def upload(
         if received.size == 0:
             raise RuleError(QuestionError.ATTACHMENT_NOT_IMAGE)
         try:
-            info = await images.inspect(received.path)
+            info = await images.inspect(
+                received.path,
+                max_pixels=settings.attachment_max_pixels,
+                queue_limit=settings.attachment_decode_queue,
+            )
+        except images.TooManyPixels:
+            megapixels = f"{settings.attachment_max_pixels / 1_000_000:g}"
+            raise RuleError(
+                QuestionError.ATTACHMENT_TOO_MANY_PIXELS, megapixels=megapixels
+            ) from None
         except images.NotAnImage:
             raise RuleError(QuestionError.ATTACHMENT_NOT_IMAGE) from None
+        except images.QueueFull:
+            raise RuleError(QuestionError.ATTACHMENT_QUEUE_FULL) from None
         data = await asyncio.to_thread(received.path.read_bytes)
         async with in_transaction():
             # The lock makes the count exact under parallel uploads of one cabinet.

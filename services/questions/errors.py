@@ -80,6 +80,31 @@ class QuestionError(ErrorCode):
             en="This is not a photo: attach a JPEG or PNG picture.",
         ),
     )
+    ATTACHMENT_TOO_MANY_PIXELS = code(
+        "The photo has more pixels than allowed (ATTACHMENT_MAX_PIXELS, read from its header): "
+        "send a smaller one, as phones do when sharing.",
+        Sentence(
+            ru="Фотография слишком большая: не больше {megapixels} мегапикселей. "
+            "Уменьшите её и приложите снова.",
+            en="The photo is too big: at most {megapixels} megapixels. Make it smaller and "
+            "attach it again.",
+        ),
+    )
+    TOO_MANY_REJECTED_ATTACHMENTS = code(
+        "The cabinet sent too many uploads that were refused in the last hour: uploads are "
+        "refused until `retryAfter`.",
+        Sentence(
+            ru="Слишком много неудачных загрузок. Попробуйте позже.",
+            en="Too many failed uploads. Try again later.",
+        ),
+    )
+    ATTACHMENT_QUEUE_FULL = code(
+        "The server is checking as many photos as it can at the moment: send it again shortly.",
+        Sentence(
+            ru="Сейчас загружается слишком много фотографий. Попробуйте через минуту.",
+            en="Too many photos are being uploaded right now. Try again in a minute.",
+        ),
+    )
     TOO_MANY_PENDING_ATTACHMENTS = code(
         "The cabinet has as many uploaded photos not yet sent with a message as it may keep.",
         Sentence(

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import os
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from models.questions import Attachment, AttachmentContent
 from services.core.clock import clock
 from services.core.ids import encode_id
-from services.questions import attachments
+from services.questions import attachments, images
 from tests.conftest import BACKEND, with_settings
 from tests.questions.support import (
     REPLY,
@@ -203,6 +206,81 @@ async def test_parallel_uploads_respect_the_pending_limit(api: Api, settings) ->
     assert await Attachment.all().count() == 3
     assert await AttachmentContent.all().count() == 3
     assert stored_files(settings) == []
+
+
+def blank_png(width: int, height: int) -> bytes:
+    """A PNG of many pixels and few bytes (one colour compresses to almost nothing)."""
+    out = io.BytesIO()
+    Image.new("L", (width, height)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def test_too_many_pixels_are_refused_from_the_header(api: Api, settings) -> None:
+    """Attack: a 25 MP PNG of a few kilobytes decoded to ~100 MB per upload. Now anything
+    over ATTACHMENT_MAX_PIXELS (12.5 MP) is refused from its header: even one cut short
+    right after it, which could not decode at all, gets the pixel refusal."""
+    assert settings.attachment_max_pixels == 12_500_000
+    customer = await api.signed_up()
+    bomb = blank_png(5000, 5000)
+    assert len(bomb) < 100_000
+    for content in (bomb, bomb[:100]):  # the whole file; the header and a scrap of data
+        response = await upload(customer, content)
+        assert response.status_code == 413, response.text
+        assert response.json()["error"]["code"] == "ATTACHMENT_TOO_MANY_PIXELS"
+        assert "12.5" in response.json()["error"]["message"]
+    assert (await upload(customer, blank_png(4000, 3125))).status_code == 201  # exactly 12.5 MP
+    assert await Attachment.all().count() == 1
+
+
+async def test_refused_uploads_are_throttled_per_cabinet(api: Api, settings) -> None:
+    """Attack: bad uploads cost a transfer and a decode each and used to count for nothing.
+    Past ATTACHMENT_REJECTS_PER_HOUR refusals, every upload of the cabinet is refused."""
+    with_settings(settings, attachment_rejects_per_hour=3)
+    customer = await api.signed_up()
+    for _ in range(4):  # stored photos do not count
+        await uploaded(customer)
+    for _ in range(3):
+        assert (await upload(customer, b"not a photo at all")).status_code == 415
+    throttled = await upload(customer, photo())
+    assert throttled.status_code == 429
+    assert throttled.json()["error"]["code"] == "TOO_MANY_REJECTED_ATTACHMENTS"
+    assert 0 < int(throttled.headers["retry-after"]) <= 3600
+    assert (await upload(customer, b"junk")).status_code == 429
+    other = await api.signed_up(ACCOUNT_2, AMOUNT_2, "petrov@mail.ru")
+    assert (await upload(other, photo())).status_code == 201  # a cabinet of its own
+    clock.advance(dt.timedelta(hours=1, seconds=1))
+    assert (await upload(customer, photo())).status_code == 201
+
+
+async def test_the_decode_queue_is_bounded(api: Api, settings) -> None:
+    """Attack: uploads waited for the two decoding threads in an unbounded queue, each
+    holding its file and its request. Past ATTACHMENT_DECODE_QUEUE checks running or
+    waiting, an upload is refused at once, and is not held against the cabinet."""
+    # Uploads in flight count until stored: 2 waiting + 1 more is the most 3 allows, so a
+    # second refusal would be TOO_MANY_REJECTED_ATTACHMENTS had the first been kept.
+    with_settings(settings, attachment_decode_queue=2, attachment_rejects_per_hour=3)
+    customer = await api.signed_up()
+    release = threading.Event()
+    # Both decoding threads busy with something else: checks can only wait.
+    busy = [images._POOL.submit(release.wait) for _ in range(2)]
+    try:
+        waiting = [asyncio.ensure_future(upload(customer, photo())) for _ in range(2)]
+        for _ in range(10_000):  # until both wait in the queue (no time limit asserted)
+            if images.QUEUE.size == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert images.QUEUE.size == 2
+        for _ in range(2):  # refused at once, and not counted as the cabinet's refusals
+            full = await upload(customer, photo())
+            assert full.status_code == 429
+            assert full.json()["error"]["code"] == "ATTACHMENT_QUEUE_FULL"
+    finally:
+        release.set()
+    assert [r.status_code for r in await asyncio.gather(*waiting)] == [201, 201]
+    for future in busy:
+        future.result()
+    assert images.QUEUE.size == 0
+    assert (await upload(customer, photo())).status_code == 201
 
 
 async def test_photos_are_served_to_their_customer_and_to_specialists_only(api: Api) -> None:
