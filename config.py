@@ -132,6 +132,12 @@ class Settings:
         "Comma-separated origins (e.g. `https://lk.example.ru`) besides `PUBLIC_WEB_URL`'s "
         "whose pages may call the API with the session cookie.",
     )
+    cors_allow_headers: str = setting(
+        "",
+        "Comma-separated request headers a page of an allowed origin may send, besides the "
+        "built-in list (docs/api.md: Authorization, Content-Type, Apollo's and tracing "
+        "headers such as `traceparent` and `sentry-trace`).",
+    )
     proof_payment_window_days: int = setting(
         365,
         "Ownership of an account is proven by the amount of any payment made to it within "

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 
 from config import Settings
 from models import db
+from routes import cors
 from routes.client_address import ClientAddress
 from routes.rate_limit import RateLimit
 from schema.http import unavailable_response
@@ -44,7 +45,7 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
             allow_origins=cors_origins,
             allow_credentials=True,
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+            allow_headers=cors.allowed_headers(settings),
             expose_headers=[
                 "X-Request-ID",
                 "RateLimit-Limit",

@@ -1,38 +1,53 @@
-"""The cost of a query, checked at validation (OWASP GraphQL cheat sheet: query cost).
+"""The cost of a query, checked before execution (OWASP GraphQL cheat sheet: query cost).
 
 Every field costs 1; a connection multiplies what it selects per item by its page size
-(`first`, its default when absent; a variable counts as its declared default or as the
-largest page, 100). Nested connections multiply: `questions(first: 100) { messages(
-first: 100) { ... } }` costs over 10,000, far past the default limit, while the whole
-dashboard of a cabinet stays near 2,000. `nodes(ids:)` multiplies likewise by the number
-of ids (a variable counts as the most allowed, 100). Introspection is not counted (depth
-and token limits bound it).
+(`first`, its default when absent). Nested connections multiply: `questions(first: 100) {
+messages(first: 100) { ... } }` costs over 10,000, far past the default limit, while the
+whole dashboard of a cabinet stays near 2,000. `nodes(ids:)` multiplies likewise by the
+number of ids. Introspection is not counted (depth and token limits bound it).
+
+A page size given by a variable counts as the value the request gives it, coerced as
+execution will see it - not the variable's declared default: `query($n: Int = 1)` sent with
+`{"n": 100}` fetches pages of 100 (issue 17, item 5). So the cost is not a validation rule,
+whose verdict ValidationCache keeps per document whatever the variables: the `QueryCost`
+extension computes it when execution is about to start, and refuses the operation there
+with the same QUERY_TOO_COMPLEX a validation error had.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
+    DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationRule,
     VariableNode,
+    Visitor,
     get_named_type,
+    visit,
 )
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.execution.values import get_variable_values
+from strawberry.extensions import SchemaExtension
 
 LARGEST_PAGE = 100
 LARGEST_ID_LIST = 100  # resolvers/nodes.py MAX_NODES
 DEFAULT_PAGE = 20
 
 
-def _page_size(node: FieldNode, defaults: dict[str, Any]) -> int:
+def _page_size(node: FieldNode, variables: dict[str, Any]) -> int:
     for argument in node.arguments or ():
         if argument.name.value != "first":
             continue
@@ -40,25 +55,42 @@ def _page_size(node: FieldNode, defaults: dict[str, Any]) -> int:
         if isinstance(value, IntValueNode):
             return max(int(value.value), 1)
         if isinstance(value, VariableNode):
-            default = defaults.get(value.name.value)
-            return max(int(default), 1) if isinstance(default, int) else LARGEST_PAGE
+            if value.name.value not in variables:
+                return DEFAULT_PAGE  # no value and no default: the argument is left out
+            given = variables[value.name.value]
+            if isinstance(given, int) and not isinstance(given, bool):
+                return max(given, 1)
+            return DEFAULT_PAGE if given is None else LARGEST_PAGE
         return LARGEST_PAGE
     return DEFAULT_PAGE
 
 
-def _id_count(node: FieldNode) -> int | None:
-    """How many objects `nodes(ids: ...)` fetches; None for a field without `ids`."""
+def _id_count(node: FieldNode, variables: dict[str, Any]) -> int | None:
+    """How many objects `nodes(ids: ...)` fetches, which multiplies what it selects as a
+    page size does; None for a field without `ids`. A variable counts by the list
+    `variables` gives it, else as the longest list allowed."""
     for argument in node.arguments or ():
-        if argument.name.value == "ids":
-            value = argument.value
-            return len(value.values) if isinstance(value, ListValueNode) else LARGEST_ID_LIST
+        if argument.name.value != "ids":
+            continue
+        value = argument.value
+        if isinstance(value, ListValueNode):
+            return len(value.values)
+        if isinstance(value, VariableNode) and isinstance(variables.get(value.name.value), list):
+            return len(variables[value.name.value])
+        return LARGEST_ID_LIST
     return None
 
 
 class _Coster:
-    def __init__(self, context: Any, defaults: dict[str, Any]) -> None:
-        self.context = context
-        self.defaults = defaults
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: dict[str, Any],
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
 
     def cost(self, selections: SelectionSetNode | None, parent: Any, seen: frozenset[str]) -> int:
         if selections is None:
@@ -69,14 +101,14 @@ class _Coster:
                 total += self._field(selection, parent, seen)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
-                target = self.context.schema.get_type(condition.name.value) if condition else parent
+                target = self.schema.get_type(condition.name.value) if condition else parent
                 total += self.cost(selection.selection_set, target, seen)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
-                fragment = self.context.get_fragment(name)
+                fragment = self.fragments.get(name)
                 if fragment is None or name in seen:
                     continue  # other rules report unknown or cyclic fragments
-                target = self.context.schema.get_type(fragment.type_condition.name.value)
+                target = self.schema.get_type(fragment.type_condition.name.value)
                 total += self.cost(fragment.selection_set, target, seen | {name})
         return total
 
@@ -91,34 +123,138 @@ class _Coster:
         named = get_named_type(definition.type)
         inner = self.cost(node.selection_set, named, seen)
         if named.name.endswith("Connection"):
-            return 1 + _page_size(node, self.defaults) * inner
-        if (count := _id_count(node)) is not None:
+            return 1 + _page_size(node, self.variables) * inner
+        if (count := _id_count(node, self.variables)) is not None:
             return 1 + count * inner
         return 1 + inner
 
 
-def query_cost_rule(max_cost: int) -> type[ValidationRule]:
-    class QueryCostRule(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_args: Any) -> None:
-            schema = self.context.schema
-            root = {
-                "query": schema.query_type,
-                "mutation": schema.mutation_type,
-                "subscription": schema.subscription_type,
-            }[node.operation.value]
-            defaults = {}
-            for definition in node.variable_definitions or ():
-                if isinstance(definition.default_value, IntValueNode):
-                    defaults[definition.variable.name.value] = int(definition.default_value.value)
-            cost = _Coster(self.context, defaults).cost(node.selection_set, root, frozenset())
-            if cost > max_cost:
-                self.report_error(
-                    GraphQLError(
-                        f"The query costs {cost}, more than the {max_cost} allowed: ask for "
-                        "smaller pages or fewer nested lists.",
-                        node,
-                        extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "maxCost": max_cost},
-                    )
-                )
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((o for o in operations if o.name and o.name.value == name), None)
 
-    return QueryCostRule
+
+def _page_variables(document: DocumentNode) -> frozenset[str]:
+    """The variables any `first` argument of the document takes its page size from."""
+    names: set[str] = set()
+
+    class Collect(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_args: Any) -> None:
+            if node.name.value == "first" and isinstance(node.value, VariableNode):
+                names.add(node.value.name.value)
+
+    visit(document, Collect())
+    return frozenset(names)
+
+
+class _Plan:
+    """What the cost of one operation of a parsed document depends on, and the costs
+    already computed for it, by the page sizes its variables had."""
+
+    MAX_COSTS = 64  # remembered per operation; a client trying every page size starts over
+
+    def __init__(self, document: DocumentNode, operation: OperationDefinitionNode) -> None:
+        used = _page_variables(document)
+        self.operation = operation
+        self.page_definitions = [
+            d for d in operation.variable_definitions or () if d.variable.name.value in used
+        ]
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.costs: dict[tuple[Any, ...], int] = {}
+
+
+# Plans by the parsed document (ParserCache hands the same DocumentNode back for the same
+# text, so the walk runs once per document and page sizes, not once per request: it costs
+# about as much as validating the dashboard). An entry leaves with its document.
+_PLANS: dict[int, dict[str | None, _Plan | None]] = {}
+
+
+def _plan(document: DocumentNode, operation_name: str | None) -> _Plan | None:
+    plans = _PLANS.get(id(document))
+    if plans is None:
+        plans = _PLANS[id(document)] = {}
+        weakref.finalize(document, _PLANS.pop, id(document), None)
+    if operation_name not in plans:
+        operation = _operation(document, operation_name)
+        plans[operation_name] = None if operation is None else _Plan(document, operation)
+    return plans[operation_name]
+
+
+def _page_sizes(
+    schema: GraphQLSchema, plan: _Plan, variables: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The page-size variables as execution will see them: a JSON integer within Int's
+    range is itself (the common case, without graphql-core's coercion machinery); anything
+    else (absent, null, 100.0, a default to apply) goes through graphql-core's coercion."""
+    values = {}
+    for definition in plan.page_definitions:
+        value = variables.get(definition.variable.name.value)
+        if type(value) is not int or not -(2**31) <= value < 2**31:
+            coerced = get_variable_values(schema, plan.page_definitions, variables)
+            return None if isinstance(coerced, list) else coerced.coerced
+        values[definition.variable.name.value] = value
+    return values
+
+
+def query_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> int | None:
+    """The cost of the operation with the request's variables, coerced as execution will
+    see them; None when execution refuses it anyway (no such operation, a page size that
+    does not coerce: graphql-core reports that and executes nothing)."""
+    plan = _plan(document, operation_name)
+    if plan is None:
+        return None
+    values = _page_sizes(schema, plan, variables or {})
+    if values is None:
+        return None
+    sizes = tuple(sorted(values.items()))
+    cost = plan.costs.get(sizes)
+    if cost is None:
+        root = {
+            "query": schema.query_type,
+            "mutation": schema.mutation_type,
+            "subscription": schema.subscription_type,
+        }[plan.operation.operation.value]
+        coster = _Coster(schema, plan.fragments, values)
+        cost = coster.cost(plan.operation.selection_set, root, frozenset())
+        if len(plan.costs) >= _Plan.MAX_COSTS:
+            plan.costs.clear()
+        plan.costs[sizes] = cost
+    return cost
+
+
+class QueryCost(SchemaExtension):
+    """Refuses, before any resolver runs, an operation that costs more than `max_cost`
+    with the request's actual variables (QUERY_TOO_COMPLEX, `extensions.cost`, `maxCost`)."""
+
+    def __init__(self, max_cost: int) -> None:
+        self.max_cost = max_cost
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.result is None:
+            cost = query_cost(
+                context.schema._schema, document, context.operation_name, context.variables
+            )
+            if cost is not None and cost > self.max_cost:
+                error = GraphQLError(
+                    f"The query costs {cost}, more than the {self.max_cost} allowed: ask for "
+                    "smaller pages or fewer nested lists.",
+                    _operation(document, context.operation_name),
+                    extensions={
+                        "code": "QUERY_TOO_COMPLEX",
+                        "cost": cost,
+                        "maxCost": self.max_cost,
+                    },
+                )
+                context.result = GraphQLExecutionResult(data=None, errors=[error])
+        yield

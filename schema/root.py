@@ -30,7 +30,7 @@ from schema.accounts import Account, MeterReading, Receipt
 from schema.auth import User
 from schema.execution import FastLeafExecutionContext
 from schema.http import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
-from schema.limits import query_cost_rule
+from schema.limits import QueryCost
 from schema.metrics import OperationMetrics
 from schema.payments import OnlinePayment
 from schema.permissions import CustomersOnly, StaffOnly
@@ -290,7 +290,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     rules = [
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
-        query_cost_rule(settings.graphql_max_cost),
         StorableTextRule,
     ]
     extensions: list = [
@@ -298,6 +297,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=1000),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: AddValidationRules(rules),
+        lambda: QueryCost(settings.graphql_max_cost),
         MaskUnexpected,
         OperationMetrics,
     ]

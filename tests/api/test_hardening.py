@@ -66,6 +66,29 @@ async def test_query_cost_limit(client) -> None:
     assert "errors" not in (await client.post("/graphql", json={"query": with_variable})).json()
 
 
+async def test_query_cost_counts_the_variables_the_request_sends(client) -> None:
+    """Issue 17, item 5: a page size in a variable counted as its declared default, so a
+    document declaring `$n: Int = 1` and sent with n=100 passed as cheap and fetched 100
+    times more. The cost now counts what the request sends."""
+    page = "me { securityEvents(first: $n) { nodes { id kind at ip device detail } } }"
+    aliased = " ".join(f"a{i}: {page}" for i in range(10))
+    graphql_response = {"Accept": "application/graphql-response+json"}
+    for declared in ("$n: Int = 1", "$n: Int"):
+        document = f"query Dodge({declared}) {{ {aliased} }}"
+        dodge = await client.post(
+            "/graphql", json={"query": document, "variables": {"n": 100}}, headers=graphql_response
+        )
+        assert dodge.status_code == 400, dodge.text
+        assert codes(dodge.json()) == ["QUERY_TOO_COMPLEX"]
+        assert dodge.json()["errors"][0]["extensions"]["cost"] > 5000
+        assert "data" not in dodge.json()
+        for honest in ({}, {"n": 5}):  # the default (or the field's own), a small page
+            answer = await client.post(
+                "/graphql", json={"query": document, "variables": honest}, headers=graphql_response
+            )
+            assert answer.status_code == 200 and "errors" not in answer.json(), answer.text
+
+
 async def test_production_hides_the_schema(settings) -> None:
     async with app_client(settings, env="production") as http:
         introspection = await http.post(
