@@ -4,9 +4,8 @@ Every field costs 1; a connection multiplies what it selects per item by its pag
 (`first`, its default when absent; a variable counts as its declared default or as the
 largest page, 100). Nested connections multiply: `questions(first: 100) { messages(
 first: 100) { ... } }` costs over 10,000, far past the default limit, while the whole
-dashboard of a cabinet stays near 2,000. `nodes(ids:)` multiplies likewise by the number
-of ids (a variable counts as the most allowed, 100). Introspection is not counted (depth
-and token limits bound it).
+dashboard of a cabinet stays near 2,000. Introspection is not counted (depth and token
+limits bound it).
 """
 
 from __future__ import annotations
@@ -46,12 +45,19 @@ def _page_size(node: FieldNode, defaults: dict[str, Any]) -> int:
     return DEFAULT_PAGE
 
 
-def _id_count(node: FieldNode) -> int | None:
-    """How many objects `nodes(ids: ...)` fetches; None for a field without `ids`."""
+def _id_count(node: FieldNode, variables: dict[str, Any]) -> int | None:
+    """How many objects `nodes(ids: ...)` fetches, which multiplies what it selects as a
+    page size does; None for a field without `ids`. A variable counts by the list
+    `variables` gives it, else as the longest list allowed."""
     for argument in node.arguments or ():
-        if argument.name.value == "ids":
-            value = argument.value
-            return len(value.values) if isinstance(value, ListValueNode) else LARGEST_ID_LIST
+        if argument.name.value != "ids":
+            continue
+        value = argument.value
+        if isinstance(value, ListValueNode):
+            return len(value.values)
+        if isinstance(value, VariableNode) and isinstance(variables.get(value.name.value), list):
+            return len(variables[value.name.value])
+        return LARGEST_ID_LIST
     return None
 
 
@@ -92,7 +98,7 @@ class _Coster:
         inner = self.cost(node.selection_set, named, seen)
         if named.name.endswith("Connection"):
             return 1 + _page_size(node, self.defaults) * inner
-        if (count := _id_count(node)) is not None:
+        if (count := _id_count(node, self.defaults)) is not None:
             return 1 + count * inner
         return 1 + inner
 
