@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: run run-prod test test-sqlite test-postgres lint format migrations schema docs clean
+.PHONY: run run-prod test test-sqlite test-postgres lint format migrations schema docs graphiql clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,3 +68,11 @@ schema: $(VENV)/.test-deps
 docs: $(VENV)/.run-deps
 	$(BIN)/python -m config > docs/configuration.md.tmp
 	mv docs/configuration.md.tmp docs/configuration.md
+
+## make graphiql: fetch GraphiQL and React from the npm registry (npm pack, pinned versions in
+## tools/vendor_graphiql.py) into web/graphiql/vendor/ with their licences and MANIFEST.json
+## (versions, integrity, sha256). Only for updating them: the server never loads a CDN.
+## GRAPHIQL_VERSION=... REACT_VERSION=... to try others; then commit web/graphiql/vendor/.
+graphiql:
+	$(PYTHON) tools/vendor_graphiql.py
+	$(PYTHON) tools/vendor_graphiql.py --check

@@ -95,7 +95,7 @@ def app_routes(settings: Settings) -> list[Route]:
         Route("/attachments/{id}", attachment_routes.download, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
         # the web client last: its pages answer only what no route above took
-        *web.routes(),
+        *web.routes(graphiql=not settings.is_production),
     ]
 
 

@@ -1,6 +1,7 @@
 """The reference web client: static files from `web/`, served by this server.
 
-- `/static/...`: the files of `web/` (HTML, CSS, JavaScript modules; no build step).
+- `/static/...`: the files of `web/` (HTML, CSS, JavaScript modules; no build step), and
+  under `/static/graphiql/` those of GraphiQL's page (schema/ide.py; not in production).
 - Every other GET that no route of the API took is a page of the single-page app:
   `/`, the links in e-mails (`/verify-email?token=`, `/set-password?token=`,
   `/questions/<id>`) and the app's own paths all answer `web/index.html`, and the app's
@@ -75,9 +76,16 @@ async def app_page(request: Request) -> Response:
     return FileResponse(WEB_DIR / "index.html", headers=HEADERS, media_type="text/html")
 
 
-def routes(web_dir: Path = WEB_DIR) -> list[BaseRoute]:
-    """The web client's routes; mount them after every API route."""
+async def not_found(request: Request) -> Response:
+    return PlainTextResponse("Not Found", status_code=404)
+
+
+def routes(web_dir: Path = WEB_DIR, graphiql: bool = True) -> list[BaseRoute]:
+    """The web client's routes; mount them after every API route. Without `graphiql`
+    (production) the files of GraphiQL's page under /static/graphiql/ are not served."""
+    hidden = [] if graphiql else [Route(f"{STATIC_PREFIX}/graphiql/{{path:path}}", not_found)]
     return [
+        *hidden,
         Mount(STATIC_PREFIX, app=_StaticFiles(directory=web_dir), name="static"),
         Route("/{path:path}", app_page, methods=["GET", "HEAD"]),
     ]

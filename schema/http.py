@@ -25,25 +25,21 @@ queries (Apollo's APQ protocol).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import json
 import math
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.responses import Response
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from config import Settings
-from schema import text
+from schema import ide, text
 from services.core import persisted_queries
 from services.core.clock import now
 from services.core.errors import RequestError, RuleError
@@ -160,31 +156,6 @@ def negotiate(accept: str | None) -> str | None:
     return best
 
 
-IDE_ORIGIN = "https://unpkg.com"  # where Strawberry's GraphiQL page loads React and GraphiQL
-
-
-def ide_content_security_policy(html: str) -> str:
-    """The page's own policy instead of the API's `default-src 'none'`: its scripts and
-    styles from the CDN it names (each pinned by Subresource Integrity in the page), its
-    inline script by hash, requests only to this server."""
-    inline = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
-    hashes = " ".join(
-        f"'sha256-{base64.b64encode(hashlib.sha256(code.encode()).digest()).decode()}'"
-        for code in inline
-    )
-    return (
-        f"default-src 'none'; script-src {IDE_ORIGIN} {hashes}; "
-        f"style-src {IDE_ORIGIN} 'unsafe-inline'; font-src {IDE_ORIGIN} data:; "
-        "img-src 'self' data:; connect-src 'self'; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    )
-
-
-def _wants_ide(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return request.method == "GET" and "text/html" in accept and not request.query_params
-
-
 def _field(data: dict[str, Any], name: str, kind: type, what: str) -> Any:
     value = data.get(name)
     if value is not None and not isinstance(value, kind):
@@ -299,8 +270,7 @@ class GraphQLEndpoint:
         self.schema = schema
         self.settings = settings
         self.context = context
-        self.ide_html = None if settings.is_production else get_graphql_ide_html("graphiql")
-        self.ide_csp = ide_content_security_policy(self.ide_html or "")
+        self.ide_html = ide.page(settings)
 
     def _answer(
         self,
@@ -338,10 +308,8 @@ class GraphQLEndpoint:
     async def handle(self, request: Request) -> Response:
         if request.method not in {"GET", "POST"}:
             return Response(status_code=405, headers={"Allow": "GET, POST"})
-        if _wants_ide(request):
-            if self.ide_html is None:
-                return Response("Not Found", status_code=404, media_type="text/plain")
-            return HTMLResponse(self.ide_html, headers={"Content-Security-Policy": self.ide_csp})
+        if ide.wanted(request) and (self.ide_html or not request.query_params):
+            return ide.response(self.ide_html)  # production: 404, or the query's result
         media = negotiate(request.headers.get("accept"))
         if media is None:
             return self._answer(

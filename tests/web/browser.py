@@ -7,7 +7,8 @@
 - `page`: a fresh Playwright page (its own cookies) in a phone-sized window, with
   relative `goto("/login")`. A test that fails leaves a full-page screenshot in
   `test-artifacts/<test>.png`; a script error or a console error (a CSP violation, a
-  failed load) on the page fails the test.
+  failed load) on the page fails the test. `@pytest.mark.browser_context(**options)`
+  adds options of Playwright's `new_context` (a proxy, a viewport).
 
 Playwright drives the system's Chromium (`/usr/bin/chromium`, the Debian package that
 `.ci/run` installs; KABINET_CHROMIUM to use another): no `playwright install`, no browser
@@ -112,7 +113,10 @@ async def page(chromium, web_server: WebServer, request: pytest.FixtureRequest) 
     from playwright.async_api import expect
 
     expect.set_options(timeout=TIMEOUT_MS)
-    context = await chromium.new_context(base_url=web_server.url, viewport=PHONE, locale="ru-RU")
+    marker = request.node.get_closest_marker("browser_context")
+    context = await chromium.new_context(
+        base_url=web_server.url, viewport=PHONE, locale="ru-RU", **(marker.kwargs if marker else {})
+    )
     context.set_default_timeout(TIMEOUT_MS)
     tab = await context.new_page()
     problems: list[str] = []
