@@ -4,7 +4,7 @@ from which client, with the request's DataLoaders; and the authentication guard.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from graphql import GraphQLError
@@ -33,6 +33,22 @@ DEVICE_COOKIE = "kabinet_device"
 class NotAuthenticated(GraphQLError):
     def __init__(self) -> None:
         super().__init__("Log in first.", extensions={"code": "UNAUTHENTICATED"})
+
+
+class DeadSession(GraphQLError):
+    """A token was presented but is no live session: the client must log in again (a
+    request without any token is anonymous instead)."""
+
+    MESSAGES: ClassVar[dict[sessions.Dead, str]] = {
+        sessions.Dead.EXPIRED: "The session has expired: log in again.",
+        sessions.Dead.REVOKED: "The session has ended: log in again.",
+        sessions.Dead.INVALID: "The session token is not valid: log in again.",
+    }
+
+    def __init__(self, reason: sessions.Dead) -> None:
+        super().__init__(
+            self.MESSAGES[reason], extensions={"code": "UNAUTHENTICATED", "reason": str(reason)}
+        )
 
 
 class Forbidden(GraphQLError):
@@ -121,6 +137,20 @@ class Context:
             )
             self._resolved = True
         return self._session
+
+    async def dead_session(self) -> DeadSession | None:
+        """Whether the request presents a token (bearer, or the session cookie of a
+        same-site request) that is no live session; its dead cookie is deleted in the
+        response. Resolves the session of the request at once."""
+        token, from_cookie = _presented_token(self.request, self.settings)
+        found = await sessions.check(token) if token else None
+        self._resolved = True
+        if found is None or isinstance(found, Session):
+            self._session, self.token_from_cookie = found, from_cookie and found is not None
+            return None
+        if from_cookie:
+            self.end_session_cookie()
+        return DeadSession(found)
 
     async def viewer(self) -> Cabinet | None:
         session = await self.session()

@@ -14,6 +14,10 @@ queries (Apollo's APQ protocol).
 - `extensions.persistedQuery = {version: 1, sha256Hash}` without `query` runs the query
   stored under that hash, or answers PERSISTED_QUERY_NOT_FOUND so the client sends the
   query with its hash, which is then stored (services.core.persisted_queries).
+- A bearer token or session cookie that is no live session is a top-level
+  UNAUTHENTICATED with `extensions.reason` EXPIRED, REVOKED or INVALID: 401 for
+  `application/graphql-response+json`, 200 for `application/json`; a dead cookie is
+  deleted. No token at all is an anonymous request.
 - Before anything is parsed, cached or persisted: a document over MAX_QUERY_BYTES is
   413 QUERY_TOO_LARGE, variables or extensions nested deeper than MAX_JSON_DEPTH are 400
   JSON_TOO_DEEP, and a client past its APQ_REGISTRATIONS_PER_HOUR new persisted queries
@@ -305,6 +309,13 @@ class GraphQLEndpoint:
             headers["Retry-After"] = str(wait)
         return self._answer(media, body, REFUSAL_STATUS[refusal.code], **headers)
 
+    def _unauthenticated(self, media: str, dead: GraphQLError, sub: Response) -> Response:
+        """A dead token is refused, not taken for no token, so an app's re-login fires:
+        401 for the spec's media type (200 for legacy JSON clients), the cookie deleted."""
+        status = 401 if media == GRAPHQL_RESPONSE else 200
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else {}
+        return self._answer(media, {"errors": [dead.formatted]}, status, sub, **headers)
+
     async def handle(self, request: Request) -> Response:
         if request.method not in {"GET", "POST"}:
             return Response(status_code=405, headers={"Allow": "GET, POST"})
@@ -325,6 +336,8 @@ class GraphQLEndpoint:
             params = await read_params(request, self.settings)
             check_document_size(params.query, self.settings.max_query_bytes)
             context = await self.context(request, sub)
+            if dead := await context.dead_session():
+                return self._unauthenticated(media, dead, sub)
             query, new_hash = await persisted_queries.resolve(
                 params.query, params.extensions, registration_key(context)
             )

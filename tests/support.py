@@ -77,6 +77,18 @@ class Api:
         assert "errors" not in body, body["errors"]
         return body["data"]
 
+    async def session_ended(self) -> str | None:
+        """Why this client's token is no live session (UNAUTHENTICATED's `reason`: EXPIRED,
+        REVOKED, INVALID), or None while it is one."""
+        body = await self("{ me { id } }")
+        if body.get("errors"):
+            [error] = body["errors"]
+            assert error["extensions"]["code"] == "UNAUTHENTICATED", body
+            assert "data" not in body, body
+            return error["extensions"]["reason"]
+        assert body["data"]["me"] is not None, body
+        return None
+
     async def register(
         self, account: str, amount: str, email: str, password: str = PASSWORD, **headers: str
     ) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from enum import StrEnum
 
 from config import get_settings
 from models import sql
@@ -30,6 +31,14 @@ class Client:
     def __post_init__(self) -> None:
         if not self.limit_key:
             object.__setattr__(self, "limit_key", client_key(self.ip))
+
+
+class Dead(StrEnum):
+    """Why a presented token is no live session (`extensions.reason` of UNAUTHENTICATED)."""
+
+    EXPIRED = "EXPIRED"  # its idle or absolute time ran out
+    REVOKED = "REVOKED"  # ended: logout, "end this session", a new password, a frozen cabinet
+    INVALID = "INVALID"  # no session ever had it: damaged, made up, or long deleted
 
 
 def hash_token(token: str) -> str:
@@ -62,12 +71,19 @@ def expires_at(session: Session) -> dt.datetime:
 
 
 async def authenticate(token: str) -> Session | None:
-    """The live session behind a token, with its cabinet loaded; touches last use.
+    """The live session behind a token, with its cabinet loaded; touches last use."""
+    found = await check(token)
+    return found if isinstance(found, Session) else None
 
-    Every request runs this, so it is one plain query building both objects, without
-    the ORM's query construction."""
+
+async def check(token: str) -> Session | Dead:
+    """The live session behind a token, with its cabinet loaded (and its last use
+    touched), or why there is none.
+
+    Every request with a token runs this, so it is one plain query building both
+    objects, without the ORM's query construction."""
     if not token or len(token) > 200:
-        return None
+        return Dead.INVALID
     session_columns = list(Session._meta.fields_db_projection.values())
     cabinet_columns = list(Cabinet._meta.fields_db_projection.values())
     select = ", ".join(
@@ -77,16 +93,18 @@ async def authenticate(token: str) -> Session | None:
     row = await sql.fetch_one(
         sql.connection(),
         f"SELECT {select} FROM session s JOIN cabinet c ON c.id = s.cabinet_id "  # noqa: S608
-        "WHERE s.token_hash = ? AND s.revoked_at IS NULL AND c.disabled_at IS NULL",
+        "WHERE s.token_hash = ?",
         [hash_token(token)],
     )
     if row is None:
-        return None
+        return Dead.INVALID
     session = Session._init_from_db(**{c: row[f"s_{c}"] for c in session_columns})
     session.cabinet = Cabinet._init_from_db(**{c: row[f"c_{c}"] for c in cabinet_columns})
+    if session.revoked_at is not None or session.cabinet.disabled_at is not None:
+        return Dead.REVOKED
     moment = now()
     if session.expires_at <= moment or idle_deadline(session) <= moment:
-        return None
+        return Dead.EXPIRED
     if moment - session.last_used_at >= TOUCH_EVERY:
         session.last_used_at = moment
         await Session.filter(id=session.id).update(last_used_at=moment)

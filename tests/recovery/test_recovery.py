@@ -98,8 +98,9 @@ async def test_the_whole_flow(api: Api, smtp, smtp_settings) -> None:
     assert cabinet.email_verified_at is not None
 
     # every old session is over, the old password dead, the new login works
-    assert (await phone.data(ME))["me"] is None
-    assert (await laptop.data(ME))["me"] is None
+    assert await phone.session_ended() == "REVOKED"
+    assert await laptop.session_ended() == "REVOKED"
+    assert await api.session_ended() == "REVOKED"  # the cookie too: refused, then deleted
     assert codes(await api.login("ivanova@mail.ru", PASSWORD)) == ["INVALID_CREDENTIALS"]
     assert codes(await api.login("maria@yandex.ru", PASSWORD)) == ["INVALID_CREDENTIALS"]
     assert (await api.login("maria@yandex.ru", NEW_PASSWORD))["userErrors"] == []
@@ -236,6 +237,7 @@ async def test_a_second_address_voids_the_first_link(api: Api, smtp, smtp_settin
     assert codes(await set_password(api, link_token(first))) == ["INVALID_TOKEN"]
     done = await set_password(api, link_token(second))
     assert done["user"]["email"] == "second@mail.ru"
+    assert await api.session_ended() == "REVOKED"  # the cookie too: refused, then deleted
     assert codes(await set_password(api, link_token(second))) == ["INVALID_TOKEN"]  # used
 
 

@@ -126,7 +126,8 @@ async def test_staff_remove_closes_the_cabinet_and_returns_its_questions(
     assert "1 session(s) ended, 2 question(s) back in the queue" in removed.stdout
 
     # Then her session is dead at once, and she can neither log in nor reset the password
-    assert (await olga.data("{ me { email } }"))["me"] is None
+    assert await olga.session_ended() == "REVOKED"
+    assert await api.session_ended() == "REVOKED"  # her cookie too: refused, then deleted
     assert codes(await api.login("olga@energosbyt.example", SPECIALIST_PASSWORD)) == [
         "INVALID_CREDENTIALS"
     ]

@@ -108,6 +108,11 @@ async def chromium() -> AsyncIterator:
         await browser.close()
 
 
+# Chromium logs every 4xx of a fetch; a 401 is the answer to a session that died, which
+# the app handles (tests/web/test_web_session_end.py).
+EXPECTED_STATUS = "the server responded with a status of 401 (Unauthorized)"
+
+
 @pytest_asyncio.fixture
 async def page(chromium, web_server: WebServer, request: pytest.FixtureRequest) -> AsyncIterator:
     from playwright.async_api import expect
@@ -124,7 +129,9 @@ async def page(chromium, web_server: WebServer, request: pytest.FixtureRequest) 
     tab.on(
         "console",
         lambda message: (
-            problems.append(f"console: {message.text}") if message.type == "error" else None
+            problems.append(f"console: {message.text}")
+            if message.type == "error" and not message.text.endswith(EXPECTED_STATUS)
+            else None
         ),
     )
     try:

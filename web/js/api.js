@@ -8,7 +8,10 @@
 // `credentials: 'same-origin'` sends it); JavaScript never sees the token. Top-level
 // errors (network, not logged in, rate limited, a masked server error) are thrown as
 // ApiError with the code from `extensions.code`; expected refusals come back in the
-// payload's userErrors, one sentence each via codeText(prefix).
+// payload's userErrors, one sentence each via codeText(prefix). A session that died (the
+// server answers UNAUTHENTICATED with `extensions.reason` EXPIRED, REVOKED or INVALID, and
+// deletes the cookie) is told to the app as UNAUTHENTICATED_EVENT with that reason; the
+// router then goes to the login page, which says why.
 
 import { addMessages, has, language, t } from './i18n.js';
 
@@ -34,14 +37,16 @@ addMessages({
 });
 
 export class ApiError extends Error {
-  constructor(code, message, errors = []) {
+  constructor(code, message, errors = [], reason = null) {
     super(message || code);
     this.code = code;
     this.errors = errors;
+    this.reason = reason; // with UNAUTHENTICATED: why a session presented is over
   }
 }
 
-// Fired on window when the server says the session is gone (session.js listens).
+// Fired on window when the server says the session is gone (session.js and router.js
+// listen); `event.detail.reason` is set when a session the request presented died.
 export const UNAUTHENTICATED_EVENT = 'kabinet:unauthenticated';
 
 export async function graphql(query, variables = {}) {
@@ -69,8 +74,11 @@ export async function graphql(query, variables = {}) {
   if (body.errors && body.errors.length) {
     const [first] = body.errors;
     const code = (first.extensions && first.extensions.code) || 'UNEXPECTED';
-    if (code === 'UNAUTHENTICATED') window.dispatchEvent(new Event(UNAUTHENTICATED_EVENT));
-    throw new ApiError(code, first.message, body.errors);
+    const reason = (code === 'UNAUTHENTICATED' && first.extensions.reason) || null;
+    if (code === 'UNAUTHENTICATED') {
+      window.dispatchEvent(new CustomEvent(UNAUTHENTICATED_EVENT, { detail: { reason } }));
+    }
+    throw new ApiError(code, first.message, body.errors, reason);
   }
   return body.data;
 }

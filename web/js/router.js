@@ -15,7 +15,7 @@
 // Same-origin links to a registered path are followed without reloading; any other
 // link (a receipt's PDF, the payment page) is an ordinary navigation.
 
-import { ApiError, describeError } from './api.js';
+import { ApiError, describeError, UNAUTHENTICATED_EVENT } from './api.js';
 import { h } from './dom.js';
 import { onLanguageChange, t } from './i18n.js';
 import { viewer } from './session.js';
@@ -121,6 +121,7 @@ export async function render() {
     // page (and back here after it); anything else is said where the page would be.
     if (mine !== generation) return;
     if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') {
+      if (error.reason) return; // a session that died: the listener below went to /login
       return navigate(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, { replace: true });
     }
     console.error(error);
@@ -148,6 +149,19 @@ function followLink(event) {
   event.preventDefault();
   navigate(url.pathname + url.search + url.hash);
 }
+
+// A session the page held died (expired, ended elsewhere, or damaged): to the login page,
+// which says why, and back here after it. The server has deleted the cookie already. Heard
+// from the first request on (the header asks who is logged in before the router starts);
+// the navigation waits for the failed request to settle, so the login page asks afresh.
+window.addEventListener(UNAUTHENTICATED_EVENT, (event) => {
+  const reason = event.detail && event.detail.reason;
+  if (!reason) return;
+  const here = new URL(location.href);
+  const next = here.pathname === '/login' ? here.searchParams.get('next') || '/' : here.pathname + here.search;
+  const to = `/login?next=${encodeURIComponent(next)}&ended=${encodeURIComponent(reason)}`;
+  setTimeout(() => navigate(to, { replace: true }), 0);
+});
 
 export function start() {
   window.addEventListener('popstate', () => render());

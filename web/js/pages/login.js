@@ -2,8 +2,8 @@
 // this site, never another origin).
 
 import { codeText, mutate } from '../api.js';
-import { field, form, h, page, showErrors } from '../dom.js';
-import { addMessages, t } from '../i18n.js';
+import { field, form, h, notice, page, showErrors } from '../dom.js';
+import { addMessages, has, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
 import { setViewer, VIEWER_FIELDS } from '../session.js';
 
@@ -18,6 +18,9 @@ addMessages({
     'login.INVALID_CREDENTIALS': 'Неверная почта или пароль. Проверьте раскладку клавиатуры и Caps Lock.',
     'login.TOO_MANY_ATTEMPTS':
       'Слишком много неудачных попыток входа. Повторите {retryAfter} или восстановите пароль.',
+    'login.ended.EXPIRED': 'Сеанс истёк: вас давно не было. Войдите снова.',
+    'login.ended.REVOKED': 'Сеанс завершён: выход на другом устройстве или смена пароля. Войдите снова.',
+    'login.ended.INVALID': 'Сеанс недействителен. Войдите снова.',
   },
   en: {
     'login.title': 'Log in to your cabinet',
@@ -28,6 +31,9 @@ addMessages({
     'login.register': 'No cabinet yet? Register',
     'login.INVALID_CREDENTIALS': 'Wrong e-mail or password. Check the keyboard layout and Caps Lock.',
     'login.TOO_MANY_ATTEMPTS': 'Too many failed attempts. Try again {retryAfter}, or reset your password.',
+    'login.ended.EXPIRED': 'Your session expired after a long pause. Please log in again.',
+    'login.ended.REVOKED': 'Your session was ended: logged out elsewhere or the password changed. Please log in again.',
+    'login.ended.INVALID': 'Your session is not valid. Please log in again.',
   },
 });
 
@@ -44,9 +50,16 @@ export function safeNext(query) {
   return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
 }
 
+// Why the last session ended, when the app came here because it did (router.js).
+function endedNotice(query) {
+  const reason = query.get('ended');
+  return reason && has(`login.ended.${reason}`) ? notice(t(`login.ended.${reason}`)) : null;
+}
+
 function render({ query }) {
   return page(
     t('login.title'),
+    endedNotice(query),
     form({
       label: t('login.title'),
       submit: t('login.submit'),
