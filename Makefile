@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: run run-prod test test-sqlite test-postgres lint format migrations schema docs clean
+.PHONY: run run-prod test test-sqlite test-postgres lint format migrations schema release-schema docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,13 @@ clean:
 ## make schema: write schema.graphql, the contract the client teams generate code from.
 schema: $(VENV)/.test-deps
 	$(BIN)/kabinet schema > schema.graphql
+
+## make release-schema RELEASE=<name>: at a release, the current schema becomes the baseline
+## (schema/released.graphql) that tests/api/test_schema_evolution.py compares the code with, and
+## "Unreleased" in docs/schema-changelog.md becomes the section RELEASE (default: today's date).
+release-schema: RELEASE ?= $(shell date -u +%Y-%m-%d)
+release-schema: schema
+	$(BIN)/python -m schema.evolution release "$(RELEASE)"
 
 ## make docs: write docs/configuration.md from the settings definitions in config.py.
 docs: $(VENV)/.run-deps
