@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: run run-prod test test-sqlite test-postgres lint format migrations schema docs graphiql clean
+.PHONY: run run-prod test test-sqlite test-postgres lint format migrations schema release-schema docs graphiql clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,10 +35,17 @@ run-prod: $(VENV)/.run-deps
 ## make test: the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
 test: lint test-sqlite test-postgres
 
-test-sqlite: $(VENV)/.test-deps
+## tools/codegen: GraphQL Code Generator for tests/web/test_codegen.py (node and npm needed),
+## installed exactly as package-lock.json pins it.
+CODEGEN := tools/codegen/node_modules/.installed
+$(CODEGEN): tools/codegen/package.json tools/codegen/package-lock.json
+	cd tools/codegen && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-sqlite: $(VENV)/.test-deps $(CODEGEN)
 	KABINET_TEST_BACKEND=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.test-deps
+test-postgres: $(VENV)/.test-deps $(CODEGEN)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== the suite again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 	  KABINET_TEST_BACKEND=postgres $(BIN)/python -m pytest $(PYTEST_ARGS); \
@@ -58,11 +65,18 @@ migrations: $(VENV)/.test-deps
 	$(BIN)/python -m tortoise makemigrations
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info tools/codegen/node_modules
 
 ## make schema: write schema.graphql, the contract the client teams generate code from.
 schema: $(VENV)/.test-deps
 	$(BIN)/kabinet schema > schema.graphql
+
+## make release-schema RELEASE=<name>: at a release, the current schema becomes the baseline
+## (schema/released.graphql) that tests/api/test_schema_evolution.py compares the code with, and
+## "Unreleased" in docs/schema-changelog.md becomes the section RELEASE (default: today's date).
+release-schema: RELEASE ?= $(shell date -u +%Y-%m-%d)
+release-schema: schema
+	$(BIN)/python -m schema.evolution release "$(RELEASE)"
 
 ## make docs: write docs/configuration.md from the settings definitions in config.py.
 docs: $(VENV)/.run-deps

@@ -43,6 +43,51 @@ def parse_datetime(text: str, tz: dt.tzinfo) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
+# RFC 3339 (section 5.6) as the API reads it: a date, "T", the time to the second with an
+# optional fraction, and "Z" or an offset "+03:00". Nothing ISO 8601 allows beyond that.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})")
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def format_moment(value: dt.datetime) -> str:
+    """A moment as the API writes it: RFC 3339 in UTC to the second,
+    "2026-12-06T15:57:39Z". A naive value is UTC (the database's and the clock's time)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    utc = value.astimezone(dt.UTC).replace(microsecond=0, tzinfo=None)
+    return utc.isoformat() + "Z"
+
+
+def parse_moment(text: str) -> dt.datetime:
+    """An RFC 3339 date-time with "Z" or an offset, as aware UTC to the second; a moment
+    without an offset means nothing definite and is refused."""
+    if not _RFC3339.fullmatch(text):
+        raise ValueError(
+            f"{text!r} is not an RFC 3339 date-time with an offset, e.g. 2026-12-06T15:57:39Z"
+        )
+    value = re.sub(r"\.\d+", "", text)  # the API's moments are to the second
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid date-time") from None
+    return moment.astimezone(dt.UTC)
+
+
+def format_iso_date(value: dt.date) -> str:
+    """A calendar date as the API writes it: "2026-12-06"."""
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+
+
+def parse_iso_date(text: str) -> dt.date:
+    """Exactly "YYYY-MM-DD" (RFC 3339 full-date): no week dates, no "20261206"."""
+    if not _FULL_DATE.fullmatch(text):
+        raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid date") from None
+
+
 def parse_period(text: str) -> dt.date:
     """A billing month "YYYY-MM" as the first day of that month."""
     match = _PERIOD.fullmatch(text.strip())

@@ -1,7 +1,9 @@
 """Every GraphQL document of the web client is valid against the committed schema, so a
 renamed field fails here rather than in a customer's browser. The documents are the
-template strings of web/js that start with `query` or `mutation`; `${NAME}` in them is
-the string constant NAME of web/js (`export const VIEWER_FIELDS = '...'`)."""
+`gql`-tagged template literals of web/js (web/js/gql.js); `${NAME}` in one is the gql
+fragment constant NAME of web/js, appended to the document. GraphQL Code Generator
+reads the same literals (tests/web/test_codegen.py), so no document may hide in a
+plain string: a test below fails on one."""
 
 from __future__ import annotations
 
@@ -9,28 +11,65 @@ import re
 from functools import cache
 
 import pytest
-from graphql import build_schema, parse, validate
+from graphql import (
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    build_schema,
+    parse,
+    validate,
+)
 
 from config import ROOT
 
 SOURCES = sorted((ROOT / "web" / "js").rglob("*.js"))
-CONSTANT = re.compile(r"const (\w+) = '([^']*)';")
-DOCUMENT = re.compile(r"`\s*((?:query|mutation)\b[^`]*)`")
+COMMENT = re.compile(r"^\s*//.*$", re.M)
+TAGGED = re.compile(r"gql`([^`]*)`")
+CONSTANT = re.compile(r"const (\w+) = gql`([^`]*)`")
+# A document anywhere but in a gql literal: a string that starts like one.
+UNTAGGED = re.compile(r"(?<!gql)[`'\"]\s*(?:query|mutation|subscription|fragment)\b")
 
 
-def documents() -> list[tuple[str, str]]:
+def code(source) -> str:
+    return COMMENT.sub("", source.read_text())
+
+
+def literals() -> list[tuple[str, str]]:
+    """(source, text) of every gql literal, `${NAME}` replaced by the fragment NAME."""
     constants = {}
     for source in SOURCES:
-        constants.update(CONSTANT.findall(source.read_text()))
+        constants.update(CONSTANT.findall(code(source)))
     found = []
     for source in SOURCES:
-        for text in DOCUMENT.findall(source.read_text()):
+        for text in TAGGED.findall(code(source)):
             text = re.sub(r"\$\{(\w+)\}", lambda m: constants[m.group(1)], text)
-            found.append((f"{source.relative_to(ROOT)}: {text.split('(')[0][:60]}", text))
+            found.append((str(source.relative_to(ROOT)), text))
     return found
 
 
+def documents() -> list[tuple[str, str]]:
+    """The operations (a fragment alone is checked within the documents that use it)."""
+    return [
+        (f"{where}: {text.split('(')[0].split('{')[0].strip()[:60]}", text)
+        for where, text in literals()
+        if any(isinstance(d, OperationDefinitionNode) for d in parse(text).definitions)
+    ]
+
+
 DOCUMENTS = documents()
+
+
+def definition_names(kind: type) -> set[str]:
+    """Names of the operations or fragments defined in the client's gql literals."""
+    return {
+        d.name.value
+        for _, text in literals()
+        for d in parse(text).definitions
+        if isinstance(d, kind) and d.name
+    }
+
+
+OPERATION_NAMES = definition_names(OperationDefinitionNode)
+FRAGMENT_NAMES = definition_names(FragmentDefinitionNode)
 
 
 @cache
@@ -39,7 +78,26 @@ def schema():
 
 
 def test_the_client_has_documents() -> None:
-    assert len(DOCUMENTS) >= 8
+    assert len(DOCUMENTS) >= 30
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
+def test_no_document_is_a_plain_string(source) -> None:
+    """A document in '...' or an untagged `...` is checked by nobody: tag it with gql."""
+    assert not UNTAGGED.findall(code(source)), f"{source.name}: write documents as gql`...`"
+
+
+def test_every_operation_has_its_own_name() -> None:
+    """Codegen names a document's types after its operation: an anonymous or repeated
+    name would merge or lose them."""
+    names = [
+        d.name.value if d.name else None
+        for _, text in DOCUMENTS
+        for d in parse(text).definitions
+        if isinstance(d, OperationDefinitionNode)
+    ]
+    assert None not in names
+    assert len(names) == len(set(names))
 
 
 @pytest.mark.parametrize(("where", "document"), DOCUMENTS, ids=[w for w, _ in DOCUMENTS])

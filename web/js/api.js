@@ -1,6 +1,6 @@
 // The app's only way to the server: POST /graphql, like any other client.
 //
-//   const data = await graphql('query { me { email } }');
+//   const data = await graphql(VIEWER);   // a gql`query Viewer { me { email } }` (gql.js)
 //   const payload = await mutate('login', LOGIN, { email, password });
 //   if (payload.userErrors.length) showErrors(form, payload.userErrors, codeText('login'));
 //

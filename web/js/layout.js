@@ -3,6 +3,7 @@
 
 import { codeText, describeError, mutate } from './api.js';
 import { button, fill, h } from './dom.js';
+import { gql } from './gql.js';
 import { addMessages, language, onLanguageChange, setLanguage, t } from './i18n.js';
 import { navigate, navigation, onNavigate } from './router.js';
 import { logout, onViewerChange, viewer } from './session.js';
@@ -40,7 +41,7 @@ addMessages({
   },
 });
 
-const RESEND = `mutation ResendVerification {
+const RESEND = gql`mutation ResendVerification {
   resendVerification { sentTo userErrors { field message code retryAfter } }
 }`;
 

@@ -5,8 +5,11 @@
 //   onViewerChange((user) => ...);
 
 import { graphql, mutate, UNAUTHENTICATED_EVENT } from './api.js';
+import { gql } from './gql.js';
 
-export const VIEWER_FIELDS = 'id email emailVerified language role displayName';
+export const VIEWER_FIELDS = gql`fragment ViewerFields on User { id email emailVerified language role displayName }`;
+const VIEWER = gql`query Viewer { me { ...ViewerFields } } ${VIEWER_FIELDS}`;
+const LOGOUT = gql`mutation Logout { logout { endedSessions userErrors { code } } }`;
 const listeners = new Set();
 let known; // undefined: not asked yet; null: nobody
 let pending = null;
@@ -14,7 +17,7 @@ let pending = null;
 export async function viewer() {
   if (known !== undefined) return known;
   if (!pending) {
-    pending = graphql(`query Viewer { me { ${VIEWER_FIELDS} } }`)
+    pending = graphql(VIEWER)
       .then((data) => setViewer(data.me))
       .finally(() => {
         pending = null;
@@ -40,7 +43,7 @@ export function onViewerChange(fn) {
 
 export async function logout() {
   try {
-    await mutate('logout', 'mutation Logout { logout { endedSessions userErrors { code } } }');
+    await mutate('logout', LOGOUT);
   } finally {
     forgetViewer();
   }

@@ -5,6 +5,7 @@
 
 import { describeError, graphql } from '../api.js';
 import { button, fill, h, uid } from '../dom.js';
+import { gql } from '../gql.js';
 import { addMessages, formatMoney, t } from '../i18n.js';
 import { navigate } from '../router.js';
 
@@ -51,12 +52,15 @@ addMessages({
   },
 });
 
-// Fragments of the pages' documents (one-line constants: tests/test_web_documents.py
-// validates every document with them put in).
-export const ACCOUNT_FIELDS = 'id number holderName address tariff balance balanceOn';
-export const METER_FIELDS = 'meters { id serial model digits nextVerificationOn zones { number name } lastReading { takenOn values { zone name value } } }';
+// Fragments of the pages' documents: a document spreads one (`...AccountFields`) and
+// appends it (`${ACCOUNT_FIELDS}`), see gql.js.
+export const ACCOUNT_FIELDS = gql`fragment AccountFields on Account { id number holderName address tariff balance balanceOn }`;
+export const METER_FIELDS = gql`fragment AccountMeters on Account {
+  meters { id serial model digits nextVerificationOn zones { number name } lastReading { takenOn values { zone name value } } }
+}`;
 
-const ACCOUNTS = `query Accounts { me { unreadAnswers accounts { ${ACCOUNT_FIELDS} } } }`;
+const ACCOUNTS = gql`query Accounts { me { unreadAnswers accounts { ...AccountFields } } }
+${ACCOUNT_FIELDS}`;
 
 // The cabinet's accounts, and the badge's count on the way. `document` asks for
 // `me { unreadAnswers accounts { ... } }` with the fields the page needs.

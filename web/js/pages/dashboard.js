@@ -3,6 +3,7 @@
 
 import { codeText, mutate } from '../api.js';
 import { field, form, h, notice, page, showErrors } from '../dom.js';
+import { gql } from '../gql.js';
 import { addMessages, formatDate, formatNumber, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
 import { ACCOUNT_FIELDS, balanceKind, balanceText, loadAccounts, METER_FIELDS } from './account-common.js';
@@ -76,9 +77,11 @@ addMessages({
   },
 });
 
-const DASHBOARD = `query Dashboard { me { unreadAnswers accounts { ${ACCOUNT_FIELDS} ${METER_FIELDS} } } }`;
+const DASHBOARD = gql`query Dashboard { me { unreadAnswers accounts { ...AccountFields ...AccountMeters } } }
+${ACCOUNT_FIELDS}
+${METER_FIELDS}`;
 
-const LINK = `mutation LinkAccount($input: LinkAccountInput!) {
+const LINK = gql`mutation LinkAccount($input: LinkAccountInput!) {
   linkAccount(input: $input) {
     account { id number }
     userErrors { field message code retryAfter }

@@ -3,6 +3,7 @@
 
 import { codeText, mutate } from '../api.js';
 import { form, h, notice, page, showErrors } from '../dom.js';
+import { gql } from '../gql.js';
 import { addMessages, t } from '../i18n.js';
 import { onNavigate, refresh, route } from '../router.js';
 import { emailField } from './auth-fields.js';
@@ -38,7 +39,7 @@ addMessages({
   },
 });
 
-const RESET = `mutation RequestPasswordReset($input: RequestPasswordResetInput!) {
+const RESET = gql`mutation RequestPasswordReset($input: RequestPasswordResetInput!) {
   requestPasswordReset(input: $input) {
     accepted
     userErrors { field message code retryAfter }

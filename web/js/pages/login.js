@@ -3,6 +3,7 @@
 
 import { codeText, mutate } from '../api.js';
 import { field, form, h, notice, page, showErrors } from '../dom.js';
+import { gql } from '../gql.js';
 import { addMessages, has, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
 import { setViewer, VIEWER_FIELDS } from '../session.js';
@@ -37,12 +38,13 @@ addMessages({
   },
 });
 
-const LOGIN = `mutation Login($input: LoginInput!) {
+const LOGIN = gql`mutation Login($input: LoginInput!) {
   login(input: $input) {
-    user { ${VIEWER_FIELDS} }
+    user { ...ViewerFields }
     userErrors { field message code retryAfter }
   }
-}`;
+}
+${VIEWER_FIELDS}`;
 
 // Where to go after logging in: a path on this site, else the start page.
 export function safeNext(query) {

@@ -9,6 +9,7 @@
 
 import { codeText, graphql, mutate } from '../api.js';
 import { field, fill, form, h, page, showErrors } from '../dom.js';
+import { gql } from '../gql.js';
 import { addMessages, formatDateTime, formatMoney, language, t } from '../i18n.js';
 import { route } from '../router.js';
 import {
@@ -76,18 +77,18 @@ const PAYMENT_STORAGE_KEY = 'kabinet.payment';
 const POLL_MS = 2000;
 const POLL_TIMES = 30;
 
-const PAY = `mutation PayBill($input: PayBillInput!) {
+const PAY = gql`mutation PayBill($input: PayBillInput!) {
   payBill(input: $input) {
     payment { id status confirmationUrl }
     userErrors { field message code }
   }
 }`;
 
-const STATUS = `query OnlinePayment($id: ID!) {
+const STATUS = gql`query OnlinePayment($id: ID!) {
   onlinePayment(id: $id) { id status amount completedAt account { number } }
 }`;
 
-const PAYMENTS = `query Payments($account: ID!, $after: String) {
+const PAYMENTS = gql`query Payments($account: ID!, $after: String) {
   account(id: $account) {
     payments(first: 20, after: $after) {
       totalCount pageInfo { hasNextPage endCursor }

@@ -8,6 +8,7 @@
 
 import { ApiError, codeText, graphql, mutate } from '../api.js';
 import { button, field, form, h, notice, page, showErrors, uid } from '../dom.js';
+import { gql } from '../gql.js';
 import { addMessages, formatDateTime, language, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
 import { growingList, loadAccounts, setUnread } from './account-common.js';
@@ -113,18 +114,16 @@ addMessages({
   },
 });
 
-const QUESTION_ERRORS = 'userErrors { field message code retryAfter }';
+const QUESTION_ACCOUNTS = gql`query QuestionAccounts { me { unreadAnswers accounts { id number address } } }`;
 
-const QUESTION_ACCOUNTS = `query QuestionAccounts { me { unreadAnswers accounts { id number address } } }`;
-
-const LIST = `query Questions($after: String) {
+const LIST = gql`query Questions($after: String) {
   me { unreadAnswers questions(first: 20, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     nodes { id subject topic status createdAt unreadCount account { number } }
   } }
 }`;
 
-const QUESTION = `query Question($id: ID!) {
+const QUESTION = gql`query Question($id: ID!) {
   me { unreadAnswers }
   question(id: $id) {
     id subject topic status createdAt closedAt unreadCount account { number }
@@ -134,19 +133,19 @@ const QUESTION = `query Question($id: ID!) {
   }
 }`;
 
-const ASK = `mutation AskQuestion($input: AskQuestionInput!) {
-  askQuestion(input: $input) { question { id } ${QUESTION_ERRORS} }
+const ASK = gql`mutation AskQuestion($input: AskQuestionInput!) {
+  askQuestion(input: $input) { question { id } userErrors { field message code retryAfter } }
 }`;
 
-const REPLY = `mutation ReplyToQuestion($input: ReplyToQuestionInput!) {
-  replyToQuestion(input: $input) { message { id } ${QUESTION_ERRORS} }
+const REPLY = gql`mutation ReplyToQuestion($input: ReplyToQuestionInput!) {
+  replyToQuestion(input: $input) { message { id } userErrors { field message code retryAfter } }
 }`;
 
-const MARK_READ = `mutation MarkQuestionRead($input: QuestionInput!) {
+const MARK_READ = gql`mutation MarkQuestionRead($input: QuestionInput!) {
   markQuestionRead(input: $input) { unreadAnswers userErrors { code } }
 }`;
 
-const CLOSE = `mutation CloseQuestion($input: QuestionInput!) {
+const CLOSE = gql`mutation CloseQuestion($input: QuestionInput!) {
   closeQuestion(input: $input) { question { id status } userErrors { field message code } }
 }`;
 

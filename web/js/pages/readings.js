@@ -10,6 +10,7 @@
 
 import { codeText, graphql, mutate } from '../api.js';
 import { clearErrors, field, fill, form, formValues, h, notice, page, showErrors } from '../dom.js';
+import { gql } from '../gql.js';
 import { addMessages, formatDate, formatMoney, formatNumber, language, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
 import {
@@ -95,23 +96,23 @@ addMessages({
   },
 });
 
-const READING_ACCOUNTS = `query ReadingAccounts { me { unreadAnswers accounts { ${ACCOUNT_FIELDS} ${METER_FIELDS} } } }`;
+const READING_ACCOUNTS = gql`query ReadingAccounts { me { unreadAnswers accounts { ...AccountFields ...AccountMeters } } }
+${ACCOUNT_FIELDS}
+${METER_FIELDS}`;
 
-const READING_ESTIMATE = 'consumption { zone name kwh } estimatedCharge';
-
-const PREVIEW = `query PreviewMeterReading($input: PreviewMeterReadingInput!) {
-  previewMeterReading(input: $input) { ${READING_ESTIMATE} needsReview userErrors { field message code } }
+const PREVIEW = gql`query PreviewMeterReading($input: PreviewMeterReadingInput!) {
+  previewMeterReading(input: $input) { consumption { zone name kwh } estimatedCharge needsReview userErrors { field message code } }
 }`;
 
-const SUBMIT = `mutation SubmitMeterReading($input: SubmitMeterReadingInput!) {
+const SUBMIT = gql`mutation SubmitMeterReading($input: SubmitMeterReadingInput!) {
   submitMeterReading(input: $input) {
     reading { id takenOn status }
-    ${READING_ESTIMATE}
+    consumption { zone name kwh } estimatedCharge
     userErrors { field message code }
   }
 }`;
 
-const READINGS = `query Readings($account: ID!, $after: String) {
+const READINGS = gql`query Readings($account: ID!, $after: String) {
   account(id: $account) {
     readings(first: 10, after: $after) {
       totalCount pageInfo { hasNextPage endCursor }

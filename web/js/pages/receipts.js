@@ -7,6 +7,7 @@
 
 import { codeText, graphql, mutate } from '../api.js';
 import { button, field, form, h, notice, page, showErrors } from '../dom.js';
+import { gql } from '../gql.js';
 import { addMessages, formatDate, formatMoney, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
 import { accountPicker, chosenAccount, growingList, loadAccounts } from './account-common.js';
@@ -62,13 +63,14 @@ addMessages({
   },
 });
 
-const ERECEIPT_STATE = 'eReceipt { enabled email since pendingEmail }';
+const ERECEIPT_STATE = gql`fragment EReceiptState on Account { eReceipt { enabled email since pendingEmail } }`;
 
-const RECEIPTS_ACCOUNT = `query ReceiptsAccount($id: ID!) {
-  account(id: $id) { id number ${ERECEIPT_STATE} consumption(months: 12) { month source kwh kwhYearAgo amount } }
-}`;
+const RECEIPTS_ACCOUNT = gql`query ReceiptsAccount($id: ID!) {
+  account(id: $id) { id number ...EReceiptState consumption(months: 12) { month source kwh kwhYearAgo amount } }
+}
+${ERECEIPT_STATE}`;
 
-const RECEIPTS = `query Receipts($account: ID!, $after: String) {
+const RECEIPTS = gql`query Receipts($account: ID!, $after: String) {
   account(id: $account) {
     receipts(first: 6, after: $after) {
       totalCount pageInfo { hasNextPage endCursor }
@@ -78,13 +80,15 @@ const RECEIPTS = `query Receipts($account: ID!, $after: String) {
 }`;
 
 
-const SUBSCRIBE = `mutation SubscribeEReceipt($input: SubscribeEReceiptInput!) {
-  subscribeEReceipt(input: $input) { account { id ${ERECEIPT_STATE} } confirmationSentTo userErrors { field message code retryAfter } }
-}`;
+const SUBSCRIBE = gql`mutation SubscribeEReceipt($input: SubscribeEReceiptInput!) {
+  subscribeEReceipt(input: $input) { account { id ...EReceiptState } confirmationSentTo userErrors { field message code retryAfter } }
+}
+${ERECEIPT_STATE}`;
 
-const UNSUBSCRIBE = `mutation UnsubscribeEReceipt($input: UnsubscribeEReceiptInput!) {
-  unsubscribeEReceipt(input: $input) { account { id ${ERECEIPT_STATE} } userErrors { field message code } }
-}`;
+const UNSUBSCRIBE = gql`mutation UnsubscribeEReceipt($input: UnsubscribeEReceiptInput!) {
+  unsubscribeEReceipt(input: $input) { account { id ...EReceiptState } userErrors { field message code } }
+}
+${ERECEIPT_STATE}`;
 
 let flash = null;
 

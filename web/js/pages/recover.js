@@ -8,6 +8,7 @@
 
 import { codeText, mutate } from '../api.js';
 import { button, form, h, notice, page, showErrors } from '../dom.js';
+import { gql } from '../gql.js';
 import { addMessages, formatDateTime, formatMoney, t } from '../i18n.js';
 import { onNavigate, refresh, route } from '../router.js';
 import { emailField, proofFields } from './auth-fields.js';
@@ -75,14 +76,14 @@ addMessages({
   },
 });
 
-const START = `mutation StartRecovery($input: StartRecoveryWithoutEmailInput!) {
+const START = gql`mutation StartRecovery($input: StartRecoveryWithoutEmailInput!) {
   startRecoveryWithoutEmail(input: $input) {
     recoveryToken expiresAt maskedEmail minimalPayment
     userErrors { field message code retryAfter }
   }
 }`;
 
-const CONFIRM = `mutation ConfirmNewEmail($input: ConfirmNewEmailInput!) {
+const CONFIRM = gql`mutation ConfirmNewEmail($input: ConfirmNewEmailInput!) {
   confirmNewEmail(input: $input) {
     sentTo
     userErrors { field message code retryAfter }

@@ -3,6 +3,7 @@
 
 import { codeText, mutate } from '../api.js';
 import { form, h, notice, page, showErrors } from '../dom.js';
+import { gql } from '../gql.js';
 import { addMessages, t } from '../i18n.js';
 import { onNavigate, refresh, route } from '../router.js';
 import { emailField, newPasswordField, proofFields } from './auth-fields.js';
@@ -42,7 +43,7 @@ addMessages({
   },
 });
 
-const REGISTER = `mutation Register($input: RegisterInput!) {
+const REGISTER = gql`mutation Register($input: RegisterInput!) {
   register(input: $input) {
     user { email emailVerified }
     userErrors { field message code retryAfter }

@@ -6,6 +6,7 @@
 
 import { describeError, graphql, mutate } from '../api.js';
 import { button, h, notice, page } from '../dom.js';
+import { gql } from '../gql.js';
 import { addMessages, formatDateTime, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
 import { forgetViewer } from '../session.js';
@@ -52,17 +53,17 @@ addMessages({
   },
 });
 
-const SESSIONS = `query Sessions {
+const SESSIONS = gql`query Sessions {
   me { unreadAnswers sessions { id createdAt lastUsedAt expiresAt ip device current } }
 }`;
 
-const REVOKE = `mutation RevokeSession($input: RevokeSessionInput!) {
+const REVOKE = gql`mutation RevokeSession($input: RevokeSessionInput!) {
   revokeSession(input: $input) { endedSessions userErrors { code } }
 }`;
 
-const EVERYWHERE = 'mutation LogoutEverywhere { logoutEverywhere { endedSessions userErrors { code } } }';
+const EVERYWHERE = gql`mutation LogoutEverywhere { logoutEverywhere { endedSessions userErrors { code } } }`;
 
-const OTHERS = 'mutation LogoutOtherDevices { logoutOtherDevices { endedSessions userErrors { code } } }';
+const OTHERS = gql`mutation LogoutOtherDevices { logoutOtherDevices { endedSessions userErrors { code } } }`;
 
 let flash = null;
 

@@ -4,6 +4,7 @@
 
 import { codeText, mutate } from '../api.js';
 import { form, h, notice, page, showErrors } from '../dom.js';
+import { gql } from '../gql.js';
 import { addMessages, t } from '../i18n.js';
 import { onNavigate, refresh, route } from '../router.js';
 import { forgetViewer } from '../session.js';
@@ -42,7 +43,7 @@ addMessages({
   },
 });
 
-const SET_PASSWORD = `mutation SetPassword($input: SetPasswordInput!) {
+const SET_PASSWORD = gql`mutation SetPassword($input: SetPasswordInput!) {
   setPassword(input: $input) {
     user { email }
     userErrors { field message code }

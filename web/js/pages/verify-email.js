@@ -5,6 +5,7 @@
 
 import { mutate, userErrorText } from '../api.js';
 import { form, h, notice, page } from '../dom.js';
+import { gql } from '../gql.js';
 import { addMessages, t } from '../i18n.js';
 import { onNavigate, refresh, route } from '../router.js';
 import { setViewer, viewer } from '../session.js';
@@ -38,7 +39,7 @@ addMessages({
   },
 });
 
-const VERIFY = `mutation VerifyEmail($input: VerifyEmailInput!) {
+const VERIFY = gql`mutation VerifyEmail($input: VerifyEmailInput!) {
   verifyEmail(input: $input) {
     user { email emailVerified }
     userErrors { field message code }
