@@ -23,6 +23,7 @@ addMessages({
     'layout.resent': 'Письмо отправлено на {email}.',
     'layout.ALREADY_VERIFIED': 'Адрес уже подтверждён.',
     'layout.TOO_MANY_ATTEMPTS': 'Письмо уже отправлялось недавно. Повторите {retryAfter}.',
+    'layout.TOO_MANY_EMAILS': 'За последний час мы отправили вам много писем. Повторите {retryAfter}.',
   },
   en: {
     'common.appName': 'Customer cabinet',
@@ -38,6 +39,7 @@ addMessages({
     'layout.resent': 'The letter went to {email}.',
     'layout.ALREADY_VERIFIED': 'The address is confirmed already.',
     'layout.TOO_MANY_ATTEMPTS': 'A letter was sent a moment ago. Try again {retryAfter}.',
+    'layout.TOO_MANY_EMAILS': 'We have sent you many letters in the last hour. Try again {retryAfter}.',
   },
 });
 

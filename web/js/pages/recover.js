@@ -41,7 +41,7 @@ addMessages({
     'recover.INVALID_TOKEN': 'Этот шаг устарел: восстановление начато заново в другой вкладке. Начните заново.',
     'recover.EXPIRED_TOKEN': 'Время на этот шаг (15 минут) истекло. Начните заново: номер счёта и сумма платежа те же.',
     'recover.INVALID_EMAIL': 'Проверьте адрес электронной почты: похоже, в нём ошибка.',
-    'recover.EMAIL_TAKEN': 'Этот адрес уже занят другим кабинетом. Укажите другой адрес.',
+    'recover.TOO_MANY_EMAILS': 'Мы уже отправили много писем по этому восстановлению. Повторите {retryAfter}.',
     'recover.TOO_MANY_ATTEMPTS': 'Слишком много попыток. Повторите {retryAfter}. Если не получается, обратитесь в службу поддержки.',
   },
   en: {
@@ -71,7 +71,7 @@ addMessages({
     'recover.INVALID_TOKEN': 'This step is out of date: the recovery was started again elsewhere. Start over.',
     'recover.EXPIRED_TOKEN': 'The time for this step (15 minutes) is over. Start over: the same number and amount will do.',
     'recover.INVALID_EMAIL': 'Check the e-mail address: it seems to have a typo.',
-    'recover.EMAIL_TAKEN': 'Another cabinet uses this address. Enter another one.',
+    'recover.TOO_MANY_EMAILS': 'We have sent many letters for this recovery already. Try again {retryAfter}.',
     'recover.TOO_MANY_ATTEMPTS': 'Too many attempts. Try again {retryAfter}. If it still does not work, contact support.',
   },
 });

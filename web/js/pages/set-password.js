@@ -25,6 +25,8 @@ addMessages({
     'setPassword.EXPIRED_TOKEN': 'Срок действия ссылки (1 час) истёк. Запросите новую.',
     'setPassword.EMAIL_TAKEN':
       'Новый адрес тем временем занял другой кабинет, поэтому восстановление не завершено. Начните его заново с другим адресом.',
+    'setPassword.PROOF_NO_LONGER_HOLDS':
+      'Лицевой счёт, которым вы подтвердили владение, больше не подключён к кабинету, поэтому восстановление не завершено. Начните его заново.',
     // WEAK_PASSWORD: the server's sentence says what exactly is wrong with it.
   },
   en: {
@@ -40,6 +42,8 @@ addMessages({
     'setPassword.EXPIRED_TOKEN': 'This link (valid 1 hour) has expired. Ask for a new one.',
     'setPassword.EMAIL_TAKEN':
       'Another cabinet has taken the new address meanwhile, so the recovery is not complete. Start it again with another address.',
+    'setPassword.PROOF_NO_LONGER_HOLDS':
+      'The account you proved ownership with is no longer in the cabinet, so the recovery is not complete. Start it again.',
   },
 });
 
