@@ -26,7 +26,20 @@ def normalize_email(value: str, *, field: str = "email") -> str:
         result = validate_email(text, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         raise RuleError(CoreError.INVALID_EMAIL, field) from None
+    if _mailer_domain(result.domain) != result.ascii_domain.lower():
+        raise RuleError(CoreError.INVALID_EMAIL, field)
     return result.normalized.lower()
+
+
+def _mailer_domain(domain: str) -> str:
+    """The domain as the mailer writes it (config.parse_mailbox: Python's IDNA 2003 codec).
+    For a few letters (ß, ς, joiners) IDNA 2003 names another domain than IDNA 2008 does:
+    mail for a@straße.de would go to a@strasse.de. Such an address is refused above
+    rather than mailed to someone else."""
+    try:
+        return domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return ""
 
 
 def mask_email(email: str) -> str:
