@@ -212,12 +212,15 @@ class MailWorker:
         )
 
     async def _mark_sent(self, batch: Batch, ids: list[int]) -> None:
+        """Record delivery and drop the message body: its links (a reset, a confirmation)
+        would stay live in every backup of the table. The row keeps what an audit needs:
+        recipient, subject, Message-ID, when it was queued and when it was sent."""
         if not ids:
             return
         await self._update(
-            "UPDATE mail_outbox SET state = 'sent', sent_at = ?, last_error = NULL "  # noqa: S608 (only ?)
-            f"WHERE claimed_by = ? AND state = 'sending' AND id IN ({_marks(ids)})",
-            [self.clock(), batch.token, *ids],
+            "UPDATE mail_outbox SET state = 'sent', sent_at = ?, last_error = NULL, "  # noqa: S608 (only ?)
+            f"content = ? WHERE claimed_by = ? AND state = 'sending' AND id IN ({_marks(ids)})",
+            [self.clock(), b"", batch.token, *ids],
             batch,
             len(ids),
         )

@@ -30,7 +30,8 @@ class OutboxMessage(Model):
     """One outgoing e-mail, rendered at enqueue time and kept byte for byte.
 
     `content` is the complete RFC 5322 message with its Message-ID, so every retry
-    sends exactly the same bytes and a duplicate is recognisable by that header.
+    sends exactly the same bytes and a duplicate is recognisable by that header. Once
+    sent it is emptied (its links would stay live); the other columns stay for audit.
     """
 
     id = fields.BigIntField(primary_key=True)
