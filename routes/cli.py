@@ -136,7 +136,15 @@ def run(argv: Sequence[str] | None = None) -> int:
 @click.option("--workers", type=int, default=1, help="worker processes (default: 1)")
 @configured
 def serve(settings: Settings, host: str | None, port: int | None, workers: int) -> int:
+    import dataclasses
+
     import uvicorn
+
+    # Where it listens, for every worker's start-up check of the client address (server.py
+    # app_factory): this process's settings, and the environment the other workers inherit.
+    settings = dataclasses.replace(settings, host=host or settings.host, port=port or settings.port)
+    use_settings(settings)
+    os.environ["HOST"], os.environ["PORT"] = settings.host, str(settings.port)
 
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker counts in files of its own there and /metrics sums them all; the
@@ -150,8 +158,8 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
     uvicorn.run(
         "server:app_factory",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=settings.host,
+        port=settings.port,
         uds=settings.unix_socket or None,
         workers=workers,
         proxy_headers=False,  # the app applies FORWARDED_ALLOW_IPS itself (create_app)

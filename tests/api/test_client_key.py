@@ -140,11 +140,18 @@ async def test_a_server_on_a_unix_socket_says_so(db, tmp_path: Path) -> None:
 async def test_a_proxy_nobody_trusted_is_said_at_run_time(db, tmp_path: Path) -> None:
     port = free_port()
     server = start_kabinet(
-        "serve", "--port", str(port), url=db.url, tmp_path=tmp_path, FORWARDED_ALLOW_IPS="10.9.9.9"
+        "serve",
+        *("--host", "127.0.0.1", "--port", str(port)),
+        url=db.url,
+        tmp_path=tmp_path,
+        HOST="0.0.0.0",  # overridden: `serve --host` says where it listens
+        FORWARDED_ALLOW_IPS="10.9.9.9",
     )
     try:
         await wait_until_ready(port, server)
-        assert "does not trust 127.0.0.1" in stderr_of(server)  # at start-up, from the settings
+        started = stderr_of(server)  # the start-up check, from the settings and `--host`
+        assert "HOST is 127.0.0.1" in started and "does not trust 127.0.0.1" in started, started
+        assert "trusts no proxy elsewhere" not in started
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
             assert "carries a proxy header" not in stderr_of(server)
             for _ in range(2):
