@@ -35,10 +35,17 @@ run-prod: $(VENV)/.run-deps
 ## make test: the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
 test: lint test-sqlite test-postgres
 
-test-sqlite: $(VENV)/.test-deps
+# graphql-http's GraphQL-over-HTTP audit, run by node (tests/api/test_http_audit.py),
+# installed exactly as package-lock.json pins it.
+AUDIT := tests/api/http_audit
+$(AUDIT)/node_modules/.installed: $(AUDIT)/package.json $(AUDIT)/package-lock.json
+	cd $(AUDIT) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-sqlite: $(VENV)/.test-deps $(AUDIT)/node_modules/.installed
 	KABINET_TEST_BACKEND=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.test-deps
+test-postgres: $(VENV)/.test-deps $(AUDIT)/node_modules/.installed
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== the suite again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 	  KABINET_TEST_BACKEND=postgres $(BIN)/python -m pytest $(PYTEST_ARGS); \
@@ -58,7 +65,7 @@ migrations: $(VENV)/.test-deps
 	$(BIN)/python -m tortoise makemigrations
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info $(AUDIT)/node_modules
 
 ## make schema: write schema.graphql, the contract the client teams generate code from.
 schema: $(VENV)/.test-deps

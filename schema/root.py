@@ -27,7 +27,7 @@ from resolvers.context import Context
 from schema import accounts, auth, ereceipts, payments, questions, readings, recovery
 from schema.accounts import Account
 from schema.auth import User
-from schema.execution import FastLeafExecutionContext
+from schema.execution import FastLeafExecutionContext, coded
 from schema.http import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from schema.limits import query_cost_rule
 from schema.metrics import OperationMetrics
@@ -270,8 +270,16 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     # classes too, and a limiter made per request makes new classes - never a cache hit,
     # and every request validated again (half the CPU of the dashboard query).
     rules = [
-        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+        *(
+            coded(rule, "QUERY_TOO_DEEP")
+            for rule in QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules
+        ),
+        *(
+            coded(rule, "TOO_MANY_ALIASES")
+            for rule in MaxAliasesLimiter(
+                max_alias_count=settings.graphql_max_aliases
+            ).validation_rules
+        ),
         query_cost_rule(settings.graphql_max_cost),
         StorableTextRule,
     ]
