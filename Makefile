@@ -35,17 +35,25 @@ run-prod: $(VENV)/.run-deps
 ## make test: the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
 test: lint test-sqlite test-postgres
 
-## tools/codegen: GraphQL Code Generator for tests/web/test_codegen.py (node and npm needed),
-## installed exactly as package-lock.json pins it.
+## tools/codegen: GraphQL Code Generator for tests/web/test_codegen.py, and graphql-http's
+## GraphQL-over-HTTP audit for tests/api/test_http_audit.py (node and npm needed), each
+## installed exactly as its package-lock.json pins it.
 CODEGEN := tools/codegen/node_modules/.installed
 $(CODEGEN): tools/codegen/package.json tools/codegen/package-lock.json
 	cd tools/codegen && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test-sqlite: $(VENV)/.test-deps $(CODEGEN)
+AUDIT := tests/api/http_audit
+$(AUDIT)/node_modules/.installed: $(AUDIT)/package.json $(AUDIT)/package-lock.json
+	cd $(AUDIT) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+NODE_TOOLS := $(CODEGEN) $(AUDIT)/node_modules/.installed
+
+test-sqlite: $(VENV)/.test-deps $(NODE_TOOLS)
 	KABINET_TEST_BACKEND=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.test-deps $(CODEGEN)
+test-postgres: $(VENV)/.test-deps $(NODE_TOOLS)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== the suite again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 	  KABINET_TEST_BACKEND=postgres $(BIN)/python -m pytest $(PYTEST_ARGS); \
@@ -65,7 +73,7 @@ migrations: $(VENV)/.test-deps
 	$(BIN)/python -m tortoise makemigrations
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info tools/codegen/node_modules
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info tools/codegen/node_modules $(AUDIT)/node_modules
 
 ## make schema: write schema.graphql, the contract the client teams generate code from.
 schema: $(VENV)/.test-deps

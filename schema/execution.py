@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLNonNull, Undefined, is_leaf_type
+from graphql import GraphQLError, GraphQLNonNull, Undefined, ValidationRule, is_leaf_type
 from graphql.execution.executor import gather_with_cancel
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -27,7 +27,54 @@ _UNPLANNED = object()
 _PLANS: dict[tuple[str, str], Any] = {}
 
 
+class _CodingContext:
+    """A validation context whose reported errors carry `extensions.code`."""
+
+    def __init__(self, context: Any, code: str) -> None:
+        self._context, self._code = context, code
+
+    def report_error(self, error: GraphQLError) -> None:
+        error.extensions = {**(error.extensions or {}), "code": self._code}
+        self._context.report_error(error)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
+def coded(rule: type[ValidationRule], code: str) -> type[ValidationRule]:
+    """`rule` whose errors carry `code`: Strawberry's limits report bare GraphQLErrors,
+    and a client branches on a code, not on their words."""
+
+    class Coded(rule):  # type: ignore[valid-type, misc]
+        def __init__(self, context: Any) -> None:
+            super().__init__(_CodingContext(context, code))
+
+    Coded.__name__ = Coded.__qualname__ = rule.__name__
+    return Coded
+
+
+def _bad_input(error: GraphQLError) -> GraphQLError:
+    """A variable that does not coerce is the client's to fix: BAD_USER_INPUT with
+    graphql-core's message, never masked as unexpected (a custom scalar's ValueError)."""
+    return GraphQLError(
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        extensions={**(error.extensions or {}), "code": "BAD_USER_INPUT"},
+    )
+
+
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        """The executor, or the errors of the variables' values: the only errors left
+        once Strawberry has parsed, validated and picked the operation."""
+        built = super().build(*args, **kwargs)
+        if isinstance(built, list):
+            return [_bad_input(error) for error in built]
+        return built
+
     def _plan(self, parent_type: Any, field_name: str) -> Any:
         key = (parent_type.name, field_name)
         plan = _PLANS.get(key, _UNPLANNED)

@@ -6,10 +6,12 @@ queries (Apollo's APQ protocol).
 - The response media type follows `Accept`: `application/graphql-response+json` when the
   client asks for it, else `application/json` (also for `*/*` or no Accept); anything
   else is 406.
-- With `application/graphql-response+json`, a request that is not well-formed, a document
-  that does not parse or validate, and variables that do not coerce answer 400 without a
-  `data` entry; a response with `data` (even null) answers 200. With `application/json`
-  every GraphQL response is 200, as legacy clients expect.
+- A request that is not well-formed (a body that is not JSON, a `query` that is not a
+  string, `variables` that are not an object, no query at all) is 400 for every client.
+- With `application/graphql-response+json`, a document that does not parse or validate,
+  and variables that do not coerce answer 400 without a `data` entry; a response with
+  `data` (even null) answers 200. With `application/json` every GraphQL response is 200,
+  as legacy clients expect.
 - Only one operation per request: a JSON array (batching) is refused.
 - `extensions.persistedQuery = {version: 1, sha256Hash}` without `query` runs the query
   stored under that hash, or answers PERSISTED_QUERY_NOT_FOUND so the client sends the
@@ -36,10 +38,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.requests import Request
 from starlette.responses import Response
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from config import Settings
@@ -55,15 +57,22 @@ JSON = "application/json"
 ContextFactory = Callable[[Request, Response], Awaitable[Any]]
 
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+# Apollo's code for a document that parsed and validated but names no operation to run.
+OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
 UNAVAILABLE_MESSAGE = "The service is briefly unavailable: retry in a few seconds."
 # A restart or a failover of PostgreSQL takes seconds; clients come back after this many.
 UNAVAILABLE_RETRY_SECONDS = 5
 
 
 class RequestProblem(Exception):
-    """The HTTP request is not a well-formed GraphQL-over-HTTP request."""
+    """The HTTP request is not a well-formed GraphQL-over-HTTP request; with `status`
+    None it is, but a variable's value is refused (400 or 200 by media type, as variables
+    that do not coerce)."""
 
-    def __init__(self, message: str, status: int = 400, code: str = "BAD_REQUEST", **headers: str):
+    def __init__(
+        self, message: str, status: int | None = 400, code: str = "BAD_REQUEST", **headers: str
+    ):
         super().__init__(message)
         self.message, self.status, self.code, self.headers = message, status, code, headers
 
@@ -180,7 +189,7 @@ def _params_from(data: Any, max_depth: int) -> Params:
     )
     _check_depth(params, max_depth)
     if text.has_unstorable_text(params.variables):
-        raise RequestProblem(text.MESSAGE, code=text.CODE)
+        raise RequestProblem(text.MESSAGE, None, code=text.CODE)
     return params
 
 
@@ -344,7 +353,7 @@ class GraphQLEndpoint:
         except RuleError as refusal:
             return self._refuse(media, refusal, request)
         except RequestProblem as problem:
-            status = problem.status if problem.status != 400 else request_error_status
+            status = problem.status or request_error_status
             return self._answer(
                 media, _error_body(problem.message, problem.code), status, **problem.headers
             )
@@ -356,7 +365,7 @@ class GraphQLEndpoint:
             return self._answer(
                 media,
                 _error_body("No GraphQL query found in the request", "BAD_REQUEST"),
-                request_error_status,
+                400,
             )
 
         allowed = (
@@ -380,6 +389,15 @@ class GraphQLEndpoint:
                 405,
                 Allow="POST",
             )
+        except CannotGetOperationTypeError as error:
+            message = (
+                f'Unknown operation named "{error.operation_name}".'
+                if error.operation_name
+                else "Must provide operation name if query contains multiple operations."
+            )
+            return self._answer(
+                media, _error_body(message, OPERATION_RESOLUTION_FAILURE), request_error_status
+            )
         if _unavailable(result):
             return unavailable_response(media)
         body: dict[str, Any] = {}
@@ -400,30 +418,23 @@ class GraphQLEndpoint:
 
 
 def _format(error: GraphQLError) -> dict[str, Any]:
-    """Every error carries a code; those graphql-core raises before execution get theirs
-    from what failed: the parse, a variable's value, or a validation rule."""
+    """Every error carries a code. Those raised before execution without one get theirs
+    from their class: a GraphQLSyntaxError did not parse, anything else failed a
+    validation rule (variables that do not coerce carry BAD_USER_INPUT already:
+    schema/execution.py)."""
     formatted = error.formatted
     extensions = formatted.get("extensions") or {}
     if "code" not in extensions and not error.path:
-        formatted["extensions"] = {**extensions, "code": _request_error_code(error.message)}
+        formatted["extensions"] = {**extensions, "code": _request_error_code(error)}
     return formatted
 
 
-# The limits of schema/root.py report in graphql-core's and Strawberry's words; clients
-# branch on these codes instead (tests/api/test_hardening.py pins each).
-_LIMIT_CODES = (
-    ("Syntax Error: Document contains more than", "QUERY_TOO_LARGE"),
-    ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
-    ("aliases found. Allowed", "TOO_MANY_ALIASES"),
-)
+# graphql-core raises its token limit (Strawberry's MaxTokensLimiter) as a plain syntax
+# error: only its words tell it apart from a typo.
+_TOO_MANY_TOKENS = "Syntax Error: Document contains more than"
 
 
-def _request_error_code(message: str) -> str:
-    for words, code in _LIMIT_CODES:
-        if words in message:
-            return code
-    if message.startswith("Syntax Error"):
-        return "GRAPHQL_PARSE_FAILED"
-    if message.startswith("Variable '$"):
-        return "BAD_USER_INPUT"
+def _request_error_code(error: GraphQLError) -> str:
+    if isinstance(error, GraphQLSyntaxError):
+        return "QUERY_TOO_LARGE" if error.message.startswith(_TOO_MANY_TOKENS) else PARSE_FAILED
     return "GRAPHQL_VALIDATION_FAILED"

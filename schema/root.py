@@ -28,7 +28,7 @@ from schema import accounts, auth, ereceipts, payments, questions, readings, rec
 from schema import nodes as node_fields
 from schema.accounts import Account, MeterReading, Receipt
 from schema.auth import User
-from schema.execution import FastLeafExecutionContext
+from schema.execution import FastLeafExecutionContext, coded
 from schema.http import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from schema.limits import QueryCost
 from schema.metrics import OperationMetrics
@@ -288,8 +288,16 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     # classes too, and a limiter made per request makes new classes - never a cache hit,
     # and every request validated again (half the CPU of the dashboard query).
     rules = [
-        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+        *(
+            coded(rule, "QUERY_TOO_DEEP")
+            for rule in QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules
+        ),
+        *(
+            coded(rule, "TOO_MANY_ALIASES")
+            for rule in MaxAliasesLimiter(
+                max_alias_count=settings.graphql_max_aliases
+            ).validation_rules
+        ),
         StorableTextRule,
     ]
     extensions: list = [

@@ -109,14 +109,14 @@ async def test_missing_query(client) -> None:
     modern = await post(client, {"notquery": "{ __typename }"})
     assert modern.status_code == 400 and "data" not in modern.json()  # 6610
     legacy = await post(client, {"notquery": "{ __typename }"}, JSON)
-    assert legacy.status_code == 200 and legacy.json()["errors"]  # 3715
+    assert legacy.status_code == 400 and legacy.json()["errors"]  # 3715, 8764, 3E3A
 
 
 @pytest.mark.parametrize("name", ["query", "operationName", "variables", "extensions"])
 @pytest.mark.parametrize("kind", ["string", "object", "number", "boolean", "array"])
 async def test_parameter_types(client, name: str, kind: str) -> None:
-    """4F5x/9FEx (query), E3Ex/FB9x (operationName), 69Bx/F05x (variables), 904x/368x
-    (extensions): a parameter of the wrong type is a 400 (or 200 with errors for JSON)."""
+    """4F5x/9FEx/LKJx (query), E3Ex/FB9x/6C0x (operationName), 69Bx/F05x/476x (variables),
+    904x/368x/58Bx (extensions): a parameter of the wrong type is a 400 for every client."""
     wrong = {
         "query": kind != "string",
         "operationName": kind != "string",
@@ -133,7 +133,7 @@ async def test_parameter_types(client, name: str, kind: str) -> None:
     legacy = await post(client, body, JSON)
     if wrong:
         assert modern.status_code == 400 and "data" not in modern.json()
-        assert legacy.status_code == 200 and legacy.json()["errors"]
+        assert legacy.status_code == 400 and legacy.json()["errors"]
     else:
         assert modern.status_code == 200, modern.text
         assert legacy.status_code == 200
@@ -157,7 +157,7 @@ async def test_map_parameters(client) -> None:  # 2EA1, 28B9, 428F, 1B7A
 
 
 async def test_json_parsing_failure(client) -> None:
-    for accept, status in ((GQL, 400), (JSON, 200)):  # 2163/60AA, D477
+    for accept, status in ((GQL, 400), (JSON, 400)):  # 2163/60AA, D477, BCF8
         response = await client.post(
             "/graphql",
             content=b'{"query": "{ __typ',
@@ -184,10 +184,58 @@ async def test_document_validation_failure(client) -> None:
 
 
 async def test_variable_coercion_failure(client) -> None:  # 86EE
-    body = {"query": "query($n: Int!) { __typename }", "variables": {"n": "many"}}
+    body = {"query": USES_VARIABLE, "variables": {"n": "many"}}
     modern = await post(client, body)
     assert modern.status_code == 400 and "data" not in modern.json()
-    assert modern.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    [error] = modern.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"] == (
+        "Variable '$n' has invalid value: Boolean cannot represent a non boolean value: 'many'"
+    )
+
+
+PREVIEW = """query Preview($i: PreviewMeterReadingInput!) {
+  previewMeterReading(input: $i) { __typename } }"""
+
+
+@pytest.mark.parametrize(
+    ("variables", "words"),
+    [
+        ({"i": {"meterId": "x", "values": [], "takenOn": "1 May"}}, "Invalid isoformat"),
+        ({"i": {"meterId": "x", "values": []}}, "to include required field 'takenOn'"),
+        ({}, "Expected a value of non-null type"),
+    ],
+)
+async def test_variable_errors_say_what_is_wrong(client, variables: dict, words: str) -> None:
+    """A wrong-typed, missing or malformed variable, also of a custom scalar whose parser
+    raises: BAD_USER_INPUT with graphql-core's words, never "Unexpected error."."""
+    for accept, status in ((GQL, 400), (JSON, 200)):
+        response = await post(client, {"query": PREVIEW, "variables": variables}, accept)
+        assert response.status_code == status
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert words in error["message"], error
+
+
+async def test_request_errors_are_coded_by_their_kind(client) -> None:
+    """The code comes from what failed, not from the words of its message."""
+    cases = [
+        ("query($n: Int) { __typename }", None, "GRAPHQL_VALIDATION_FAILED"),  # never used
+        ("{ __typename ", None, "GRAPHQL_PARSE_FAILED"),
+        ("{ notAField }", None, "GRAPHQL_VALIDATION_FAILED"),
+        ("query A { version } query B { version }", "C", "OPERATION_RESOLUTION_FAILURE"),
+    ]
+    for query, operation, code in cases:
+        body = {"query": query, "operationName": operation}
+        response = await post(client, body)
+        assert response.status_code == 400, response.text
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == code, (query, error)
+        assert error["message"] != "Unexpected error."
+    never_used = await post(client, {"query": "query($n: Int) { __typename }"})
+    assert never_used.json()["errors"][0]["message"] == "Variable '$n' is never used."
+    picked = await post(client, {"query": cases[-1][0], "operationName": "B"})
+    assert picked.status_code == 200 and picked.json()["data"]["version"]
 
 
 async def test_a_field_error_keeps_status_200(client) -> None:
