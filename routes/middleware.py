@@ -17,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from config import Settings
 from models import db
+from routes.compression import Compression
 from routes.rate_limit import RateLimit
 from schema.http import unavailable_response
 from services.core import telemetry
@@ -39,6 +40,7 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
         # X-Forwarded-For a *trusted* proxy sets - never one a client picks itself.
         Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips),
         Middleware(RequestContext, settings=settings),
+        Middleware(Compression, settings=settings),  # br/gzip of every answer within
         Middleware(
             CORSMiddleware,
             allow_origins=cors_origins,

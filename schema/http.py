@@ -33,7 +33,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from config import Settings
-from schema import ide, text
+from schema import http_cache, ide, text
 from services.core import persisted_queries
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -305,7 +305,8 @@ class GraphQLEndpoint:
             body["extensions"] = result.extensions
         if new_hash is not None and status == 200 and not _is_request_error(result):
             await persisted_queries.remember(new_hash, query)
-        return self._answer(media, body, status, sub)
+        answer = self._answer(media, body, status, sub)
+        return http_cache.conditional(request, params.extensions, result, answer, self.settings)
 
 
 def _format(error: GraphQLError) -> dict[str, Any]:
