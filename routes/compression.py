@@ -30,6 +30,7 @@ import brotli
 from starlette.datastructures import Headers, MutableHeaders
 
 from config import Settings
+from services.core import qvalues
 
 # Text-like media types; the rest (PDF, JPEG, PNG) is compressed by its own format.
 COMPRESSIBLE = (
@@ -48,28 +49,9 @@ STATIC_CACHE_ENTRIES = 64
 OFF_LOOP_BYTES = 256 * 1024  # larger bodies are compressed in a worker thread
 
 
-def parse_accept_encoding(header: str | None) -> dict[str, float]:
-    """{coding: q} of an Accept-Encoding header (RFC 9110 12.5.3); a bad q counts as 0."""
-    weights: dict[str, float] = {}
-    for part in (header or "").split(","):
-        coding, *options = (piece.strip() for piece in part.split(";"))
-        if not coding:
-            continue
-        q = 1.0
-        for option in options:
-            name, _, value = option.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = min(max(float(value), 0.0), 1.0)
-                except ValueError:
-                    q = 0.0
-        weights[coding.lower()] = q
-    return weights
-
-
 def choose_coding(header: str | None) -> str | None:
     """The coding to answer with ("br", "gzip"), or None for the identity."""
-    weights = parse_accept_encoding(header)
+    weights = qvalues.weights(header)
     best, best_q = None, 0.0
     for coding in CODINGS:
         q = weights.get(coding, weights.get("*", 0.0))

@@ -15,23 +15,11 @@ import brotli
 import httpx
 import pytest
 
+from bench.dashboard import QUERY as DASHBOARD  # a year of lists: n=12
 from config import ROOT
 from routes.compression import choose_coding, compressible
 from tests.support import ACCOUNT_2, AMOUNT_2, Api
 
-DASHBOARD = """
-query Dashboard($n: Int!) {
-  me {
-    email
-    accounts {
-      id number holderName address balance
-      meters { id serial zones { number name } lastReading { takenOn values { zone value } } }
-      readings(first: $n) { totalCount nodes { id takenOn values { zone value } } }
-      payments(first: $n) { totalCount nodes { id amount paidAt channel } }
-      receipts(first: $n) { totalCount nodes { id period amountDue } }
-    }
-  }
-}"""
 ME = "query Me { me { email } }"
 GRAPHIQL_JS = "/static/graphiql/vendor/graphiql/graphiql.min.js"
 
