@@ -117,6 +117,16 @@ class Settings:
         "from its first), counted in the database across server processes (429 "
         "TOO_MANY_PERSISTED_QUERIES beyond). 0 refuses every registration.",
     )
+    graphql_get_max_age: int = setting(
+        0,
+        "`max-age` in seconds of `Cache-Control: private` on a persisted query's answer over "
+        "GET (with an ETag; If-None-Match gets 304). 0: the client revalidates every time.",
+    )
+    compress_min_bytes: int = setting(
+        1024,
+        "Smallest answer compressed (br or gzip, as Accept-Encoding asks): GraphQL answers "
+        "and the web client's and GraphiQL's files.",
+    )
     rate_limit_per_minute: int = setting(
         600,
         "Requests a client IP may make to each server process in any moving minute; past it "

@@ -18,6 +18,7 @@ from config import Settings
 from models import db
 from routes import cors
 from routes.client_address import ClientAddress
+from routes.compression import Compression
 from routes.rate_limit import RateLimit
 from schema.http import unavailable_response
 from services.core import telemetry
@@ -40,6 +41,7 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
         # X-Forwarded-For a *trusted* proxy sets - never one a client picks itself.
         Middleware(ClientAddress, trusted_hosts=settings.forwarded_allow_ips),
         Middleware(RequestContext, settings=settings),
+        Middleware(Compression, settings=settings),  # br/gzip of every answer within
         Middleware(
             CORSMiddleware,
             allow_origins=cors_origins,

@@ -45,7 +45,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from config import Settings
-from schema import ide, text
+from schema import http_cache, ide, text
 from services.core import persisted_queries
 from services.core.clock import now
 from services.core.errors import RequestError, RuleError
@@ -414,7 +414,8 @@ class GraphQLEndpoint:
             body["extensions"] = result.extensions
         if new_hash is not None and status == 200 and not _is_request_error(result):
             await persisted_queries.remember(new_hash, query)
-        return self._answer(media, body, status, sub)
+        answer = self._answer(media, body, status, sub)
+        return http_cache.conditional(request, params.extensions, result, answer, self.settings)
 
 
 def _format(error: GraphQLError) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from config import ROOT, Settings
+from services.core import qvalues
 
 PAGE = ROOT / "web" / "graphiql" / "index.html"
 # `{nonce}`: a new one for every answer; only GraphiQL's own run-time <style> gets it
@@ -36,28 +37,12 @@ def page(settings: Settings) -> str | None:
     return None if settings.is_production else PAGE.read_text(encoding="utf-8")
 
 
-def _quality(accept: str) -> dict[str, float]:
-    qualities: dict[str, float] = {}
-    for part in accept.split(","):
-        media, *options = (piece.strip() for piece in part.split(";"))
-        q = 1.0
-        for option in options:
-            name, _, value = option.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        qualities[media.lower()] = max(q, qualities.get(media.lower(), 0.0))
-    return qualities
-
-
 def wanted(request: Request) -> bool:
     """Whether this request is a browser asking for the page: a GET whose Accept names
     `text/html` above every JSON type it names (a browser's `*/*` does not count)."""
     if request.method != "GET":
         return False
-    qualities = _quality(request.headers.get("accept", ""))
+    qualities = qvalues.weights(request.headers.get("accept"))
     html = qualities.get("text/html", 0.0)
     return html > 0 and all(html > qualities.get(media, 0.0) for media in _JSON_TYPES)
 

@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import socket
 from urllib.parse import quote
 
 import httpx
@@ -18,7 +19,6 @@ from playwright.async_api import expect
 from config import ROOT
 from schema.ide import CONTENT_SECURITY_POLICY
 from services.ops.demo import DEMO_PASSWORD
-from tests.processes import free_port
 from tests.support import LOGIN
 from tools.vendor_graphiql import MANIFEST, VENDOR
 from tools.vendor_graphiql import problems as vendor_problems
@@ -40,8 +40,11 @@ async def _set(page, where: str, text: str) -> None:
 
 
 # Every host but this machine goes through a proxy that is not there: the CDN, and the
-# internet, are unreachable.
-UNREACHABLE = {"server": f"http://127.0.0.1:{free_port()}", "bypass": "127.0.0.1"}
+# internet, are unreachable. The port is held (bound, never listening: connections are
+# refused) for the whole run, so no server of the suite can come to listen on it.
+_NO_PROXY = socket.socket()
+_NO_PROXY.bind(("127.0.0.1", 0))
+UNREACHABLE = {"server": f"http://127.0.0.1:{_NO_PROXY.getsockname()[1]}", "bypass": "127.0.0.1"}
 
 
 @pytest.mark.browser
