@@ -18,6 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from config import Settings
 from models import db
 from routes.rate_limit import RateLimit
+from routes.tracing import middleware as tracing_middleware
 from schema.http import unavailable_response
 from services.core import telemetry
 
@@ -38,13 +39,20 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
         # The client address that limits and audits use: the socket peer, or the
         # X-Forwarded-For a *trusted* proxy sets - never one a client picks itself.
         Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips),
+        *tracing_middleware(),  # a span per request, when tracing is on (routes/tracing.py)
         Middleware(RequestContext, settings=settings),
         Middleware(
             CORSMiddleware,
             allow_origins=cors_origins,
             allow_credentials=True,
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+            allow_headers=[
+                "Content-Type",
+                "Authorization",
+                "X-Request-ID",
+                "traceparent",
+                "tracestate",
+            ],
             expose_headers=[
                 "X-Request-ID",
                 "RateLimit-Limit",
