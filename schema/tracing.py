@@ -18,11 +18,12 @@ from strawberry.extensions import SchemaExtension
 from schema.metrics import root_fields
 from services.core import tracing
 
+_tracer = trace.get_tracer(tracing.TRACER)  # a proxy until tracing.configure() sets the SDK's
+
 
 class OperationTracing(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
-        tracer = trace.get_tracer(tracing.TRACER)
-        with tracer.start_as_current_span("GraphQL operation", record_exception=False) as span:
+        with _tracer.start_as_current_span("GraphQL operation", record_exception=False) as span:
             yield
             context = self.execution_context
             try:
