@@ -24,7 +24,7 @@ from routes.middleware import middleware_stack
 from routes.payments import payment_routes
 from schema.http import GraphQLEndpoint
 from schema.root import build_schema
-from services.core import telemetry
+from services.core import telemetry, tracing
 from services.core.background import every, running_loop
 from services.ereceipts.dispatch import Dispatcher
 from services.ops.check import client_address_warnings
@@ -110,6 +110,7 @@ def lifespan(
     @contextlib.asynccontextmanager
     async def running(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
+            stack.callback(tracing.flush)  # last: uvicorn's exit skips the SDK's atexit
             if manage_db:
                 await db.open_db(settings.database_url, share_across_tasks=True)
                 stack.push_async_callback(db.close_db)
@@ -144,6 +145,7 @@ def app_factory() -> Starlette:
     )
     for text in client_address_warnings(settings):
         log.warning("%s", text)
+    tracing.configure()  # only with OTEL_EXPORTER_OTLP_ENDPOINT set (docs/operations.md)
     return create_app(settings)
 
 

@@ -20,6 +20,7 @@ from routes import cors
 from routes.client_address import ClientAddress
 from routes.compression import Compression
 from routes.rate_limit import RateLimit
+from routes.tracing import middleware as tracing_middleware
 from schema.http import unavailable_response
 from services.core import telemetry
 
@@ -40,6 +41,7 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
         # The client address that limits and audits use: the socket peer, or the
         # X-Forwarded-For a *trusted* proxy sets - never one a client picks itself.
         Middleware(ClientAddress, trusted_hosts=settings.forwarded_allow_ips),
+        *tracing_middleware(),  # a span per request, when tracing is on (routes/tracing.py)
         Middleware(RequestContext, settings=settings),
         Middleware(Compression, settings=settings),  # br/gzip of every answer within
         Middleware(

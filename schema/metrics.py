@@ -12,7 +12,7 @@ from strawberry.extensions import SchemaExtension
 from services.core import telemetry
 
 
-def _root_fields(execution_context) -> str:
+def root_fields(execution_context) -> str:
     document = execution_context.graphql_document
     if document is None:
         return "unparsed"
@@ -48,7 +48,7 @@ class OperationMetrics(SchemaExtension):
         started = time.perf_counter()
         yield
         context = self.execution_context
-        name = _root_fields(context)
+        name = root_fields(context)
         try:
             kind = context.operation_type.value
         except Exception:

@@ -39,6 +39,8 @@ from schema.readings import PreviewMeterReadingPayload
 from schema.relay import Connection, Node
 from schema.scalars import SCALARS
 from schema.text import StorableTextRule
+from schema.tracing import OperationTracing
+from services.core import tracing
 
 
 @strawberry.type(
@@ -311,6 +313,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if production:
         extensions.append(DisableIntrospection)
+    if tracing.enabled():  # after MaskUnexpected: the span sees the errors unmasked
+        extensions.append(OperationTracing)
     return Schema(
         query=Query,
         mutation=Mutation,

@@ -1,4 +1,5 @@
-"""What operators see: JSON log lines carrying the request id, with secrets kept out, and
+"""What operators see: JSON log lines carrying the request id (and the trace and span ids
+while tracing is on, services/core/tracing.py), with secrets kept out, and
 Prometheus metrics (prometheus_client: the exposition format, histograms and the
 multi-process mode that several uvicorn workers need are its job, not ours)."""
 
@@ -23,6 +24,7 @@ from prometheus_client import (
 )
 
 from models import db
+from services.core import tracing
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
@@ -104,6 +106,8 @@ class JsonFormatter(logging.Formatter):
         rid = request_id.get()
         if rid:
             entry["request_id"] = rid
+        if ids := tracing.current_ids():
+            entry["trace_id"], entry["span_id"] = ids
         for key in ("method", "path", "status", "duration_ms", "client", "operation", "outcome"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
@@ -119,7 +123,9 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
         rid = request_id.get()
-        return f"{line} [{rid}]" if rid else line
+        ids = tracing.current_ids()
+        tags = ([rid] if rid else []) + ([f"trace_id={ids[0]} span_id={ids[1]}"] if ids else [])
+        return f"{line} [{' '.join(tags)}]" if tags else line
 
 
 def configure_logging(level: str, fmt: str, *, production: bool) -> None:

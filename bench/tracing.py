@@ -1,0 +1,141 @@
+"""What tracing costs: the dashboard query with tracing off and on, measured in one run.
+
+    python bench/tracing.py [--seconds 5] [--concurrency 8] [--rounds 3] [--database URL]
+
+Two server processes (uvicorn, one worker each) on the same database: one as deployed
+without OTEL_EXPORTER_OTLP_ENDPOINT (tracing off: no middleware, no extension, no
+patched driver), one with it pointing at a local OTLP/HTTP receiver, so every request
+makes its spans (request, operation, each SQL statement) and the batch exporter sends
+them. A client drives the two in alternating rounds at a fixed concurrency, keeps each
+one's best round, and prints requests/s, server CPU per request (the exporter's thread
+included) and the ratio on/off, with the number of spans the receiver got.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import Fresh, served  # noqa: E402
+from bench.dashboard import QUERY, drive, prepare  # noqa: E402
+
+
+@contextlib.contextmanager
+def receiver() -> Iterator[tuple[str, list[int]]]:
+    """An OTLP/HTTP endpoint that accepts every export; yields (url, [spans received])."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+        ExportTraceServiceResponse,
+    )
+
+    received = [0]
+    answer = ExportTraceServiceResponse().SerializeToString()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            request = ExportTraceServiceRequest()
+            request.ParseFromString(self.rfile.read(int(self.headers["Content-Length"])))
+            received[0] += sum(
+                len(scope.spans) for rs in request.resource_spans for scope in rs.scope_spans
+            )
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """`served` copies os.environ: these for the server started inside."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+async def measure(ports: dict[str, int], pids: dict[str, int], token: str, args) -> dict:
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def dashboard(http):
+        return http.post("/graphql", json={"query": QUERY, "variables": {"n": 12}}, headers=headers)
+
+    best = {name: (0.0, 0.0) for name in ports}
+    for _ in range(args.rounds):
+        for name, port in ports.items():
+            result = await drive(port, dashboard, args.seconds, args.concurrency, pids[name])
+            best[name] = max(best[name], result)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database", default="sqlite", help="sqlite or a postgres:// URL")
+    args = parser.parse_args()
+    for name in [n for n in os.environ if n.startswith("OTEL_")]:
+        del os.environ[name]  # the "off" server must not inherit the caller's tracing
+
+    with tempfile.TemporaryDirectory() as tmp, receiver() as (endpoint, received):
+        fresh = Fresh(args.database, Path(tmp))
+        try:
+            url = fresh.new()
+            tokens = asyncio.run(prepare(url))
+            with contextlib.ExitStack() as stack:
+                off = stack.enter_context(served("server:app_factory", url, tmp))
+                with environment(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint):
+                    on = stack.enter_context(served("server:app_factory", url, tmp))
+                ports = {"off": off.port, "on": on.port}
+                pids = {"off": off.pid, "on": on.pid}
+                best = asyncio.run(measure(ports, pids, tokens["2x12"], args))
+        finally:
+            fresh.drop_all()
+
+    (off_rps, off_cpu), (on_rps, on_cpu) = best["off"], best["on"]
+    print(
+        f"dashboard 2x12, {args.database.split(':')[0]}, concurrency {args.concurrency}, "
+        f"best of {args.rounds} x {args.seconds:g} s each"
+    )
+    print(f"tracing off: {off_rps:7.1f} req/s   server CPU {off_cpu:5.2f} ms/request")
+    print(f"tracing on:  {on_rps:7.1f} req/s   server CPU {on_cpu:5.2f} ms/request")
+    print(
+        f"overhead ratio (on/off): throughput {on_rps / off_rps:4.2f}, "
+        f"CPU per request {on_cpu / off_cpu:4.2f}; spans exported: {received[0]}"
+    )
+    if not received[0]:
+        raise SystemExit("the traced server exported no span: the measurement is void")
+
+
+if __name__ == "__main__":
+    main()
