@@ -40,6 +40,7 @@ class Cabinet:
         return response.json()
 
     def log_in(self) -> None:
+        self.http.cookies.clear()  # a dead session's cookie is refused: log in without it
         data = self.graphql(LOGIN, {"input": {"email": "ivanova@mail.ru", "password": PASSWORD}})
         token = data["data"]["login"]["token"]
         if token is None:  # a generated changePassword/setPassword took the password away
