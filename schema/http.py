@@ -350,6 +350,7 @@ class GraphQLEndpoint:
             query, new_hash = await persisted_queries.resolve(
                 params.query, params.extensions, registration_key(context)
             )
+            check_document_size(query, self.settings.max_query_bytes)  # stored before the limit
         except RuleError as refusal:
             return self._refuse(media, refusal, request)
         except RequestProblem as problem:

@@ -64,7 +64,8 @@ async def resolve(
             if row is None:
                 raise PersistedQueryProblem("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
             known = row.query
-            _remember_locally(sha, known)
+            if len(known.encode("utf-8")) <= get_settings().max_query_bytes:
+                _remember_locally(sha, known)  # a larger one, stored before, is refused
         return known, None
     if hashlib.sha256(query.encode("utf-8")).hexdigest() != sha:
         raise PersistedQueryProblem(

@@ -14,6 +14,7 @@ from strawberry.extensions.validation_cache import _get_validate_cache
 from models.persisted import PersistedQuery
 from server import create_app
 from services.core import persisted_queries
+from services.core.clock import clock
 from tests.conftest import with_settings
 
 GQL = "application/graphql-response+json"
@@ -70,6 +71,18 @@ async def test_a_megabyte_of_comments_is_refused_before_parsing(client) -> None:
     assert error(over_get)["extensions"]["code"] == "QUERY_TOO_LARGE"
     assert cache_sizes() == before
     assert await PersistedQuery.all().count() == 0
+
+
+async def test_a_document_stored_before_the_limit_is_not_run(client) -> None:
+    huge = padded("query Old { version }", 100_000)
+    sha = hashlib.sha256(huge.encode()).hexdigest()
+    await PersistedQuery.create(sha256=sha, query=huge, created_at=clock.now())
+    hashed = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha}}}
+    before = cache_sizes()
+    response = await client.post("/graphql", json=hashed)
+    assert response.status_code == 413
+    assert error(response)["extensions"]["code"] == "QUERY_TOO_LARGE"
+    assert cache_sizes() == before
 
 
 async def test_the_limit_counts_bytes_and_says_so(client, settings) -> None:
