@@ -201,7 +201,10 @@ PREVIEW = """query Preview($i: PreviewMeterReadingInput!) {
 @pytest.mark.parametrize(
     ("variables", "words"),
     [
-        ({"i": {"meterId": "x", "values": [], "takenOn": "1 May"}}, "Invalid isoformat"),
+        (
+            {"i": {"meterId": "x", "values": [], "takenOn": "1 May"}},
+            "is not a date in the form YYYY-MM-DD",
+        ),
         ({"i": {"meterId": "x", "values": []}}, "to include required field 'takenOn'"),
         ({}, "Expected a value of non-null type"),
     ],

@@ -193,8 +193,10 @@ async def test_batched_requests_are_refused(client) -> None:
     )
     assert modern.status_code == 400
     assert "data" not in modern.json()
-    legacy = await client.post("/graphql", json=body)  # application/json: 200, errors only
-    assert legacy.status_code == 200
+    # A JSON array is not a GraphQL-over-HTTP request at all, so 400 for application/json
+    # clients too (the spec's "not well-formed"), with the reason in an error.
+    legacy = await client.post("/graphql", json=body)
+    assert legacy.status_code == 400
     assert legacy.json().get("data") is None
     assert "Batched requests are not supported" in legacy.json()["errors"][0]["message"]
 

@@ -276,6 +276,7 @@ async def test_a_recovery_moves_only_the_account_it_proved(api: Api, smtp, smtp_
     assert (await owner.link(ACCOUNT_2, AMOUNT_2))["userErrors"] == []
     token = await _link_to(api, smtp, smtp_settings, ACCOUNT_2, AMOUNT_2, "taker@mail.ru")
     assert (await set_password(api, token))["userErrors"] == []
+    assert await api.session_ended() == "REVOKED"  # the owner's cookie: refused, then deleted
 
     taker = api.as_user((await api.login("taker@mail.ru", NEW_PASSWORD))["token"])
     held = (await taker.data(ACCOUNTS))["me"]
