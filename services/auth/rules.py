@@ -112,7 +112,12 @@ async def _guess_password(
 ) -> bool:
     """Check a password under the login throttle; a right one gives its attempts back."""
     limits = _login_limits(email, client, device, cabinet)
-    await throttle.attempt_or_refuse(CoreError.TOO_MANY_ATTEMPTS, *limits)
+    try:
+        await throttle.attempt(*limits)
+    except throttle.Throttled as throttled:
+        raise RuleError(
+            CoreError.TOO_MANY_ATTEMPTS, None, retry_after=throttled.retry_after
+        ) from None
     matches, needs_rehash = await verify_password(
         cabinet.password_hash if cabinet else None, password
     )
@@ -195,9 +200,10 @@ async def resend_verification(cabinet: Cabinet, client: Client) -> None:
     if cabinet.email_verified_at is not None:
         raise RuleError(AuthError.ALREADY_VERIFIED)
     policy = throttle.Window(5, dt.timedelta(hours=1))
-    await throttle.attempt_or_refuse(
-        CoreError.TOO_MANY_ATTEMPTS, (f"verify:resend:{cabinet.id}", policy)
-    )
+    try:
+        await throttle.attempt((f"verify:resend:{cabinet.id}", policy))
+    except throttle.Throttled as throttled:
+        raise RuleError(CoreError.TOO_MANY_ATTEMPTS, retry_after=throttled.retry_after) from None
     await charge_mail_budget(cabinet.id)
     async with in_transaction():
         await tokens.void_outstanding(cabinet.id, (TokenPurpose.VERIFY_EMAIL,))
@@ -297,7 +303,10 @@ async def request_password_reset(email: str, client: Client, language: str = "ru
         (f"reset:email:{address}", throttle.Window(5, dt.timedelta(hours=1))),
         (f"reset:ip:{client_key(client)}", throttle.Window(30, dt.timedelta(hours=1))),
     )
-    await throttle.attempt_or_refuse(CoreError.TOO_MANY_ATTEMPTS, *limits)
+    try:
+        await throttle.attempt(*limits)
+    except throttle.Throttled as throttled:
+        raise RuleError(CoreError.TOO_MANY_ATTEMPTS, retry_after=throttled.retry_after) from None
     cabinet = await Cabinet.filter(email=address, disabled_at__isnull=True).first()
     cabinet_id = cabinet.id if cabinet is not None else 0  # 0: no cabinet has that id
     async with in_transaction():

@@ -22,7 +22,7 @@ from config import get_settings
 from models.persisted import PersistedQuery
 from services.core import throttle
 from services.core.clock import now
-from services.core.errors import RequestError
+from services.core.errors import RequestError, RuleError
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 _LOCAL: OrderedDict[str, str] = OrderedDict()
@@ -85,9 +85,12 @@ async def _count_registration(client_key: str) -> None:
     validates: a flood of junk costs the flooder, not the table."""
     limit = get_settings().apq_registrations_per_hour
     window = throttle.Window(limit, dt.timedelta(hours=1))
-    await throttle.attempt_or_refuse(
-        RequestError.TOO_MANY_PERSISTED_QUERIES, (f"apq-registration:{client_key}", window)
-    )
+    try:
+        await throttle.attempt((f"apq-registration:{client_key}", window))
+    except throttle.Throttled as throttled:
+        raise RuleError(
+            RequestError.TOO_MANY_PERSISTED_QUERIES, retry_after=throttled.retry_after
+        ) from None
 
 
 async def remember(sha: str, query: str) -> None:

@@ -25,7 +25,6 @@ from tortoise.transactions import in_transaction
 
 from models.auth import RateCounter
 from services.core.clock import now as clock_now
-from services.core.errors import ErrorCode, RuleError
 
 
 def client_key(ip: str) -> str:
@@ -125,14 +124,6 @@ async def attempt(*limits: Limit) -> None:
         for counter, policy in counters:
             _count(counter, policy, moment)
             await counter.save(update_fields=["count", "window_start", "blocked_until"])
-
-
-async def attempt_or_refuse(code: ErrorCode, *limits: Limit) -> None:
-    """`attempt`, refused as the rule error `code` with the time it may be tried again."""
-    try:
-        await attempt(*limits)
-    except Throttled as throttled:
-        raise RuleError(code, retry_after=throttled.retry_after) from None
 
 
 async def give_back(*limits: Limit) -> None:

@@ -73,9 +73,12 @@ async def subscribe(cabinet: Cabinet, account_id: int, email: str | None = None)
         raise RuleError(EReceiptError.EMAIL_NOT_VERIFIED, "email")
     if not own:
         window = throttle.Window(CONFIRMATIONS_PER_HOUR, dt.timedelta(hours=1))
-        await throttle.attempt_or_refuse(
-            CoreError.TOO_MANY_ATTEMPTS, (f"ereceipt:confirm:{cabinet.id}", window)
-        )
+        try:
+            await throttle.attempt((f"ereceipt:confirm:{cabinet.id}", window))
+        except throttle.Throttled as throttled:
+            raise RuleError(
+                CoreError.TOO_MANY_ATTEMPTS, retry_after=throttled.retry_after
+            ) from None
         await charge_mail_budget(cabinet.id)
     async with in_transaction():
         # Locking the link serializes subscribing with unlinking and with itself.

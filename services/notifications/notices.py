@@ -11,7 +11,7 @@ from models.auth import TokenPurpose
 from models.cabinets import Cabinet
 from models.mail import MailLane
 from services.core import throttle, tokens
-from services.core.errors import CoreError
+from services.core.errors import CoreError, RuleError
 
 
 async def charge_mail_budget(cabinet_id: int) -> None:
@@ -20,9 +20,10 @@ async def charge_mail_budget(cabinet_id: int) -> None:
     calls this first. Exact across aliases, batches and processes (services.core.throttle).
     Raises TOO_MANY_EMAILS past MAIL_BUDGET_PER_CABINET."""
     budget = throttle.Window(get_settings().mail_budget_per_cabinet, dt.timedelta(hours=1))
-    await throttle.attempt_or_refuse(
-        CoreError.TOO_MANY_EMAILS, (f"mail:cabinet:{cabinet_id}", budget)
-    )
+    try:
+        await throttle.attempt((f"mail:cabinet:{cabinet_id}", budget))
+    except throttle.Throttled as throttled:
+        raise RuleError(CoreError.TOO_MANY_EMAILS, retry_after=throttled.retry_after) from None
 
 
 async def mail_link(

@@ -144,7 +144,12 @@ async def upload(
     if cabinet.role != Role.CUSTOMER:
         raise NotAllowed("only customers attach photos")
     rejects = _rejects_limit(cabinet.id)
-    await throttle.attempt_or_refuse(QuestionError.TOO_MANY_REJECTED_ATTACHMENTS, rejects)
+    try:
+        await throttle.attempt(rejects)
+    except throttle.Throttled as throttled:
+        raise RuleError(
+            QuestionError.TOO_MANY_REJECTED_ATTACHMENTS, retry_after=throttled.retry_after
+        ) from None
     try:
         row = await _upload(cabinet, chunks, declared_length)
     except RuleError as refused:

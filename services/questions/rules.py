@@ -96,7 +96,12 @@ async def _message_quota(cabinet_id: int) -> throttle.Limit:
     """Count one customer message against QUESTION_MESSAGES_PER_DAY."""
     policy = throttle.Window(get_settings().question_messages_per_day, dt.timedelta(days=1))
     limit: throttle.Limit = (f"questions:messages:{cabinet_id}", policy)
-    await throttle.attempt_or_refuse(QuestionError.TOO_MANY_MESSAGES, limit)
+    try:
+        await throttle.attempt(limit)
+    except throttle.Throttled as throttled:
+        raise RuleError(
+            QuestionError.TOO_MANY_MESSAGES, retry_after=throttled.retry_after
+        ) from None
     return limit
 
 

@@ -85,11 +85,13 @@ async def confirm_new_email(recovery_token: str, new_email: str, client: Client)
     same answer: the throttles come before any lookup, and nothing tells the two apart."""
     row = await tokens.peek(recovery_token, (TokenPurpose.RECOVERY,), field="recoveryToken")
     address = normalize_email(new_email, field="newEmail")
-    # Each call mails two addresses: a recovery token may send a handful, no more.
-    await throttle.attempt_or_refuse(
-        CoreError.TOO_MANY_ATTEMPTS,
-        (f"recovery:confirm:{row.id}", throttle.Window(5, dt.timedelta(hours=1))),
-    )
+    try:
+        # Each call mails two addresses: a recovery token may send a handful, no more.
+        await throttle.attempt(
+            (f"recovery:confirm:{row.id}", throttle.Window(5, dt.timedelta(hours=1)))
+        )
+    except throttle.Throttled as throttled:
+        raise RuleError(CoreError.TOO_MANY_ATTEMPTS, retry_after=throttled.retry_after) from None
     await charge_mail_budget(row.cabinet_id)  # type: ignore[attr-defined]
     cabinet = await Cabinet.get(id=row.cabinet_id)  # type: ignore[attr-defined]
     taken = await Cabinet.filter(email=address).exclude(id=cabinet.id).exists()
