@@ -639,11 +639,14 @@ def payment_provider_name(settings: Settings) -> str:
 
 
 def online_payments(settings: Settings) -> bool:
-    """Whether `payBill` takes payments: false with PAYMENT_PROVIDER=none."""
-    return payment_provider_name(settings) != NO_PAYMENTS
+    """Whether `payBill` takes payments: false with PAYMENT_PROVIDER=none. Never raises, so
+    settings made by hand without an acquirer keep the app starting (payBill then answers
+    PROVIDER_UNAVAILABLE)."""
+    return settings.payment_provider.strip() != NO_PAYMENTS
 
 
 def _check_payments(settings: Settings) -> None:
+    payment_provider_name(settings)
     online = online_payments(settings)
     if settings.payment_max_amount <= 0:
         raise ConfigError("PAYMENT_MAX_AMOUNT: must be greater than zero")
