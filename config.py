@@ -285,13 +285,16 @@ class Settings:
     )
     payment_provider: str = setting(
         "",
-        "The acquirer of `payBill`: the name of a module in `payments/providers/`. Empty: "
-        "`sandbox` outside production; in production a real acquirer is required.",
+        "The acquirer of `payBill`: the name of a module in `payments/providers/`, or `none` "
+        "for no online payments (payBill answers PAYMENTS_UNAVAILABLE and the web client says "
+        "where else to pay). Empty: `sandbox` outside production; production needs a real "
+        "acquirer or `none`.",
     )
     payment_webhook_secret: str = setting(
         "",
         "Key of the HMAC-SHA256 signature of payment notifications (webhooks). Without it a "
-        "key is derived from `SECRET_KEY`; in production it is required (32+ characters).",
+        "key is derived from `SECRET_KEY`; in production it is required (32+ characters), "
+        "unless `PAYMENT_PROVIDER=none`.",
     )
     payment_max_amount: Decimal = setting(  # noqa: RUF009 - Decimal is immutable
         Decimal("100000.00"), "The largest amount one `payBill` may pay."
@@ -596,6 +599,7 @@ def _check_readings(settings: Settings) -> None:
 
 
 SANDBOX_PROVIDER = "sandbox"
+NO_PAYMENTS = "none"  # PAYMENT_PROVIDER=none: no online payments at all
 _PROVIDERS_DIR = Path(__file__).resolve().parent / "payments" / "providers"
 
 
@@ -611,14 +615,19 @@ def provider_module(name: str) -> str | None:
 
 
 def payment_provider_name(settings: Settings) -> str:
-    """The acquirer `payBill` uses: the sandbox by default, never in production."""
+    """The acquirer `payBill` uses: the sandbox by default, never in production; `none`
+    when online payments are off."""
     name = settings.payment_provider.strip()
     if not name:
         if settings.is_production:
             raise ConfigError(
-                "PAYMENT_PROVIDER: required when ENV=production (the sandbox takes no money)"
+                "PAYMENT_PROVIDER: required when ENV=production (the sandbox takes no money): "
+                "name a real acquirer (e.g. yookassa), or set PAYMENT_PROVIDER=none to run "
+                "without online payments"
             )
         return SANDBOX_PROVIDER
+    if name == NO_PAYMENTS:
+        return NO_PAYMENTS
     if name == SANDBOX_PROVIDER and settings.is_production:
         raise ConfigError("PAYMENT_PROVIDER: the sandbox takes no money; not in production")
     if provider_module(name) is None:
@@ -629,15 +638,23 @@ def payment_provider_name(settings: Settings) -> str:
     return name
 
 
+def online_payments(settings: Settings) -> bool:
+    """Whether `payBill` takes payments: false with PAYMENT_PROVIDER=none. Never raises, so
+    settings made by hand without an acquirer keep the app starting (payBill then answers
+    PROVIDER_UNAVAILABLE)."""
+    return settings.payment_provider.strip() != NO_PAYMENTS
+
+
 def _check_payments(settings: Settings) -> None:
     payment_provider_name(settings)
+    online = online_payments(settings)
     if settings.payment_max_amount <= 0:
         raise ConfigError("PAYMENT_MAX_AMOUNT: must be greater than zero")
     if settings.payment_pending_timeout_minutes <= 0 or settings.payment_sweep_seconds <= 0:
         raise ConfigError(
             "PAYMENT_PENDING_TIMEOUT_MINUTES, PAYMENT_SWEEP_SECONDS: must be greater than zero"
         )
-    if settings.is_production and len(settings.payment_webhook_secret) < 32:
+    if online and settings.is_production and len(settings.payment_webhook_secret) < 32:
         raise ConfigError(
             "PAYMENT_WEBHOOK_SECRET: required when ENV=production, at least 32 random characters"
         )

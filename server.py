@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from config import Settings, get_settings
+from config import Settings, get_settings, online_payments
 from mail.worker import running_worker
 from models import db
 from resolvers.context import Context
@@ -63,12 +63,12 @@ def create_app(
     worker and the e-receipt dispatcher when `mail_worker` says so; by default when it
     manages the database and MAIL_WORKER_IN_PROCESS is true (tests drive delivery
     themselves). Likewise the sweeper of stale payments (`payment_sweeper`), by default
-    when it manages the database."""
+    when it manages the database and online payments are on (PAYMENT_PROVIDER is not none)."""
     settings = settings or get_settings()
     if mail_worker is None:
         mail_worker = manage_db and settings.mail_worker_in_process
-    if payment_sweeper is None:
-        payment_sweeper = manage_db
+    if payment_sweeper is None:  # nothing to sweep when online payments are off
+        payment_sweeper = manage_db and online_payments(settings)
     app = Starlette(
         routes=app_routes(settings),
         middleware=middleware_stack(settings),

@@ -1,4 +1,5 @@
-"""Resolvers of payBill and onlinePayment: thin calls into services.payments.rules."""
+"""Resolvers of payBill, onlinePayment and paymentOptions: thin calls into
+services.payments.rules."""
 
 from __future__ import annotations
 
@@ -35,3 +36,8 @@ async def online_payment(info: Info, id: str) -> OnlinePayment | None:
     """One of the viewer's payments; None for a missing id and another's alike."""
     cabinet = await info.context.require_viewer()
     return await payments.payment_of_cabinet(cabinet.id, decode_id("OnlinePayment", id))
+
+
+def payment_options(info: Info) -> payments.PaymentOptions:
+    """Whether payBill takes payments, and where else to pay (public: every bill prints it)."""
+    return payments.payment_options(info.context.language)

@@ -5,6 +5,7 @@ changes) and reads it into a `Notification`; `services.payments.rules.apply_noti
 records it. Answers: 200 when recorded or already known (the same event twice changes
 nothing), 404 for a payment we never created, 409 when the amount is not the
 payment's, 503 when no acquirer is configured. Acquirers retry what is not a 2xx.
+With PAYMENT_PROVIDER=none nothing here is mounted: no acquirer may notify us.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from config import Settings
+from config import Settings, online_payments
 from payments.providers import BadNotification, ProviderError, provider_for
 from payments.providers.sandbox import SandboxProvider
 from routes import sandbox
@@ -27,7 +28,11 @@ MAX_BODY = 64 * 1024
 
 
 def payment_routes(settings: Settings) -> list[Route]:
-    """The acquirers' webhook, and the sandbox acquirer's pages when it is the one configured."""
+    """The acquirers' webhook, and the sandbox acquirer's pages when it is the one configured;
+    nothing when online payments are off."""
+    if not online_payments(settings):
+        log.info("payments: PAYMENT_PROVIDER=none, online payments are off")
+        return []
     routes = [Route("/payments/webhook/{provider}", webhook_endpoint(settings), methods=["POST"])]
     try:
         provider = provider_for(settings)

@@ -90,6 +90,7 @@ PayBillError = error_type(
         CoreError.INVALID_IDEMPOTENCY_KEY,
         CoreError.IDEMPOTENCY_KEY_REUSED,
         PaymentError.PROVIDER_UNAVAILABLE,
+        PaymentError.PAYMENTS_UNAVAILABLE,
     ],
 )
 
@@ -106,7 +107,28 @@ class PayBillPayload:
     )
 
 
+@strawberry.type(
+    description="How customers can pay: whether payBill takes payments online in this "
+    "deployment, and where else to pay. A client hides its pay buttons while `online` is "
+    "false and shows `otherWays` instead."
+)
+class PaymentOptions:
+    online: bool = strawberry.field(
+        description="True when payBill takes payments; false when the deployment takes none "
+        "online (payBill then answers PAYMENTS_UNAVAILABLE)."
+    )
+    other_ways: str = strawberry.field(
+        description="Where else to pay, in the request's language: the bill's QR code, the "
+        "company's bank details and its office, as printed on every bill."
+    )
+
+
 # ---------------------------------------------------------------- the fields
+
+
+def payment_options(info: Info) -> PaymentOptions:
+    options = payment_resolvers.payment_options(info)
+    return PaymentOptions(online=options.online, other_ways=options.other_ways)
 
 
 async def pay_bill(info: Info, input: MutationInput[PayBillInput]) -> PayBillPayload:

@@ -32,7 +32,7 @@ from schema.execution import FastLeafExecutionContext, coded
 from schema.http import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from schema.limits import QueryCost
 from schema.metrics import OperationMetrics
-from schema.payments import OnlinePayment
+from schema.payments import OnlinePayment, PaymentOptions
 from schema.permissions import CustomersOnly, StaffOnly
 from schema.questions import Question, Specialist
 from schema.readings import PreviewMeterReadingPayload
@@ -96,6 +96,10 @@ class Query:
         resolver=payments.online_payment,
         description="A payment made in this cabinet (payBill) by id, with its status; null "
         "if there is no such payment of this cabinet.",
+    )
+    payment_options: PaymentOptions = strawberry.field(
+        resolver=payments.payment_options,
+        description="Whether payBill takes payments online, and where else to pay; needs no login.",
     )
     preview_meter_reading: PreviewMeterReadingPayload = strawberry.field(
         resolver=readings.preview_meter_reading,

@@ -3,7 +3,8 @@
 An acquirer is one module in this package (or any importable module named by a dotted
 path) with a function `provider(settings) -> Provider`. `PAYMENT_PROVIDER` names it;
 empty means `sandbox` outside production, and in production a real acquirer must be
-named: the sandbox takes no money.
+named, or `none` to run without online payments (then `provider_for` raises PaymentsOff,
+and neither the webhook nor the sweeper runs): the sandbox takes no money.
 
 The whole contract is `Provider`: create a payment for an order and say where the
 customer confirms it; turn the acquirer's notification (the webhook request) into a
@@ -22,6 +23,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from config import (
+    NO_PAYMENTS,
     SANDBOX_PROVIDER,
     ConfigError,
     Settings,
@@ -35,6 +37,10 @@ SANDBOX = SANDBOX_PROVIDER
 
 class ProviderError(Exception):
     """PAYMENT_PROVIDER names no usable acquirer (a configuration error)."""
+
+
+class PaymentsOff(ProviderError):
+    """PAYMENT_PROVIDER=none: the deployment takes no payments online, by choice."""
 
 
 class ProviderUnavailable(Exception):
@@ -92,9 +98,12 @@ class Provider(Protocol):
 def provider_name(settings: Settings) -> str:
     """The configured acquirer's name (the rules are config's: `payment_provider_name`)."""
     try:
-        return payment_provider_name(settings)
+        name = payment_provider_name(settings)
     except ConfigError as exc:
         raise ProviderError(str(exc)) from None
+    if name == NO_PAYMENTS:
+        raise PaymentsOff("PAYMENT_PROVIDER=none: online payments are off")
+    return name
 
 
 @functools.cache
@@ -104,5 +113,6 @@ def _load(name: str, settings: Settings) -> Provider:
 
 
 def provider_for(settings: Settings) -> Provider:
-    """The configured acquirer (raises ProviderError when there is none)."""
+    """The configured acquirer (raises ProviderError when there is none, PaymentsOff when
+    PAYMENT_PROVIDER=none)."""
     return _load(provider_name(settings), settings)

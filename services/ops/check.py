@@ -13,7 +13,7 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from config import Settings
+from config import Settings, online_payments
 from models import db
 
 
@@ -91,6 +91,11 @@ def check_settings(settings: Settings) -> Findings:
         found.warning("METRICS_TOKEN is empty: keep /metrics unreachable from the internet")
     if settings.rate_limit_per_minute <= 0:
         found.warning("RATE_LIMIT_PER_MINUTE is 0: no per-IP request limit")
+    if not online_payments(settings):
+        found.warning(
+            "PAYMENT_PROVIDER is none: online payments are off (payBill answers "
+            "PAYMENTS_UNAVAILABLE; customers are sent to the bank details on their bills)"
+        )
     if not settings.mail_worker_in_process:
         found.warning("MAIL_WORKER_IN_PROCESS is false: make sure `kabinet worker` runs")
     return found

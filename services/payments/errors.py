@@ -20,3 +20,19 @@ class PaymentError(ErrorCode):
             en="The payment service is unavailable now. Try again in a few minutes.",
         ),
     )
+    PAYMENTS_UNAVAILABLE = code(
+        "This deployment takes no payments online (PAYMENT_PROVIDER=none): nothing was "
+        "created. The message says where else to pay: by the bill's bank details, at a bank "
+        "or at the company's office; `paymentOptions` tells a client before it asks.",
+        Sentence(
+            ru="Оплата онлайн в личном кабинете не принимается. Оплатите счёт по QR-коду "
+            "квитанции в приложении банка, в любом банке по реквизитам или в офисе "
+            "{company}: {address}. Реквизиты: получатель {company}, ИНН {inn}, КПП {kpp}, "
+            "р/с {account} в {bank}, БИК {bic}, к/с {correspondent}. Телефон: {phone}.",
+            en="The cabinet takes no payments online. Pay the bill by its QR code in your "
+            "bank's app, at any bank by the bank details, or at the office of {company}: "
+            "{address}. Bank details: payee {company}, INN {inn}, KPP {kpp}, account "
+            "{account} at {bank}, BIC {bic}, correspondent account {correspondent}. "
+            "Phone: {phone}.",
+        ),
+    )

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from config import get_settings
+from config import Settings, get_settings, online_payments
 from mail.compose import link_builder
 from models.accounts import Account
 from models.billing import Payment
@@ -32,6 +32,7 @@ from services.core.clock import now
 from services.core.errors import CoreError, RuleError, raise_all
 from services.core.idempotency import check_key
 from services.core.ids import encode_id
+from services.core.messages import message_for
 from services.core.money import AmountError, format_rub, parse_amount
 from services.notifications.notices import notify
 from services.payments.errors import PaymentError
@@ -57,6 +58,38 @@ class Applied:
 
 
 # ---------------------------------------------------------------- payBill
+
+
+def payments_unavailable(settings: Settings) -> RuleError:
+    """PAYMENTS_UNAVAILABLE, its sentence filled with where else to pay: the bank details
+    and the office every bill prints (the COMPANY_* settings)."""
+    return RuleError(
+        PaymentError.PAYMENTS_UNAVAILABLE,
+        None,
+        company=settings.company_name,
+        address=settings.company_address,
+        inn=settings.company_inn,
+        kpp=settings.company_kpp,
+        account=settings.company_settlement_account,
+        bank=settings.company_bank_name,
+        bic=settings.company_bic,
+        correspondent=settings.company_correspondent_account,
+        phone=settings.company_phone,
+    )
+
+
+@dataclass(frozen=True)
+class PaymentOptions:
+    online: bool  # payBill takes payments
+    other_ways: str  # where else to pay, in the reader's language
+
+
+def payment_options(language: str) -> PaymentOptions:
+    settings = get_settings()
+    return PaymentOptions(
+        online=online_payments(settings),
+        other_ways=message_for(payments_unavailable(settings), language),
+    )
 
 
 def _read_amount(text: str) -> Decimal:
@@ -95,7 +128,11 @@ async def pay_bill(
     provider: Provider | None,
 ) -> OnlinePayment:
     """A PENDING payment with its confirmation page; the same key gives the same payment.
-    `provider` is None when none is configured (settings made by hand)."""
+    `provider` is None when none is configured (settings made by hand). With
+    PAYMENT_PROVIDER=none every call is PAYMENTS_UNAVAILABLE and nothing is stored."""
+    settings = get_settings()
+    if not online_payments(settings):
+        raise payments_unavailable(settings)
     amount = _read_input(amount_text, key)
     link = None
     if account_id is not None:
@@ -257,7 +294,11 @@ async def _mail_receipt(payment: OnlinePayment, account: Account, ledger: Paymen
 
 
 async def fail_stale() -> int:
-    """Mark FAILED every payment PENDING for longer than PAYMENT_PENDING_TIMEOUT_MINUTES."""
+    """Mark FAILED every payment PENDING for longer than PAYMENT_PENDING_TIMEOUT_MINUTES;
+    nothing with PAYMENT_PROVIDER=none (no acquirer to wait for: a payment left from an
+    acquirer configured before keeps its state until that acquirer is back)."""
+    if not online_payments(get_settings()):
+        return 0
     moment = now()
     cutoff = moment - dt.timedelta(minutes=get_settings().payment_pending_timeout_minutes)
     failed = await OnlinePayment.filter(status=PaymentStatus.PENDING, created_at__lt=cutoff).update(

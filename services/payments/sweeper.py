@@ -1,7 +1,8 @@
 """The sweeper: payments left PENDING past PAYMENT_PENDING_TIMEOUT_MINUTES become FAILED.
 
 Each server process runs one in its lifespan (one UPDATE per PAYMENT_SWEEP_SECONDS,
-harmless when several processes do it). Tests call `services.payments.rules.fail_stale()`
+harmless when several processes do it); with PAYMENT_PROVIDER=none no process starts it
+and a round does nothing. Tests call `services.payments.rules.fail_stale()`
 after moving `services.core.clock.clock`, or `Sweeper.run_once()`; nothing sleeps.
 """
 

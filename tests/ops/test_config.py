@@ -11,6 +11,8 @@ from config import (
     account_key_is_valid,
     inn_is_valid,
     load_settings,
+    online_payments,
+    payment_provider_name,
     read_env_file,
 )
 
@@ -192,6 +194,23 @@ def test_production_needs_a_real_acquirer_and_a_webhook_secret(tmp_path: Path) -
         )
     development = load_settings({"VAR_DIR": str(tmp_path)}, env_file=None)
     assert development.payment_provider == ""  # the sandbox, outside production
+    assert payment_provider_name(development) == "sandbox" and online_payments(development)
+
+
+def test_production_may_run_without_online_payments(tmp_path: Path) -> None:
+    production = {"ENV": "production", "SECRET_KEY": "k" * 40}
+    # Nothing configured stays an error, and it names both ways out.
+    with pytest.raises(ConfigError) as nothing:
+        load_settings(production, env_file=None)
+    assert "yookassa" in str(nothing.value) and "PAYMENT_PROVIDER=none" in str(nothing.value)
+    # `none` needs no webhook secret: no acquirer notifies us.
+    off = load_settings({**production, "PAYMENT_PROVIDER": "none"}, env_file=None)
+    assert off.is_production and not online_payments(off)
+    assert payment_provider_name(off) == "none"
+    # Outside production `none` is a choice too (a staging copy of a deployment).
+    assert not online_payments(
+        load_settings({"PAYMENT_PROVIDER": " none ", "VAR_DIR": str(tmp_path)}, env_file=None)
+    )
 
 
 def test_reading_window_and_limits_are_checked(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@
   relative `goto("/login")`. A test that fails leaves a full-page screenshot in
   `test-artifacts/<test>.png`; a script error or a console error (a CSP violation, a
   failed load) on the page fails the test. `@pytest.mark.browser_context(**options)`
-  adds options of Playwright's `new_context` (a proxy, a viewport).
+  adds options of Playwright's `new_context` (a proxy, a viewport), and
+  `@pytest.mark.server_env(NAME="value")` settings of the server (PAYMENT_PROVIDER="none").
 
 Playwright drives the system's Chromium (`/usr/bin/chromium`, the Debian package that
 `.ci/run` installs; KABINET_CHROMIUM to use another): no `playwright install`, no browser
@@ -67,8 +68,11 @@ class WebServer:
 
 
 @pytest_asyncio.fixture
-async def web_server(db, demo_data, smtp: SmtpSink, tmp_path: Path) -> AsyncIterator[WebServer]:
+async def web_server(
+    db, demo_data, smtp: SmtpSink, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[WebServer]:
     await demo.seed_cabinets()
+    marker = request.node.get_closest_marker("server_env")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = start_kabinet(
@@ -84,6 +88,7 @@ async def web_server(db, demo_data, smtp: SmtpSink, tmp_path: Path) -> AsyncIter
         # Readings are accepted on any day of the month, so the reading test runs any day.
         READING_WINDOW_START_DAY="1",
         READING_WINDOW_END_DAY="31",
+        **(marker.kwargs if marker else {}),
     )
     try:
         await wait_until_ready(port, process)

@@ -123,7 +123,8 @@ def test_every_text_is_in_both_languages(source) -> None:
 
 # Each refusal of the ways in reads as a sentence of the page's own (the prefixes its
 # codeText tries), but for the codes whose server sentence says more than a page could:
-# which rule a password breaks, the minimal payment (register has no minimalPayment field).
+# which rule a password breaks, the minimal payment (register has no minimalPayment field),
+# the largest amount one payment may have.
 ERROR_TEXTS = {
     "LoginErrorCode": (["login"], set()),
     "RegisterErrorCode": (["register", "proof"], {"WEAK_PASSWORD", "NO_RECENT_PAYMENTS"}),
@@ -133,6 +134,7 @@ ERROR_TEXTS = {
     "ConfirmNewEmailErrorCode": (["recover"], set()),
     "SetPasswordErrorCode": (["setPassword"], {"WEAK_PASSWORD"}),
     "ResendVerificationErrorCode": (["layout"], set()),
+    "PayBillErrorCode": (["pay"], {"AMOUNT_TOO_LARGE"}),
 }
 
 

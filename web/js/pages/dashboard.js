@@ -7,7 +7,7 @@ import { gql } from '../gql.js';
 import { addMessages, formatDate, formatNumber, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
 import { ACCOUNT_FIELDS, balanceKind, balanceText, loadAccounts, METER_FIELDS } from './account-common.js';
-import { paymentReturnNotice } from './payments.js';
+import { paymentOptions, paymentReturnNotice } from './payments.js';
 
 addMessages({
   ru: {
@@ -22,6 +22,7 @@ addMessages({
     'dashboard.noReading': 'Показаний пока нет.',
     'dashboard.verification': 'Следующая поверка: {date}',
     'dashboard.pay': 'Оплатить',
+    'dashboard.howToPay': 'Как оплатить',
     'dashboard.submitReading': 'Передать показания',
     'dashboard.receipts': 'Квитанции и расход',
     'dashboard.linkTitle': 'Подключить ещё один лицевой счёт',
@@ -55,6 +56,7 @@ addMessages({
     'dashboard.noReading': 'No readings yet.',
     'dashboard.verification': 'Next verification: {date}',
     'dashboard.pay': 'Pay',
+    'dashboard.howToPay': 'How to pay',
     'dashboard.submitReading': 'Submit a reading',
     'dashboard.receipts': 'Bills and consumption',
     'dashboard.linkTitle': 'Link another account',
@@ -115,7 +117,8 @@ function meterCard(meter) {
   );
 }
 
-function accountCard(account) {
+// `online`: payBill takes payments; else the link leads to where else to pay.
+function accountCard(account, online) {
   const query = `?account=${encodeURIComponent(account.id)}`;
   const headingId = `account-${account.number}`;
   return h(
@@ -142,7 +145,9 @@ function accountCard(account) {
     h(
       'ul',
       { class: 'quick-links' },
-      h('li', {}, h('a', { class: 'button primary', href: `/payments${query}` }, t('dashboard.pay'))),
+      online
+        ? h('li', {}, h('a', { class: 'button primary', href: `/payments${query}` }, t('dashboard.pay')))
+        : h('li', {}, h('a', { class: 'button', href: `/payments${query}` }, t('dashboard.howToPay'))),
       h('li', {}, h('a', { class: 'button', href: `/readings${query}` }, t('dashboard.submitReading'))),
       h('li', {}, h('a', { class: 'button', href: `/receipts${query}` }, t('dashboard.receipts'))),
     ),
@@ -191,14 +196,17 @@ function linkForm() {
 }
 
 async function render() {
-  const accounts = await loadAccounts(DASHBOARD);
+  const [accounts, options] = await Promise.all([
+    loadAccounts(DASHBOARD),
+    paymentOptions().catch(() => ({ online: true })), // payBill says so if it is not
+  ]);
   const shown = flash;
   flash = null;
   return page(
     t('dashboard.title'),
     await paymentReturnNotice().catch(() => null), // the dashboard shows without it
     shown ? notice(shown, 'ok') : null,
-    accounts.length ? accounts.map(accountCard) : h('p', {}, t('account.none')),
+    accounts.length ? accounts.map((a) => accountCard(a, options.online)) : h('p', {}, t('account.none')),
     linkForm(),
   );
 }

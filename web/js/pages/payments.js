@@ -6,6 +6,10 @@
 // dashboard, for a customer who comes back another way) `paymentReturnNotice()` asks
 // onlinePayment(id) for the status, and asks again while it is PENDING (the acquirer's
 // webhook may come later).
+//
+// A deployment may take no payments online (PAYMENT_PROVIDER=none): `paymentOptions`
+// says so, and then the page shows no pay form, only where else to pay (`otherWays`, the
+// bill's bank details, written by the server in the customer's language).
 
 import { codeText, graphql, mutate } from '../api.js';
 import { field, fill, form, h, page, showErrors } from '../dom.js';
@@ -41,11 +45,14 @@ addMessages({
     'payments.FAILED':
       'Платёж на {amount} по счёту № {number} не прошёл. Деньги не списаны; попробуйте ещё раз или оплатите другим способом.',
     'payments.checkAgain': 'Проверить ещё раз',
+    'payments.otherTitle': 'Как оплатить',
     'pay.NOT_FOUND': 'Этого лицевого счёта нет в вашем кабинете. Обновите страницу.',
     'pay.INVALID_AMOUNT': 'Укажите сумму больше нуля в рублях и копейках, например 1500 или 1234,56.',
     'pay.PROVIDER_UNAVAILABLE': 'Платёжный сервис сейчас недоступен. Повторите через несколько минут.',
     'pay.INVALID_IDEMPOTENCY_KEY': 'Не удалось начать оплату. Обновите страницу и повторите.',
     'pay.IDEMPOTENCY_KEY_REUSED': 'Не удалось начать оплату. Обновите страницу и повторите.',
+    'pay.PAYMENTS_UNAVAILABLE':
+      'Оплата онлайн в личном кабинете не принимается. Оплатите счёт по QR-коду или реквизитам в квитанции.',
   },
   en: {
     'payments.title': 'Payments',
@@ -65,11 +72,13 @@ addMessages({
     'payments.FAILED':
       'The payment of {amount} to account No. {number} did not go through. No money was taken; try again or pay another way.',
     'payments.checkAgain': 'Check again',
+    'payments.otherTitle': 'How to pay',
     'pay.NOT_FOUND': 'This account is not in your cabinet. Reload the page.',
     'pay.INVALID_AMOUNT': 'Enter an amount above zero in roubles and kopecks, e.g. 1500 or 1234.56.',
     'pay.PROVIDER_UNAVAILABLE': 'The payment service is unavailable now. Try again in a few minutes.',
     'pay.INVALID_IDEMPOTENCY_KEY': 'The payment could not start. Reload the page and try again.',
     'pay.IDEMPOTENCY_KEY_REUSED': 'The payment could not start. Reload the page and try again.',
+    'pay.PAYMENTS_UNAVAILABLE': 'The cabinet takes no payments online. Pay by the QR code or the bank details on your bill.',
   },
 });
 
@@ -96,6 +105,13 @@ const PAYMENTS = gql`query Payments($account: ID!, $after: String) {
     }
   }
 }`;
+
+const OPTIONS = gql`query PaymentOptions { paymentOptions { online otherWays } }`;
+
+// { online, otherWays }: whether payBill takes payments, and where else to pay.
+export async function paymentOptions() {
+  return (await graphql(OPTIONS)).paymentOptions;
+}
 
 const submission = new Submission();
 
@@ -204,8 +220,20 @@ async function history(account) {
   });
 }
 
+function paySection(account, options) {
+  if (!options.online) {
+    return h(
+      'section',
+      { 'aria-labelledby': 'pay-title', class: 'pay-elsewhere' },
+      h('h2', { id: 'pay-title' }, t('payments.otherTitle')),
+      h('p', { class: 'notice notice-info' }, options.otherWays),
+    );
+  }
+  return h('section', { 'aria-labelledby': 'pay-title' }, h('h2', { id: 'pay-title' }, t('payments.payTitle')), payForm(account));
+}
+
 async function render({ query }) {
-  const accounts = await loadAccounts();
+  const [accounts, options] = await Promise.all([loadAccounts(), paymentOptions()]);
   const account = chosenAccount(accounts, query);
   if (!account) return page(t('payments.title'), h('p', {}, t('account.none')));
   return page(
@@ -213,7 +241,7 @@ async function render({ query }) {
     await paymentReturnNotice().catch(() => null),
     accountPicker(accounts, account, '/payments'),
     h('p', { class: `balance balance-${balanceKind(account.balance)}` }, balanceText(account.balance)),
-    h('section', { 'aria-labelledby': 'pay-title' }, h('h2', { id: 'pay-title' }, t('payments.payTitle')), payForm(account)),
+    paySection(account, options),
     h(
       'section',
       { 'aria-labelledby': 'history', class: 'history' },
