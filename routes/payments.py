@@ -5,6 +5,12 @@ changes) and reads it into a `Notification`; `services.payments.rules.apply_noti
 records it. Answers: 200 when recorded or already known (the same event twice changes
 nothing), 404 for a payment we never created, 409 when the amount is not the
 payment's, 503 when no acquirer is configured. Acquirers retry what is not a 2xx.
+
+An acquirer that signs nothing (YooKassa, `VerifyingProvider`) checks the client address
+(the one the trusted-proxy rule gives: ClientAddress has set `scope["client"]`) and asks
+its own API what became of the payment: 403 for an address outside its list, 400 for a
+body naming no payment it knows, 503 when its API cannot be reached (it notifies again),
+200 "unchanged" for a payment the API says is still pending.
 """
 
 from __future__ import annotations
@@ -17,7 +23,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from config import Settings
-from payments.providers import BadNotification, ProviderError, provider_for
+from payments.providers import (
+    BadNotification,
+    Notification,
+    ProviderError,
+    ProviderUnavailable,
+    UntrustedSender,
+    provider_for,
+)
 from payments.providers.sandbox import SandboxProvider
 from routes import sandbox
 from services.payments import rules as payments
@@ -50,11 +63,26 @@ def webhook_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respon
         body = await request.body()
         if len(body) > MAX_BODY:
             return JSONResponse({"error": "too large"}, 413)
+        verify = getattr(provider, "verify_notification", None)
+        event: Notification | None
         try:
-            event = provider.read_notification(body, request.headers)
+            if verify is not None:
+                event = await verify(body, request.headers, _peer(request))
+            else:
+                event = provider.read_notification(body, request.headers)
+        except UntrustedSender as exc:
+            log.warning("payment webhook refused: %s", exc)
+            return JSONResponse({"error": "forbidden"}, 403)
         except BadNotification as exc:
             log.warning("payment webhook refused from %s: %s", _peer(request), exc)
+            if verify is not None:
+                return JSONResponse({"error": "bad notification"}, 400)
             return JSONResponse({"error": "bad signature"}, 401)
+        except ProviderUnavailable as exc:
+            log.warning("payment webhook: cannot check with %s: %s", provider.name, exc)
+            return JSONResponse({"error": "try again"}, 503)
+        if event is None:
+            return JSONResponse({"status": "unchanged"})
         try:
             applied = await payments.apply_notification(provider.name, event)
         except payments.UnknownPayment:

@@ -31,6 +31,15 @@ PaymentStatus = described_enum(
     "SUCCEEDED, was CANCELED, or FAILED (refused, or not confirmed within the timeout).",
 )
 
+PaymentMethod = described_enum(
+    payment_models.PaymentMethod,
+    CARD="A bank card.",
+    SBP="The Faster Payments System (SBP): a QR code or a link into the customer's bank app.",
+    SBERPAY="SberPay, in Sber's app.",
+    description="How the customer pays. Without one, the acquirer's page lets the customer "
+    "choose; mobile apps that offer the choice themselves send it.",
+)
+
 
 @strawberry.type(
     description="A payment made in the cabinet (payBill). Once SUCCEEDED it is also in the "
@@ -79,6 +88,11 @@ class PayBillInput:
         description="A key the app makes once per payment (e.g. a UUID) and sends again on "
         "every retry: the same key never creates a second payment."
     )
+    method: PaymentMethod | None = strawberry.field(
+        default=None,
+        description="How the customer pays, when the app has asked already; null: the "
+        "acquirer's page offers the choice. The sandbox ignores it.",
+    )
 
 
 PayBillError = error_type(
@@ -90,6 +104,7 @@ PayBillError = error_type(
         CoreError.INVALID_IDEMPOTENCY_KEY,
         CoreError.IDEMPOTENCY_KEY_REUSED,
         PaymentError.PROVIDER_UNAVAILABLE,
+        PaymentError.PROVIDER_REFUSED,
     ],
 )
 

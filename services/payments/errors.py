@@ -20,3 +20,10 @@ class PaymentError(ErrorCode):
             en="The payment service is unavailable now. Try again in a few minutes.",
         ),
     )
+    PROVIDER_REFUSED = code(
+        "The payment service refused to create the payment (its reason is in the server log).",
+        Sentence(
+            ru="Платёжный сервис отклонил платёж. Попробуйте позже или оплатите другим способом.",
+            en="The payment service refused the payment. Try later or pay another way.",
+        ),
+    )
