@@ -18,6 +18,7 @@ from schema.relay import Node, encode_id
 from schema.scalars import Money
 from services.core.errors import CoreError
 from services.payments.errors import PaymentError
+from services.payments.reasons import reason_text
 
 Info = strawberry.Info[Context]
 
@@ -58,6 +59,17 @@ class OnlinePayment(Node):
         "a browser. Null once the payment is done."
     )
     account_pk: strawberry.Private[int]
+    failure_code: strawberry.Private[str] = ""
+
+    @strawberry.field(
+        description="Why it did not go through, in the viewer's language (e.g. not enough "
+        "money, the 3-D Secure code was wrong, not confirmed in time); null unless CANCELED "
+        "or FAILED."
+    )
+    def failure_reason(self, info: strawberry.Info[Context]) -> str | None:
+        if self.status not in (PaymentStatus.CANCELED, PaymentStatus.FAILED):
+            return None
+        return reason_text(self.failure_code, info.context.language)
 
     @strawberry.field(description="The account paid into.")
     async def account(self, info: strawberry.Info[Context]) -> Account | None:
@@ -75,6 +87,7 @@ class OnlinePayment(Node):
             completed_at=payment.completed_at,
             confirmation_url=(payment.confirmation_url or None) if pending else None,
             account_pk=payment.account_id,
+            failure_code=payment.failure_reason,
         )
 
 

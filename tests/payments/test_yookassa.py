@@ -221,6 +221,19 @@ async def test_canceled_keeps_the_reason(shop: Shop) -> None:
     assert await status_of(shop, payment) == "CANCELED"
     row = await OnlinePayment.get(id=_pk(payment["id"]))
     assert row.failure_reason == "insufficient_funds"
+    # The customer reads why, in their language.
+    query = "query($id: ID!) { onlinePayment(id: $id) { failureReason } }"
+    ru = await shop.user.data(query, {"id": payment["id"]}, Accept_Language="ru")
+    en = await shop.user.data(query, {"id": payment["id"]}, Accept_Language="en")
+    assert ru["onlinePayment"]["failureReason"] == "Недостаточно денег для оплаты."
+    assert en["onlinePayment"]["failureReason"] == "There is not enough money to pay."
+
+
+async def test_a_pending_or_paid_payment_has_no_failure_reason(shop: Shop) -> None:
+    payment = (await shop.pay("300"))["payment"]
+    query = "query($id: ID!) { onlinePayment(id: $id) { failureReason } }"
+    data = await shop.user.data(query, {"id": payment["id"]})
+    assert data["onlinePayment"]["failureReason"] is None
 
 
 async def test_a_forged_notification_changes_nothing(shop: Shop) -> None:
