@@ -10,7 +10,9 @@ An acquirer that signs nothing (YooKassa, `VerifyingProvider`) checks the client
 (the one the trusted-proxy rule gives: ClientAddress has set `scope["client"]`) and asks
 its own API what became of the payment: 403 for an address outside its list, 400 for a
 body naming no payment it knows, 503 when its API cannot be reached (it notifies again),
-200 "unchanged" for a payment the API says is still pending.
+200 "unchanged" for a payment the API says is still pending. What its API said will not
+change on a retry, so a payment not ours or another amount is logged and answered 200
+("ignored", "refused"), as YooKassa expects of every notification it sent.
 """
 
 from __future__ import annotations
@@ -87,9 +89,13 @@ def webhook_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respon
             applied = await payments.apply_notification(provider.name, event)
         except payments.UnknownPayment:
             log.warning("payment webhook: no payment %s", event.external_id)
+            if verify is not None:  # what its API said will not change: no retries
+                return JSONResponse({"status": "ignored"})
             return JSONResponse({"error": "unknown payment"}, 404)
         except payments.AmountMismatch as exc:
             log.error("payment webhook: payment %s: %s", event.external_id, exc)
+            if verify is not None:
+                return JSONResponse({"status": "refused"})
             return JSONResponse({"error": "amount mismatch"}, 409)
         status = "recorded" if applied.changed else "unchanged"
         return JSONResponse({"status": status, "payment": applied.payment.status.value})

@@ -279,7 +279,8 @@ async def test_an_amount_that_differs_is_refused_and_logged(
     shop.api.succeed(external_id)
     with caplog.at_level(logging.ERROR, "kabinet.payments"):
         answer = await shop.notify(external_id, "payment.succeeded")
-    assert answer.status_code == 409 and "3.00 notified" in caplog.text
+    assert answer.status_code == 200 and answer.json() == {"status": "refused"}
+    assert "3.00 notified" in caplog.text
     assert await status_of(shop, payment) == "PENDING" and await ledger() == before
 
 
@@ -288,8 +289,20 @@ async def test_another_orders_metadata_is_refused(shop: Shop) -> None:
     [external_id] = shop.api.payments
     shop.api.payments[external_id]["metadata"]["payment_id"] = "999999"
     shop.api.succeed(external_id)
-    assert (await shop.notify(external_id, "payment.succeeded")).status_code == 409
+    answer = await shop.notify(external_id, "payment.succeeded")
+    assert answer.status_code == 200 and answer.json() == {"status": "refused"}
     assert await status_of(shop, payment) == "PENDING"
+
+
+async def test_a_payment_of_the_shop_not_made_here_is_ignored(shop: Shop) -> None:
+    before = await ledger()
+    await shop.pay("300")
+    [external_id] = shop.api.payments
+    shop.api.succeed(external_id)
+    await OnlinePayment.all().update(external_id="another")  # made by another system
+    answer = await shop.notify(external_id, "payment.succeeded")
+    assert answer.status_code == 200 and answer.json() == {"status": "ignored"}
+    assert await ledger() == before
 
 
 # ---------------------------------------------------------------- the sweeper
