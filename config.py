@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import io
+import ipaddress
 import os
 import re
 import secrets
@@ -306,6 +307,48 @@ class Settings:
     )
     payment_sweep_seconds: float = setting(
         60.0, "How often each server process looks for payments stuck in PENDING."
+    )
+    yookassa_shop_id: str = setting(
+        "",
+        "PAYMENT_PROVIDER=yookassa: the shop's id (shopId) from the YooKassa cabinet, the user "
+        "name of the API's Basic auth. Required with yookassa in production.",
+    )
+    yookassa_secret_key: str = setting(
+        "",
+        "PAYMENT_PROVIDER=yookassa: the shop's secret key (the password of the API's Basic "
+        "auth). Required with yookassa in production.",
+    )
+    yookassa_api_url: str = setting(
+        "https://api.yookassa.ru/v3", "PAYMENT_PROVIDER=yookassa: the API's base URL."
+    )
+    yookassa_notification_ips: str = setting(
+        "185.71.76.0/27,185.71.77.0/27,77.75.153.0/25,77.75.156.11,77.75.156.35,"
+        "77.75.154.128/25,2a02:5180::/32",
+        "Comma-separated addresses and networks YooKassa sends notifications from (its "
+        "published list); a notification from any other client address is refused. The "
+        "client address is the one FORWARDED_ALLOW_IPS gives (the proxy's X-Forwarded-For).",
+    )
+    yookassa_receipts: bool = setting(
+        True,
+        "Send a 54-FZ receipt with every YooKassa payment (to the cabinet's e-mail), for a "
+        "shop connected to YooKassa's receipts.",
+    )
+    yookassa_vat_code: int = setting(
+        1, "The receipt item's `vat_code` (1: without VAT; see YooKassa's table of codes)."
+    )
+    yookassa_tax_system_code: int = setting(
+        0, "The receipt's `tax_system_code` (1-6); 0: not sent (the shop has one system)."
+    )
+    yookassa_timeout_seconds: float = setting(
+        10.0, "How long one request to the YooKassa API may take before it is retried."
+    )
+    yookassa_attempts: int = setting(
+        3,
+        "How many times a request to the YooKassa API is tried (timeouts, 429 and 5xx are "
+        "retried with the same Idempotence-Key) before payBill answers PROVIDER_UNAVAILABLE.",
+    )
+    yookassa_retry_base_seconds: float = setting(
+        0.5, "The first pause between two tries of a YooKassa request; it doubles each time."
     )
 
     question_messages_per_day: int = setting(
@@ -654,10 +697,40 @@ def _check_payments(settings: Settings) -> None:
         raise ConfigError(
             "PAYMENT_PENDING_TIMEOUT_MINUTES, PAYMENT_SWEEP_SECONDS: must be greater than zero"
         )
+    if payment_provider_name(settings) == "yookassa":
+        _check_yookassa(settings)
     if online and settings.is_production and len(settings.payment_webhook_secret) < 32:
         raise ConfigError(
             "PAYMENT_WEBHOOK_SECRET: required when ENV=production, at least 32 random characters"
         )
+
+
+def yookassa_networks(settings: Settings) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """YOOKASSA_NOTIFICATION_IPS as networks (a single address is a /32 or /128)."""
+    items = [item.strip() for item in settings.yookassa_notification_ips.split(",")]
+    return [ipaddress.ip_network(item, strict=False) for item in items if item]
+
+
+def _check_yookassa(settings: Settings) -> None:
+    if settings.is_production and not (settings.yookassa_shop_id and settings.yookassa_secret_key):
+        raise ConfigError(
+            "YOOKASSA_SHOP_ID, YOOKASSA_SECRET_KEY: required with PAYMENT_PROVIDER=yookassa "
+            "when ENV=production (the shop's id and secret key from the YooKassa cabinet)"
+        )
+    try:
+        yookassa_networks(settings)
+    except ValueError as exc:
+        raise ConfigError(f"YOOKASSA_NOTIFICATION_IPS: {exc}") from None
+    if not settings.yookassa_api_url.startswith(("https://", "http://")):
+        raise ConfigError("YOOKASSA_API_URL: expected an http(s) URL")
+    if settings.yookassa_tax_system_code not in range(7):
+        raise ConfigError("YOOKASSA_TAX_SYSTEM_CODE: expected 1-6, or 0 for none")
+    if settings.yookassa_vat_code not in range(1, 13):
+        raise ConfigError("YOOKASSA_VAT_CODE: expected one of YooKassa's codes, 1-12")
+    _require_positive(
+        settings,
+        ("yookassa_timeout_seconds", "yookassa_attempts", "yookassa_retry_base_seconds"),
+    )
 
 
 def _check_questions(settings: Settings) -> None:

@@ -25,6 +25,14 @@ class PaymentStatus(StrEnum):
     FAILED = "failed"  # refused, or nobody confirmed it within the timeout
 
 
+class PaymentMethod(StrEnum):
+    """How the customer pays, when the app chooses it before the acquirer's page."""
+
+    CARD = "CARD"
+    SBP = "SBP"
+    SBERPAY = "SBERPAY"
+
+
 class OnlinePayment(Model):
     """One `payBill`: an amount to an account through an acquirer."""
 

@@ -29,6 +29,7 @@ async def pay_bill(info: Info, input: Any) -> OnlinePayment:
         input.amount,
         input.idempotency_key,
         provider,
+        method=input.method.value if input.method else "",
     )
 
 

@@ -18,6 +18,7 @@ from schema.relay import Node, encode_id
 from schema.scalars import Money
 from services.core.errors import CoreError
 from services.payments.errors import PaymentError
+from services.payments.reasons import reason_text
 
 Info = strawberry.Info[Context]
 
@@ -29,6 +30,15 @@ PaymentStatus = described_enum(
     FAILED="Refused by the acquirer, or not confirmed within the timeout.",
     description="Where an online payment stands: PENDING until the acquirer tells us it "
     "SUCCEEDED, was CANCELED, or FAILED (refused, or not confirmed within the timeout).",
+)
+
+PaymentMethod = described_enum(
+    payment_models.PaymentMethod,
+    CARD="A bank card.",
+    SBP="The Faster Payments System (SBP): a QR code or a link into the customer's bank app.",
+    SBERPAY="SberPay, in Sber's app.",
+    description="How the customer pays. Without one, the acquirer's page lets the customer "
+    "choose; mobile apps that offer the choice themselves send it.",
 )
 
 
@@ -49,6 +59,17 @@ class OnlinePayment(Node):
         "a browser. Null once the payment is done."
     )
     account_pk: strawberry.Private[int]
+    failure_code: strawberry.Private[str] = ""
+
+    @strawberry.field(
+        description="Why it did not go through, in the viewer's language (e.g. not enough "
+        "money, the 3-D Secure code was wrong, not confirmed in time); null unless CANCELED "
+        "or FAILED."
+    )
+    def failure_reason(self, info: strawberry.Info[Context]) -> str | None:
+        if self.status not in (PaymentStatus.CANCELED, PaymentStatus.FAILED):
+            return None
+        return reason_text(self.failure_code, info.context.language)
 
     @strawberry.field(description="The account paid into.")
     async def account(self, info: strawberry.Info[Context]) -> Account | None:
@@ -66,6 +87,7 @@ class OnlinePayment(Node):
             completed_at=payment.completed_at,
             confirmation_url=(payment.confirmation_url or None) if pending else None,
             account_pk=payment.account_id,
+            failure_code=payment.failure_reason,
         )
 
 
@@ -79,6 +101,11 @@ class PayBillInput:
         description="A key the app makes once per payment (e.g. a UUID) and sends again on "
         "every retry: the same key never creates a second payment."
     )
+    method: PaymentMethod | None = strawberry.field(
+        default=None,
+        description="How the customer pays, when the app has asked already; null: the "
+        "acquirer's page offers the choice. The sandbox ignores it.",
+    )
 
 
 PayBillError = error_type(
@@ -91,6 +118,7 @@ PayBillError = error_type(
         CoreError.IDEMPOTENCY_KEY_REUSED,
         PaymentError.PROVIDER_UNAVAILABLE,
         PaymentError.PAYMENTS_UNAVAILABLE,
+        PaymentError.PROVIDER_REFUSED,
     ],
 )
 

@@ -10,6 +10,10 @@ The whole contract is `Provider`: create a payment for an order and say where th
 customer confirms it; turn the acquirer's notification (the webhook request) into a
 `Notification`, refusing one whose signature does not hold. (The sandbox alone also has
 pages on our server: HTTP, so they live in `routes.sandbox`.)
+
+An acquirer that signs nothing (YooKassa) cannot read a notification alone: it implements
+`VerifyingProvider` instead, asking its own API what became of the payment, and
+`PollingProvider` lets the sweeper ask about payments left pending.
 """
 
 from __future__ import annotations
@@ -47,8 +51,21 @@ class ProviderUnavailable(Exception):
     """The acquirer could not be reached or refused to create the payment; try again."""
 
 
+class ProviderRefused(ProviderUnavailable):
+    """The acquirer answered that it will not create this payment (its 4xx); `code` is its
+    error code, for the log."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class BadNotification(Exception):
     """A webhook request whose signature or form is wrong: answered 401, nothing changes."""
+
+
+class UntrustedSender(BadNotification):
+    """A webhook request from a client address the acquirer does not send from: 403."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +78,8 @@ class Order:
     description: str
     return_url: str  # where the customer goes back to when done
     expires_at: dt.datetime
+    email: str = ""  # the cabinet's address, for the fiscal receipt (54-FZ)
+    method: str = ""  # CARD, SBP or SBERPAY: skip the acquirer's choice; empty: the customer's
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,8 @@ class Notification:
     status: PaymentStatus  # SUCCEEDED, CANCELED or FAILED
     amount: Decimal
     paid_at: dt.datetime | None = None
+    order_id: int | None = None  # our payment's id, when the acquirer keeps it (metadata)
+    reason: str = ""  # why it was canceled, in the acquirer's words (failure_reason)
 
 
 class Provider(Protocol):
@@ -93,6 +114,23 @@ class Provider(Protocol):
     def read_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
         """Verify and parse a webhook request; raise BadNotification when it does not hold."""
         ...
+
+
+class VerifyingProvider(Protocol):
+    """An acquirer whose notification is only a hint: `verify_notification` checks the
+    sender, then asks the acquirer's API and answers what the API says (None: nothing to
+    record yet, e.g. still pending); raises UntrustedSender or BadNotification."""
+
+    async def verify_notification(
+        self, body: bytes, headers: Mapping[str, str], client_host: str
+    ) -> Notification | None: ...
+
+
+class PollingProvider(Protocol):
+    """An acquirer the sweeper can ask about a payment left pending (None: still pending
+    or not known; raises ProviderUnavailable)."""
+
+    async def payment_status(self, external_id: str) -> Notification | None: ...
 
 
 def provider_name(settings: Settings) -> str:

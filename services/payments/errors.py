@@ -36,3 +36,10 @@ class PaymentError(ErrorCode):
             "Phone: {phone}.",
         ),
     )
+    PROVIDER_REFUSED = code(
+        "The payment service refused to create the payment (its reason is in the server log).",
+        Sentence(
+            ru="Платёжный сервис отклонил платёж. Попробуйте позже или оплатите другим способом.",
+            en="The payment service refused the payment. Try later or pay another way.",
+        ),
+    )

@@ -27,7 +27,15 @@ from models.billing import Payment
 from models.cabinets import Cabinet, CabinetAccount
 from models.mail import MailLane
 from models.payments import OnlinePayment, PaymentStatus
-from payments.providers import Notification, Order, Provider, ProviderUnavailable
+from payments.providers import (
+    BadNotification,
+    Notification,
+    Order,
+    PollingProvider,
+    Provider,
+    ProviderRefused,
+    ProviderUnavailable,
+)
 from services.core.clock import now
 from services.core.errors import CoreError, RuleError, raise_all
 from services.core.idempotency import check_key
@@ -49,6 +57,10 @@ class UnknownPayment(Exception):
 
 class AmountMismatch(Exception):
     """A notification whose amount is not the payment's: nothing is recorded."""
+
+
+class OrderMismatch(AmountMismatch):
+    """A notification whose acquirer keeps another order id than ours: nothing is recorded."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,7 @@ async def pay_bill(
     amount_text: str,
     key: str,
     provider: Provider | None,
+    method: str = "",
 ) -> OnlinePayment:
     """A PENDING payment with its confirmation page; the same key gives the same payment.
     `provider` is None when none is configured (settings made by hand). With
@@ -165,11 +178,13 @@ async def pay_bill(
     if payment.status == PaymentStatus.PENDING and not payment.confirmation_url:
         if provider is None or provider.name != payment.provider:
             raise RuleError(PaymentError.PROVIDER_UNAVAILABLE, None)
-        await _checkout(payment, link.account, provider)
+        await _checkout(payment, link.account, provider, cabinet.email, method)
     return payment
 
 
-async def _checkout(payment: OnlinePayment, account: Account, provider: Provider) -> None:
+async def _checkout(
+    payment: OnlinePayment, account: Account, provider: Provider, email: str, method: str
+) -> None:
     """Ask the acquirer for the payment (our id is its idempotence key, so asking again
     after a crash or a lost answer finds the same payment) and keep its answer."""
     settings = get_settings()
@@ -184,9 +199,16 @@ async def _checkout(payment: OnlinePayment, account: Account, provider: Provider
         ),
         expires_at=payment.created_at
         + dt.timedelta(minutes=settings.payment_pending_timeout_minutes),
+        email=email,
+        method=method,
     )
     try:
         checkout = await provider.create_payment(order)
+    except ProviderRefused as exc:
+        # Logged by the acquirer with its code; the payment stays PENDING without a page
+        # (the sweeper fails it), so it is never in two states.
+        log.warning("payment %s: %s refused it: %s", payment.id, provider.name, exc)
+        raise RuleError(PaymentError.PROVIDER_REFUSED, None) from None
     except ProviderUnavailable as exc:
         log.warning("payment %s: %s unavailable: %s", payment.id, provider.name, exc)
         raise RuleError(PaymentError.PROVIDER_UNAVAILABLE, None) from None
@@ -230,12 +252,16 @@ async def apply_notification(provider: str, event: Notification) -> Applied:
             raise UnknownPayment(event.external_id)
         if event.amount != payment.amount:
             raise AmountMismatch(f"{event.amount} notified, {payment.amount} ordered")
+        if event.order_id is not None and event.order_id != payment.id:
+            raise OrderMismatch(f"order {event.order_id} notified, {payment.id} is ours")
         if not _may_move(payment, event.status):
             return Applied(payment, changed=False)
         moment = now()
         moved = await OnlinePayment.filter(id=payment.id, status=payment.status).update(
             status=event.status,
-            failure_reason="" if event.status == PaymentStatus.SUCCEEDED else event.status.value,
+            failure_reason=""
+            if event.status == PaymentStatus.SUCCEEDED
+            else (event.reason or event.status.value),
             completed_at=moment,
             updated_at=moment,
         )
@@ -291,6 +317,32 @@ async def _mail_receipt(payment: OnlinePayment, account: Account, ledger: Paymen
 
 
 # ---------------------------------------------------------------- the timeout
+
+
+async def check_pending(provider: PollingProvider, name: str, limit: int = 50) -> int:
+    """Ask the acquirer about payments still PENDING (oldest first) and record what it
+    says; returns how many moved. An acquirer that cannot be reached is asked next round."""
+    pending = (
+        await OnlinePayment.filter(
+            provider=name, status=PaymentStatus.PENDING, external_id__not_isnull=True
+        )
+        .order_by("created_at")
+        .limit(limit)
+    )
+    moved = 0
+    for payment in pending:
+        try:
+            event = await provider.payment_status(payment.external_id or "")
+        except (ProviderUnavailable, BadNotification) as exc:
+            log.warning("payment %s: asking %s failed: %s", payment.id, name, exc)
+            continue
+        if event is None:
+            continue
+        try:
+            moved += (await apply_notification(name, event)).changed
+        except (UnknownPayment, AmountMismatch) as exc:
+            log.error("payment %s: %s answered what we did not order: %s", payment.id, name, exc)
+    return moved
 
 
 async def fail_stale() -> int:

@@ -1,5 +1,8 @@
 """The sweeper: payments left PENDING past PAYMENT_PENDING_TIMEOUT_MINUTES become FAILED.
 
+An acquirer that can be asked (`PollingProvider`, YooKassa) is asked first about the
+payments still pending, so a lost notification delays a payment, never loses it.
+
 Each server process runs one in its lifespan (one UPDATE per PAYMENT_SWEEP_SECONDS,
 harmless when several processes do it); with PAYMENT_PROVIDER=none no process starts it
 and a round does nothing. Tests call `services.payments.rules.fail_stale()`
@@ -12,8 +15,9 @@ import asyncio
 import contextlib
 
 from config import Settings
+from payments.providers import ProviderError, provider_for
 from services.core.background import every
-from services.payments.rules import fail_stale
+from services.payments.rules import check_pending, fail_stale
 
 
 class Sweeper:
@@ -21,6 +25,12 @@ class Sweeper:
         self.settings = settings
 
     async def run_once(self) -> int:
+        try:
+            provider = provider_for(self.settings)
+        except ProviderError:
+            provider = None
+        if provider is not None and hasattr(provider, "payment_status"):
+            await check_pending(provider, provider.name)
         return await fail_stale()
 
 

@@ -81,6 +81,18 @@ async def test_pay_through_the_sandbox(page, web_server) -> None:
     await expect(first_row).to_contain_text("Личный кабинет")
 
 
+async def test_a_canceled_payment_says_why(page, web_server) -> None:
+    await log_in(page, "/payments")
+    await page.get_by_label("Сумма, ₽").fill("99")
+    await page.get_by_role("button", name="Перейти к оплате").click()
+    await expect(page).to_have_url(re.compile(r"/payments/sandbox/"))
+    await page.get_by_role("button", name="Отменить / Cancel").click()
+    await page.get_by_role("link", name="Вернуться в личный кабинет").click()
+    status = page.get_by_role("status").filter(has_text="99,00")
+    await expect(status).to_contain_text("отменён")
+    await expect(status).to_contain_text("Платёж отменён.")  # failureReason, the server's words
+
+
 async def test_download_a_bill_and_switch_on_the_e_receipt(page, web_server) -> None:
     await log_in(page, "/receipts")
     link = page.get_by_role("link", name=re.compile(r"^Скачать PDF за")).first

@@ -94,7 +94,7 @@ const PAY = gql`mutation PayBill($input: PayBillInput!) {
 }`;
 
 const STATUS = gql`query OnlinePayment($id: ID!) {
-  onlinePayment(id: $id) { id status amount completedAt account { number } }
+  onlinePayment(id: $id) { id status amount completedAt failureReason account { number } }
 }`;
 
 const PAYMENTS = gql`query Payments($account: ID!, $after: String) {
@@ -135,10 +135,12 @@ function remember(id) {
 }
 
 function statusText(payment) {
-  return t(`payments.${payment.status}`, {
+  const text = t(`payments.${payment.status}`, {
     amount: formatMoney(payment.amount),
     number: payment.account ? payment.account.number : '',
   });
+  // Why it did not go through (the acquirer's reason), in the page's language already.
+  return payment.failureReason ? `${text} ${payment.failureReason}` : text;
 }
 
 const KIND = { SUCCEEDED: 'ok', PENDING: 'info', CANCELED: 'info', FAILED: 'error' };

@@ -1,0 +1,233 @@
+"""A YooKassa API v3 of the tests' own: a real HTTP server on 127.0.0.1, in a thread.
+
+Written from YooKassa's public API reference (yookassa.ru/developers/api): Basic auth with
+the shop id and secret key; `POST /payments` requires an `Idempotence-Key` and answers the
+same payment for the same key (a different body with the same key is a 400); the body's
+shape is validated as the reference describes it; `GET /payments/{id}`; errors as
+`{"type": "error", "code": ..., "description": ...}`. The test moves a payment on
+(`succeed`, `cancel`) and queues faults for the next requests (`fail_next`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+SHOP_ID = "506751"
+SECRET_KEY = "test_secret-key-of-the-tests"
+AMOUNT = re.compile(r"^\d+\.\d{2}$")
+
+
+@dataclass
+class YooKassaApi:
+    url: str = ""
+    payments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    keys: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    requests: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)  # "timeout", "429", "500", "400"
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stall_seconds: float = 1.0
+
+    def fail_next(self, *faults: str) -> None:
+        self.faults.extend(faults)
+
+    def created(self) -> list[dict[str, Any]]:
+        """The bodies of the POST /payments requests that made a payment."""
+        return [p["request"] for p in self.payments.values()]
+
+    def succeed(self, payment_id: str) -> None:
+        payment = self.payments[payment_id]
+        payment.update(status="succeeded", paid=True, captured_at=_now())
+
+    def cancel(self, payment_id: str, reason: str = "insufficient_funds") -> None:
+        payment = self.payments[payment_id]
+        payment.update(
+            status="canceled", cancellation_details={"party": "payment_network", "reason": reason}
+        )
+
+    def public(self, payment: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in payment.items() if k != "request"}
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+
+
+def _error(code: str, description: str, parameter: str = "") -> dict[str, Any]:
+    error = {"type": "error", "id": str(uuid.uuid4()), "code": code, "description": description}
+    if parameter:
+        error["parameter"] = parameter
+    return error
+
+
+def _amount_problem(amount: Any) -> str:
+    if not isinstance(amount, dict) or set(amount) != {"value", "currency"}:
+        return "amount"
+    if not isinstance(amount["value"], str) or not AMOUNT.match(amount["value"]):
+        return "amount.value"
+    return "" if amount["currency"] == "RUB" else "amount.currency"
+
+
+def body_problem(body: Any) -> str:
+    """The first parameter that is not as the reference describes it; empty when all are."""
+    if not isinstance(body, dict):
+        return "body"
+    if problem := _amount_problem(body.get("amount")):
+        return problem
+    if body.get("capture") is not True:
+        return "capture"
+    confirmation = body.get("confirmation")
+    if not isinstance(confirmation, dict) or confirmation.get("type") != "redirect":
+        return "confirmation"
+    if not str(confirmation.get("return_url", "")).startswith("https://"):
+        return "confirmation.return_url"
+    if not isinstance(body.get("description"), str) or len(body["description"]) > 128:
+        return "description"
+    metadata = body.get("metadata", {})
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        return "metadata"
+    method = body.get("payment_method_data")
+    if method is not None and method.get("type") not in {"bank_card", "sbp", "sberbank"}:
+        return "payment_method_data.type"
+    receipt = body.get("receipt")
+    if receipt is not None:
+        if "@" not in str((receipt.get("customer") or {}).get("email", "")):
+            return "receipt.customer.email"
+        items = receipt.get("items")
+        if not isinstance(items, list) or not items:
+            return "receipt.items"
+        for item in items:
+            if _amount_problem(item.get("amount")) or not AMOUNT.match(str(item.get("quantity"))):
+                return "receipt.items.amount"
+            if not isinstance(item.get("vat_code"), int) or not 1 <= item["vat_code"] <= 12:
+                return "receipt.items.vat_code"
+            if not item.get("description") or not item.get("payment_subject"):
+                return "receipt.items"
+            if not item.get("payment_mode"):
+                return "receipt.items.payment_mode"
+        total = sum(Decimal(i["amount"]["value"]) for i in items)
+        if total != Decimal(body["amount"]["value"]):
+            return "receipt.items"
+    return ""
+
+
+def _handler(api: YooKassaApi) -> type[BaseHTTPRequestHandler]:
+    expected_auth = "Basic " + base64.b64encode(f"{SHOP_ID}:{SECRET_KEY}".encode()).decode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _fault(self) -> str:
+            with api.lock:
+                return api.faults.pop(0) if api.faults else ""
+
+        def _handle(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = "not json"
+            api.requests.append((method, self.path, body))
+            if self.headers.get("Authorization") != expected_auth:
+                return self._send(401, _error("invalid_credentials", "Login or password is wrong"))
+            fault = self._fault()
+            if fault == "429":
+                return self._send(429, _error("too_many_requests", "Wait and repeat"))
+            if fault == "500":
+                return self._send(500, _error("internal_server_error", "Try again later"))
+            if fault == "400":
+                return self._send(400, _error("invalid_request", "Shop is off", "shop"))
+            answer = self._post(body) if method == "POST" else self._get()
+            if fault == "timeout":  # the work is done, the answer comes too late
+                time.sleep(api.stall_seconds)
+            self._send(*answer)
+
+        def _post(self, body: Any) -> tuple[int, dict[str, Any]]:
+            if self.path != "/v3/payments":
+                return 404, _error("not_found", "No such endpoint")
+            key = self.headers.get("Idempotence-Key") or ""
+            if not key or len(key) > 64:
+                return 400, _error(
+                    "invalid_request", "Idempotence-Key is required", "Idempotence-Key"
+                )
+            digest = json.dumps(body, sort_keys=True)
+            with api.lock:
+                if key in api.keys:
+                    seen, payment = api.keys[key]
+                    if seen != digest:
+                        return 400, _error("invalid_request", "Idempotence key duplicated")
+                    return 200, api.public(payment)
+                if problem := body_problem(body):
+                    return 400, _error("invalid_request", "Invalid parameter", problem)
+                payment_id = str(uuid.uuid4())
+                payment = {
+                    "id": payment_id,
+                    "status": "pending",
+                    "paid": False,
+                    "amount": body["amount"],
+                    "confirmation": {
+                        "type": "redirect",
+                        "return_url": body["confirmation"]["return_url"],
+                        "confirmation_url": f"https://yoomoney.ru/checkout/payments/v2/contract?orderId={payment_id}",
+                    },
+                    "created_at": _now(),
+                    "description": body["description"],
+                    "metadata": body.get("metadata", {}),
+                    "recipient": {"account_id": SHOP_ID, "gateway_id": "1"},
+                    "refundable": False,
+                    "test": True,
+                    "request": body,
+                }
+                api.payments[payment_id] = payment
+                api.keys[key] = (digest, payment)
+                return 200, api.public(payment)
+
+        def _get(self) -> tuple[int, dict[str, Any]]:
+            match = re.fullmatch(r"/v3/payments/([\w-]+)", self.path)
+            payment = api.payments.get(match[1]) if match else None
+            if payment is None:
+                return 404, _error("not_found", "Payment not found")
+            return 200, api.public(payment)
+
+        def do_POST(self) -> None:
+            self._handle("POST")
+
+        def do_GET(self) -> None:
+            self._handle("GET")
+
+    return Handler
+
+
+@contextmanager
+def running_api() -> Iterator[YooKassaApi]:
+    api = YooKassaApi()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
+    server.daemon_threads = True
+    api.url = f"http://127.0.0.1:{server.server_address[1]}/v3"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield api
+    finally:
+        server.shutdown()
+        server.server_close()
