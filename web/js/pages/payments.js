@@ -49,6 +49,7 @@ addMessages({
     'pay.NOT_FOUND': 'Этого лицевого счёта нет в вашем кабинете. Обновите страницу.',
     'pay.INVALID_AMOUNT': 'Укажите сумму больше нуля в рублях и копейках, например 1500 или 1234,56.',
     'pay.PROVIDER_UNAVAILABLE': 'Платёжный сервис сейчас недоступен. Повторите через несколько минут.',
+    'pay.PROVIDER_REFUSED': 'Платёжный сервис отклонил платёж. Попробуйте позже или оплатите по реквизитам квитанции.',
     'pay.INVALID_IDEMPOTENCY_KEY': 'Не удалось начать оплату. Обновите страницу и повторите.',
     'pay.IDEMPOTENCY_KEY_REUSED': 'Не удалось начать оплату. Обновите страницу и повторите.',
     'pay.PAYMENTS_UNAVAILABLE':
@@ -76,6 +77,7 @@ addMessages({
     'pay.NOT_FOUND': 'This account is not in your cabinet. Reload the page.',
     'pay.INVALID_AMOUNT': 'Enter an amount above zero in roubles and kopecks, e.g. 1500 or 1234.56.',
     'pay.PROVIDER_UNAVAILABLE': 'The payment service is unavailable now. Try again in a few minutes.',
+    'pay.PROVIDER_REFUSED': 'The payment service refused the payment. Try later, or pay by the bank details on the bill.',
     'pay.INVALID_IDEMPOTENCY_KEY': 'The payment could not start. Reload the page and try again.',
     'pay.IDEMPOTENCY_KEY_REUSED': 'The payment could not start. Reload the page and try again.',
     'pay.PAYMENTS_UNAVAILABLE': 'The cabinet takes no payments online. Pay by the QR code or the bank details on your bill.',
