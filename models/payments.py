@@ -23,6 +23,7 @@ class PaymentStatus(StrEnum):
     SUCCEEDED = "succeeded"  # the acquirer took the money; the ledger has it
     CANCELED = "canceled"  # the customer (or the acquirer) canceled it
     FAILED = "failed"  # refused, or nobody confirmed it within the timeout
+    REFUNDED = "refunded"  # succeeded, then refunded in full by an operator (refunded_amount)
 
 
 class PaymentMethod(StrEnum):
@@ -35,6 +36,9 @@ class PaymentMethod(StrEnum):
 
 class OnlinePayment(Model):
     """One `payBill`: an amount to an account through an acquirer."""
+
+    # refunded_amount is null for nothing refunded: a column added to a table with rows
+    # must be nullable on SQLite and PostgreSQL alike (Tortoise adds no DEFAULT).
 
     id = fields.BigIntField(primary_key=True)
     cabinet = fields.ForeignKeyField(
@@ -52,6 +56,9 @@ class OnlinePayment(Model):
     )
     confirmation_url = fields.CharField(max_length=1000, default="")
     failure_reason = fields.CharField(max_length=64, default="")
+    refunded_amount = money_field(
+        null=True, description="Refunded so far, by refunds SUCCEEDED: null when none was"
+    )
     ledger_payment = fields.ForeignKeyField(
         "models.Payment", related_name="online_payment", on_delete=fields.SET_NULL, null=True
     )
@@ -66,3 +73,31 @@ class OnlinePayment(Model):
             Index(fields=("status", "created_at")),
             Index(fields=("account_id", "created_at")),
         )
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"  # stored, asked of the acquirer, its word not final yet
+    SUCCEEDED = "succeeded"  # the money went back; counted in refunded_amount and the balance
+    CANCELED = "canceled"  # the acquirer refused it; nothing went back
+
+
+class Refund(Model):
+    """An operator's `kabinet payments refund`: part or all of a SUCCEEDED online payment
+    given back through its acquirer. Its id is the acquirer's idempotence key, so asking
+    again (a retried command) never refunds twice."""
+
+    id = fields.BigIntField(primary_key=True)
+    payment = fields.ForeignKeyField(
+        "models.OnlinePayment", related_name="refunds", on_delete=fields.CASCADE
+    )
+    amount = money_field()
+    status = fields.CharEnumField(RefundStatus, max_length=16, default=RefundStatus.PENDING)
+    external_id = fields.CharField(
+        max_length=64, null=True, description="The acquirer's id of the refund"
+    )
+    created_at = UtcDatetimeField()
+    completed_at = UtcDatetimeField(null=True)
+
+    class Meta:
+        table = "payment_refund"
+        indexes = (Index(fields=("payment_id", "status")),)

@@ -490,6 +490,56 @@ async def attachments_cleanup(_settings: Settings) -> int:
     return 0
 
 
+@kabinet.group(help="online payments made in the cabinet")
+def payments() -> None:
+    pass
+
+
+@payments.command(
+    "refund",
+    short_help="refund a succeeded online payment through its acquirer",
+    help="refund a succeeded online payment through its acquirer (PAYMENT_PROVIDER); "
+    "PAYMENT_ID: the payment's id as the API shows it, or its number (as in the receipt "
+    "mail); AMOUNT: roubles, e.g. 500 or 1234,50 (default: all that is left to refund). "
+    "Running it again after a failure finishes the same refund: it never refunds twice.",
+)
+@click.argument("payment_id")
+@click.argument("amount", required=False)
+@configured
+@with_database
+async def payments_refund(settings: Settings, payment_id: str, amount: str | None) -> int:
+    from payments.providers import ProviderError, provider_for
+    from services.payments import refunds
+
+    try:
+        provider = provider_for(settings)
+    except ProviderError as exc:
+        click.echo(f"error: no acquirer to refund through: {exc}", err=True)
+        return 2
+    if not hasattr(provider, "refund"):
+        click.echo(f"error: {provider.name} cannot refund", err=True)
+        return 2
+    try:
+        done = await refunds.refund_payment(payment_id, amount, provider, provider.name)  # type: ignore[arg-type]
+    except refunds.RefundRefused as refused:
+        click.echo(f"error: {refused}", err=True)
+        return 1
+    except refunds.RefundFailed as failed:
+        click.echo(f"error: {failed}", err=True)
+        return 1
+    refund, payment = done.refund, done.payment
+    what = "finished earlier refund" if done.resumed else "refund"
+    click.echo(
+        f"{what} {refund.id} of {refund.amount:.2f} RUB from payment {payment.id}: "
+        f"{refund.status.value} ({provider.name} {refund.external_id}); refunded "
+        f"{refunds.refunded(payment):.2f} of {payment.amount:.2f} RUB, "
+        f"payment {payment.status.value}"
+    )
+    if refund.status.value == "pending":
+        click.echo("the acquirer has not finished it yet; its notification will confirm it")
+    return 0 if refund.status.value != "canceled" else 1
+
+
 # ---------------------------------------------------------------- operations
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any
 
 import strawberry
@@ -28,8 +29,12 @@ PaymentStatus = described_enum(
     SUCCEEDED="The acquirer took the money; the account's payments show it.",
     CANCELED="The customer, or the acquirer, canceled it.",
     FAILED="Refused by the acquirer, or not confirmed within the timeout.",
+    REFUNDED="It SUCCEEDED, then the company gave all of it back (`refundedAmount` equals "
+    "`amount`); the account's balance counts it as unpaid again.",
     description="Where an online payment stands: PENDING until the acquirer tells us it "
-    "SUCCEEDED, was CANCELED, or FAILED (refused, or not confirmed within the timeout).",
+    "SUCCEEDED, was CANCELED, or FAILED (refused, or not confirmed within the timeout); "
+    "REFUNDED once all of it is given back. A payment partly refunded stays SUCCEEDED with "
+    "`refundedAmount` above zero.",
 )
 
 PaymentMethod = described_enum(
@@ -50,6 +55,11 @@ class OnlinePayment(Node):
     id: strawberry.ID = strawberry.field(description="Opaque id; pass it back as is.")
     status: PaymentStatus = strawberry.field(description="Where the payment stands.")
     amount: Money = strawberry.field(description="Amount to pay.")
+    refunded_amount: Money = strawberry.field(
+        description='Given back to the payer so far (the company refunds; "0.00" when '
+        "nothing was): SUCCEEDED with a refundedAmount above zero is partly refunded, "
+        "REFUNDED is refunded in full. The account's balance rises by what is refunded."
+    )
     created_at: dt.datetime = strawberry.field(description="When payBill created it.")
     completed_at: dt.datetime | None = strawberry.field(
         description="When it left PENDING; null while pending."
@@ -83,6 +93,7 @@ class OnlinePayment(Node):
             id=encode_id("OnlinePayment", payment.id),
             status=PaymentStatus(payment.status),
             amount=Money(payment.amount),
+            refunded_amount=Money(payment.refunded_amount or Decimal(0)),
             created_at=payment.created_at,
             completed_at=payment.completed_at,
             confirmation_url=(payment.confirmation_url or None) if pending else None,

@@ -3,7 +3,8 @@
 Written from YooKassa's public API reference (yookassa.ru/developers/api): Basic auth with
 the shop id and secret key; `POST /payments` requires an `Idempotence-Key` and answers the
 same payment for the same key (a different body with the same key is a 400); the body's
-shape is validated as the reference describes it; `GET /payments/{id}`; errors as
+shape is validated as the reference describes it; `GET /payments/{id}`; `POST /refunds` (Idempotence-Key required and honoured, a succeeded
+payment of this shop, no more than is left of it) and `GET /refunds/{id}`; errors as
 `{"type": "error", "code": ..., "description": ...}`. The test moves a payment on
 (`succeed`, `cancel`) and queues faults for the next requests (`fail_next`).
 """
@@ -33,6 +34,7 @@ class YooKassaApi:
     url: str = ""
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
     keys: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)  # "timeout", "429", "500", "400"
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,6 +80,46 @@ def _amount_problem(amount: Any) -> str:
     return "" if amount["currency"] == "RUB" else "amount.currency"
 
 
+def receipt_problem(receipt: Any, amount: dict[str, Any]) -> str:
+    if not isinstance(receipt, dict):
+        return "receipt"
+    if "@" not in str((receipt.get("customer") or {}).get("email", "")):
+        return "receipt.customer.email"
+    items = receipt.get("items")
+    if not isinstance(items, list) or not items:
+        return "receipt.items"
+    for item in items:
+        if _amount_problem(item.get("amount")) or not AMOUNT.match(str(item.get("quantity"))):
+            return "receipt.items.amount"
+        if not isinstance(item.get("vat_code"), int) or not 1 <= item["vat_code"] <= 12:
+            return "receipt.items.vat_code"
+        if not item.get("description") or not item.get("payment_subject"):
+            return "receipt.items"
+        if not item.get("payment_mode"):
+            return "receipt.items.payment_mode"
+    total = sum(Decimal(i["amount"]["value"]) for i in items)
+    return "" if total == Decimal(amount["value"]) else "receipt.items"
+
+
+def refund_problem(body: Any, payments: dict[str, dict[str, Any]]) -> str:
+    """The first parameter of a POST /refunds not as the reference describes it."""
+    if not isinstance(body, dict) or not isinstance(body.get("payment_id"), str):
+        return "payment_id"
+    if problem := _amount_problem(body.get("amount")):
+        return problem
+    payment = payments.get(body["payment_id"])
+    if payment is None or payment["status"] != "succeeded":
+        return "payment_id"
+    left = Decimal(payment["amount"]["value"]) - Decimal(
+        payment.get("refunded_amount", {}).get("value", "0")
+    )
+    if Decimal(body["amount"]["value"]) > left:
+        return "amount.value"
+    if "receipt" in body:
+        return receipt_problem(body["receipt"], body["amount"])
+    return ""
+
+
 def body_problem(body: Any) -> str:
     """The first parameter that is not as the reference describes it; empty when all are."""
     if not isinstance(body, dict):
@@ -101,23 +143,7 @@ def body_problem(body: Any) -> str:
         return "payment_method_data.type"
     receipt = body.get("receipt")
     if receipt is not None:
-        if "@" not in str((receipt.get("customer") or {}).get("email", "")):
-            return "receipt.customer.email"
-        items = receipt.get("items")
-        if not isinstance(items, list) or not items:
-            return "receipt.items"
-        for item in items:
-            if _amount_problem(item.get("amount")) or not AMOUNT.match(str(item.get("quantity"))):
-                return "receipt.items.amount"
-            if not isinstance(item.get("vat_code"), int) or not 1 <= item["vat_code"] <= 12:
-                return "receipt.items.vat_code"
-            if not item.get("description") or not item.get("payment_subject"):
-                return "receipt.items"
-            if not item.get("payment_mode"):
-                return "receipt.items.payment_mode"
-        total = sum(Decimal(i["amount"]["value"]) for i in items)
-        if total != Decimal(body["amount"]["value"]):
-            return "receipt.items"
+        return receipt_problem(receipt, body["amount"])
     return ""
 
 
@@ -163,7 +189,7 @@ def _handler(api: YooKassaApi) -> type[BaseHTTPRequestHandler]:
             self._send(*answer)
 
         def _post(self, body: Any) -> tuple[int, dict[str, Any]]:
-            if self.path != "/v3/payments":
+            if self.path not in ("/v3/payments", "/v3/refunds"):
                 return 404, _error("not_found", "No such endpoint")
             key = self.headers.get("Idempotence-Key") or ""
             if not key or len(key) > 64:
@@ -177,6 +203,8 @@ def _handler(api: YooKassaApi) -> type[BaseHTTPRequestHandler]:
                     if seen != digest:
                         return 400, _error("invalid_request", "Idempotence key duplicated")
                     return 200, api.public(payment)
+                if self.path == "/v3/refunds":
+                    return self._refund(key, digest, body)
                 if problem := body_problem(body):
                     return 400, _error("invalid_request", "Invalid parameter", problem)
                 payment_id = str(uuid.uuid4())
@@ -202,7 +230,33 @@ def _handler(api: YooKassaApi) -> type[BaseHTTPRequestHandler]:
                 api.keys[key] = (digest, payment)
                 return 200, api.public(payment)
 
+        def _refund(self, key: str, digest: str, body: Any) -> tuple[int, dict[str, Any]]:
+            """A refund made at once (as YooKassa does for cards): succeeded."""
+            if problem := refund_problem(body, api.payments):
+                return 400, _error("invalid_request", "Invalid parameter", problem)
+            payment = api.payments[body["payment_id"]]
+            refunded = Decimal(payment.get("refunded_amount", {}).get("value", "0"))
+            refunded += Decimal(body["amount"]["value"])
+            payment["refunded_amount"] = {"value": f"{refunded:.2f}", "currency": "RUB"}
+            refund = {
+                "id": str(uuid.uuid4()),
+                "payment_id": payment["id"],
+                "status": "succeeded",
+                "created_at": _now(),
+                "amount": body["amount"],
+                "request": body,
+            }
+            api.refunds[refund["id"]] = refund
+            api.keys[key] = (digest, refund)
+            return 200, api.public(refund)
+
         def _get(self) -> tuple[int, dict[str, Any]]:
+            match = re.fullmatch(r"/v3/refunds/([\w-]+)", self.path)
+            if match:
+                refund = api.refunds.get(match[1])
+                if refund is None:
+                    return 404, _error("not_found", "Refund not found")
+                return 200, api.public(refund)
             match = re.fullmatch(r"/v3/payments/([\w-]+)", self.path)
             payment = api.payments.get(match[1]) if match else None
             if payment is None:

@@ -13,7 +13,8 @@ pages on our server: HTTP, so they live in `routes.sandbox`.)
 
 An acquirer that signs nothing (YooKassa) cannot read a notification alone: it implements
 `VerifyingProvider` instead, asking its own API what became of the payment, and
-`PollingProvider` lets the sweeper ask about payments left pending.
+`PollingProvider` lets the sweeper ask about payments left pending. `RefundingProvider`
+gives money back (`kabinet payments refund`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from config import (
     payment_provider_name,
     provider_module,
 )
-from models.payments import PaymentStatus
+from models.payments import PaymentStatus, RefundStatus
 
 SANDBOX = SANDBOX_PROVIDER
 
@@ -131,6 +132,33 @@ class PollingProvider(Protocol):
     or not known; raises ProviderUnavailable)."""
 
     async def payment_status(self, external_id: str) -> Notification | None: ...
+
+
+@dataclass(frozen=True)
+class RefundOrder:
+    """What we ask the acquirer to give back. `id` is our refund's (and its idempotence
+    key): the same refund asked again is the same refund."""
+
+    id: int
+    payment_external_id: str  # the acquirer's id of the payment
+    amount: Decimal
+    description: str  # the refunded payment's, for the receipt
+    email: str = ""  # the cabinet's address, for the refund's fiscal receipt (54-FZ)
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """The acquirer's word on a refund: its id and where it stands."""
+
+    external_id: str
+    status: RefundStatus
+
+
+class RefundingProvider(Protocol):
+    """An acquirer that refunds a payment it took; raises ProviderUnavailable (asking
+    again with the same order is safe) or ProviderRefused."""
+
+    async def refund(self, order: RefundOrder) -> RefundResult: ...
 
 
 def provider_name(settings: Settings) -> str:

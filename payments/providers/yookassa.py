@@ -15,6 +15,9 @@ and the Idempotence-Key we must control to retry safely. httpx is async, already
   accepted only from YOOKASSA_NOTIFICATION_IPS, and then the payment is fetched with
   `GET /payments/{id}`: what the API says is applied, never what the body says.
 - The sweeper asks `GET /payments/{id}` about payments left pending (`payment_status`).
+- Refunds (`kabinet payments refund`): `POST /refunds` with an Idempotence-Key derived from
+  our refund's id, so a retried command finds the refund made the first time; with
+  receipts on, the refund's receipt (54-FZ) goes with it.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from typing import Any
 import httpx
 
 from config import Settings, yookassa_networks
-from models.payments import PaymentStatus
+from models.payments import PaymentStatus, RefundStatus
 from payments.providers import (
     BadNotification,
     Checkout,
@@ -40,6 +43,8 @@ from payments.providers import (
     Order,
     ProviderRefused,
     ProviderUnavailable,
+    RefundOrder,
+    RefundResult,
     UntrustedSender,
 )
 
@@ -49,6 +54,11 @@ WEBHOOK_PATH = "/payments/webhook/yookassa"
 EVENTS = ("payment.succeeded", "payment.canceled", "refund.succeeded")
 METHODS = {"CARD": "bank_card", "SBP": "sbp", "SBERPAY": "sberbank"}
 RETRIED_STATUSES = {429, 500, 502, 503, 504}
+REFUND_STATUSES = {
+    "pending": RefundStatus.PENDING,
+    "succeeded": RefundStatus.SUCCEEDED,
+    "canceled": RefundStatus.CANCELED,
+}
 STATUSES = {"succeeded": PaymentStatus.SUCCEEDED, "canceled": PaymentStatus.CANCELED}
 
 
@@ -77,6 +87,25 @@ class YooKassaProvider:
         mac = hmac.new(self.settings.secret_key.encode(), b"yookassa:%d" % order_id, "sha256")
         return f"kabinet-{order_id}-{mac.hexdigest()[:24]}"
 
+    def receipt(self, description: str, amount: Decimal, email: str) -> dict[str, Any]:
+        """The 54-FZ receipt: the cabinet's address, one item for the whole amount."""
+        receipt: dict[str, Any] = {
+            "customer": {"email": email},
+            "items": [
+                {
+                    "description": description[:128],
+                    "quantity": "1.00",
+                    "amount": money(amount),
+                    "vat_code": self.settings.yookassa_vat_code,
+                    "payment_subject": "service",
+                    "payment_mode": "full_payment",
+                }
+            ],
+        }
+        if self.settings.yookassa_tax_system_code:
+            receipt["tax_system_code"] = self.settings.yookassa_tax_system_code
+        return receipt
+
     def payment_body(self, order: Order) -> dict[str, Any]:
         body: dict[str, Any] = {
             "amount": money(order.amount),
@@ -88,22 +117,7 @@ class YooKassaProvider:
         if order.method in METHODS:
             body["payment_method_data"] = {"type": METHODS[order.method]}
         if self.settings.yookassa_receipts:
-            receipt: dict[str, Any] = {
-                "customer": {"email": order.email},
-                "items": [
-                    {
-                        "description": order.description[:128],
-                        "quantity": "1.00",
-                        "amount": money(order.amount),
-                        "vat_code": self.settings.yookassa_vat_code,
-                        "payment_subject": "service",
-                        "payment_mode": "full_payment",
-                    }
-                ],
-            }
-            if self.settings.yookassa_tax_system_code:
-                receipt["tax_system_code"] = self.settings.yookassa_tax_system_code
-            body["receipt"] = receipt
+            body["receipt"] = self.receipt(order.description, order.amount, order.email)
         return body
 
     async def create_payment(self, order: Order) -> Checkout:
@@ -120,6 +134,43 @@ class YooKassaProvider:
         except (KeyError, TypeError):
             raise ProviderUnavailable("YooKassa's answer has no confirmation_url") from None
         return Checkout(external_id=external_id, confirmation_url=url)
+
+    # ------------------------------------------------------------ refunds
+
+    def refund_key(self, refund_id: int) -> str:
+        mac = hmac.new(
+            self.settings.secret_key.encode(), b"yookassa-refund:%d" % refund_id, "sha256"
+        )
+        return f"kabinet-rf-{refund_id}-{mac.hexdigest()[:24]}"
+
+    def refund_body(self, order: RefundOrder) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "payment_id": order.payment_external_id,
+            "amount": money(order.amount),
+        }
+        if self.settings.yookassa_receipts:
+            body["receipt"] = self.receipt(order.description, order.amount, order.email)
+        return body
+
+    async def refund(self, order: RefundOrder) -> RefundResult:
+        answer = await self._request(
+            "POST",
+            "/refunds",
+            json=self.refund_body(order),
+            key=self.refund_key(order.id),
+            what=f"refund {order.id}",
+        )
+        return _refund_result(answer)
+
+    async def refund_status(self, external_id: str) -> RefundResult:
+        """What the API says of a refund now (the notification's word is only a hint)."""
+        try:
+            answer = await self._request(
+                "GET", f"/refunds/{_path_id(external_id)}", what=f"refund {external_id}"
+            )
+        except ProviderRefused as exc:
+            raise BadNotification(f"YooKassa knows no refund {external_id!r}: {exc}") from None
+        return _refund_result(answer)
 
     async def _request(
         self, method: str, path: str, *, what: str, json: Any = None, key: str = ""
@@ -232,6 +283,13 @@ class YooKassaProvider:
             log.info("yookassa: refund of payment %s succeeded", payment_id)
             return None
         return await self.payment_status(payment_id)
+
+
+def _refund_result(answer: Mapping[str, Any]) -> RefundResult:
+    status = REFUND_STATUSES.get(str(answer.get("status", "")))
+    if status is None or not answer.get("id"):
+        raise ProviderUnavailable("YooKassa's answer is not a refund")
+    return RefundResult(external_id=str(answer["id"]), status=status)
 
 
 def _json(response: httpx.Response) -> dict[str, Any] | None:

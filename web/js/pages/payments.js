@@ -42,6 +42,7 @@ addMessages({
     'payments.PENDING': 'Платёж на {amount} по счёту № {number} ещё обрабатывается. Статус обновится сам.',
     'payments.SUCCEEDED': 'Платёж на {amount} по счёту № {number} прошёл. Спасибо!',
     'payments.CANCELED': 'Платёж на {amount} по счёту № {number} отменён, деньги не списаны.',
+    'payments.REFUNDED': 'Платёж на {amount} по счёту № {number} возвращён вам полностью.',
     'payments.FAILED':
       'Платёж на {amount} по счёту № {number} не прошёл. Деньги не списаны; попробуйте ещё раз или оплатите другим способом.',
     'payments.checkAgain': 'Проверить ещё раз',
@@ -70,6 +71,7 @@ addMessages({
     'payments.PENDING': 'The payment of {amount} to account No. {number} is being processed. The status updates by itself.',
     'payments.SUCCEEDED': 'The payment of {amount} to account No. {number} went through. Thank you!',
     'payments.CANCELED': 'The payment of {amount} to account No. {number} was cancelled; no money was taken.',
+    'payments.REFUNDED': 'The payment of {amount} to account No. {number} was refunded to you in full.',
     'payments.FAILED':
       'The payment of {amount} to account No. {number} did not go through. No money was taken; try again or pay another way.',
     'payments.checkAgain': 'Check again',
@@ -145,7 +147,7 @@ function statusText(payment) {
   return payment.failureReason ? `${text} ${payment.failureReason}` : text;
 }
 
-const KIND = { SUCCEEDED: 'ok', PENDING: 'info', CANCELED: 'info', FAILED: 'error' };
+const KIND = { SUCCEEDED: 'ok', PENDING: 'info', CANCELED: 'info', FAILED: 'error', REFUNDED: 'info' };
 
 // The status of the payment the customer went to pay, once they are back; null if none.
 export async function paymentReturnNotice() {
