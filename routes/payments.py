@@ -11,9 +11,12 @@ An acquirer that signs nothing (YooKassa, `VerifyingProvider`) checks the client
 (the one the trusted-proxy rule gives: ClientAddress has set `scope["client"]`) and asks
 its own API what became of the payment: 403 for an address outside its list, 400 for a
 body naming no payment it knows, 503 when its API cannot be reached (it notifies again),
-200 "unchanged" for a payment the API says is still pending. What its API said will not
-change on a retry, so a payment not ours or another amount is logged and answered 200
-("ignored", "refused"), as YooKassa expects of every notification it sent.
+200 "unchanged" for a payment the API says is still pending. `refund.succeeded` fetches the
+refund (`GET /refunds/{id}`) and records what the API says of a refund of ours left pending
+(`services.payments.refunds`); a refund not made here is logged and answered "ignored".
+What its API said will not change on a retry, so a payment not ours or another amount is
+logged and answered 200 ("ignored", "refused"), as YooKassa expects of every notification
+it sent.
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ from payments.providers import (
     Notification,
     ProviderError,
     ProviderUnavailable,
+    RefundNotification,
     UntrustedSender,
     provider_for,
 )
 from payments.providers.sandbox import SandboxProvider
 from routes import sandbox
+from services.payments import refunds
 from services.payments import rules as payments
 
 log = logging.getLogger("kabinet.payments")
@@ -71,7 +76,7 @@ def webhook_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respon
         if len(body) > MAX_BODY:
             return JSONResponse({"error": "too large"}, 413)
         verify = getattr(provider, "verify_notification", None)
-        event: Notification | None
+        event: Notification | RefundNotification | None
         try:
             if verify is not None:
                 event = await verify(body, request.headers, _peer(request))
@@ -90,6 +95,16 @@ def webhook_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respon
             return JSONResponse({"error": "try again"}, 503)
         if event is None:
             return JSONResponse({"status": "unchanged"})
+        if isinstance(event, RefundNotification):
+            refund = await refunds.apply_refund_notification(provider.name, event)
+            if refund is None:
+                log.warning(
+                    "payment webhook: refund %s of payment %s is not one of ours",
+                    event.refund.external_id,
+                    event.payment_external_id,
+                )
+                return JSONResponse({"status": "ignored"})
+            return JSONResponse({"status": "recorded", "refund": refund.status.value})
         try:
             applied = await payments.apply_notification(provider.name, event)
         except payments.UnknownPayment:

@@ -39,6 +39,10 @@ class YooKassaApi:
     faults: list[str] = field(default_factory=list)  # "timeout", "429", "500", "400"
     lock: threading.Lock = field(default_factory=threading.Lock)
     stall_seconds: float = 1.0
+    refund_status: str = "succeeded"  # what a new refund is: "pending" until succeed_refund
+
+    def succeed_refund(self, refund_id: str) -> None:
+        self.refunds[refund_id]["status"] = "succeeded"
 
     def fail_next(self, *faults: str) -> None:
         self.faults.extend(faults)
@@ -231,7 +235,7 @@ def _handler(api: YooKassaApi) -> type[BaseHTTPRequestHandler]:
                 return 200, api.public(payment)
 
         def _refund(self, key: str, digest: str, body: Any) -> tuple[int, dict[str, Any]]:
-            """A refund made at once (as YooKassa does for cards): succeeded."""
+            """A refund made at once (as YooKassa does for cards), or left pending."""
             if problem := refund_problem(body, api.payments):
                 return 400, _error("invalid_request", "Invalid parameter", problem)
             payment = api.payments[body["payment_id"]]
@@ -241,7 +245,7 @@ def _handler(api: YooKassaApi) -> type[BaseHTTPRequestHandler]:
             refund = {
                 "id": str(uuid.uuid4()),
                 "payment_id": payment["id"],
-                "status": "succeeded",
+                "status": api.refund_status,
                 "created_at": _now(),
                 "amount": body["amount"],
                 "request": body,

@@ -119,12 +119,13 @@ class Provider(Protocol):
 
 class VerifyingProvider(Protocol):
     """An acquirer whose notification is only a hint: `verify_notification` checks the
-    sender, then asks the acquirer's API and answers what the API says (None: nothing to
-    record yet, e.g. still pending); raises UntrustedSender or BadNotification."""
+    sender, then asks the acquirer's API and answers what the API says of the payment (or,
+    for a refund's notification, of the refund; None: nothing to record yet, e.g. still
+    pending); raises UntrustedSender or BadNotification."""
 
     async def verify_notification(
         self, body: bytes, headers: Mapping[str, str], client_host: str
-    ) -> Notification | None: ...
+    ) -> Notification | RefundNotification | None: ...
 
 
 class PollingProvider(Protocol):
@@ -152,6 +153,15 @@ class RefundResult:
 
     external_id: str
     status: RefundStatus
+
+
+@dataclass(frozen=True)
+class RefundNotification:
+    """What the acquirer's API says of a refund a notification named."""
+
+    payment_external_id: str  # the acquirer's id of the refunded payment
+    refund: RefundResult
+    amount: Decimal
 
 
 class RefundingProvider(Protocol):

@@ -43,6 +43,7 @@ from payments.providers import (
     Order,
     ProviderRefused,
     ProviderUnavailable,
+    RefundNotification,
     RefundOrder,
     RefundResult,
     UntrustedSender,
@@ -162,7 +163,7 @@ class YooKassaProvider:
         )
         return _refund_result(answer)
 
-    async def refund_status(self, external_id: str) -> RefundResult:
+    async def refund_status(self, external_id: str) -> RefundNotification:
         """What the API says of a refund now (the notification's word is only a hint)."""
         try:
             answer = await self._request(
@@ -170,7 +171,17 @@ class YooKassaProvider:
             )
         except ProviderRefused as exc:
             raise BadNotification(f"YooKassa knows no refund {external_id!r}: {exc}") from None
-        return _refund_result(answer)
+        try:
+            amount = answer["amount"]
+            if amount["currency"] != "RUB":
+                raise BadNotification(f"currency {amount['currency']!r}")
+            return RefundNotification(
+                payment_external_id=str(answer["payment_id"]),
+                refund=_refund_result(answer),
+                amount=Decimal(amount["value"]),
+            )
+        except (KeyError, TypeError, ValueError, InvalidOperation, ProviderUnavailable):
+            raise BadNotification("not a YooKassa refund") from None
 
     async def _request(
         self, method: str, path: str, *, what: str, json: Any = None, key: str = ""
@@ -266,23 +277,21 @@ class YooKassaProvider:
 
     async def verify_notification(
         self, body: bytes, headers: Mapping[str, str], client_host: str
-    ) -> Notification | None:
+    ) -> Notification | RefundNotification | None:
         if not self.trusts(client_host):
             raise UntrustedSender(f"{client_host} is not in YOOKASSA_NOTIFICATION_IPS")
         try:
             event = json.loads(body)
             kind = event["event"]
-            payment_id = str(event["object"]["payment_id" if kind.startswith("refund.") else "id"])
+            object_id = str(event["object"]["id"])
         except (ValueError, KeyError, TypeError, AttributeError):
             raise BadNotification("not a YooKassa notification") from None
         if event.get("type") != "notification" or kind not in EVENTS:
             raise BadNotification(f"not an event we take: {kind!r}")
         if kind == "refund.succeeded":
-            # Refunds are made by operators in YooKassa's cabinet; the ledger of money
-            # received is the billing system's, so we only say it in the log.
-            log.info("yookassa: refund of payment %s succeeded", payment_id)
-            return None
-        return await self.payment_status(payment_id)
+            # A refund `kabinet payments refund` left pending: what the API says of it.
+            return await self.refund_status(object_id)
+        return await self.payment_status(object_id)
 
 
 def _refund_result(answer: Mapping[str, Any]) -> RefundResult:

@@ -29,6 +29,7 @@ from payments.providers import (
     ProviderRefused,
     ProviderUnavailable,
     RefundingProvider,
+    RefundNotification,
     RefundOrder,
     RefundResult,
 )
@@ -214,3 +215,25 @@ async def _count(refund: Refund, moment) -> None:  # type: ignore[no-untyped-def
         balance=format_rub(abs(account.balance)),
         balance_state="debt" if account.balance > 0 else "credit" if account.balance else "zero",
     )
+
+
+async def apply_refund_notification(
+    provider_name: str, notice: RefundNotification
+) -> Refund | None:
+    """Record what the acquirer's API says of a refund a notification named: ours by its
+    id, or the one PENDING of that amount whose answer the command never got. None for a
+    refund not made here (e.g. in the acquirer's own cabinet): the caller logs it."""
+    payment = await OnlinePayment.get_or_none(
+        provider=provider_name, external_id=notice.payment_external_id
+    )
+    if payment is None:
+        return None
+    refunds = await Refund.filter(payment_id=payment.id).order_by("id")
+    mine = [r for r in refunds if r.external_id == notice.refund.external_id] or [
+        r
+        for r in refunds
+        if r.status == RefundStatus.PENDING and r.external_id is None and r.amount == notice.amount
+    ]
+    if not mine or mine[0].amount != notice.amount:
+        return None
+    return await apply_refund(mine[0].id, notice.refund)

@@ -165,3 +165,37 @@ async def test_a_retried_command_refunds_once(shop: Shop) -> None:
     assert row.refunded_amount == Decimal("700.00") and row.status == PaymentStatus.SUCCEEDED
     assert await balance() == before + Decimal("700.00")
     assert await Refund.filter(status=RefundStatus.SUCCEEDED).count() == 1
+
+
+async def test_a_pending_refund_is_confirmed_by_the_api_not_the_notification(shop: Shop) -> None:
+    payment = await paid(shop)
+    before = await balance()
+    shop.api.refund_status = "pending"
+    started = await refund(shop, payment["id"], "300")
+    assert started.returncode == 0, started.stderr
+    assert "has not finished it yet" in started.stdout
+    [made] = shop.api.refunds.values()
+    [stored] = await Refund.all()
+    assert stored.status == RefundStatus.PENDING and stored.external_id == made["id"]
+    body = {
+        "type": "notification",
+        "event": "refund.succeeded",
+        "object": {"id": made["id"], "payment_id": made["payment_id"], "status": "succeeded"},
+    }
+    # The body says succeeded, the API says pending: nothing is counted.
+    forged = await shop.yookassa.post("/payments/webhook/yookassa", json=body)
+    assert forged.json() == {"status": "recorded", "refund": "pending"}
+    # From an address that is not YooKassa's: refused before the API is asked.
+    stranger = await shop.stranger.post("/payments/webhook/yookassa", json=body)
+    assert stranger.status_code == 403
+    assert await balance() == before
+    assert (await seen(shop, payment))["refundedAmount"] == "0.00"
+    shop.api.succeed_refund(made["id"])
+    confirmed = await shop.yookassa.post("/payments/webhook/yookassa", json=body)
+    assert confirmed.json() == {"status": "recorded", "refund": "succeeded"}
+    again = await shop.yookassa.post("/payments/webhook/yookassa", json=body)
+    assert again.json() == {"status": "recorded", "refund": "succeeded"}
+    assert await balance() == before + Decimal("300.00")
+    shown = await seen(shop, payment)
+    assert shown["status"] == "SUCCEEDED" and shown["refundedAmount"] == "300.00"
+    assert await OutboxMessage.filter(template="payment_refunded").count() == 1
