@@ -12,13 +12,13 @@ from decimal import Decimal
 
 import pytest
 
-from config import ROOT
+from config import ROOT, Settings
 from models.accounts import Account
 from models.mail import OutboxMessage
 from models.payments import OnlinePayment, PaymentStatus, Refund, RefundStatus
-from tests.payments.test_payments import _pk
+from tests.payments.test_payments import _pk, pay, press
 from tests.payments.test_yookassa import Shop
-from tests.support import ACCOUNT_1
+from tests.support import ACCOUNT_1, Api
 from tests.yookassa_api import SECRET_KEY, SHOP_ID
 
 pytestmark = pytest.mark.usefixtures("demo_data")
@@ -26,8 +26,8 @@ pytestmark = pytest.mark.usefixtures("demo_data")
 SEEN = "query($id: ID!) { onlinePayment(id: $id) { id status amount refundedAmount } }"
 
 
-async def refund(shop: Shop, *args: str, **env: str) -> subprocess.CompletedProcess:
-    settings = shop.settings
+async def kabinet_refund(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`kabinet payments refund ARGS` in a process of its own, on the test's database."""
     environment = {
         "PATH": os.environ["PATH"],
         "ENV": "development",
@@ -35,13 +35,6 @@ async def refund(shop: Shop, *args: str, **env: str) -> subprocess.CompletedProc
         "VAR_DIR": settings.var_dir,
         "SECRET_KEY": settings.secret_key,
         "PUBLIC_WEB_URL": settings.public_web_url,
-        "PAYMENT_PROVIDER": "yookassa",
-        "YOOKASSA_SHOP_ID": SHOP_ID,
-        "YOOKASSA_SECRET_KEY": SECRET_KEY,
-        "YOOKASSA_API_URL": shop.api.url,
-        "YOOKASSA_TIMEOUT_SECONDS": "0.3",
-        "YOOKASSA_RETRY_BASE_SECONDS": "0.01",
-        "YOOKASSA_TAX_SYSTEM_CODE": "2",
         **env,
     }
     return await asyncio.to_thread(
@@ -51,6 +44,20 @@ async def refund(shop: Shop, *args: str, **env: str) -> subprocess.CompletedProc
         capture_output=True,
         text=True,
         timeout=120,
+    )
+
+
+async def refund(shop: Shop, *args: str) -> subprocess.CompletedProcess:
+    return await kabinet_refund(
+        shop.settings,
+        *args,
+        PAYMENT_PROVIDER="yookassa",
+        YOOKASSA_SHOP_ID=SHOP_ID,
+        YOOKASSA_SECRET_KEY=SECRET_KEY,
+        YOOKASSA_API_URL=shop.api.url,
+        YOOKASSA_TIMEOUT_SECONDS="0.3",
+        YOOKASSA_RETRY_BASE_SECONDS="0.01",
+        YOOKASSA_TAX_SYSTEM_CODE="2",
     )
 
 
@@ -199,3 +206,16 @@ async def test_a_pending_refund_is_confirmed_by_the_api_not_the_notification(sho
     shown = await seen(shop, payment)
     assert shown["status"] == "SUCCEEDED" and shown["refundedAmount"] == "300.00"
     assert await OutboxMessage.filter(template="payment_refunded").count() == 1
+
+
+async def test_the_sandbox_refunds_locally(api: Api, client, settings: Settings) -> None:
+    user = await api.signed_up()
+    payment = (await pay(user, "800"))["payment"]
+    assert (await press(client, payment["confirmationUrl"], "pay")).status_code == 200
+    before = await balance()
+    done = await kabinet_refund(settings, payment["id"])
+    assert done.returncode == 0, done.stderr
+    assert "(sandbox sbx_rf_" in done.stdout
+    shown = (await user.data(SEEN, {"id": payment["id"]}))["onlinePayment"]
+    assert shown["status"] == "REFUNDED" and shown["refundedAmount"] == "800.00"
+    assert await balance() == before + Decimal("800.00")
