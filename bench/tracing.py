@@ -19,9 +19,7 @@ import contextlib
 import os
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,43 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import Fresh, served  # noqa: E402
 from bench.dashboard import QUERY, drive, prepare  # noqa: E402
-
-
-@contextlib.contextmanager
-def receiver() -> Iterator[tuple[str, list[int]]]:
-    """An OTLP/HTTP endpoint that accepts every export; yields (url, [spans received])."""
-    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-        ExportTraceServiceRequest,
-        ExportTraceServiceResponse,
-    )
-
-    received = [0]
-    answer = ExportTraceServiceResponse().SerializeToString()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            request = ExportTraceServiceRequest()
-            request.ParseFromString(self.rfile.read(int(self.headers["Content-Length"])))
-            received[0] += sum(
-                len(scope.spans) for rs in request.resource_spans for scope in rs.scope_spans
-            )
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-protobuf")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", received
-    finally:
-        server.shutdown()
-        server.server_close()
+from tests.ops.test_tracing import Collector  # noqa: E402  (the tests' OTLP/HTTP receiver)
 
 
 @contextlib.contextmanager
@@ -107,7 +69,8 @@ def main() -> None:
     for name in [n for n in os.environ if n.startswith("OTEL_")]:
         del os.environ[name]  # the "off" server must not inherit the caller's tracing
 
-    with tempfile.TemporaryDirectory() as tmp, receiver() as (endpoint, received):
+    with tempfile.TemporaryDirectory() as tmp, Collector() as collector:
+        endpoint = collector.url
         fresh = Fresh(args.database, Path(tmp))
         try:
             url = fresh.new()
@@ -123,6 +86,7 @@ def main() -> None:
             fresh.drop_all()
 
     (off_rps, off_cpu), (on_rps, on_cpu) = best["off"], best["on"]
+    spans = len(collector.spans())
     print(
         f"dashboard 2x12, {args.database.split(':')[0]}, concurrency {args.concurrency}, "
         f"best of {args.rounds} x {args.seconds:g} s each"
@@ -131,9 +95,9 @@ def main() -> None:
     print(f"tracing on:  {on_rps:7.1f} req/s   server CPU {on_cpu:5.2f} ms/request")
     print(
         f"overhead ratio (on/off): throughput {on_rps / off_rps:4.2f}, "
-        f"CPU per request {on_cpu / off_cpu:4.2f}; spans exported: {received[0]}"
+        f"CPU per request {on_cpu / off_cpu:4.2f}; spans exported: {spans}"
     )
-    if not received[0]:
+    if not spans:
         raise SystemExit("the traced server exported no span: the measurement is void")
 
 
