@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from models import sql
-from services.core.paging import marks
+from services.core.paging import marks, rows_in_order
 
 ACCOUNT_COLUMNS = "a.id, a.number, a.holder_name, a.address, a.tariff, a.balance, a.balance_on"
 METER_COLUMNS = (
@@ -47,13 +47,8 @@ async def accounts_of_cabinets(cabinet_ids: Sequence[int]) -> list[list[dict]]:
 
 async def accounts_by_id(account_ids: Sequence[int]) -> list[dict | None]:
     """Accounts whoever holds them (for specialists, who see every customer's)."""
-    rows = await sql.fetch(
-        sql.connection(),
-        f"SELECT {ACCOUNT_COLUMNS} FROM account a WHERE a.id IN ({marks(account_ids)})",  # noqa: S608
-        list(account_ids),
-    )
-    by_id = {row["id"]: account_row(row) for row in rows}
-    return [by_id.get(a) for a in account_ids]
+    query = f"SELECT {ACCOUNT_COLUMNS} FROM account a WHERE a.id IN"  # noqa: S608
+    return await rows_in_order(query, account_ids, account_row)
 
 
 async def account_of_cabinet(cabinet_id: int, account_id: int) -> dict[str, Any] | None:
@@ -81,13 +76,8 @@ async def meters_of_accounts(account_ids: Sequence[int]) -> list[list[dict]]:
 
 
 async def meters_by_id(meter_ids: Sequence[int]) -> list[dict | None]:
-    rows = await sql.fetch(
-        sql.connection(),
-        f"SELECT {METER_COLUMNS} FROM meter WHERE id IN ({marks(meter_ids)})",  # noqa: S608
-        list(meter_ids),
-    )
-    by_id = {row["id"]: _meter(row) for row in rows}
-    return [by_id.get(m) for m in meter_ids]
+    query = f"SELECT {METER_COLUMNS} FROM meter WHERE id IN"  # noqa: S608
+    return await rows_in_order(query, meter_ids, _meter)
 
 
 async def accounts_staff_reach(account_ids: Sequence[int]) -> list[bool]:

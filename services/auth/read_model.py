@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from models import sql
-from services.core.paging import PageArgs, count, marks
+from services.core.paging import PageArgs, count, rows_in_order
 
 
 async def security_events(cabinet_id: int, args: PageArgs) -> list[dict[str, Any]]:
@@ -21,9 +21,7 @@ async def security_events(cabinet_id: int, args: PageArgs) -> list[dict[str, Any
         f"WHERE {' AND '.join(clauses)} ORDER BY created_at DESC, id DESC LIMIT ?",
         [*params, args.first + 1],
     )
-    for row in rows:
-        row["created_at"] = sql.as_datetime(row["created_at"])
-    return rows
+    return [_event(row) for row in rows]
 
 
 async def count_security_events(cabinet_id: int) -> int:
@@ -34,13 +32,14 @@ async def count_security_events(cabinet_id: int) -> int:
 
 async def security_events_by_id(event_ids: Sequence[int]) -> list[dict[str, Any] | None]:
     """Events by id with their `cabinet_id` (the caller shows a cabinet only its own)."""
-    rows = await sql.fetch(
-        sql.connection(),
-        "SELECT id, cabinet_id, kind, ip, user_agent, detail, created_at "  # noqa: S608
-        f"FROM security_event WHERE id IN ({marks(event_ids)})",
-        list(event_ids),
+    return await rows_in_order(
+        "SELECT id, cabinet_id, kind, ip, user_agent, detail, created_at "
+        "FROM security_event WHERE id IN",
+        event_ids,
+        _event,
     )
-    for row in rows:
-        row["created_at"] = sql.as_datetime(row["created_at"])
-    by_id = {row["id"]: row for row in rows}
-    return [by_id.get(e) for e in event_ids]
+
+
+def _event(row: dict[str, Any]) -> dict[str, Any]:
+    row["created_at"] = sql.as_datetime(row["created_at"])
+    return row

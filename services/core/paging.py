@@ -97,6 +97,20 @@ def marks(keys: Sequence[Any]) -> str:
     return ", ".join("?" for _ in keys)
 
 
+def _same(row: dict[str, Any]) -> Any:
+    return row
+
+
+async def rows_in_order(
+    query: str, ids: Sequence[int], convert: Callable[[dict[str, Any]], Any] = _same
+) -> list[Any]:
+    """What a DataLoader by id answers: the rows of `query` (which ends in `IN` and selects
+    an `id` column) for `ids`, converted, in the order of `ids`, None where no row has one."""
+    rows = await sql.fetch(sql.connection(), f"{query} ({marks(ids)})", list(ids))
+    by_id = {row["id"]: convert(row) for row in rows}
+    return [by_id.get(pk) for pk in ids]
+
+
 def _where(spec: ListSpec, ids: Sequence[int], start: Any, end: Any, meter_id: int | None):
     clauses = [f"{spec.owner} IN ({marks(ids)})"]
     params: list[Any] = list(ids)
@@ -143,13 +157,8 @@ async def load_pages(
 async def rows_by_id(spec: ListSpec, ids: Sequence[int]) -> list[dict[str, Any] | None]:
     """Rows of a list by their own ids, whoever owns them (each row's `owner_id` says who:
     the caller checks it). For `node(id:)`, which reaches items without their list."""
-    rows = await sql.fetch(
-        sql.connection(),
-        f"SELECT {spec.select} FROM {spec.source} WHERE t.id IN ({marks(ids)})",  # noqa: S608
-        list(ids),
-    )
-    by_id = {row["id"]: spec.convert(row) for row in rows}
-    return [by_id.get(pk) for pk in ids]
+    query = f"SELECT {spec.select} FROM {spec.source} WHERE t.id IN"  # noqa: S608
+    return await rows_in_order(query, ids, spec.convert)
 
 
 async def load_counts(

@@ -20,7 +20,7 @@ from models.questions import (
     QuestionStatus,
     QuestionTopic,
 )
-from services.core.paging import ListSpec, PageArgs, count, marks
+from services.core.paging import ListSpec, PageArgs, count, marks, rows_in_order
 
 QUESTION_COLUMNS = (
     "q.id, q.cabinet_id, q.account_id, q.topic, q.subject, q.status, q.assignee_id, "
@@ -202,27 +202,19 @@ async def unread_answers(cabinet_id: int) -> int:
 
 async def questions_by_id(question_ids: Sequence[int]) -> list[dict | None]:
     """Questions by id, whoever asked them (`cabinet_id` says who: the caller checks it)."""
-    rows = await sql.fetch(
-        sql.connection(),
-        f"SELECT {QUESTION_COLUMNS} FROM question q WHERE q.id IN ({marks(question_ids)})",  # noqa: S608
-        list(question_ids),
-    )
-    by_id = {row["id"]: _question(row) for row in rows}
-    return [by_id.get(q) for q in question_ids]
+    query = f"SELECT {QUESTION_COLUMNS} FROM question q WHERE q.id IN"  # noqa: S608
+    return await rows_in_order(query, question_ids, _question)
 
 
 async def sent_attachments_by_id(attachment_ids: Sequence[int]) -> list[dict | None]:
     """Photos by id with the question their message belongs to; photos not sent with a
     message yet are nobody's to see through the API (None)."""
-    rows = await sql.fetch(
-        sql.connection(),
-        "SELECT a.id, a.message_id, m.question_id, a.content_type, a.size, a.width, "  # noqa: S608
+    return await rows_in_order(
+        "SELECT a.id, a.message_id, m.question_id, a.content_type, a.size, a.width, "
         "a.height FROM attachment a JOIN question_message m ON m.id = a.message_id "
-        f"WHERE a.id IN ({marks(attachment_ids)})",
-        list(attachment_ids),
+        "WHERE a.id IN",
+        attachment_ids,
     )
-    by_id = {row["id"]: row for row in rows}
-    return [by_id.get(a) for a in attachment_ids]
 
 
 async def cabinets_that_asked(cabinet_ids: Sequence[int]) -> list[bool]:
@@ -264,11 +256,6 @@ async def attachments_of_messages(message_ids: Sequence[int]) -> list[list[dict]
 
 async def cabinets_by_id(cabinet_ids: Sequence[int]) -> list[dict | None]:
     """The people of questions: who asked, who was assigned."""
-    rows = await sql.fetch(
-        sql.connection(),
-        "SELECT id, email, language, role, display_name FROM cabinet "  # noqa: S608
-        f"WHERE id IN ({marks(cabinet_ids)})",
-        list(cabinet_ids),
+    return await rows_in_order(
+        "SELECT id, email, language, role, display_name FROM cabinet WHERE id IN", cabinet_ids
     )
-    by_id = {row["id"]: row for row in rows}
-    return [by_id.get(c) for c in cabinet_ids]
