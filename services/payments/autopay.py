@@ -44,26 +44,39 @@ class AutopayState:
     method: str | None  # the saved method's title while active
     max_amount: Decimal | None  # the monthly cap; None: never enabled
     active_since: object = None  # dt.datetime | None
-    waiting: bool = False  # enabled, its first payment not yet succeeded with a saved method
+    waiting: bool = False  # enabled, its first payment still pending
 
     @classmethod
     def of(cls, autopay: Autopay | None) -> AutopayState:
+        """From a row loaded with its `setup_payment` (`autopays_of_accounts`)."""
         if autopay is None:
             return cls(False, None, None)
         active = autopay.active_since is not None
+        setup = autopay.setup_payment
         return cls(
             active=active,
             method=autopay.method_title if active else None,
             max_amount=autopay.max_amount,
             active_since=autopay.active_since,
-            waiting=not active and autopay.setup_payment_id is not None,  # type: ignore[attr-defined]
+            waiting=not active and setup is not None and setup.status == PaymentStatus.PENDING,
         )
 
 
 async def autopays_of_accounts(account_ids: list[int]) -> list[Autopay | None]:
-    """The autopay of each account (None: never enabled), for the API's loader."""
-    rows = await Autopay.filter(account_id__in=account_ids)
-    by_account = {row.account_id: row for row in rows}  # type: ignore[attr-defined]
+    """The autopay of each account (None: never enabled, or enabled by a cabinet that no
+    longer holds the account: its method is none of a new holder's business), for the
+    API's loader."""
+    rows = await Autopay.filter(account_id__in=account_ids).select_related("setup_payment")
+    holders = set(
+        await CabinetAccount.filter(account_id__in=account_ids).values_list(
+            "cabinet_id", "account_id"
+        )
+    )
+    by_account = {
+        row.account_id: row  # type: ignore[attr-defined]
+        for row in rows
+        if (row.cabinet_id, row.account_id) in holders  # type: ignore[attr-defined]
+    }
     return [by_account.get(a) for a in account_ids]
 
 

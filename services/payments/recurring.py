@@ -76,6 +76,9 @@ def _read_cap(text: str) -> Decimal:
         raise RuleError(CoreError.INVALID_AMOUNT, "maxAmount") from None
     if amount <= 0:
         raise RuleError(CoreError.INVALID_AMOUNT, "maxAmount", reason="not_positive")
+    limit = get_settings().payment_max_amount  # no charge may be larger anyway
+    if amount > limit:
+        raise RuleError(PaymentError.AMOUNT_TOO_LARGE, "maxAmount", max=format_rub(limit))
     return amount
 
 

@@ -32,7 +32,7 @@ from tests.conftest import with_settings
 from tests.mail_fixtures import deliver_all
 from tests.payments.test_payments import _pk, account_id, press
 from tests.payments.test_yookassa import Shop
-from tests.support import ACCOUNT_1, ACCOUNT_2, AMOUNT_2, Api, codes
+from tests.support import ACCOUNT_1, ACCOUNT_2, ACCOUNT_3, AMOUNT_1, AMOUNT_2, AMOUNT_3, Api, codes
 
 pytestmark = pytest.mark.usefixtures("demo_data")
 
@@ -161,16 +161,30 @@ async def test_a_first_payment_that_saved_nothing_leaves_autopay_off(shop: Shop)
     shop.api.payments[external_id]["payment_method"]["saved"] = False  # the payer declined
     shop.api.saved_methods.clear()
     assert (await shop.notify(external_id, "payment.succeeded")).status_code == 200
-    state = await autopay_of(shop.user)
-    assert state["active"] is False and state["method"] is None
+    assert await autopay_of(shop.user) == {
+        "active": False,
+        "method": None,
+        "maxAmount": "5000.00",
+        "waiting": False,
+    }
     assert (await OnlinePayment.get(id=_pk(started["payment"]["id"]))).status == (
         PaymentStatus.SUCCEEDED
     )
 
 
+async def test_a_first_payment_canceled_leaves_autopay_off(shop: Shop) -> None:
+    await enable(shop.user)
+    [external_id] = shop.api.payments
+    shop.api.cancel(external_id, "3d_secure_failed")
+    assert (await shop.notify(external_id, "payment.canceled")).status_code == 200
+    state = await autopay_of(shop.user)
+    assert state["active"] is False and state["waiting"] is False
+
+
 async def test_bad_input_is_a_typed_error(shop: Shop) -> None:
     assert codes(await enable(shop.user, "много")) == ["INVALID_AMOUNT"]
     assert codes(await enable(shop.user, "0")) == ["INVALID_AMOUNT"]
+    assert codes(await enable(shop.user, "100000,01")) == ["AMOUNT_TOO_LARGE"]
     assert codes(await enable(shop.user, "100", key="")) == ["INVALID_IDEMPOTENCY_KEY"]
     assert codes(await enable(shop.user, account="QWNjb3VudDo5OTk5OQ==")) == ["NOT_FOUND"]
     assert shop.api.requests == [] and await Autopay.all().count() == 0
@@ -392,6 +406,27 @@ async def test_another_cabinet_can_neither_see_nor_touch_it(shop: Shop, api: Api
     assert codes(disabled) == ["NOT_FOUND"]
     assert (await other.data(STATE, {"id": mine}))["node"] is None
     assert (await autopay_of(shop.user))["active"] is True
+
+
+async def test_a_new_holder_of_the_account_does_not_see_the_old_ones_card(
+    shop: Shop, api: Api
+) -> None:
+    await enabled(shop)
+    mine = await account_id(shop.user)
+    link = """mutation($n: String!, $a: String!) { linkAccount(input: {accountNumber: $n,
+      paymentAmount: $a}) { account { id } userErrors { code } } }"""
+    kept = (await shop.user.data(link, {"n": ACCOUNT_3, "a": AMOUNT_3}))["linkAccount"]
+    assert kept["userErrors"] == [], kept  # a cabinet keeps one account at least
+    unlink = "mutation($id: ID!) { unlinkAccount(input: {accountId: $id}) { userErrors { code } } }"
+    assert (await shop.user.data(unlink, {"id": mine}))["unlinkAccount"]["userErrors"] == []
+    # The account is linked by another cabinet now (a new tenant, proven by a payment).
+    other = await api.signed_up(ACCOUNT_2, AMOUNT_2, "petrov@mail.ru")
+    linked = (await other.data(link, {"n": ACCOUNT_1, "a": AMOUNT_1}))["linkAccount"]
+    assert linked["userErrors"] == [], linked
+    state = (await other.data(STATE, {"id": linked["account"]["id"]}))["node"]["autopay"]
+    assert state == {"active": False, "method": None, "maxAmount": None, "waiting": False}
+    # Nor is the new holder's bill charged to the old holder's card.
+    assert (await new_bill()).autopay_queued == 0
 
 
 # ---------------------------------------------------------------- the sandbox (make run)
