@@ -146,9 +146,10 @@ class AutopayCharge(Model):
 
     Unique per (autopay, bill): a bill is charged at most once. Claimed as the outbox
     claims mail (FOR UPDATE SKIP LOCKED on PostgreSQL), so one process owns it; its
-    `payment` is created before the acquirer is asked, and that payment's id is the
-    acquirer's idempotence key: a process that dies mid-charge leaves the payment for the
-    next owner to ask about again, never a second charge."""
+    `payment` (with the `method_id` it is charged with) is created before the acquirer is
+    asked, and that payment's id is the acquirer's idempotence key: a process that dies
+    mid-charge leaves the payment for the next owner to ask about again, never a second
+    charge. A charge whose payment is written finishes even if autopay is turned off."""
 
     id = fields.BigIntField(primary_key=True)
     autopay = fields.ForeignKeyField(
@@ -163,6 +164,9 @@ class AutopayCharge(Model):
     claimed_by = fields.CharField(max_length=64, null=True)
     payment = fields.ForeignKeyField(
         "models.OnlinePayment", related_name="autopay_charge", on_delete=fields.SET_NULL, null=True
+    )
+    method_id = fields.CharField(
+        max_length=64, null=True, description="The saved method it is charged with"
     )
     outcome = fields.CharField(max_length=64, default="")
     created_at = UtcDatetimeField()

@@ -42,6 +42,7 @@ class Migration(migrations.Migration):
                 ('due_at', UtcDatetimeField(description='PENDING: when to charge, SENDING: end of the lease', auto_now=False, auto_now_add=False)),
                 ('claimed_by', fields.CharField(null=True, max_length=64)),
                 ('payment', fields.ForeignKeyField('models.OnlinePayment', source_field='payment_id', null=True, db_constraint=True, to_field='id', related_name='autopay_charge', on_delete=OnDelete.SET_NULL)),
+                ('method_id', fields.CharField(null=True, description='The saved method it is charged with', max_length=64)),
                 ('outcome', fields.CharField(default='', max_length=64)),
                 ('created_at', UtcDatetimeField(auto_now=False, auto_now_add=False)),
                 ('done_at', UtcDatetimeField(null=True, auto_now=False, auto_now_add=False)),

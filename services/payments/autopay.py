@@ -95,7 +95,8 @@ async def linked(cabinet: Cabinet, account_id: int | None) -> Account:
 
 async def disable(cabinet: Cabinet, account_id: int | None) -> Account:
     """Turn the account's autopay off at once: no bill is charged from now on (a charge
-    already sent to the acquirer finishes as it will). Nothing to turn off is no error."""
+    already started finishes, with the method it started with, so one the acquirer may
+    have made is never lost track of). Nothing to turn off is no error."""
     account = await linked(cabinet, account_id)
     await Autopay.filter(account_id=account.id).update(
         active_since=None, method_id=None, method_title="", setup_payment_id=None, updated_at=now()

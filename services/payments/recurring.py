@@ -194,6 +194,7 @@ class Claimed:
     autopay_id: int
     receipt_id: int
     payment_id: int | None
+    method_id: str
     attempts: int  # this one included
 
 
@@ -231,39 +232,47 @@ class Charger:
         rows = await sql.claim_due(
             sql.connection(),
             "autopay_charge",
-            "id, autopay_id, receipt_id, payment_id, attempts",
+            "id, autopay_id, receipt_id, payment_id, method_id, attempts",
             now=moment,
             limit=BATCH,
             token=token,
             lease_until=moment + dt.timedelta(seconds=self.settings.mail_lease_seconds),
         )
         batch = [
-            Claimed(r["id"], r["autopay_id"], r["receipt_id"], r["payment_id"], r["attempts"])
+            Claimed(
+                r["id"],
+                r["autopay_id"],
+                r["receipt_id"],
+                r["payment_id"],
+                r["method_id"] or "",
+                r["attempts"],
+            )
             for r in rows
         ]
         return token, sorted(batch, key=lambda c: c.id)
 
     async def _charge(self, token: str, claimed: Claimed, provider: Provider) -> None:
-        autopay = await Autopay.get(id=claimed.autopay_id)
-        payment_id = claimed.payment_id
+        payment_id, method_id = claimed.payment_id, claimed.method_id
         if payment_id is None:
-            payment_id = await self._start(token, claimed, autopay, provider)
-            if payment_id is None:
+            started = await self._start(token, claimed, provider)
+            if started is None:
                 return
+            payment_id, method_id = started
         payment = await OnlinePayment.get(id=payment_id)
         if not payment.external_id and rules.may_still_be_asked(payment):
             charger = recurring(provider)
-            if charger is None or provider.name != payment.provider or not autopay.method_id:
-                # Turned off (or the acquirer changed) after the payment was written and
-                # before it was sent: nothing was asked of anyone, so nothing is charged.
-                await rules.refuse_unsent(payment.id, "canceled")
-                await self._finish(token, claimed, ChargeState.SKIPPED, OFF)
+            if charger is None or provider.name != payment.provider or not method_id:
+                # The operator changed acquirers since the payment was written: the one
+                # that may know it cannot be asked, so it is closed here, unsent.
+                log.error("autopay charge %d: %s cannot be asked", claimed.id, payment.provider)
+                await rules.cancel_unsent(payment.id)
+                await self._finish(token, claimed, ChargeState.SKIPPED, "provider_changed")
                 return
             account = await Account.get(id=payment.account_id)  # type: ignore[attr-defined]
             cabinet = await Cabinet.get(id=payment.cabinet_id)  # type: ignore[attr-defined]
             order = rules.order_of(payment, account, cabinet.email)
             try:
-                charged = await charger.charge_saved(order, autopay.method_id)
+                charged = await charger.charge_saved(order, method_id)
             except ProviderRefused as exc:
                 log.warning("autopay charge %d: %s refused it: %s", claimed.id, provider.name, exc)
                 await rules.refuse_unsent(payment.id, exc.code or "refused")
@@ -284,17 +293,20 @@ class Charger:
         await self._finish(token, claimed, ChargeState.DONE)
 
     async def _start(
-        self, token: str, claimed: Claimed, autopay: Autopay, provider: Provider
-    ) -> int | None:
-        """Decide whether the bill is charged and write its PENDING payment, fenced by the
-        claim; None when it is skipped (why is in `outcome`, and mailed when over the cap)."""
+        self, token: str, claimed: Claimed, provider: Provider
+    ) -> tuple[int, str] | None:
+        """Decide whether the bill is charged and write its PENDING payment with the method
+        it is charged with, fenced by the claim; None when it is skipped (why is in
+        `outcome`, and mailed when over the cap)."""
+        autopay = await Autopay.get(id=claimed.autopay_id)
         receipt = await Receipt.get(id=claimed.receipt_id)
         account = await Account.get(id=receipt.account_id)  # type: ignore[attr-defined]
         holds = await CabinetAccount.filter(
             cabinet_id=autopay.cabinet_id,  # type: ignore[attr-defined]
             account_id=account.id,
         ).exists()
-        if autopay.active_since is None or not holds or autopay.provider != provider.name:
+        off = autopay.active_since is None or not autopay.method_id
+        if off or not holds or autopay.provider != provider.name:
             await self._finish(token, claimed, ChargeState.SKIPPED, OFF)
             return None
         amount = min(receipt.amount_due, account.balance)
@@ -330,13 +342,13 @@ class Charger:
             )
             fenced = await sql.execute(
                 sql.connection(),
-                "UPDATE autopay_charge SET payment_id = ? "
+                "UPDATE autopay_charge SET payment_id = ?, method_id = ? "
                 "WHERE id = ? AND claimed_by = ? AND state = 'sending' AND payment_id IS NULL",
-                [payment.id, claimed.id, token],
+                [payment.id, autopay.method_id, claimed.id, token],
             )
             if fenced != 1:
                 raise LostClaim()  # inside the transaction: the payment is rolled back
-        return payment.id
+        return payment.id, autopay.method_id or ""
 
     async def _charged_this_month(self, autopay: Autopay) -> Decimal:
         """What this autopay has charged (or is charging) since the month began."""

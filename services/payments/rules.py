@@ -344,27 +344,35 @@ async def refuse_unsent(payment_id: int, reason: str) -> bool:
     """The acquirer refused to create a PENDING payment at all (its 4xx, e.g. a saved
     method it no longer knows): the payment FAILED with the reason, as a notification
     would have said; False when it had moved already."""
+    return await _close_unsent(payment_id, PaymentStatus.FAILED, reason)
+
+
+async def cancel_unsent(payment_id: int) -> bool:
+    """We give up a payment the acquirer cannot be asked about (another acquirer is
+    configured now): CANCELED by us, nothing told to anyone."""
+    return await _close_unsent(payment_id, PaymentStatus.CANCELED, "canceled_by_merchant")
+
+
+async def _close_unsent(payment_id: int, status: PaymentStatus, reason: str) -> bool:
     async with in_transaction():
         payment = await OnlinePayment.filter(id=payment_id).select_for_update().first()
         if payment is None or not may_still_be_asked(payment):
             return False
         moment = now()
         await OnlinePayment.filter(id=payment.id).update(
-            status=PaymentStatus.FAILED,
-            failure_reason=reason[:64],
-            completed_at=moment,
-            updated_at=moment,
+            status=status, failure_reason=reason[:64], completed_at=moment, updated_at=moment
         )
         await payment.refresh_from_db()
-        event = Notification(
-            event_id=f"refused:{payment.id}",
-            external_id=payment.external_id or "",
-            status=PaymentStatus.FAILED,
-            amount=payment.amount,
-            reason=reason,
-        )
-        await autopay.after_payment(payment, event)
-    log.info("payment %s: refused by the acquirer (%s)", payment.id, reason)
+        if status == PaymentStatus.FAILED:  # the acquirer's word: autopay counts it
+            event = Notification(
+                event_id=f"refused:{payment.id}",
+                external_id=payment.external_id or "",
+                status=status,
+                amount=payment.amount,
+                reason=reason,
+            )
+            await autopay.after_payment(payment, event)
+    log.info("payment %s: %s unsent (%s)", payment.id, status.value, reason)
     return True
 
 

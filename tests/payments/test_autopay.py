@@ -297,6 +297,26 @@ async def test_an_unreachable_acquirer_is_asked_again_with_the_same_key(shop: Sh
     assert row.state == ChargeState.DONE and row.outcome == "paid"
 
 
+async def test_a_charge_started_before_autopay_is_turned_off_finishes_once(shop: Shop) -> None:
+    await enabled(shop)
+    await new_bill()
+    next_day()
+    shop.api.fail_next("timeout", "timeout", "timeout")  # made at YooKassa, answers lost
+    assert await charge_all(shop) == 1
+    done = (await shop.user.data(DISABLE, {"id": await account_id(shop.user)}))["disableAutopay"]
+    assert done["userErrors"] == []
+    clock.advance(dt.timedelta(minutes=5))
+    assert await charge_all(shop) == 1
+    # The same key again: YooKassa's payment is found and recorded, not made twice.
+    assert len(shop.api.charges()) == 1
+    [row] = await AutopayCharge.all()
+    assert row.state == ChargeState.DONE and row.outcome == "paid"
+    paid = await OnlinePayment.get(id=row.payment_id)  # type: ignore[attr-defined]
+    assert paid.status == PaymentStatus.SUCCEEDED
+    assert paid.external_id == list(shop.api.payments)[-1]
+    assert (await autopay_of(shop.user))["active"] is False
+
+
 async def test_a_bill_above_the_cap_is_not_charged_and_the_customer_is_told(
     shop: Shop, smtp, smtp_settings
 ) -> None:
