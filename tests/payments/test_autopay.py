@@ -25,6 +25,7 @@ from models.payments import (
 from server import create_app
 from services.billing import importer as billing_import
 from services.core.clock import clock, now
+from services.core.money import format_rub
 from services.core.timeutil import add_months
 from services.ops import demo
 from services.payments.recurring import Charger, due_moment
@@ -332,6 +333,26 @@ async def test_a_bill_above_the_cap_is_not_charged_and_the_customer_is_told(
     assert mail["To"] == "ivanova@mail.ru"
     assert "1,00 ₽" in mail.get_body(("plain",)).get_content()
     assert (await autopay_of(shop.user))["active"] is True  # still on for the next bill
+
+
+async def test_the_cap_counts_what_was_charged_this_month(shop: Shop, smtp, smtp_settings) -> None:
+    await enabled(shop, cap="100000")
+    await new_bill(1)
+    first = await owed_on_newest_bill()
+    next_day()
+    assert await charge_all(shop) == 1 and len(shop.api.charges()) == 1
+    await new_bill(2)  # another bill the same month (a correction, a late export)
+    second = await owed_on_newest_bill()
+    assert second > 0
+    # The customer's limit is just below the two together.
+    await Autopay.all().update(max_amount=first + second - Decimal("0.01"))
+    next_day()
+    assert await charge_all(shop) == 1
+    assert len(shop.api.charges()) == 1
+    assert [c.outcome for c in await AutopayCharge.all().order_by("id")] == ["paid", "over_cap"]
+    await deliver_all(smtp_settings)
+    [mail] = [m for m in smtp.messages if "лимит" in m["Subject"]]
+    assert format_rub(first) in mail.get_body(("plain",)).get_content()  # charged already
 
 
 async def test_refused_twice_turns_autopay_off_and_the_customer_is_told(
