@@ -308,6 +308,14 @@ class Settings:
     payment_sweep_seconds: float = setting(
         60.0, "How often each server process looks for payments stuck in PENDING."
     )
+    autopay_charge_hour: int = setting(
+        10,
+        "Autopay charges a bill on the day after the import that brought it, from this hour "
+        "(0-23, in TIMEZONE) on.",
+    )
+    autopay_poll_seconds: float = setting(
+        60.0, "How often each server process looks for autopay charges that are due."
+    )
     yookassa_shop_id: str = setting(
         "",
         "PAYMENT_PROVIDER=yookassa: the shop's id (shopId) from the YooKassa cabinet, the user "
@@ -696,6 +704,10 @@ def _check_payments(settings: Settings) -> None:
     if settings.payment_pending_timeout_minutes <= 0 or settings.payment_sweep_seconds <= 0:
         raise ConfigError(
             "PAYMENT_PENDING_TIMEOUT_MINUTES, PAYMENT_SWEEP_SECONDS: must be greater than zero"
+        )
+    if not 0 <= settings.autopay_charge_hour <= 23 or settings.autopay_poll_seconds <= 0:
+        raise ConfigError(
+            "AUTOPAY_CHARGE_HOUR: 0 to 23; AUTOPAY_POLL_SECONDS: must be greater than zero"
         )
     if payment_provider_name(settings) == "yookassa":
         _check_yookassa(settings)

@@ -28,7 +28,7 @@ from services.core import telemetry, tracing
 from services.core.background import every, running_loop
 from services.ereceipts.dispatch import Dispatcher
 from services.ops.check import client_address_warnings
-from services.payments.sweeper import running_sweeper
+from services.payments.sweeper import running_charger, running_sweeper
 
 log = logging.getLogger("kabinet")
 
@@ -62,8 +62,9 @@ def create_app(
     tests that already hold a connection pass False. The lifespan also runs the outbox
     worker and the e-receipt dispatcher when `mail_worker` says so; by default when it
     manages the database and MAIL_WORKER_IN_PROCESS is true (tests drive delivery
-    themselves). Likewise the sweeper of stale payments (`payment_sweeper`), by default
-    when it manages the database and online payments are on (PAYMENT_PROVIDER is not none)."""
+    themselves). Likewise the sweeper of stale payments and autopay's charger
+    (`payment_sweeper`), by default when it manages the database and online payments are
+    on (PAYMENT_PROVIDER is not none)."""
     settings = settings or get_settings()
     if mail_worker is None:
         mail_worker = manage_db and settings.mail_worker_in_process
@@ -123,6 +124,7 @@ def lifespan(
                 app.state.payment_sweeper = await stack.enter_async_context(
                     running_sweeper(settings)
                 )
+                await stack.enter_async_context(running_charger(settings))
             if manage_db:
                 await stack.enter_async_context(
                     every("attachments cleanup", 3600, _clean_attachments)

@@ -101,3 +101,78 @@ class Refund(Model):
     class Meta:
         table = "payment_refund"
         indexes = (Index(fields=("payment_id", "status")),)
+
+
+class Autopay(Model):
+    """An account's autopay, turned on by a cabinet that holds it (`enableAutopay`).
+
+    Active while `active_since` is set: then `method_id` is the acquirer's id of the
+    payment method it saved with the first payment (`setup_payment`), only ever sent back
+    to that acquirer, and `method_title` a title safe to show ("Bank card *4444"); no card
+    data is kept. `refusals` counts charges refused in a row: the second turns it off."""
+
+    id = fields.BigIntField(primary_key=True)
+    account = fields.OneToOneField(
+        "models.Account", related_name="autopay", on_delete=fields.CASCADE
+    )
+    cabinet = fields.ForeignKeyField(
+        "models.Cabinet", related_name="autopays", on_delete=fields.CASCADE, db_index=True
+    )
+    max_amount = money_field(description="The most charged in one calendar month")
+    provider = fields.CharField(max_length=64, description="PAYMENT_PROVIDER that saved it")
+    method_id = fields.CharField(max_length=64, null=True, description="The acquirer's id")
+    method_title = fields.CharField(max_length=64, default="")
+    setup_payment = fields.ForeignKeyField(
+        "models.OnlinePayment", related_name="autopay_setups", on_delete=fields.SET_NULL, null=True
+    )
+    active_since = UtcDatetimeField(null=True, description="NULL: not active")
+    refusals = fields.SmallIntField(default=0)
+    created_at = UtcDatetimeField()
+    updated_at = UtcDatetimeField()
+
+    class Meta:
+        table = "autopay"
+
+
+class ChargeState(StrEnum):
+    PENDING = "pending"  # due at `due_at` (the day after the bill came)
+    SENDING = "sending"  # claimed by a process until `due_at` (the lease)
+    DONE = "done"  # the payment is made (`payment`); its outcome comes as any payment's
+    SKIPPED = "skipped"  # not charged: `outcome` says why (off, nothing due, over the cap)
+
+
+class AutopayCharge(Model):
+    """One bill to charge by autopay, queued by the import that brought the bill in.
+
+    Unique per (autopay, bill): a bill is charged at most once. Claimed as the outbox
+    claims mail (FOR UPDATE SKIP LOCKED on PostgreSQL), so one process owns it; its
+    `payment` (with the `method_id` it is charged with) is created before the acquirer is
+    asked, and that payment's id is the acquirer's idempotence key: a process that dies
+    mid-charge leaves the payment for the next owner to ask about again, never a second
+    charge. A charge whose payment is written finishes even if autopay is turned off."""
+
+    id = fields.BigIntField(primary_key=True)
+    autopay = fields.ForeignKeyField(
+        "models.Autopay", related_name="charges", on_delete=fields.CASCADE
+    )
+    receipt = fields.ForeignKeyField(
+        "models.Receipt", related_name="autopay_charges", on_delete=fields.CASCADE
+    )
+    state = fields.CharEnumField(ChargeState, max_length=8, default=ChargeState.PENDING)
+    attempts = fields.SmallIntField(default=0)
+    due_at = UtcDatetimeField(description="PENDING: when to charge, SENDING: end of the lease")
+    claimed_by = fields.CharField(max_length=64, null=True)
+    payment = fields.ForeignKeyField(
+        "models.OnlinePayment", related_name="autopay_charge", on_delete=fields.SET_NULL, null=True
+    )
+    method_id = fields.CharField(
+        max_length=64, null=True, description="The saved method it is charged with"
+    )
+    outcome = fields.CharField(max_length=64, default="")
+    created_at = UtcDatetimeField()
+    done_at = UtcDatetimeField(null=True)
+
+    class Meta:
+        table = "autopay_charge"
+        unique_together = (("autopay", "receipt"),)
+        indexes = (Index(fields=("state", "due_at")),)

@@ -18,6 +18,7 @@ from services.core.clock import now
 from services.core.paging import load_counts, load_pages, rows_by_id
 from services.core.timeutil import company_tz
 from services.ereceipts import read_model as ereceipts
+from services.payments import autopay
 from services.payments import read_model as payments
 from services.payments.read_model import PAYMENTS
 from services.questions import read_model as questions
@@ -73,6 +74,7 @@ class Loaders:
         self.reading_counts = DataLoader(load_fn=lambda keys: load_counts(readings.READINGS, keys))
         self.receipt_counts = DataLoader(load_fn=lambda keys: load_counts(receipts.RECEIPTS, keys))
         self.ereceipt_of_account = DataLoader(load_fn=ereceipts.ereceipts_of_accounts)
+        self.autopay_of_account = DataLoader(load_fn=autopay.autopays_of_accounts)
         self.consumption = DataLoader(load_fn=self._consumption)
 
     @cached_property

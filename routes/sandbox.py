@@ -95,7 +95,13 @@ class SandboxPage:
             f"<p class=amount>{amount} ₽</p>"
             "<p class=note>Песочница: деньги не списываются. "
             "Sandbox: no money is taken.</p>"
-            '<form method="post">'
+            + (
+                "<p class=note>Карта *4444 будет сохранена для автоплатежа. "
+                "Card *4444 will be saved for autopay.</p>"
+                if order.get("save")
+                else ""
+            )
+            + '<form method="post">'
             f'<input type="hidden" name="csrf" value="{csrf}">'
             '<button name="action" value="pay">Оплатить / Pay</button> '
             '<button name="action" value="cancel">Отменить / Cancel</button>'

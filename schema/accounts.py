@@ -11,8 +11,10 @@ import strawberry
 from models import metering
 from resolvers import accounts as account_resolvers
 from resolvers import lists, receipts
+from resolvers import payments as payment_resolvers
 from resolvers import readings as reading_resolvers
 from resolvers.context import Context
+from schema.autopay import Autopay
 from schema.enums import described_enum
 from schema.errors import MutationInput, attempt, error_type
 from schema.receipts import ConsumptionMonth, EReceipt
@@ -338,6 +340,15 @@ class Account(Node):
         state = receipts.e_receipt(info, self.pk)
         return lists.when_ready(  # type: ignore[return-value]
             state, lambda state: EReceipt.from_state(state, self.pk)
+        )
+
+    @strawberry.field(
+        description="Whether the account's new bills are paid by autopay, with which "
+        "method and up to how much a month."
+    )
+    def autopay(self, info: Info) -> Autopay:
+        return lists.when_ready(  # type: ignore[return-value]
+            payment_resolvers.autopay_state(info, self.pk), Autopay.from_state
         )
 
     @strawberry.field(

@@ -162,6 +162,76 @@ class PaymentOptions:
     )
 
 
+@strawberry.input(
+    description="Turn autopay on for one of the viewer's accounts: a first payment of what "
+    "is owed now (at least 1 RUB, kept as prepayment) that saves the payment method."
+)
+class EnableAutopayInput:
+    account_id: strawberry.ID = strawberry.field(description="Id of one of the viewer's accounts.")
+    max_amount: str = strawberry.field(
+        description="The most autopay may charge in one calendar month, in roubles as people "
+        'type it: "3000", "2 500,50". A bill that would go above it is not charged.'
+    )
+    idempotency_key: str = strawberry.field(
+        description="A key the app makes once (e.g. a UUID) and sends again on every retry: "
+        "the same key never creates a second first payment."
+    )
+    method: PaymentMethod | None = strawberry.field(
+        default=None,
+        description="How the customer pays the first payment, when the app has asked; "
+        "null: the acquirer's page offers the methods it can save.",
+    )
+
+
+EnableAutopayError = error_type(
+    "EnableAutopay",
+    [
+        CoreError.NOT_FOUND,
+        CoreError.INVALID_AMOUNT,
+        PaymentError.AMOUNT_TOO_LARGE,
+        CoreError.INVALID_IDEMPOTENCY_KEY,
+        CoreError.IDEMPOTENCY_KEY_REUSED,
+        PaymentError.PROVIDER_UNAVAILABLE,
+        PaymentError.PAYMENTS_UNAVAILABLE,
+        PaymentError.PROVIDER_REFUSED,
+        PaymentError.AUTOPAY_NOT_SUPPORTED,
+    ],
+)
+
+
+@strawberry.type(description="The result of enableAutopay.")
+class EnableAutopayPayload:
+    payment: OnlinePayment | None = strawberry.field(
+        default=None,
+        description="The first payment, PENDING: send the customer to its `confirmationUrl`. "
+        "Autopay becomes active when it succeeds and the payment service saves the method.",
+    )
+    account: Account | None = strawberry.field(
+        default=None, description="The account; `autopay` shows its state now."
+    )
+    user_errors: list[EnableAutopayError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.input(description="Turn autopay off for one of the viewer's accounts.")
+class DisableAutopayInput:
+    account_id: strawberry.ID = strawberry.field(description="Id of one of the viewer's accounts.")
+
+
+DisableAutopayError = error_type("DisableAutopay", [CoreError.NOT_FOUND])
+
+
+@strawberry.type(description="The result of disableAutopay.")
+class DisableAutopayPayload:
+    account: Account | None = strawberry.field(
+        default=None, description="The account; its `autopay` is off now."
+    )
+    user_errors: list[DisableAutopayError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
 # ---------------------------------------------------------------- the fields
 
 
@@ -186,3 +256,28 @@ async def online_payment(
     """One of the viewer's payments; null for a missing id and another's alike."""
     payment = await payment_resolvers.online_payment(info, id)
     return OnlinePayment.from_model(payment) if payment else None
+
+
+async def enable_autopay(
+    info: Info, input: MutationInput[EnableAutopayInput]
+) -> EnableAutopayPayload:
+    done, errors = await attempt(
+        payment_resolvers.enable_autopay(info, input), EnableAutopayError, info.context.language
+    )
+    if done is None:
+        return EnableAutopayPayload(user_errors=errors)
+    payment, row = done
+    return EnableAutopayPayload(
+        payment=OnlinePayment.from_model(payment), account=Account.from_row(row) if row else None
+    )
+
+
+async def disable_autopay(
+    info: Info, input: MutationInput[DisableAutopayInput]
+) -> DisableAutopayPayload:
+    row, errors = await attempt(
+        payment_resolvers.disable_autopay(info, input), DisableAutopayError, info.context.language
+    )
+    if errors:
+        return DisableAutopayPayload(user_errors=errors)
+    return DisableAutopayPayload(account=Account.from_row(row) if row else None)

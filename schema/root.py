@@ -208,6 +208,16 @@ class Mutation:
         description="Start an online payment into an account: a PENDING payment and the "
         "acquirer's page to confirm it on; idempotent per idempotencyKey.",
     )
+    enable_autopay = strawberry.mutation(
+        resolver=payments.enable_autopay,
+        description="Turn autopay on for an account: a first payment (answered as payBill "
+        "answers) that saves the payment method; each new bill is then charged on the day "
+        "after it comes, up to `maxAmount` a month. Idempotent per idempotencyKey.",
+    )
+    disable_autopay = strawberry.mutation(
+        resolver=payments.disable_autopay,
+        description="Turn autopay off for an account, at once: no bill is charged from now on.",
+    )
     ask_question = strawberry.mutation(
         resolver=questions.ask_question,
         permission_classes=[CustomersOnly],

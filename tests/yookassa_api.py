@@ -7,6 +7,15 @@ shape is validated as the reference describes it; `GET /payments/{id}`; `POST /r
 payment of this shop, no more than is left of it) and `GET /refunds/{id}`; errors as
 `{"type": "error", "code": ..., "description": ...}`. The test moves a payment on
 (`succeed`, `cancel`) and queues faults for the next requests (`fail_next`).
+
+Autopayments (yookassa.ru/developers/payment-acceptance/scenario-extensions/
+recurring-payments): a payment created with `save_payment_method: true` that succeeds
+carries `payment_method` with `saved: true`, its `id`, a `title` and the card's masked
+details (`card.first6`, `card.last4`); a payment created with `payment_method_id` needs
+no confirmation, and the id must name a method saved in this shop (else a 400 on
+`payment_method_id`). Such a payment is answered final at once: succeeded, or canceled
+with the reason the test queues (`charge_outcomes`, e.g. "insufficient_funds",
+"permission_revoked"); "pending" leaves it for the test to move on.
 """
 
 from __future__ import annotations
@@ -40,6 +49,12 @@ class YooKassaApi:
     lock: threading.Lock = field(default_factory=threading.Lock)
     stall_seconds: float = 1.0
     refund_status: str = "succeeded"  # what a new refund is: "pending" until succeed_refund
+    saved_methods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    charge_outcomes: list[str] = field(default_factory=list)  # next charges: a reason, "pending"
+
+    def charges(self) -> list[dict[str, Any]]:
+        """The bodies of the POST /payments requests that charged a saved method."""
+        return [p["request"] for p in self.payments.values() if "payment_method_id" in p["request"]]
 
     def succeed_refund(self, refund_id: str) -> None:
         self.refunds[refund_id]["status"] = "succeeded"
@@ -51,9 +66,29 @@ class YooKassaApi:
         """The bodies of the POST /payments requests that made a payment."""
         return [p["request"] for p in self.payments.values()]
 
-    def succeed(self, payment_id: str) -> None:
+    def succeed(self, payment_id: str, last4: str = "4444") -> None:
+        """Paid on YooKassa's page (by a card ending in `last4`); saved when asked to."""
         payment = self.payments[payment_id]
         payment.update(status="succeeded", paid=True, captured_at=_now())
+        if "payment_method" not in payment:
+            saved = payment["request"].get("save_payment_method") is True
+            method = {
+                "type": "bank_card",
+                "id": str(uuid.uuid4()),
+                "saved": saved,
+                "title": f"Bank card *{last4}",
+                "card": {
+                    "first6": "555555",
+                    "last4": last4,
+                    "expiry_month": "12",
+                    "expiry_year": "2030",
+                    "card_type": "MasterCard",
+                    "issuer_country": "RU",
+                },
+            }
+            payment["payment_method"] = method
+            if saved:
+                self.saved_methods[method["id"]] = method
 
     def cancel(self, payment_id: str, reason: str = "insufficient_funds") -> None:
         payment = self.payments[payment_id]
@@ -132,6 +167,15 @@ def body_problem(body: Any) -> str:
         return problem
     if body.get("capture") is not True:
         return "capture"
+    if "save_payment_method" in body and not isinstance(body["save_payment_method"], bool):
+        return "save_payment_method"
+    if "payment_method_id" in body:  # an autopayment: no confirmation, no method data
+        if "confirmation" in body or "payment_method_data" in body:
+            return "confirmation"
+        if not isinstance(body.get("description"), str) or len(body["description"]) > 128:
+            return "description"
+        receipt = body.get("receipt")
+        return receipt_problem(receipt, body["amount"]) if receipt is not None else ""
     confirmation = body.get("confirmation")
     if not isinstance(confirmation, dict) or confirmation.get("type") != "redirect":
         return "confirmation"
@@ -211,6 +255,8 @@ def _handler(api: YooKassaApi) -> type[BaseHTTPRequestHandler]:
                     return self._refund(key, digest, body)
                 if problem := body_problem(body):
                     return 400, _error("invalid_request", "Invalid parameter", problem)
+                if "payment_method_id" in body:
+                    return self._charge(key, digest, body)
                 payment_id = str(uuid.uuid4())
                 payment = {
                     "id": payment_id,
@@ -233,6 +279,37 @@ def _handler(api: YooKassaApi) -> type[BaseHTTPRequestHandler]:
                 api.payments[payment_id] = payment
                 api.keys[key] = (digest, payment)
                 return 200, api.public(payment)
+
+        def _charge(self, key: str, digest: str, body: Any) -> tuple[int, dict[str, Any]]:
+            """A payment with a saved method: final at once, as the test arranged."""
+            method = api.saved_methods.get(str(body["payment_method_id"]))
+            if method is None or not method["saved"]:
+                return 400, _error(
+                    "invalid_request", "Payment method is not saved", "payment_method_id"
+                )
+            outcome = api.charge_outcomes.pop(0) if api.charge_outcomes else "succeeded"
+            payment = {
+                "id": str(uuid.uuid4()),
+                "status": "pending",
+                "paid": False,
+                "amount": body["amount"],
+                "created_at": _now(),
+                "description": body["description"],
+                "metadata": body.get("metadata", {}),
+                "payment_method": dict(method),
+                "recipient": {"account_id": SHOP_ID, "gateway_id": "1"},
+                "refundable": False,
+                "test": True,
+                "request": body,
+            }
+            if outcome == "succeeded":
+                payment.update(status="succeeded", paid=True, captured_at=_now())
+            elif outcome != "pending":
+                reason = {"party": "payment_network", "reason": outcome}
+                payment.update(status="canceled", cancellation_details=reason)
+            api.payments[payment["id"]] = payment
+            api.keys[key] = (digest, payment)
+            return 200, api.public(payment)
 
         def _refund(self, key: str, digest: str, body: Any) -> tuple[int, dict[str, Any]]:
             """A refund made at once (as YooKassa does for cards), or left pending."""

@@ -14,7 +14,8 @@ pages on our server: HTTP, so they live in `routes.sandbox`.)
 An acquirer that signs nothing (YooKassa) cannot read a notification alone: it implements
 `VerifyingProvider` instead, asking its own API what became of the payment, and
 `PollingProvider` lets the sweeper ask about payments left pending. `RefundingProvider`
-gives money back (`kabinet payments refund`).
+gives money back (`kabinet payments refund`). `RecurringProvider` charges a payment
+method the customer saved with a first payment (`Order.save_method`): autopay.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class Order:
     expires_at: dt.datetime
     email: str = ""  # the cabinet's address, for the fiscal receipt (54-FZ)
     method: str = ""  # CARD, SBP or SBERPAY: skip the acquirer's choice; empty: the customer's
+    save_method: bool = False  # autopay's first payment: ask the acquirer to keep the method
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,15 @@ class Checkout:
 
     external_id: str
     confirmation_url: str
+
+
+@dataclass(frozen=True)
+class SavedMethod:
+    """A payment method the acquirer keeps for autopay: its id (only ever sent back to the
+    same acquirer) and a title safe to show, such as "Bank card *4444" - never card data."""
+
+    id: str
+    title: str
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,7 @@ class Notification:
     paid_at: dt.datetime | None = None
     order_id: int | None = None  # our payment's id, when the acquirer keeps it (metadata)
     reason: str = ""  # why it was canceled, in the acquirer's words (failure_reason)
+    saved_method: SavedMethod | None = None  # the method the acquirer saved (autopay)
 
 
 class Provider(Protocol):
@@ -169,6 +181,29 @@ class RefundingProvider(Protocol):
     again with the same order is safe) or ProviderRefused."""
 
     async def refund(self, order: RefundOrder) -> RefundResult: ...
+
+
+@dataclass(frozen=True)
+class Charged:
+    """The acquirer's answer to a charge of a saved method: its id of the payment, and
+    its outcome when already final (None: pending, the notification or the sweeper tells)."""
+
+    external_id: str
+    outcome: Notification | None
+
+
+class RecurringProvider(Protocol):
+    """An acquirer that saves a payment method (`Order.save_method`) and charges it later
+    without the customer: `charge_saved` creates the payment (the order's id is its
+    idempotence key, so asking again never charges twice); raises ProviderUnavailable or
+    ProviderRefused."""
+
+    async def charge_saved(self, order: Order, method_id: str) -> Charged: ...
+
+
+def recurring(provider: object) -> RecurringProvider | None:
+    """The provider as a RecurringProvider, or None when it cannot save methods."""
+    return provider if callable(getattr(provider, "charge_saved", None)) else None  # type: ignore[return-value]
 
 
 def provider_name(settings: Settings) -> str:

@@ -7,6 +7,10 @@ HTTP and lives in `routes.sandbox`: pressing Pay or Cancel there sends the notif
 real acquirer would send, `notification()` below, as a JSON webhook POST to
 `/payments/webhook/sandbox`, signed with HMAC-SHA256 (`payments.signing`).
 
+Autopay works here too, for `make run`: an order that saves its method says so on the
+page, and its success notification carries a simulated saved card ("Bank card *4444",
+an id derived from the order); `charge_saved` succeeds at once, as a card with money does.
+
 Never in production: the configuration refuses it there.
 """
 
@@ -25,16 +29,20 @@ from config import Settings
 from models.payments import PaymentStatus, RefundStatus
 from payments.providers import (
     BadNotification,
+    Charged,
     Checkout,
     Notification,
     Order,
+    ProviderRefused,
     RefundOrder,
     RefundResult,
+    SavedMethod,
 )
 from payments.signing import SignatureError, verify, webhook_secret
 from services.core.clock import now
 
 PAGE_PATH = "/payments/sandbox"
+SAVED_TITLE = "Bank card *4444"  # the sandbox's simulated card
 WEBHOOK_PATH = "/payments/webhook/sandbox"
 
 
@@ -66,10 +74,30 @@ class SandboxProvider:
                 "description": order.description,
                 "return": order.return_url,
                 "expires": int(order.expires_at.timestamp()),
+                "save": order.save_method,
             }
         )
         url = f"{self.settings.public_web_url}{PAGE_PATH}/{token}"
         return Checkout(external_id=external_id, confirmation_url=url)
+
+    def saved_method(self, order_id: int) -> SavedMethod:
+        mac = hmac.new(self.settings.secret_key.encode(), b"sandbox-method:%d" % order_id, "sha256")
+        return SavedMethod(id="sbx_pm_" + mac.hexdigest()[:24], title=SAVED_TITLE)
+
+    async def charge_saved(self, order: Order, method_id: str) -> Charged:
+        """A simulated autopayment: taken at once (the same order, the same payment)."""
+        if not method_id.startswith("sbx_pm_"):
+            raise ProviderRefused(f"not a sandbox method: {method_id!r}", "invalid_request")
+        external_id = self.external_id(order.id)
+        outcome = Notification(
+            event_id=f"charge:{external_id}",
+            external_id=external_id,
+            status=PaymentStatus.SUCCEEDED,
+            amount=order.amount,
+            paid_at=now(),
+            order_id=order.id,
+        )
+        return Charged(external_id=external_id, outcome=outcome)
 
     async def refund(self, order: RefundOrder) -> RefundResult:
         """A local refund: no money moved, so it succeeds at once (the same refund, the
@@ -91,12 +119,15 @@ class SandboxProvider:
             if status == PaymentStatus.PENDING or payment.get("currency") != "RUB":
                 raise ValueError(status)
             paid_at = payment.get("paid_at")
+            method = payment.get("payment_method")
+            saved = SavedMethod(str(method["id"]), str(method["title"])[:64]) if method else None
             return Notification(
                 event_id=str(event["id"]),
                 external_id=str(payment["id"]),
                 status=status,
                 amount=Decimal(payment["amount"]),
                 paid_at=dt.datetime.fromisoformat(paid_at) if paid_at else None,
+                saved_method=saved if status == PaymentStatus.SUCCEEDED else None,
             )
         except (ValueError, KeyError, TypeError, InvalidOperation):
             raise BadNotification("not a payment notification") from None
@@ -118,6 +149,9 @@ class SandboxProvider:
                 "paid_at": moment.isoformat() if status == PaymentStatus.SUCCEEDED else None,
             },
         }
+        if order.get("save") and status == PaymentStatus.SUCCEEDED:
+            method = self.saved_method(int(order["order"]))
+            event["payment"]["payment_method"] = {"id": method.id, "title": method.title}
         return json.dumps(event, ensure_ascii=False).encode()
 
     def order(self, token: str) -> dict[str, Any] | None:

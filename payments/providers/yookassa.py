@@ -18,6 +18,12 @@ and the Idempotence-Key we must control to retry safely. httpx is async, already
 - Refunds (`kabinet payments refund`): `POST /refunds` with an Idempotence-Key derived from
   our refund's id, so a retried command finds the refund made the first time; with
   receipts on, the refund's receipt (54-FZ) goes with it.
+- Autopay: the first payment asks `save_payment_method: true`; once it succeeds the API's
+  payment carries `payment_method` with `saved: true`, its `id` and a `title` ("Bank card
+  *4444"), which is all we keep. A charge (`charge_saved`) is `POST /payments` with that
+  `payment_method_id`, no confirmation, `capture: true`, the same receipt and an
+  Idempotence-Key from our payment's id; YooKassa answers it succeeded or canceled at once
+  or later (then the notification and the sweeper tell, as for any payment).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from config import Settings, yookassa_networks
 from models.payments import PaymentStatus, RefundStatus
 from payments.providers import (
     BadNotification,
+    Charged,
     Checkout,
     Notification,
     Order,
@@ -46,6 +53,7 @@ from payments.providers import (
     RefundNotification,
     RefundOrder,
     RefundResult,
+    SavedMethod,
     UntrustedSender,
 )
 
@@ -117,9 +125,40 @@ class YooKassaProvider:
         }
         if order.method in METHODS:
             body["payment_method_data"] = {"type": METHODS[order.method]}
+        if order.save_method:
+            body["save_payment_method"] = True
         if self.settings.yookassa_receipts:
             body["receipt"] = self.receipt(order.description, order.amount, order.email)
         return body
+
+    def charge_body(self, order: Order, method_id: str) -> dict[str, Any]:
+        """An autopayment: the saved method, no confirmation (the customer is not there)."""
+        body: dict[str, Any] = {
+            "amount": money(order.amount),
+            "capture": True,
+            "payment_method_id": method_id,
+            "description": order.description[:128],
+            "metadata": {"payment_id": str(order.id), "account_number": order.account_number},
+        }
+        if self.settings.yookassa_receipts:
+            body["receipt"] = self.receipt(order.description, order.amount, order.email)
+        return body
+
+    async def charge_saved(self, order: Order, method_id: str) -> Charged:
+        answer = await self._request(
+            "POST",
+            "/payments",
+            json=self.charge_body(order, method_id),
+            key=self.idempotence_key(order.id),
+            what=f"autopayment {order.id}",
+        )
+        if not answer.get("id"):
+            raise ProviderUnavailable("YooKassa's answer has no payment id")
+        try:
+            outcome = self.notification_of(answer, event_id=f"api:{answer['id']}")
+        except BadNotification as exc:
+            raise ProviderUnavailable(f"YooKassa's answer is not a payment: {exc}") from None
+        return Charged(external_id=str(answer["id"]), outcome=outcome)
 
     async def create_payment(self, order: Order) -> Checkout:
         answer = await self._request(
@@ -256,6 +295,7 @@ class YooKassaProvider:
             order_id = int(metadata["payment_id"]) if "payment_id" in metadata else None
             captured = payment.get("captured_at")
             reason = (payment.get("cancellation_details") or {}).get("reason", "")
+            saved = _saved_method(payment.get("payment_method"))
             return Notification(
                 event_id=event_id,
                 external_id=str(payment["id"]),
@@ -264,6 +304,7 @@ class YooKassaProvider:
                 paid_at=_datetime(captured) if captured else None,
                 order_id=order_id,
                 reason=str(reason)[:64],
+                saved_method=saved if status == PaymentStatus.SUCCEEDED else None,
             )
         except (KeyError, TypeError, ValueError, InvalidOperation):
             raise BadNotification("not a YooKassa payment") from None
@@ -292,6 +333,18 @@ class YooKassaProvider:
             # A refund `kabinet payments refund` left pending: what the API says of it.
             return await self.refund_status(object_id)
         return await self.payment_status(object_id)
+
+
+def _saved_method(method: Any) -> SavedMethod | None:
+    """The method YooKassa saved, with a title safe to show: its own `title` ("Bank card
+    *4444"), else the card's last four digits; nothing else of the card is kept."""
+    if not isinstance(method, dict) or method.get("saved") is not True or not method.get("id"):
+        return None
+    title = str(method.get("title") or "")
+    card = method.get("card") if isinstance(method.get("card"), dict) else {}
+    if not title and card.get("last4"):
+        title = f"Bank card *{str(card['last4'])[-4:]}"
+    return SavedMethod(id=str(method["id"])[:64], title=(title or str(method.get("type", "")))[:64])
 
 
 def _refund_result(answer: Mapping[str, Any]) -> RefundResult:

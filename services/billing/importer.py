@@ -32,6 +32,7 @@ from models.metering import ReadingSource, ReadingStatus
 from services.core.money import AmountError, parse_amount
 from services.core.timeutil import parse_date, parse_datetime, parse_period
 from services.ereceipts import rules as ereceipts
+from services.payments import recurring as autopay
 
 BATCH_ROWS = 5_000
 MAX_REPORTED_ERRORS = 20
@@ -68,10 +69,13 @@ class ImportSummary:
     seconds: float = 0.0
     new_ids: list[int] = field(default_factory=list)
     ereceipts_queued: int = 0  # new receipts of subscribed accounts, to be e-mailed
+    autopay_queued: int = 0  # new receipts of accounts with autopay, to be charged
 
     def line(self) -> str:
         rate = self.rows / self.seconds if self.seconds > 0 else 0.0
         queued = f", {self.ereceipts_queued} e-receipt(s) queued" if self.ereceipts_queued else ""
+        if self.autopay_queued:
+            queued += f", {self.autopay_queued} autopay charge(s) queued"
         return (
             f"{self.kind}: {self.rows} rows, {self.inserted} inserted, {self.updated} updated, "
             f"{self.unchanged} unchanged{queued} in {self.seconds:.1f} s ({rate:,.0f} rows/s)"
@@ -559,6 +563,8 @@ async def _queue_ereceipts(summary: ImportSummary) -> None:
     the import's transaction: a rejected file queues nothing, a re-import nothing again
     (its receipts are not new). The bills are rendered later, outside the import."""
     summary.ereceipts_queued = await ereceipts.queue_new_receipts(summary.new_ids)
+    # Likewise the bills of accounts with autopay, charged on the next day.
+    summary.autopay_queued = await autopay.queue_new_bills(summary.new_ids)
 
 
 RECEIPTS = Kind(

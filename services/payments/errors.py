@@ -43,3 +43,13 @@ class PaymentError(ErrorCode):
             en="The payment service refused the payment. Try later or pay another way.",
         ),
     )
+    AUTOPAY_NOT_SUPPORTED = code(
+        "The payment service of this deployment cannot save a payment method, so autopay "
+        "cannot be turned on: nothing was created. Pay each bill with payBill instead.",
+        Sentence(
+            ru="Автоплатёж недоступен: платёжный сервис не умеет сохранять способ оплаты. "
+            "Оплачивайте счета вручную.",
+            en="Autopay is not available: the payment service cannot save a payment method. "
+            "Pay your bills by hand.",
+        ),
+    )

@@ -43,6 +43,7 @@ from services.core.ids import encode_id
 from services.core.messages import message_for
 from services.core.money import AmountError, format_rub, parse_amount
 from services.notifications.notices import notify
+from services.payments import autopay
 from services.payments.errors import PaymentError
 
 log = logging.getLogger("kabinet.payments")
@@ -139,6 +140,8 @@ async def pay_bill(
     key: str,
     provider: Provider | None,
     method: str = "",
+    *,
+    save_method: bool = False,
 ) -> OnlinePayment:
     """A PENDING payment with its confirmation page; the same key gives the same payment.
     `provider` is None when none is configured (settings made by hand). With
@@ -178,17 +181,14 @@ async def pay_bill(
     if payment.status == PaymentStatus.PENDING and not payment.confirmation_url:
         if provider is None or provider.name != payment.provider:
             raise RuleError(PaymentError.PROVIDER_UNAVAILABLE, None)
-        await _checkout(payment, link.account, provider, cabinet.email, method)
+        await _checkout(payment, link.account, provider, cabinet.email, method, save_method)
     return payment
 
 
-async def _checkout(
-    payment: OnlinePayment, account: Account, provider: Provider, email: str, method: str
-) -> None:
-    """Ask the acquirer for the payment (our id is its idempotence key, so asking again
-    after a crash or a lost answer finds the same payment) and keep its answer."""
+def order_of(payment: OnlinePayment, account: Account, email: str, **options: object) -> Order:
+    """What the acquirer is asked to collect for `payment` (our id is its idempotence key)."""
     settings = get_settings()
-    order = Order(
+    return Order(
         id=payment.id,
         amount=payment.amount,
         account_number=account.number,
@@ -200,8 +200,21 @@ async def _checkout(
         expires_at=payment.created_at
         + dt.timedelta(minutes=settings.payment_pending_timeout_minutes),
         email=email,
-        method=method,
+        **options,  # type: ignore[arg-type]
     )
+
+
+async def _checkout(
+    payment: OnlinePayment,
+    account: Account,
+    provider: Provider,
+    email: str,
+    method: str,
+    save_method: bool = False,
+) -> None:
+    """Ask the acquirer for the payment (our id is its idempotence key, so asking again
+    after a crash or a lost answer finds the same payment) and keep its answer."""
+    order = order_of(payment, account, email, method=method, save_method=save_method)
     try:
         checkout = await provider.create_payment(order)
     except ProviderRefused as exc:
@@ -270,6 +283,7 @@ async def apply_notification(provider: str, event: Notification) -> Applied:
         if event.status == PaymentStatus.SUCCEEDED:
             await _record_success(payment, event, moment)
         await payment.refresh_from_db()
+        await autopay.after_payment(payment, event)
     log.info("payment %s: %s (event %s)", payment.id, event.status.value, event.event_id)
     return Applied(payment, changed=True)
 
@@ -300,10 +314,12 @@ async def _record_success(payment: OnlinePayment, event: Notification, moment: d
 async def _mail_receipt(payment: OnlinePayment, account: Account, ledger: Payment) -> None:
     cabinet = await Cabinet.get(id=payment.cabinet_id)  # type: ignore[attr-defined]
     tz = ZoneInfo(get_settings().timezone)
+    method = await autopay.charged_method(payment.id)
     await notify(
         cabinet,
-        "payment_received",
+        "payment_received" if method is None else "autopay_charged",
         lane=MailLane.ROUTINE,
+        method=method or "",
         amount=format_rub(payment.amount),
         account_number=account.number,
         holder_name=account.holder_name,
@@ -314,6 +330,50 @@ async def _mail_receipt(payment: OnlinePayment, account: Account, ledger: Paymen
         balance=format_rub(abs(account.balance)),
         balance_state="debt" if account.balance > 0 else "credit" if account.balance else "zero",
     )
+
+
+def may_still_be_asked(payment: OnlinePayment) -> bool:
+    """PENDING, or given up by the timeout: asking the acquirer again with the payment's
+    own key finds what it made (if it made anything), and the money wins."""
+    return payment.status == PaymentStatus.PENDING or (
+        payment.status == PaymentStatus.FAILED and payment.failure_reason == TIMEOUT_REASON
+    )
+
+
+async def refuse_unsent(payment_id: int, reason: str) -> bool:
+    """The acquirer refused to create a PENDING payment at all (its 4xx, e.g. a saved
+    method it no longer knows): the payment FAILED with the reason, as a notification
+    would have said; False when it had moved already."""
+    return await _close_unsent(payment_id, PaymentStatus.FAILED, reason)
+
+
+async def cancel_unsent(payment_id: int) -> bool:
+    """We give up a payment the acquirer cannot be asked about (another acquirer is
+    configured now): CANCELED by us, nothing told to anyone."""
+    return await _close_unsent(payment_id, PaymentStatus.CANCELED, "canceled_by_merchant")
+
+
+async def _close_unsent(payment_id: int, status: PaymentStatus, reason: str) -> bool:
+    async with in_transaction():
+        payment = await OnlinePayment.filter(id=payment_id).select_for_update().first()
+        if payment is None or not may_still_be_asked(payment):
+            return False
+        moment = now()
+        await OnlinePayment.filter(id=payment.id).update(
+            status=status, failure_reason=reason[:64], completed_at=moment, updated_at=moment
+        )
+        await payment.refresh_from_db()
+        if status == PaymentStatus.FAILED:  # the acquirer's word: autopay counts it
+            event = Notification(
+                event_id=f"refused:{payment.id}",
+                external_id=payment.external_id or "",
+                status=status,
+                amount=payment.amount,
+                reason=reason,
+            )
+            await autopay.after_payment(payment, event)
+    log.info("payment %s: %s unsent (%s)", payment.id, status.value, reason)
+    return True
 
 
 # ---------------------------------------------------------------- the timeout

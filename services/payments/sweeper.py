@@ -17,6 +17,7 @@ import contextlib
 from config import Settings
 from payments.providers import ProviderError, provider_for
 from services.core.background import every
+from services.payments.recurring import Charger
 from services.payments.rules import check_pending, fail_stale
 
 
@@ -32,6 +33,12 @@ class Sweeper:
         if provider is not None and hasattr(provider, "payment_status"):
             await check_pending(provider, provider.name)
         return await fail_stale()
+
+
+def running_charger(settings: Settings) -> contextlib.AbstractAsyncContextManager[asyncio.Task]:
+    """Autopay's charger in a background task for the duration of the block (the lifespan;
+    every process runs one, and each due bill is claimed by one of them)."""
+    return every("autopay charger", settings.autopay_poll_seconds, Charger(settings).run_once)
 
 
 def running_sweeper(settings: Settings) -> contextlib.AbstractAsyncContextManager[asyncio.Task]:

@@ -11,6 +11,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from models.metering import MeterReading
+from models.payments import Autopay
 from services.ops.demo import DEMO_PASSWORD
 from tests.questions.support import photo
 
@@ -91,6 +92,32 @@ async def test_a_canceled_payment_says_why(page, web_server) -> None:
     status = page.get_by_role("status").filter(has_text="99,00")
     await expect(status).to_contain_text("отменён")
     await expect(status).to_contain_text("Платёж отменён.")  # failureReason, the server's words
+
+
+async def test_autopay_on_through_the_sandbox_then_off(page, web_server) -> None:
+    await log_in(page, "/payments")
+    autopay = page.get_by_role("region", name="Автоплатёж")
+    await autopay.get_by_label("Не больше, ₽ в месяц").fill("5 000")
+    await autopay.get_by_role("button", name="Включить автоплатёж").click()
+
+    # The first payment, on the acquirer's page, saves the card
+    await expect(page).to_have_url(re.compile(r"/payments/sandbox/"))
+    await expect(page.get_by_text("будет сохранена для автоплатежа")).to_be_visible()
+    await page.get_by_role("button", name="Оплатить / Pay").click()
+    await page.get_by_role("link", name="Вернуться в личный кабинет").click()
+
+    # Back: the payment went through and autopay is on with the saved card and the limit
+    await expect(page).to_have_url(re.compile(r"/payments\?payment=[\w-]+$"))
+    await expect(page.get_by_role("status").first).to_contain_text("прошёл")
+    await expect(autopay).to_contain_text("Bank card *4444")
+    await expect(autopay).to_contain_text("5 000,00")
+
+    # Off in one step
+    await autopay.get_by_role("button", name="Отключить автоплатёж").click()
+    await expect(autopay.get_by_role("status")).to_contain_text("Автоплатёж отключён.")
+    await expect(autopay.get_by_role("button", name="Включить автоплатёж")).to_be_visible()
+    active = await Autopay.filter(active_since__isnull=False).count()
+    assert active == 0 and await Autopay.all().count() == 1
 
 
 async def test_download_a_bill_and_switch_on_the_e_receipt(page, web_server) -> None:

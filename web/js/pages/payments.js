@@ -10,12 +10,16 @@
 // A deployment may take no payments online (PAYMENT_PROVIDER=none): `paymentOptions`
 // says so, and then the page shows no pay form, only where else to pay (`otherWays`, the
 // bill's bank details, written by the server in the customer's language).
+//
+// Autopay: with a monthly limit, enableAutopay gives the first payment (which saves the
+// method) and its page, as payBill does; once it succeeds the section shows the saved
+// method and a button that turns autopay off in one step (disableAutopay).
 
 import { codeText, graphql, mutate } from '../api.js';
-import { field, fill, form, h, page, showErrors } from '../dom.js';
+import { button, field, fill, form, h, notice, page, showErrors } from '../dom.js';
 import { gql } from '../gql.js';
 import { addMessages, formatDateTime, formatMoney, language, t } from '../i18n.js';
-import { route } from '../router.js';
+import { navigate, route } from '../router.js';
 import {
   accountPicker,
   balanceKind,
@@ -47,6 +51,16 @@ addMessages({
       'Платёж на {amount} по счёту № {number} не прошёл. Деньги не списаны; попробуйте ещё раз или оплатите другим способом.',
     'payments.checkAgain': 'Проверить ещё раз',
     'payments.otherTitle': 'Как оплатить',
+    'autopay.title': 'Автоплатёж',
+    'autopay.on': 'Новые счета оплачиваются автоматически на следующий день: {method}, не больше {max} в месяц.',
+    'autopay.waiting': 'Автоплатёж включится, когда пройдёт первый платёж.',
+    'autopay.off':
+      'Новые счета будут оплачиваться автоматически на следующий день после выставления. Сначала оплатите текущую задолженность (не меньше 1 ₽): способ оплаты сохранится для автоплатежа.',
+    'autopay.max': 'Не больше, ₽ в месяц',
+    'autopay.maxHint': 'Счёт больше этой суммы оплачен не будет, мы пришлём письмо.',
+    'autopay.enable': 'Включить автоплатёж',
+    'autopay.disable': 'Отключить автоплатёж',
+    'autopay.disabled': 'Автоплатёж отключён.',
     'pay.NOT_FOUND': 'Этого лицевого счёта нет в вашем кабинете. Обновите страницу.',
     'pay.INVALID_AMOUNT': 'Укажите сумму больше нуля в рублях и копейках, например 1500 или 1234,56.',
     'pay.PROVIDER_UNAVAILABLE': 'Платёжный сервис сейчас недоступен. Повторите через несколько минут.',
@@ -76,6 +90,16 @@ addMessages({
       'The payment of {amount} to account No. {number} did not go through. No money was taken; try again or pay another way.',
     'payments.checkAgain': 'Check again',
     'payments.otherTitle': 'How to pay',
+    'autopay.title': 'Autopay',
+    'autopay.on': 'New bills are paid automatically on the next day: {method}, up to {max} a month.',
+    'autopay.waiting': 'Autopay turns on once the first payment goes through.',
+    'autopay.off':
+      'New bills will be paid automatically on the day after they come. First pay what is owed now (at least 1 RUB): the payment method is saved for autopay.',
+    'autopay.max': 'Up to, RUB a month',
+    'autopay.maxHint': 'A bill above this is not paid; we e-mail you instead.',
+    'autopay.enable': 'Turn autopay on',
+    'autopay.disable': 'Turn autopay off',
+    'autopay.disabled': 'Autopay is off.',
     'pay.NOT_FOUND': 'This account is not in your cabinet. Reload the page.',
     'pay.INVALID_AMOUNT': 'Enter an amount above zero in roubles and kopecks, e.g. 1500 or 1234.56.',
     'pay.PROVIDER_UNAVAILABLE': 'The payment service is unavailable now. Try again in a few minutes.',
@@ -109,6 +133,21 @@ const PAYMENTS = gql`query Payments($account: ID!, $after: String) {
     }
   }
 }`;
+
+const AUTOPAY_STATE = gql`fragment AutopayState on Account { autopay { active method maxAmount waiting } }`;
+
+const AUTOPAY = gql`query Autopay($account: ID!) { account(id: $account) { id ...AutopayState } } ${AUTOPAY_STATE}`;
+
+const ENABLE_AUTOPAY = gql`mutation EnableAutopay($input: EnableAutopayInput!) {
+  enableAutopay(input: $input) {
+    payment { id status confirmationUrl }
+    userErrors { field message code }
+  }
+}`;
+
+const DISABLE_AUTOPAY = gql`mutation DisableAutopay($input: DisableAutopayInput!) {
+  disableAutopay(input: $input) { account { id ...AutopayState } userErrors { field message code } }
+} ${AUTOPAY_STATE}`;
 
 const OPTIONS = gql`query PaymentOptions { paymentOptions { online otherWays } }`;
 
@@ -226,6 +265,68 @@ async function history(account) {
   });
 }
 
+const autopaySubmission = new Submission();
+let autopayFlash = null;
+
+function autopayForm(account) {
+  return form({
+    label: t('autopay.title'),
+    submit: t('autopay.enable'),
+    fields: [
+      field({ name: 'maxAmount', label: t('autopay.max'), hint: t('autopay.maxHint'), inputmode: 'decimal' }),
+    ],
+    onSubmit: async (values, node) => {
+      const input = { accountId: account.id, maxAmount: values.maxAmount.trim() };
+      const payload = await mutate('enableAutopay', ENABLE_AUTOPAY, {
+        ...input,
+        idempotencyKey: autopaySubmission.keyFor(input),
+      });
+      autopaySubmission.done();
+      if (payload.userErrors.length) {
+        showErrors(node, payload.userErrors, codeText('pay'));
+        return;
+      }
+      remember(payload.payment.id);
+      window.location.assign(payload.payment.confirmationUrl);
+    },
+  });
+}
+
+async function autopaySection(account) {
+  const { autopay } = (await graphql(AUTOPAY, { account: account.id })).account;
+  const shown = autopayFlash;
+  autopayFlash = null;
+  let body;
+  if (autopay.active) {
+    const max = formatMoney(autopay.maxAmount);
+    body = [
+      h('p', {}, t('autopay.on', { method: autopay.method, max })),
+      button(t('autopay.disable'), {
+        onclick: async (event) => {
+          event.target.disabled = true;
+          try {
+            const payload = await mutate('disableAutopay', DISABLE_AUTOPAY, { accountId: account.id });
+            const [error] = payload.userErrors;
+            autopayFlash = error ? error.message : t('autopay.disabled');
+            await navigate(location.pathname + location.search, { replace: true });
+          } finally {
+            event.target.disabled = false;
+          }
+        },
+      }),
+    ];
+  } else {
+    body = [autopay.waiting ? notice(t('autopay.waiting')) : null, h('p', {}, t('autopay.off')), autopayForm(account)];
+  }
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'autopay' },
+    h('h2', { id: 'autopay' }, t('autopay.title')),
+    shown ? notice(shown) : null,
+    body,
+  );
+}
+
 function paySection(account, options) {
   if (!options.online) {
     return h(
@@ -248,6 +349,7 @@ async function render({ query }) {
     accountPicker(accounts, account, '/payments'),
     h('p', { class: `balance balance-${balanceKind(account.balance)}` }, balanceText(account.balance)),
     paySection(account, options),
+    options.online ? await autopaySection(account) : null,
     h(
       'section',
       { 'aria-labelledby': 'history', class: 'history' },
