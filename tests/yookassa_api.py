@@ -3,7 +3,8 @@
 Written from YooKassa's public API reference (yookassa.ru/developers/api): Basic auth with
 the shop id and secret key; `POST /payments` requires an `Idempotence-Key` and answers the
 same payment for the same key (a different body with the same key is a 400); the body's
-shape is validated as the reference describes it; `GET /payments/{id}`; `POST /refunds` (Idempotence-Key required and honoured, a succeeded
+shape is validated as the reference describes it; `GET /payments/{id}`; `GET /me`, the
+information about the shop (`shop`, which a test may change); `POST /refunds` (Idempotence-Key required and honoured, a succeeded
 payment of this shop, no more than is left of it) and `GET /refunds/{id}`; errors as
 `{"type": "error", "code": ..., "description": ...}`. The test moves a payment on
 (`succeed`, `cancel`) and queues faults for the next requests (`fail_next`).
@@ -61,6 +62,16 @@ class YooKassaApi:
     notified: list[tuple[str, int]] = field(default_factory=list)  # (event, the shop's status)
     decline_reason: str = ""  # the payer's bank declines: the payment is canceled so
     chosen: dict[str, str] = field(default_factory=dict)  # method chosen on the page, by payment
+    shop: dict[str, Any] = field(
+        default_factory=lambda: {  # GET /me: a test shop with receipts through an online till
+            "account_id": SHOP_ID,
+            "test": True,
+            "fiscalization_enabled": True,
+            "fiscalization": {"enabled": True, "provider": "atol"},
+            "payment_methods": ["bank_card", "sbp", "sberbank", "yoo_money"],
+            "status": "enabled",
+        }
+    )
 
     def succeed_refund(self, refund_id: str) -> None:
         self.refunds[refund_id]["status"] = "succeeded"
@@ -300,6 +311,8 @@ def _handler(api: YooKassaApi) -> type[BaseHTTPRequestHandler]:
             return 200, api.public(refund)
 
         def _get(self) -> tuple[int, dict[str, Any]]:
+            if self.path == "/v3/me":
+                return 200, api.shop
             match = re.fullmatch(r"/v3/refunds/([\w-]+)", self.path)
             if match:
                 refund = api.refunds.get(match[1])
