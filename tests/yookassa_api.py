@@ -60,7 +60,7 @@ class YooKassaApi:
     checkout_url: str = ""  # this server's root: where the payer's pages are
     notification_url: str = ""  # the shop's "HTTP notifications" URL; empty: none are sent
     notified: list[tuple[str, int]] = field(default_factory=list)  # (event, the shop's status)
-    decline_reason: str = ""  # the payer's bank declines: the payment is canceled so
+    decline_reason: str = ""  # set: the bank declines the next "pay", canceled with this reason
     chosen: dict[str, str] = field(default_factory=dict)  # method chosen on the page, by payment
     shop: dict[str, Any] = field(
         default_factory=lambda: {  # GET /me: a test shop with receipts through an online till
@@ -113,6 +113,8 @@ class YooKassaApi:
                 status = answer.status
         except urllib.error.HTTPError as error:
             status = error.code
+        except OSError:  # the shop cannot be reached: YooKassa would try again later
+            status = 0
         self.notified.append((event, status))
 
     def public(self, payment: dict[str, Any]) -> dict[str, Any]:
