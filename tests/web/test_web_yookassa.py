@@ -127,14 +127,23 @@ async def test_a_declined_card_says_why(page: Page, shop: YooKassaApi) -> None:
     assert await balances() == before
 
 
-async def test_a_payer_who_cancels(page: Page, shop: YooKassaApi) -> None:
+async def test_a_payer_who_cancels_reads_why_in_english(page: Page, shop: YooKassaApi) -> None:
     before = await balances()
-    await start_paying(page, shop, "300", "SberPay")
-    await expect(page.get_by_text("СберБанк Онлайн")).to_be_visible()
+    await log_in(page, "/payments")
+    await page.get_by_role("button", name="Switch to English").click()
+    await page.get_by_label("Amount, RUB").fill("300")
+    await page.get_by_label("Payment method").select_option(label="SberPay")
+    await page.get_by_role("button", name="Go to payment").click()
+
+    # YooKassa's SberPay page; the payer gives up
+    await expect(page.get_by_text("Откройте приложение СберБанк Онлайн")).to_be_visible()
+    assert shop.created()[0]["payment_method_data"] == {"type": "sberbank"}
     await page.get_by_role("button", name="Отменить").click()
 
+    # Back in the cabinet, in the customer's language: canceled, and why
     await expect(page).to_have_url(RETURNED)
-    status = page.get_by_role("status").filter(has_text="300,00")
-    await expect(status).to_contain_text("Платёж не был подтверждён вовремя.")
+    status = page.get_by_role("status").filter(has_text="300.00")
+    await expect(status).to_contain_text("was cancelled; no money was taken.")
+    await expect(status).to_contain_text("The payment was not confirmed in time.")
     assert shop.notified == [("payment.canceled", 200)]
     assert await balances() == before
