@@ -293,9 +293,11 @@ class Settings:
     )
     payment_webhook_secret: str = setting(
         "",
-        "Key of the HMAC-SHA256 signature of payment notifications (webhooks). Without it a "
-        "key is derived from `SECRET_KEY`; in production it is required (32+ characters), "
-        "unless `PAYMENT_PROVIDER=none`.",
+        "Key of the HMAC-SHA256 signature of payment notifications (webhooks) of an acquirer "
+        "that signs with it (the sandbox; a module of your own using `payments.signing`). "
+        "Without it a key is derived from `SECRET_KEY`; in production it is required (32+ "
+        "characters), but not with `PAYMENT_PROVIDER=yookassa`, which signs nothing (its "
+        "notifications are checked by address and by asking its API), nor with `none`.",
     )
     payment_max_amount: Decimal = setting(  # noqa: RUF009 - Decimal is immutable
         Decimal("100000.00"), "The largest amount one `payBill` may pay."
@@ -651,6 +653,9 @@ def _check_readings(settings: Settings) -> None:
 
 SANDBOX_PROVIDER = "sandbox"
 NO_PAYMENTS = "none"  # PAYMENT_PROVIDER=none: no online payments at all
+# Acquirers whose notifications carry no signature of PAYMENT_WEBHOOK_SECRET: YooKassa signs
+# nothing, so its module checks the sender's address and asks its own API instead.
+UNSIGNED_PROVIDERS = frozenset({"yookassa"})
 _PROVIDERS_DIR = Path(__file__).resolve().parent / "payments" / "providers"
 
 
@@ -698,7 +703,6 @@ def online_payments(settings: Settings) -> bool:
 
 def _check_payments(settings: Settings) -> None:
     payment_provider_name(settings)
-    online = online_payments(settings)
     if settings.payment_max_amount <= 0:
         raise ConfigError("PAYMENT_MAX_AMOUNT: must be greater than zero")
     if settings.payment_pending_timeout_minutes <= 0 or settings.payment_sweep_seconds <= 0:
@@ -711,10 +715,19 @@ def _check_payments(settings: Settings) -> None:
         )
     if payment_provider_name(settings) == "yookassa":
         _check_yookassa(settings)
-    if online and settings.is_production and len(settings.payment_webhook_secret) < 32:
+    secret_needed = settings.is_production and needs_webhook_secret(settings)
+    if secret_needed and len(settings.payment_webhook_secret) < 32:
         raise ConfigError(
-            "PAYMENT_WEBHOOK_SECRET: required when ENV=production, at least 32 random characters"
+            "PAYMENT_WEBHOOK_SECRET: required when ENV=production with an acquirer that "
+            "signs its notifications with it, at least 32 random characters"
         )
+
+
+def needs_webhook_secret(settings: Settings) -> bool:
+    """Whether the configured acquirer's notifications are signed with
+    PAYMENT_WEBHOOK_SECRET: not with `none` (no notifications) nor an unsigned acquirer."""
+    name = payment_provider_name(settings)
+    return name != NO_PAYMENTS and name not in UNSIGNED_PROVIDERS
 
 
 def yookassa_networks(settings: Settings) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

@@ -544,12 +544,21 @@ async def payments_refund(settings: Settings, payment_id: str, amount: str | Non
 
 
 @kabinet.command(help="validate the configuration of a production deployment")
+@click.option(
+    "--live",
+    is_flag=True,
+    help="also ask the acquirer about the shop (YooKassa: GET /me); needs the internet",
+)
 @configured
-async def check(settings: Settings) -> int:
+async def check(settings: Settings, live: bool) -> int:
     from services.ops import check as readiness
 
     found = readiness.check_settings(settings)
     await readiness.check_database(settings, found)
+    if live:
+        await readiness.check_live(settings, found)
+    for text in found.notes:
+        click.echo(f"info: {text}")
     for text in found.problems:
         click.echo(f"problem: {text}")
     for text in found.warnings:

@@ -3,7 +3,8 @@
 Written from YooKassa's public API reference (yookassa.ru/developers/api): Basic auth with
 the shop id and secret key; `POST /payments` requires an `Idempotence-Key` and answers the
 same payment for the same key (a different body with the same key is a 400); the body's
-shape is validated as the reference describes it; `GET /payments/{id}`; `POST /refunds` (Idempotence-Key required and honoured, a succeeded
+shape is validated as the reference describes it; `GET /payments/{id}`; `GET /me`, the
+information about the shop (`shop`, which a test may change); `POST /refunds` (Idempotence-Key required and honoured, a succeeded
 payment of this shop, no more than is left of it) and `GET /refunds/{id}`; errors as
 `{"type": "error", "code": ..., "description": ...}`. The test moves a payment on
 (`succeed`, `cancel`) and queues faults for the next requests (`fail_next`).
@@ -16,15 +17,30 @@ no confirmation, and the id must name a method saved in this shop (else a 400 on
 `payment_method_id`). Such a payment is answered final at once: succeeded, or canceled
 with the reason the test queues (`charge_outcomes`, e.g. "insufficient_funds",
 "permission_revoked"); "pending" leaves it for the test to move on.
+
+The payer's side is here too, for browser tests: a payment's `confirmation_url` is a page
+of this server (`/checkout/...`, no Basic auth: the payer's browser opens it) as YooKassa's
+own would be - the amount, the shop's description, and for the method chosen (or a choice
+of card, SBP and SberPay when the shop sent none) the buttons the payer presses: "Оплатить"
+for a card, "Банк подтвердил оплату" for SBP and SberPay (the test plays the bank's app),
+and "Отменить". A button moves the payment (succeeded, or canceled with
+`cancellation_details`), sends the shop's HTTP notification to `notification_url` from
+127.0.0.1 as YooKassa documents it (`{"type": "notification", "event": "payment.succeeded",
+"object": <the payment>}`; each answer's status is kept in `notified`) and redirects the
+browser to the payment's `return_url`. `decline_reason` makes the next payment the bank
+declines (canceled with that reason, as YooKassa reports a refused card).
 """
 
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +48,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 SHOP_ID = "506751"
 SECRET_KEY = "test_secret-key-of-the-tests"
@@ -51,6 +68,21 @@ class YooKassaApi:
     refund_status: str = "succeeded"  # what a new refund is: "pending" until succeed_refund
     saved_methods: dict[str, dict[str, Any]] = field(default_factory=dict)
     charge_outcomes: list[str] = field(default_factory=list)  # next charges: a reason, "pending"
+    checkout_url: str = ""  # this server's root: where the payer's pages are
+    notification_url: str = ""  # the shop's "HTTP notifications" URL; empty: none are sent
+    notified: list[tuple[str, int]] = field(default_factory=list)  # (event, the shop's status)
+    decline_reason: str = ""  # set: the bank declines the next "pay", canceled with this reason
+    chosen: dict[str, str] = field(default_factory=dict)  # method chosen on the page, by payment
+    shop: dict[str, Any] = field(
+        default_factory=lambda: {  # GET /me: a test shop with receipts through an online till
+            "account_id": SHOP_ID,
+            "test": True,
+            "fiscalization_enabled": True,
+            "fiscalization": {"enabled": True, "provider": "atol"},
+            "payment_methods": ["bank_card", "sbp", "sberbank", "yoo_money"],
+            "status": "enabled",
+        }
+    )
 
     def charges(self) -> list[dict[str, Any]]:
         """The bodies of the POST /payments requests that charged a saved method."""
@@ -90,11 +122,35 @@ class YooKassaApi:
             if saved:
                 self.saved_methods[method["id"]] = method
 
-    def cancel(self, payment_id: str, reason: str = "insufficient_funds") -> None:
+    def cancel(
+        self, payment_id: str, reason: str = "insufficient_funds", party: str = "payment_network"
+    ) -> None:
         payment = self.payments[payment_id]
-        payment.update(
-            status="canceled", cancellation_details={"party": "payment_network", "reason": reason}
+        payment.update(status="canceled", cancellation_details={"party": party, "reason": reason})
+
+    def notify(self, event: str, payment_id: str) -> None:
+        """The shop's HTTP notification, as YooKassa sends it (from 127.0.0.1 here)."""
+        if not self.notification_url:
+            return
+        body = {
+            "type": "notification",
+            "event": event,
+            "object": self.public(self.payments[payment_id]),
+        }
+        request = urllib.request.Request(
+            self.notification_url,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
         )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except OSError:  # the shop cannot be reached: YooKassa would try again later
+            status = 0
+        self.notified.append((event, status))
 
     def public(self, payment: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in payment.items() if k != "request"}
@@ -179,7 +235,7 @@ def body_problem(body: Any) -> str:
     confirmation = body.get("confirmation")
     if not isinstance(confirmation, dict) or confirmation.get("type") != "redirect":
         return "confirmation"
-    if not str(confirmation.get("return_url", "")).startswith("https://"):
+    if not str(confirmation.get("return_url", "")).startswith(("https://", "http://")):
         return "confirmation.return_url"
     if not isinstance(body.get("description"), str) or len(body["description"]) > 128:
         return "description"
@@ -217,6 +273,8 @@ def _handler(api: YooKassaApi) -> type[BaseHTTPRequestHandler]:
         def _handle(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
+            if self.path.startswith(CHECKOUT):  # the payer's browser, not the shop
+                return self._checkout(method, raw)
             try:
                 body = json.loads(raw) if raw else None
             except ValueError:
@@ -266,7 +324,7 @@ def _handler(api: YooKassaApi) -> type[BaseHTTPRequestHandler]:
                     "confirmation": {
                         "type": "redirect",
                         "return_url": body["confirmation"]["return_url"],
-                        "confirmation_url": f"https://yoomoney.ru/checkout/payments/v2/contract?orderId={payment_id}",
+                        "confirmation_url": f"{api.checkout_url}{CHECKOUT}?orderId={payment_id}",
                     },
                     "created_at": _now(),
                     "description": body["description"],
@@ -332,6 +390,8 @@ def _handler(api: YooKassaApi) -> type[BaseHTTPRequestHandler]:
             return 200, api.public(refund)
 
         def _get(self) -> tuple[int, dict[str, Any]]:
+            if self.path == "/v3/me":
+                return 200, api.shop
             match = re.fullmatch(r"/v3/refunds/([\w-]+)", self.path)
             if match:
                 refund = api.refunds.get(match[1])
@@ -344,6 +404,59 @@ def _handler(api: YooKassaApi) -> type[BaseHTTPRequestHandler]:
                 return 404, _error("not_found", "Payment not found")
             return 200, api.public(payment)
 
+        # ------------------------------------------------------------ the payer's pages
+
+        def _html(self, status: int, text: str) -> None:
+            data = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _checkout(self, method: str, raw: bytes) -> None:
+            query = parse_qs(urlsplit(self.path).query)
+            payment_id = (query.get("orderId") or [""])[0]
+            payment = api.payments.get(payment_id)
+            if payment is None:
+                return self._html(404, page("Платёж не найден", "<p>Нет такого платежа.</p>"))
+            if method == "GET":
+                return self._html(200, checkout_page(api, payment))
+            form = parse_qs(raw.decode())
+            action = (form.get("action") or [""])[0]
+            if payment["status"] != "pending":
+                return self._html(200, checkout_page(api, payment))
+            if action == "choose":
+                api.chosen[payment_id] = (form.get("method") or [""])[0]
+                return self._redirect(self.path)
+            if action == "pay" and api.decline_reason:
+                api.cancel(payment_id, api.decline_reason)
+                api.decline_reason = ""
+                event = "payment.canceled"
+            elif action == "pay":
+                kind = method_of(api, payment)
+                api.succeed(payment_id)
+                payment.update(
+                    refundable=True,
+                    payment_method={"type": kind, "id": str(uuid.uuid4()), "saved": False},
+                )
+                event = "payment.succeeded"
+            elif action == "cancel":
+                # The payer gave up. YooKassa cancels such a payment once its confirmation
+                # expires (expired_on_confirmation); this page does it at once.
+                api.cancel(payment_id, "expired_on_confirmation", party="yoo_money")
+                event = "payment.canceled"
+            else:
+                return self._html(400, page("Ошибка", "<p>Неизвестное действие.</p>"))
+            api.notify(event, payment_id)
+            self._redirect(payment["confirmation"]["return_url"])
+
+        def _redirect(self, location: str) -> None:
+            self.send_response(303)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
         def do_POST(self) -> None:
             self._handle("POST")
 
@@ -353,12 +466,77 @@ def _handler(api: YooKassaApi) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+CHECKOUT = "/checkout/payments/v2/contract"
+METHOD_NAMES = {"bank_card": "Банковская карта", "sbp": "СБП", "sberbank": "SberPay"}
+
+
+def method_of(api: YooKassaApi, payment: dict[str, Any]) -> str:
+    """The method the shop sent, or the one the payer chose on the page ("" for none yet)."""
+    sent = (payment["request"].get("payment_method_data") or {}).get("type", "")
+    return sent or api.chosen.get(payment["id"], "")
+
+
+def rubles(value: str) -> str:
+    """ "1234.50" as a Russian page prints it: 1 234,50 ₽."""
+    return f"{Decimal(value):,.2f}".replace(",", " ").replace(".", ",") + " ₽"
+
+
+def page(title: str, body: str) -> str:
+    return (
+        '<!doctype html><html lang="ru"><head><meta charset="utf-8">'
+        f'<link rel="icon" href="data:,"><title>{html.escape(title)}</title></head>'
+        f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
+    )
+
+
+def _buttons(*buttons: tuple[str, str, str]) -> str:
+    """One form per button: (action, a hidden method or "", the button's text)."""
+    forms = []
+    for action, method, text in buttons:
+        chosen = f'<input type="hidden" name="method" value="{method}">' if method else ""
+        forms.append(
+            f'<form method="post"><input type="hidden" name="action" value="{action}">'
+            f"{chosen}<button>{html.escape(text)}</button></form>"
+        )
+    return "".join(forms)
+
+
+def checkout_page(api: YooKassaApi, payment: dict[str, Any]) -> str:
+    """The payer's page of a payment, as YooKassa's confirmation_url shows it."""
+    summary = (
+        f"<p>{html.escape(payment['description'])}</p>"
+        f'<p class="amount">К оплате: {rubles(payment["amount"]["value"])}</p>'
+    )
+    if payment["status"] != "pending":
+        back = html.escape(payment["confirmation"]["return_url"])
+        return page(
+            "Платёж уже обработан", summary + f'<p><a href="{back}">Вернуться в магазин</a></p>'
+        )
+    kind = method_of(api, payment)
+    if not kind:
+        choice = _buttons(*(("choose", k, name) for k, name in METHOD_NAMES.items()))
+        return page("Выберите способ оплаты", summary + choice)
+    if kind == "bank_card":
+        return page(
+            "Оплата банковской картой",
+            summary + _buttons(("pay", "", "Оплатить"), ("cancel", "", "Отменить")),
+        )
+    app = "СберБанк Онлайн" if kind == "sberbank" else "своего банка"
+    return page(
+        f"Оплата через {METHOD_NAMES[kind]}",
+        summary
+        + f"<p>Откройте приложение {app} и подтвердите платёж.</p>"
+        + _buttons(("pay", "", "Банк подтвердил оплату"), ("cancel", "", "Отменить")),
+    )
+
+
 @contextmanager
 def running_api() -> Iterator[YooKassaApi]:
     api = YooKassaApi()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
     server.daemon_threads = True
-    api.url = f"http://127.0.0.1:{server.server_address[1]}/v3"
+    api.checkout_url = f"http://127.0.0.1:{server.server_address[1]}"
+    api.url = f"{api.checkout_url}/v3"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

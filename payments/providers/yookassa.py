@@ -15,6 +15,8 @@ and the Idempotence-Key we must control to retry safely. httpx is async, already
   accepted only from YOOKASSA_NOTIFICATION_IPS, and then the payment is fetched with
   `GET /payments/{id}`: what the API says is applied, never what the body says.
 - The sweeper asks `GET /payments/{id}` about payments left pending (`payment_status`).
+- `kabinet check --live` asks `GET /me` whether the shop is the one configured, enabled,
+  live and has receipts (`shop_info`).
 - Refunds (`kabinet payments refund`): `POST /refunds` with an Idempotence-Key derived from
   our refund's id, so a retried command finds the refund made the first time; with
   receipts on, the refund's receipt (54-FZ) goes with it.
@@ -270,6 +272,15 @@ class YooKassaProvider:
             "yookassa: %s: %s %s failed %d times: %s", what, method, path, attempts, problem
         )
         raise ProviderUnavailable(problem)
+
+    # ------------------------------------------------------------ the shop itself
+
+    async def shop_info(self) -> dict[str, Any]:
+        """`GET /me`, YooKassa's information about the shop: `account_id`, `status`
+        (enabled/disabled), `test`, `fiscalization.enabled`, `payment_methods`
+        (`kabinet check --live`). Raises ProviderUnavailable, or ProviderRefused (401 for
+        a wrong shop id or secret key)."""
+        return await self._request("GET", "/me", what="the shop's settings")
 
     # ------------------------------------------------------------ what became of it
 

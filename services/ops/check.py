@@ -4,23 +4,31 @@ Problems make the command fail (exit 1); warnings are worth reading. The checks 
 what a wrong default would silently do in production: mail written to files instead of
 sent, links pointing at a development address, fictional bank details on bills, clients
 choosing their own IP address, all clients sharing one, a schema behind the database, the
-demo cabinets (whose password README.md prints) in a real database."""
+demo cabinets (whose password README.md prints) in a real database, an acquirer set up
+half-way (YooKassa: the shop, its API, the notification addresses, the 54-FZ receipts; with
+`--live`, what YooKassa's `GET /me` says of the shop). Notes say what is configured."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from config import Settings, online_payments
+from config import ConfigError, Settings, online_payments, payment_provider_name, yookassa_networks
 from models import db
+from services.core.clock import now
 
 
 @dataclass
 class Findings:
     problems: list[str] = dataclasses.field(default_factory=list)
     warnings: list[str] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)  # what is configured
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
 
     def problem(self, text: str) -> None:
         self.problems.append(text)
@@ -98,7 +106,171 @@ def check_settings(settings: Settings) -> Findings:
         )
     if not settings.mail_worker_in_process:
         found.warning("MAIL_WORKER_IN_PROCESS is false: make sure `kabinet worker` runs")
+    if _provider(settings) == "yookassa":
+        check_yookassa(settings, found)
     return found
+
+
+def _provider(settings: Settings) -> str:
+    try:
+        return payment_provider_name(settings)
+    except ConfigError:  # load_settings has refused it already
+        return ""
+
+
+# YooKassa's codes of the receipt (yookassa.ru/developers/54fz/parameters-values).
+VAT_CODES = {
+    1: "without VAT",
+    2: "VAT 0%",
+    3: "VAT 10%",
+    4: "VAT 20%",
+    5: "VAT 10/110",
+    6: "VAT 20/120",
+    7: "VAT 5%",
+    8: "VAT 7%",
+    9: "VAT 5/105",
+    10: "VAT 7/107",
+    11: "VAT 22%",
+    12: "VAT 22/122",
+}
+VAT_RAISED = {4: 11, 6: 12}  # the 20% rates, 22% from 1 January 2026
+VAT_RAISED_ON = dt.date(2026, 1, 1)
+TAX_SYSTEMS = {
+    1: "general (ОСН)",
+    2: "simplified, income (УСН доходы)",
+    3: "simplified, income minus expenses (УСН доходы минус расходы)",
+    4: "imputed income (ЕНВД)",
+    5: "unified agricultural (ЕСХН)",
+    6: "patent (ПСН)",
+}
+SHOP_METHODS = {"bank_card": "cards", "sbp": "SBP", "sberbank": "SberPay"}  # payBill's methods
+
+
+def check_yookassa(settings: Settings, found: Findings) -> None:
+    """PAYMENT_PROVIDER=yookassa: the shop, its API, who may notify, the 54-FZ receipts."""
+    defaults = Settings()
+    shop, key, url = (
+        settings.yookassa_shop_id,
+        settings.yookassa_secret_key,
+        settings.yookassa_api_url,
+    )
+    if not shop or not key:
+        found.problem(
+            "YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY are needed with PAYMENT_PROVIDER=yookassa "
+            "(the shop's id and a secret key issued in YooKassa's cabinet)"
+        )
+    else:
+        kind = "set (a test shop's: test_...)" if key.startswith("test_") else "set"
+        found.note(f"YooKassa: shop {shop}, secret key {kind}, API {url}")
+    if key.startswith("test_"):
+        found.warning("YOOKASSA_SECRET_KEY is a test shop's key (test_...): payments take no money")
+    if not url.startswith("https://"):
+        found.problem(
+            f"YOOKASSA_API_URL {url!r} is not https: the secret key would travel in clear"
+        )
+    elif url.rstrip("/") != defaults.yookassa_api_url:
+        found.warning(f"YOOKASSA_API_URL is {url}, not YooKassa's {defaults.yookassa_api_url}")
+    _check_notification_ips(settings, defaults, found)
+    if settings.yookassa_receipts:
+        vat, tax = settings.yookassa_vat_code, settings.yookassa_tax_system_code
+        system = f"tax_system_code {tax}, {TAX_SYSTEMS[tax]}" if tax else "no tax_system_code"
+        found.note(f"YooKassa: 54-FZ receipts on: vat_code {vat} ({VAT_CODES[vat]}), {system}")
+        if vat in VAT_RAISED and now().date() >= VAT_RAISED_ON:
+            found.warning(
+                f"YOOKASSA_VAT_CODE is {vat} ({VAT_CODES[vat]}): since 1 January 2026 that rate "
+                f"is 22%, code {VAT_RAISED[vat]} ({VAT_CODES[VAT_RAISED[vat]]})"
+            )
+        if tax == 4:
+            found.warning("YOOKASSA_TAX_SYSTEM_CODE is 4 (ЕНВД), a tax system abolished in 2021")
+    else:
+        found.note("YooKassa: 54-FZ receipts off (YOOKASSA_RECEIPTS=false)")
+        if settings.is_production:
+            found.warning(
+                "YOOKASSA_RECEIPTS is false: 54-FZ requires a fiscal receipt for every online "
+                "payment; make sure the company's own online till issues them"
+            )
+
+
+def _check_notification_ips(settings: Settings, defaults: Settings, found: Findings) -> None:
+    networks, published = yookassa_networks(settings), yookassa_networks(defaults)
+
+    def within(network, among) -> bool:
+        return any(network.version == other.version and network.subnet_of(other) for other in among)
+
+    shown = ", ".join(str(n) for n in networks) or "nowhere"
+    found.note(f"YooKassa: notifications accepted from {shown}")
+    if extra := [str(n) for n in networks if not within(n, published)]:
+        found.warning(
+            f"YOOKASSA_NOTIFICATION_IPS trusts {', '.join(extra)} beyond YooKassa's published "
+            "list (each notification is still checked with YooKassa's API)"
+        )
+    if missing := [str(n) for n in published if not within(n, networks)]:
+        found.warning(
+            f"YOOKASSA_NOTIFICATION_IPS lacks {', '.join(missing)} of YooKassa's published "
+            "list: notifications from there are refused (the sweeper still asks the API)"
+        )
+
+
+async def check_live(settings: Settings, found: Findings) -> None:
+    """`kabinet check --live`: ask the acquirer itself, when it can be asked."""
+    name = _provider(settings)
+    if name == "yookassa":
+        await check_yookassa_live(settings, found)
+    else:
+        found.note(f"--live: nothing to ask of PAYMENT_PROVIDER {name or '?'}")
+
+
+async def check_yookassa_live(settings: Settings, found: Findings) -> None:
+    """`kabinet check --live`: YooKassa's word on the shop (`GET /me`)."""
+    from payments.providers import ProviderRefused, ProviderUnavailable
+    from payments.providers.yookassa import YooKassaProvider
+
+    try:
+        info = await YooKassaProvider(settings).shop_info()
+    except ProviderRefused as exc:
+        found.problem(
+            f"YooKassa refused GET /me ({exc}): check YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY"
+        )
+        return
+    except ProviderUnavailable as exc:
+        found.problem(f"YooKassa's API {settings.yookassa_api_url} cannot be reached: {exc}")
+        return
+    account, status = str(info.get("account_id", "")), str(info.get("status", ""))
+    fiscalization = info.get("fiscalization")
+    receipts = (
+        fiscalization.get("enabled")
+        if isinstance(fiscalization, dict)
+        else info.get("fiscalization_enabled")
+    )
+    methods = info.get("payment_methods")
+    found.note(
+        f"YooKassa says: shop {account}, {status}, {'test' if info.get('test') else 'live'}, "
+        f"receipts {'on' if receipts else 'off'}, methods {', '.join(methods or []) or '?'}"
+    )
+    if account != settings.yookassa_shop_id:
+        found.problem(
+            f"YooKassa's shop is {account}, not YOOKASSA_SHOP_ID {settings.yookassa_shop_id}"
+        )
+    if status != "enabled":
+        found.problem(f"the shop is {status or 'not enabled'} in YooKassa: it takes no payments")
+    if info.get("test"):
+        found.warning("YooKassa says the shop is a test shop: payments take no money")
+    if settings.yookassa_receipts and receipts is False:
+        found.problem(
+            "YOOKASSA_RECEIPTS is true, but the shop has no receipts connected in YooKassa: "
+            "connect Чеки от ЮKassa or an online till, or set YOOKASSA_RECEIPTS=false"
+        )
+    if not settings.yookassa_receipts and receipts:
+        found.problem(
+            "the shop has receipts connected in YooKassa, which then refuses a payment "
+            "without one: set YOOKASSA_RECEIPTS=true"
+        )
+    lacking = [name for kind, name in SHOP_METHODS.items() if kind not in (methods or [])]
+    if isinstance(methods, list) and lacking:
+        found.warning(
+            f"the shop cannot take {', '.join(lacking)}: the web client offers them and "
+            "YooKassa would refuse such a payment"
+        )
 
 
 _ONE_BUDGET = (

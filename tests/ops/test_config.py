@@ -7,10 +7,13 @@ from pathlib import Path
 import pytest
 
 from config import (
+    ROOT,
+    UNSIGNED_PROVIDERS,
     ConfigError,
     account_key_is_valid,
     inn_is_valid,
     load_settings,
+    needs_webhook_secret,
     online_payments,
     payment_provider_name,
     read_env_file,
@@ -211,6 +214,29 @@ def test_production_may_run_without_online_payments(tmp_path: Path) -> None:
     assert not online_payments(
         load_settings({"PAYMENT_PROVIDER": " none ", "VAR_DIR": str(tmp_path)}, env_file=None)
     )
+
+
+def test_the_webhook_secret_is_needed_only_by_acquirers_that_sign_with_it() -> None:
+    production = {"ENV": "production", "SECRET_KEY": "k" * 40, "PAYMENT_WEBHOOK_SECRET": ""}
+    yookassa = {"PAYMENT_PROVIDER": "yookassa", "YOOKASSA_SHOP_ID": "1", "YOOKASSA_SECRET_KEY": "s"}
+    # YooKassa signs nothing (its notifications are checked by address and with its API)
+    settings = load_settings({**production, **yookassa}, env_file=None)
+    assert settings.is_production and not needs_webhook_secret(settings)
+    # An acquirer that signs with it still needs it
+    with pytest.raises(ConfigError, match="PAYMENT_WEBHOOK_SECRET: required when ENV=production"):
+        load_settings({**production, "PAYMENT_PROVIDER": "tests.acquirer"}, env_file=None)
+
+
+@pytest.mark.parametrize(
+    "module", sorted(p.stem for p in (ROOT / "payments" / "providers").glob("[!_]*.py"))
+)
+def test_an_acquirer_without_the_webhook_secret_never_reads_it(module: str) -> None:
+    """UNSIGNED_PROVIDERS lists exactly the acquirer modules that do not use
+    PAYMENT_WEBHOOK_SECRET (payments.signing), so production never starts one whose
+    notifications would be checked with a secret derived from SECRET_KEY."""
+    source = (ROOT / "payments" / "providers" / f"{module}.py").read_text()
+    signs = "payments.signing" in source or "webhook_secret" in source
+    assert signs == (module not in UNSIGNED_PROVIDERS), module
 
 
 def test_reading_window_and_limits_are_checked(tmp_path: Path) -> None:

@@ -9,7 +9,9 @@
   `test-artifacts/<test>.png`; a script error or a console error (a CSP violation, a
   failed load) on the page fails the test. `@pytest.mark.browser_context(**options)`
   adds options of Playwright's `new_context` (a proxy, a viewport), and
-  `@pytest.mark.server_env(NAME="value")` settings of the server (PAYMENT_PROVIDER="none").
+  `@pytest.mark.server_env(NAME="value")` settings of the server (PAYMENT_PROVIDER="none");
+  settings known only when the test runs (the port of a local acquirer's API) come from a
+  test module's own `server_environment` fixture, which overrides the empty one here.
 
 Playwright drives the system's Chromium (`/usr/bin/chromium`, the Debian package that
 `.ci/run` installs; KABINET_CHROMIUM to use another): no `playwright install`, no browser
@@ -67,9 +69,20 @@ class WebServer:
         return link
 
 
+@pytest.fixture
+def server_environment() -> dict[str, str]:
+    """Settings of the server a test module computes; override it in the module."""
+    return {}
+
+
 @pytest_asyncio.fixture
 async def web_server(
-    db, demo_data, smtp: SmtpSink, tmp_path: Path, request: pytest.FixtureRequest
+    db,
+    demo_data,
+    smtp: SmtpSink,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    server_environment: dict[str, str],
 ) -> AsyncIterator[WebServer]:
     await demo.seed_cabinets()
     marker = request.node.get_closest_marker("server_env")
@@ -89,6 +102,7 @@ async def web_server(
         READING_WINDOW_START_DAY="1",
         READING_WINDOW_END_DAY="31",
         **(marker.kwargs if marker else {}),
+        **server_environment,
     )
     try:
         await wait_until_ready(port, process)

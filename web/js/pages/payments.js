@@ -1,6 +1,8 @@
 // `/payments`: paying online into an account, and its payment history.
 //
-// Paying: payBill gives a PENDING payment and the acquirer's page (`confirmationUrl`);
+// Paying: the customer may choose the method (card, SBP, SberPay: payBill's `method`, so the
+// acquirer's page opens on it) or leave the choice to the acquirer's page.
+// payBill gives a PENDING payment and the acquirer's page (`confirmationUrl`);
 // the app goes there, remembering the payment's id in sessionStorage too. The acquirer (the
 // sandbox too) sends the customer back to `/payments?payment=<id>`; there (and on the
 // dashboard, for a customer who comes back another way) `paymentReturnNotice()` asks
@@ -35,7 +37,13 @@ addMessages({
     'payments.title': 'Оплата и платежи',
     'payments.payTitle': 'Оплатить онлайн',
     'payments.amount': 'Сумма, ₽',
-    'payments.amountHint': 'Например 1500 или 1 234,56. Оплата банковской картой на странице платёжного сервиса.',
+    'payments.amountHint': 'Например 1500 или 1 234,56.',
+    'payments.method': 'Способ оплаты',
+    'payments.methodHint': 'Оплата на странице платёжного сервиса: картой, через СБП или SberPay.',
+    'payments.methodAny': 'Выбрать на странице оплаты',
+    'payments.methodCARD': 'Банковская карта',
+    'payments.methodSBP': 'СБП (Система быстрых платежей)',
+    'payments.methodSBERPAY': 'SberPay',
     'payments.pay': 'Перейти к оплате',
     'payments.history': 'История платежей',
     'payments.date': 'Дата',
@@ -74,7 +82,13 @@ addMessages({
     'payments.title': 'Payments',
     'payments.payTitle': 'Pay online',
     'payments.amount': 'Amount, RUB',
-    'payments.amountHint': 'E.g. 1500 or 1 234.56. You pay by card on the payment service’s page.',
+    'payments.amountHint': 'E.g. 1500 or 1 234.56.',
+    'payments.method': 'Payment method',
+    'payments.methodHint': 'You pay on the payment service’s page: by card, SBP or SberPay.',
+    'payments.methodAny': 'Choose on the payment page',
+    'payments.methodCARD': 'Card',
+    'payments.methodSBP': 'SBP (Faster Payments)',
+    'payments.methodSBERPAY': 'SberPay',
     'payments.pay': 'Go to payment',
     'payments.history': 'Payment history',
     'payments.date': 'Date',
@@ -158,6 +172,9 @@ export async function paymentOptions() {
 
 const submission = new Submission();
 
+// payBill's `method`: the acquirer's page opens on it; none: the page offers the choice.
+const METHODS = ['CARD', 'SBP', 'SBERPAY'];
+
 function remembered() {
   const returned = new URLSearchParams(window.location.search).get('payment');
   if (returned) return returned;
@@ -233,9 +250,20 @@ function payForm(account) {
         autocomplete: 'transaction-amount',
         value: debt && language() === 'ru' ? debt.replace('.', ',') : debt,
       }),
+      field({
+        name: 'method',
+        label: t('payments.method'),
+        hint: t('payments.methodHint'),
+        type: 'select',
+        required: false,
+        options: [
+          { value: '', label: t('payments.methodAny') },
+          ...METHODS.map((m) => ({ value: m, label: t(`payments.method${m}`) })),
+        ],
+      }),
     ],
     onSubmit: async (values, node) => {
-      const input = { accountId: account.id, amount: values.amount.trim() };
+      const input = { accountId: account.id, amount: values.amount.trim(), method: values.method || null };
       const payload = await mutate('payBill', PAY, { ...input, idempotencyKey: submission.keyFor(input) });
       submission.done();
       if (payload.userErrors.length) {
