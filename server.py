@@ -37,6 +37,17 @@ async def graphql_context(request: Request, response: Response) -> Context:
     return Context.for_request(request, response, request.app.state.settings)
 
 
+async def _apply_retention() -> None:
+    """Personal data past its retention period goes once an hour in every server process:
+    each batch is one statement that re-checks what is due, so processes running it at
+    once never remove a row twice (services/privacy/retention.py)."""
+    from services.privacy import retention
+
+    removed = await retention.run_round()
+    if any(removed.values()):
+        log.info("retention: %s", ", ".join(f"{n} {kind}" for kind, n in removed.items() if n))
+
+
 async def _clean_attachments() -> None:
     """Uploads no message used are deleted once an hour by every server process (the
     deletion is idempotent); `kabinet attachments cleanup` does the same on demand."""
@@ -127,6 +138,7 @@ def lifespan(
                 await stack.enter_async_context(
                     every("attachments cleanup", 3600, _clean_attachments)
                 )
+                await stack.enter_async_context(every("retention", 3600, _apply_retention))
             # Everything loaded so far (modules, the schema, the ORM's metadata) lives as
             # long as the process: keep it out of the collector's sight, so a full
             # collection scans only what requests allocate and never stalls the loop.

@@ -177,6 +177,7 @@ async def register(
                 email=address,
                 password_hash=password_hash,
                 language=language if language in LANGUAGES else "ru",
+                created_at=now(),  # the rules' clock: retention counts from it
             )
             await CabinetAccount.create(cabinet=cabinet, account=proven.account)
             await audit.record(cabinet.id, SecurityEventKind.REGISTERED, client)
