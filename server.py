@@ -19,7 +19,7 @@ from mail.worker import running_worker
 from models import db
 from resolvers.context import Context
 from routes import attachments as attachment_routes
-from routes import cli, ereceipt, health, receipts, web
+from routes import cli, ereceipt, health, privacy, receipts, web
 from routes.middleware import middleware_stack
 from routes.payments import payment_routes
 from schema.http import GraphQLEndpoint
@@ -102,6 +102,7 @@ def app_routes(settings: Settings) -> list[Route]:
         Route("/ereceipt/confirm", ereceipt.confirm, methods=["GET", "POST"]),
         Route("/ereceipt/unsubscribe", ereceipt.unsubscribe, methods=["GET", "POST"]),
         *payment_routes(settings),
+        Route("/privacy", privacy.notice, methods=["GET", "HEAD"]),
         Route("/attachments", attachment_routes.upload, methods=["POST"]),
         Route("/attachments/{id}", attachment_routes.download, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
