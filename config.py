@@ -387,6 +387,37 @@ class Settings:
         "anything is decoded (12.5 MP: about 50 MB decoded); more gets 413 "
         "ATTACHMENT_TOO_MANY_PIXELS.",
     )
+    mail_body_retention_days: int = setting(
+        7,
+        "A message of the outbox that was not delivered (failed, so kept for `mail retry`), or "
+        "one sent before delivery emptied it, loses its content this many days after it was "
+        "queued; recipient, subject, Message-ID and times stay. A delivered message loses its "
+        "content at once (its links would stay live).",
+    )
+    session_retention_days: int = setting(
+        90, "An ended session (logged out, revoked, expired) is deleted this many days later."
+    )
+    audit_retention_days: int = setting(
+        1095,
+        "A cabinet's security log entry is deleted this many days after the event (3 years).",
+    )
+    unverified_cabinet_retention_days: int = setting(
+        7,
+        "A customer's cabinet whose e-mail address was never confirmed is deleted this many "
+        "days after registration, with its sessions, tokens, log and account links (the "
+        "accounts may be registered again); one with payments, readings or questions, or "
+        "a closed one, stays.",
+    )
+    retention_batch_size: int = setting(
+        1000,
+        "Rows one statement of the retention job deletes or empties; a round repeats until "
+        "nothing is due (hourly in every `serve` process, and `kabinet retention`).",
+    )
+    privacy_notice_version: str = setting(
+        "2026-12-01",
+        "Version of the personal-data notice (`/privacy`) customers accept at registration; "
+        "a new value asks every customer to accept it at their next login.",
+    )
     attachment_rejects_per_hour: int = setting(
         20,
         "Refused uploads (too large, not a photo, too many pixels) one cabinet may make per "
@@ -762,6 +793,8 @@ def _check_questions(settings: Settings) -> None:
     positive = ("question_messages_per_day", "attachment_max_bytes", "attachments_per_message")
     positive += ("attachment_pending_per_cabinet", "attachment_pending_hours")
     positive += ("attachment_max_pixels", "attachment_rejects_per_hour", "attachment_decode_queue")
+    positive += ("mail_body_retention_days", "session_retention_days", "audit_retention_days")
+    positive += ("unverified_cabinet_retention_days", "retention_batch_size")
     _require_positive(settings, positive)
 
 

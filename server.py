@@ -19,7 +19,7 @@ from mail.worker import running_worker
 from models import db
 from resolvers.context import Context
 from routes import attachments as attachment_routes
-from routes import cli, ereceipt, health, receipts, web
+from routes import cli, ereceipt, health, privacy, receipts, web
 from routes.middleware import middleware_stack
 from routes.payments import payment_routes
 from schema.http import GraphQLEndpoint
@@ -35,6 +35,17 @@ log = logging.getLogger("kabinet")
 
 async def graphql_context(request: Request, response: Response) -> Context:
     return Context.for_request(request, response, request.app.state.settings)
+
+
+async def _apply_retention() -> None:
+    """Personal data past its retention period goes once an hour in every server process:
+    each batch is one statement that re-checks what is due, so processes running it at
+    once never remove a row twice (services/privacy/retention.py)."""
+    from services.privacy import retention
+
+    removed = await retention.run_round()
+    if any(removed.values()):
+        log.info("retention: %s", ", ".join(f"{n} {kind}" for kind, n in removed.items() if n))
 
 
 async def _clean_attachments() -> None:
@@ -92,6 +103,7 @@ def app_routes(settings: Settings) -> list[Route]:
         Route("/ereceipt/confirm", ereceipt.confirm, methods=["GET", "POST"]),
         Route("/ereceipt/unsubscribe", ereceipt.unsubscribe, methods=["GET", "POST"]),
         *payment_routes(settings),
+        Route("/privacy", privacy.notice, methods=["GET", "HEAD"]),
         Route("/attachments", attachment_routes.upload, methods=["POST"]),
         Route("/attachments/{id}", attachment_routes.download, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
@@ -129,6 +141,7 @@ def lifespan(
                 await stack.enter_async_context(
                     every("attachments cleanup", 3600, _clean_attachments)
                 )
+                await stack.enter_async_context(every("retention", 3600, _apply_retention))
             # Everything loaded so far (modules, the schema, the ORM's metadata) lives as
             # long as the process: keep it out of the collector's sight, so a full
             # collection scans only what requests allocate and never stalls the loop.

@@ -128,13 +128,23 @@ async def requeue(message_id: int, clock: Clock = utcnow) -> None:
             f"message #{message_id} is {message.state.value}, only failed or pending "
             "messages are requeued"
         )
-    await OutboxMessage.filter(
-        id=message_id, state__in=[MailState.FAILED, MailState.PENDING]
-    ).update(state=MailState.PENDING, due_at=clock(), attempts=0)
+    if not message.content:
+        raise RequeueRefused(
+            f"message #{message_id} is older than MAIL_BODY_RETENTION_DAYS: its content was "
+            "emptied, there is nothing left to send"
+        )
+    await (
+        OutboxMessage.filter(id=message_id, state__in=[MailState.FAILED, MailState.PENDING])
+        .exclude(content=b"")
+        .update(state=MailState.PENDING, due_at=clock(), attempts=0)
+    )
 
 
 async def requeue_failed(clock: Clock = utcnow) -> int:
-    """Requeue every failed message; returns how many."""
-    return await OutboxMessage.filter(state=MailState.FAILED).update(
-        state=MailState.PENDING, due_at=clock(), attempts=0
+    """Requeue every failed message that still has its content (the retention job empties
+    it after MAIL_BODY_RETENTION_DAYS); returns how many."""
+    return (
+        await OutboxMessage.filter(state=MailState.FAILED)
+        .exclude(content=b"")
+        .update(state=MailState.PENDING, due_at=clock(), attempts=0)
     )

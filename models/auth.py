@@ -129,6 +129,7 @@ class SecurityEventKind(StrEnum):
     RECOVERY_STARTED = "recovery_started"
     RECOVERY_EMAIL_REQUESTED = "recovery_email_requested"
     RECOVERY_COMPLETED = "recovery_completed"
+    PRIVACY_NOTICE_ACCEPTED = "privacy_notice_accepted"
 
 
 class SecurityEvent(Model):

@@ -34,6 +34,10 @@ class Cabinet(Model):
         null=True,
         description="When the cabinet was closed (a specialist who left): no login, no sessions",
     )
+    privacy_notice_version = fields.CharField(
+        max_length=32, null=True, description="Version of the personal-data notice accepted last"
+    )
+    privacy_notice_accepted_at = UtcDatetimeField(null=True, description="When it was accepted")
     created_at = UtcDatetimeField(auto_now_add=True)
     updated_at = UtcDatetimeField(auto_now=True)
 

@@ -59,6 +59,7 @@ async def register(info: Info, input: Any) -> Cabinet:
         password=input.password,
         language=ctx.language,
         client=ctx.client,
+        privacy_notice=input.accept_privacy_notice,
     )
 
 

@@ -571,6 +571,32 @@ async def check(settings: Settings, live: bool) -> int:
     return 0
 
 
+@kabinet.command(
+    short_help="remove personal data past its retention period now",
+    help="remove personal data past its retention period now, as every `serve` process does "
+    "hourly: mail contents (MAIL_BODY_RETENTION_DAYS), ended sessions (SESSION_RETENTION_DAYS), "
+    "security log entries (AUDIT_RETENTION_DAYS), unconfirmed cabinets "
+    "(UNVERIFIED_CABINET_RETENTION_DAYS). Safe to run at any time, beside running servers.",
+)
+@click.option("--dry-run", is_flag=True, help="only print what would go, per kind; change nothing")
+@configured
+@with_database
+async def retention(settings: Settings, dry_run: bool) -> int:
+    from services.privacy import retention as rules
+
+    if not dry_run:
+        removed = await rules.run_round()
+        for kind, count in removed.items():
+            click.echo(f"{kind:<20} {count:>9,} removed")
+        return 0
+    zone = ZoneInfo(settings.timezone)
+    for due in await rules.due():
+        oldest = f", oldest from {due.oldest.astimezone(zone):%Y-%m-%d %H:%M}" if due.oldest else ""
+        click.echo(f"{due.kind:<20} {due.count:>9,} would be {due.what}{oldest}")
+    click.echo("dry run: nothing was changed")
+    return 0
+
+
 @kabinet.command(help="print the GraphQL schema (SDL), as schema.graphql holds it")
 @configured
 def schema(_settings: Settings) -> int:

@@ -13,15 +13,18 @@ from resolvers import accounts as account_resolvers
 from resolvers import auth as auth_resolvers
 from resolvers import questions as question_resolvers
 from resolvers.context import Context
+from schema import privacy
 from schema.accounts import PROOF_CODES, Account, After, First
 from schema.enums import described_enum
 from schema.errors import MutationInput, attempt, error_type, outcome
 from schema.permissions import CustomersOnly
+from schema.privacy import PrivacyNotice
 from schema.questions import CabinetRole, Question, QuestionStatus
 from schema.relay import Connection, Node, encode_id, to_connection
 from services.auth.errors import AuthError
 from services.core import telemetry
 from services.core.errors import CoreError
+from services.privacy.errors import PrivacyError
 from services.recovery.errors import RecoveryError
 from services.security.devices import describe_device
 from services.security.errors import SecurityError
@@ -51,6 +54,8 @@ SecurityEventKind = described_enum(
     RECOVERY_EMAIL_REQUESTED="Recovery named a new address (`detail`, masked) and sent it a link.",
     RECOVERY_COMPLETED="Recovery finished: the password was set from the link sent "
     "to the new address (`detail`, masked).",
+    PRIVACY_NOTICE_ACCEPTED="The personal-data notice was accepted (at registration, or a "
+    "new version later); `detail` is its version.",
     description="What happened to the cabinet.",
 )
 
@@ -130,6 +135,14 @@ class User(Node):
     async def _own(self, info: strawberry.Info[Context]) -> None:
         await auth_resolvers.require_own(info, self.pk)
 
+    @strawberry.field(
+        description="The personal-data notice and whether the cabinet accepted its current "
+        "version (ask for acceptance while not); null for specialists."
+    )
+    async def privacy_notice(self, info: strawberry.Info[Context]) -> PrivacyNotice | None:
+        await self._own(info)
+        return await privacy.privacy_notice(info, self.pk)
+
     @strawberry.field(description="The personal accounts the cabinet manages.")
     async def accounts(self, info: strawberry.Info[Context]) -> list[Account]:
         await self._own(info)
@@ -195,6 +208,12 @@ class RegisterInput:
     )
     email: str = strawberry.field(description="E-mail address of the new cabinet.")
     password: str = strawberry.field(description="At least 8 characters.")
+    accept_privacy_notice: str | None = strawberry.field(
+        default=None,
+        description="The version of the personal-data notice the customer read and accepted "
+        "(`privacyNotice` of Query, shown from its `url`). Required in effect: without the "
+        "current version registration answers PRIVACY_NOTICE_NOT_ACCEPTED.",
+    )
 
 
 RegisterError = error_type(
@@ -205,6 +224,7 @@ RegisterError = error_type(
         CoreError.EMAIL_TAKEN,
         CoreError.INVALID_EMAIL,
         SecurityError.WEAK_PASSWORD,
+        PrivacyError.PRIVACY_NOTICE_NOT_ACCEPTED,
     ],
     retryable=True,
 )

@@ -24,7 +24,7 @@ from config import Settings
 from models import db
 from resolvers import meta
 from resolvers.context import Context
-from schema import accounts, auth, ereceipts, payments, questions, readings, recovery
+from schema import accounts, auth, ereceipts, payments, privacy, questions, readings, recovery
 from schema import nodes as node_fields
 from schema.accounts import Account, MeterReading, Receipt
 from schema.auth import User
@@ -34,6 +34,7 @@ from schema.limits import QueryCost
 from schema.metrics import OperationMetrics
 from schema.payments import OnlinePayment, PaymentOptions
 from schema.permissions import CustomersOnly, StaffOnly
+from schema.privacy import PrivacyNotice
 from schema.questions import Question, Specialist
 from schema.readings import PreviewMeterReadingPayload
 from schema.relay import Connection, Node
@@ -101,6 +102,12 @@ class Query:
         resolver=payments.payment_options,
         description="Whether payBill takes payments online, and where else to pay; needs no login.",
     )
+    privacy_notice: PrivacyNotice = strawberry.field(
+        resolver=privacy.current_notice,
+        description="The personal-data notice to show before register (its `version` goes "
+        "into `acceptPrivacyNotice`), and for a logged-in customer whether they accepted "
+        "it; needs no login.",
+    )
     preview_meter_reading: PreviewMeterReadingPayload = strawberry.field(
         resolver=readings.preview_meter_reading,
         description="Every check of submitMeterReading and the estimated consumption and "
@@ -140,6 +147,13 @@ class Mutation:
     )
     login = strawberry.mutation(
         resolver=auth.login, description="Log in; starts a session (cookie and token)."
+    )
+    accept_privacy_notice = strawberry.mutation(
+        resolver=privacy.accept_privacy_notice,
+        permission_classes=[CustomersOnly],
+        description="Accept the current personal-data notice, after a new version of it was "
+        "shown (`me.privacyNotice.accepted` is false); recorded in the security log "
+        "(customers only).",
     )
     logout = strawberry.mutation(resolver=auth.logout, description="End this session.")
     logout_everywhere = strawberry.mutation(

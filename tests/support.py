@@ -35,6 +35,7 @@ mutation Link($input: LinkAccountInput!) {
 }"""
 
 PASSWORD = "synthetic-Lamp-42-river"
+PRIVACY_NOTICE = "2026-12-01"  # PRIVACY_NOTICE_VERSION's default: what a client shows
 
 # Demo accounts (services/ops/demo.py) and the amounts that prove them.
 ACCOUNT_1, AMOUNT_1 = "001234567890", "1500.00"
@@ -90,7 +91,13 @@ class Api:
         return None
 
     async def register(
-        self, account: str, amount: str, email: str, password: str = PASSWORD, **headers: str
+        self,
+        account: str,
+        amount: str,
+        email: str,
+        password: str = PASSWORD,
+        privacy_notice: str | None = PRIVACY_NOTICE,
+        **headers: str,
     ) -> dict[str, Any]:
         data = await self.data(
             REGISTER,
@@ -100,6 +107,7 @@ class Api:
                     "paymentAmount": amount,
                     "email": email,
                     "password": password,
+                    "acceptPrivacyNotice": privacy_notice,
                 }
             },
             **headers,

@@ -28,6 +28,7 @@ from services.notifications.notices import (
     notify,
     notify_address,
 )
+from services.privacy import consent
 from services.recovery import rules as recovery
 from services.security import audit, sessions
 from services.security.devices import Device, new_device
@@ -141,7 +142,10 @@ async def register(
     password: str,
     language: str,
     client: Client,
+    privacy_notice: str | None = None,
 ) -> Cabinet:
+    """A new cabinet for the holder of an account. `privacy_notice`: the version of the
+    personal-data notice the customer accepted, which must be the current one."""
     errors: list[RuleError] = []
     address = number = amount = None
     try:
@@ -162,7 +166,11 @@ async def register(
         )
     except RuleError as error:
         errors.append(error)
-    raise_all(errors)
+    try:
+        notice_version = consent.check_version(privacy_notice, "acceptPrivacyNotice")
+    except RuleError as error:
+        errors.append(error)
+    raise_all(errors)  # before the proof: a form refused anyway uses up no attempt
     assert address is not None and number is not None and amount is not None
 
     proven = await proof.prove(number, amount, purpose=ProofPurpose.REGISTER, client=client)
@@ -177,12 +185,14 @@ async def register(
                 email=address,
                 password_hash=password_hash,
                 language=language if language in LANGUAGES else "ru",
+                created_at=now(),  # the rules' clock: retention counts from it
             )
             await CabinetAccount.create(cabinet=cabinet, account=proven.account)
             await audit.record(cabinet.id, SecurityEventKind.REGISTERED, client)
             await audit.record(
                 cabinet.id, SecurityEventKind.ACCOUNT_LINKED, client, proven.account.number
             )
+            await consent.record(cabinet, notice_version, client)
             await _send_verification(cabinet)
     except IntegrityError:
         # A concurrent registration won the race for the account or the address.

@@ -353,6 +353,7 @@ async def seed_cabinets() -> list[str]:
     """Create the demo cabinets that do not exist yet; returns the e-mails created."""
     from tortoise.transactions import in_transaction
 
+    from config import get_settings
     from models.accounts import Account
     from models.cabinets import Cabinet, CabinetAccount
     from services.core.clock import now
@@ -372,6 +373,9 @@ async def seed_cabinets() -> list[str]:
                 password_hash=password_hash,
                 language=language,
                 email_verified_at=now(),
+                # as if registered through the API today: the current notice accepted
+                privacy_notice_version=get_settings().privacy_notice_version,
+                privacy_notice_accepted_at=now(),
             )
             for account in accounts:
                 await CabinetAccount.create(cabinet=cabinet, account=account)

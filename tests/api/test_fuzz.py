@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 
 from config import ROOT
 from tests.processes import free_port, start_kabinet, stop_kabinet, wait_until_ready
-from tests.support import ACCOUNT_1, AMOUNT_1, LOGIN, PASSWORD, REGISTER
+from tests.support import ACCOUNT_1, AMOUNT_1, LOGIN, PASSWORD, PRIVACY_NOTICE, REGISTER
 
 EXAMPLES = int(os.environ.get("KABINET_FUZZ_EXAMPLES", "150"))  # per root field
 SCHEMA = schemathesis.graphql.from_path(ROOT / "schema.graphql")
@@ -97,6 +97,7 @@ async def test_generated_operations(server) -> None:
                 "paymentAmount": AMOUNT_1,
                 "email": "ivanova@mail.ru",
                 "password": PASSWORD,
+                "acceptPrivacyNotice": PRIVACY_NOTICE,
             }
         },
     )

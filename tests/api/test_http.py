@@ -129,7 +129,7 @@ async def test_only_a_trusted_proxy_may_name_the_client(settings) -> None:
     """FORWARDED_ALLOW_IPS decides whose X-Forwarded-For is believed (SECURITY.md 3):
     the audit of a proof attempt records the address the limits count."""
     from models.auth import ProofAttempt
-    from tests.support import REGISTER
+    from tests.support import PRIVACY_NOTICE, REGISTER
 
     app = create_app(settings, manage_db=False)
     for peer in ("127.0.0.1", "203.0.113.7"):
@@ -145,6 +145,7 @@ async def test_only_a_trusted_proxy_may_name_the_client(settings) -> None:
                             "paymentAmount": "1",
                             "email": "a@mail.ru",
                             "password": "long-enough-Password-1",
+                            "acceptPrivacyNotice": PRIVACY_NOTICE,
                         }
                     },
                 },

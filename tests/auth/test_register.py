@@ -16,6 +16,7 @@ from tests.support import (
     AMOUNT_1,
     AMOUNT_2,
     PASSWORD,
+    PRIVACY_NOTICE,
     REGISTER,
     SILENT_ACCOUNT,
     Api,
@@ -34,7 +35,7 @@ async def test_register_links_the_account(api: Api) -> None:
     link = await CabinetAccount.get(cabinet=cabinet).prefetch_related("account")
     assert link.account.number == ACCOUNT_1
     kinds = [e.kind for e in await SecurityEvent.filter(cabinet=cabinet).order_by("id")]
-    assert kinds == ["registered", "account_linked"]
+    assert kinds == ["registered", "account_linked", "privacy_notice_accepted"]
     attempt = await ProofAttempt.get(account_number=ACCOUNT_1)
     assert (attempt.purpose, attempt.outcome, attempt.ip) == ("register", "success", "203.0.113.7")
 
@@ -54,6 +55,7 @@ async def test_unknown_account_and_wrong_amount_look_the_same(api: Api) -> None:
                 "paymentAmount": AMOUNT_1,
                 "email": "a@mail.ru",
                 "password": PASSWORD,
+                "acceptPrivacyNotice": PRIVACY_NOTICE,
             }
         },
     )
@@ -65,6 +67,7 @@ async def test_unknown_account_and_wrong_amount_look_the_same(api: Api) -> None:
                 "paymentAmount": "1499.99",
                 "email": "a@mail.ru",
                 "password": PASSWORD,
+                "acceptPrivacyNotice": PRIVACY_NOTICE,
             }
         },
     )
@@ -164,7 +167,8 @@ async def test_a_right_proof_gives_its_attempt_back(api: Api) -> None:
 async def test_aliases_in_one_document_count_one_by_one(api: Api) -> None:
     fields = "\n".join(
         f'a{i}: register(input: {{accountNumber: "{ACCOUNT_1}", paymentAmount: "{i + 1}", '
-        f'email: "x{i}@mail.ru", password: "{PASSWORD}"}}) {{ userErrors {{ code }} }}'
+        f'email: "x{i}@mail.ru", password: "{PASSWORD}", acceptPrivacyNotice: "{PRIVACY_NOTICE}"}}) '
+        f"{{ userErrors {{ code }} }}"
         for i in range(20)
     )
     data = await api.data(f"mutation {{ {fields} }}")

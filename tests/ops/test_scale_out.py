@@ -14,7 +14,7 @@ from tests.conftest import BACKEND
 from tests.mail_fixtures import SmtpSink
 from tests.processes import free_port, start_kabinet, stop_kabinet, wait_until_ready
 from tests.questions.support import photo
-from tests.support import ACCOUNT_1, AMOUNT_1, LOGIN, PASSWORD, REGISTER, RESET
+from tests.support import ACCOUNT_1, AMOUNT_1, LOGIN, PASSWORD, PRIVACY_NOTICE, REGISTER, RESET
 
 pytestmark = [
     pytest.mark.usefixtures("demo_data"),
@@ -63,6 +63,7 @@ async def test_limits_and_mail_across_two_processes(db, smtp: SmtpSink, tmp_path
                             "paymentAmount": AMOUNT_1,
                             "email": "ivanova@mail.ru",
                             "password": PASSWORD,
+                            "acceptPrivacyNotice": PRIVACY_NOTICE,
                         }
                     },
                 },

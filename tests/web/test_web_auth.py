@@ -61,11 +61,20 @@ async def test_registration_with_email_verification(page, web_server) -> None:
     await page.get_by_role("link", name="Нет кабинета? Зарегистрируйтесь").click()
     await expect(page.get_by_role("heading", name="Регистрация")).to_be_visible()
 
-    # A wrong amount is explained, next to nothing else being lost
+    # Consent to the personal-data notice is asked for, next to its checkbox
     await page.get_by_label("Номер лицевого счёта").fill("001234567894")
     await page.get_by_label("Сумма платежа").fill("100")
     await page.get_by_label("Электронная почта").fill("volkova@example.org")
     await page.get_by_label("Пароль", exact=True).fill("my own long passphrase")
+    await page.get_by_role("button", name="Зарегистрироваться").click()
+    consent = page.get_by_label("Я ознакомился(-ась) с уведомлением об обработке")
+    await expect(consent).to_have_attribute("aria-invalid", "true")
+    await expect(page.get_by_text("отметьте, что вы ознакомились")).to_be_visible()
+    notice = page.get_by_role("link", name="уведомлением об обработке персональных данных")
+    await expect(notice).to_have_attribute("href", f"{web_server.url}/privacy?lang=ru")
+    await consent.check()
+
+    # A wrong amount is explained, next to nothing else being lost
     await page.get_by_role("button", name="Зарегистрироваться").click()
     await expect(page.get_by_role("alert")).to_contain_text("не совпадают с нашими данными")
 
@@ -177,3 +186,29 @@ async def test_password_reset_by_email(page, web_server) -> None:
     await page.get_by_role("textbox", name="Новый пароль").fill("yet another long passphrase")
     await page.get_by_role("button", name="Сохранить пароль").click()
     await expect(page.get_by_role("alert")).to_contain_text("Ссылка недействительна")
+
+
+@pytest.mark.server_env(PRIVACY_NOTICE_VERSION="2027-01-15")
+async def test_a_new_privacy_notice_is_asked_for_until_accepted(page, web_server) -> None:
+    # Given a customer who accepted the notice of 2026-12-01, and a new one published since
+    await page.goto("/login")
+    await page.get_by_label("Электронная почта").fill("ivanova@example.com")
+    await page.get_by_label("Пароль").fill(DEMO_PASSWORD)
+    await page.get_by_role("button", name="Войти").click()
+    banner = page.locator("[data-banner=privacy]")
+    await expect(banner).to_contain_text("редакция от 2027-01-15")
+    read = banner.get_by_role("link", name="Прочитать уведомление")
+    await expect(read).to_have_attribute("href", f"{web_server.url}/privacy?lang=ru")
+
+    # it stays from page to page until accepted
+    await page.get_by_role("link", name="Квитанции").first.click()
+    await expect(banner).to_be_visible()
+    await banner.get_by_role("button", name="Ознакомился(-ась) и согласен(-на)").click()
+    await expect(banner).to_have_count(0)
+    await page.reload()
+    await expect(page.get_by_role("heading", level=1)).to_be_visible()
+    await expect(banner).to_have_count(0)
+
+    # the notice itself, as the link opens it
+    await page.goto("/privacy?lang=ru")
+    await expect(page.locator("#privacy-version")).to_have_text("2027-01-15")

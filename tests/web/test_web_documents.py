@@ -135,6 +135,7 @@ ERROR_TEXTS = {
     "SetPasswordErrorCode": (["setPassword"], {"WEAK_PASSWORD"}),
     "ResendVerificationErrorCode": (["layout"], set()),
     "PayBillErrorCode": (["pay"], {"AMOUNT_TOO_LARGE"}),
+    "AcceptPrivacyNoticeErrorCode": (["privacy"], set()),
 }
 
 

@@ -6,7 +6,7 @@ import { button, fill, h } from './dom.js';
 import { gql } from './gql.js';
 import { addMessages, language, onLanguageChange, setLanguage, t } from './i18n.js';
 import { navigate, navigation, onNavigate } from './router.js';
-import { logout, onViewerChange, viewer } from './session.js';
+import { forgetViewer, logout, onViewerChange, setViewer, viewer } from './session.js';
 
 addMessages({
   ru: {
@@ -24,6 +24,10 @@ addMessages({
     'layout.ALREADY_VERIFIED': 'Адрес уже подтверждён.',
     'layout.TOO_MANY_ATTEMPTS': 'Письмо уже отправлялось недавно. Повторите {retryAfter}.',
     'layout.TOO_MANY_EMAILS': 'За последний час мы отправили вам много писем. Повторите {retryAfter}.',
+    'privacy.changed': 'Мы обновили уведомление об обработке персональных данных (редакция от {version}). Пожалуйста, ознакомьтесь с ним.',
+    'privacy.read': 'Прочитать уведомление',
+    'privacy.accept': 'Ознакомился(-ась) и согласен(-на)',
+    'privacy.PRIVACY_NOTICE_NOT_ACCEPTED': 'Уведомление только что изменилось: ознакомьтесь с новой редакцией.',
   },
   en: {
     'common.appName': 'Customer cabinet',
@@ -40,6 +44,10 @@ addMessages({
     'layout.ALREADY_VERIFIED': 'The address is confirmed already.',
     'layout.TOO_MANY_ATTEMPTS': 'A letter was sent a moment ago. Try again {retryAfter}.',
     'layout.TOO_MANY_EMAILS': 'We have sent you many letters in the last hour. Try again {retryAfter}.',
+    'privacy.changed': 'We have updated our personal data notice (version of {version}). Please read it.',
+    'privacy.read': 'Read the notice',
+    'privacy.accept': 'I have read it and agree',
+    'privacy.PRIVACY_NOTICE_NOT_ACCEPTED': 'The notice has just changed: please read the new version.',
   },
 });
 
@@ -47,7 +55,50 @@ const RESEND = gql`mutation ResendVerification {
   resendVerification { sentTo userErrors { field message code retryAfter } }
 }`;
 
+const ACCEPT_NOTICE = gql`mutation AcceptPrivacyNotice($input: AcceptPrivacyNoticeInput!) {
+  acceptPrivacyNotice(input: $input) {
+    privacyNotice { version url accepted }
+    userErrors { field message code }
+  }
+}`;
+
 let user = null;
+
+// A new version of the personal-data notice, shown on every page until the customer
+// accepts it (the version they were shown: a newer one is refused and shown instead).
+function privacyBanner(notice) {
+  const status = h('p', { role: 'status' });
+  const accept = async (event) => {
+    event.target.disabled = true;
+    try {
+      const payload = await mutate('acceptPrivacyNotice', ACCEPT_NOTICE, { version: notice.version });
+      const [error] = payload.userErrors;
+      if (error) {
+        status.textContent = codeText('privacy')(error);
+        forgetViewer();
+        setViewer(await viewer());
+        return;
+      }
+      setViewer({ ...user, privacyNotice: payload.privacyNotice });
+    } catch (error) {
+      status.textContent = describeError(error);
+    } finally {
+      event.target.disabled = false;
+    }
+  };
+  return h(
+    'div',
+    { class: 'banner', 'data-banner': 'privacy' },
+    h('p', {}, t('privacy.changed', { version: notice.version })),
+    h(
+      'p',
+      {},
+      h('a', { href: `${notice.url}?lang=${language()}`, target: '_blank', rel: 'noopener' }, t('privacy.read')),
+    ),
+    button(t('privacy.accept'), { class: 'primary', onclick: accept }),
+    status,
+  );
+}
 
 // For a cabinet whose address is not confirmed: a reminder, and a new letter on request.
 function unverifiedBanner() {
@@ -118,6 +169,7 @@ function draw() {
     ),
     items.length ? h('nav', { 'aria-label': t('layout.menu') }, h('ul', {}, items)) : null,
     user && !user.emailVerified ? unverifiedBanner() : null,
+    user && user.privacyNotice && !user.privacyNotice.accepted ? privacyBanner(user.privacyNotice) : null,
   );
 }
 

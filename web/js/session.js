@@ -1,13 +1,15 @@
 // Who is logged in, as far as the page knows: `me` asked once, then kept until a login,
 // a logout or an UNAUTHENTICATED answer changes it.
 //
-//   const user = await viewer();   // { id, email, emailVerified, language, role } or null
+//   const user = await viewer();   // { id, email, emailVerified, language, role, ... } or null
 //   onViewerChange((user) => ...);
 
 import { graphql, mutate, UNAUTHENTICATED_EVENT } from './api.js';
 import { gql } from './gql.js';
 
-export const VIEWER_FIELDS = gql`fragment ViewerFields on User { id email emailVerified language role displayName }`;
+export const VIEWER_FIELDS = gql`fragment ViewerFields on User {
+  id email emailVerified language role displayName privacyNotice { version url accepted }
+}`;
 const VIEWER = gql`query Viewer { me { ...ViewerFields } } ${VIEWER_FIELDS}`;
 const LOGOUT = gql`mutation Logout { logout { endedSessions userErrors { code } } }`;
 const listeners = new Set();

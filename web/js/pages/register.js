@@ -1,10 +1,10 @@
 // `/register`: a new cabinet, proven by an account number and a payment's amount. It
 // ends with "check your mail": the link in the letter opens /verify-email.
 
-import { codeText, mutate } from '../api.js';
+import { codeText, graphql, mutate } from '../api.js';
 import { form, h, notice, page, showErrors } from '../dom.js';
 import { gql } from '../gql.js';
-import { addMessages, t } from '../i18n.js';
+import { addMessages, language, t } from '../i18n.js';
 import { onNavigate, refresh, route } from '../router.js';
 import { emailField, newPasswordField, proofFields } from './auth-fields.js';
 
@@ -23,6 +23,10 @@ addMessages({
       'К этому лицевому счёту уже подключён личный кабинет. Войдите в него или восстановите доступ по ссылке «Забыли пароль?».',
     'register.EMAIL_TAKEN': 'Этот адрес уже используется другим кабинетом. Укажите другой адрес или войдите.',
     'register.INVALID_EMAIL': 'Проверьте адрес электронной почты: похоже, в нём ошибка.',
+    'register.privacy': 'Я ознакомился(-ась) с {link} и согласен(-на) на обработку моих персональных данных',
+    'register.privacyLink': 'уведомлением об обработке персональных данных',
+    'register.PRIVACY_NOTICE_NOT_ACCEPTED':
+      'Чтобы создать кабинет, отметьте, что вы ознакомились с уведомлением об обработке персональных данных и согласны с ним.',
     // NO_RECENT_PAYMENTS and WEAK_PASSWORD: the server's sentence names the minimal payment
     // and what exactly is wrong with the password.
   },
@@ -40,6 +44,10 @@ addMessages({
       'This account already has a cabinet. Log in, or recover access with "Forgot the password?".',
     'register.EMAIL_TAKEN': 'This address is used by another cabinet. Enter another address, or log in.',
     'register.INVALID_EMAIL': 'Check the e-mail address: it seems to have a typo.',
+    'register.privacy': 'I have read the {link} and consent to the processing of my personal data',
+    'register.privacyLink': 'personal data notice',
+    'register.PRIVACY_NOTICE_NOT_ACCEPTED':
+      'To create a cabinet, confirm that you have read the personal data notice and accept it.',
   },
 });
 
@@ -50,12 +58,43 @@ const REGISTER = gql`mutation Register($input: RegisterInput!) {
   }
 }`;
 
+const NOTICE = gql`query PrivacyNotice { privacyNotice { version url } }`;
+
 let registered = null; // the address the letter went to, while its page is shown
 onNavigate((path) => {
   if (path !== '/register') registered = null;
 });
 
-function render() {
+// The consent checkbox: its value is the version of the notice its link shows, sent as
+// acceptPrivacyNotice only when ticked (the server refuses a register without it).
+function consentField(notice, lang) {
+  const id = 'accept-privacy-notice';
+  const link = h(
+    'a',
+    { href: `${notice.url}?lang=${lang}`, target: '_blank', rel: 'noopener' },
+    t('register.privacyLink'),
+  );
+  const [before, after] = t('register.privacy', { link: '\u0000' }).split('\u0000');
+  return h(
+    'div',
+    { class: 'field', 'data-field': 'acceptPrivacyNotice' },
+    h(
+      'div',
+      { class: 'check' },
+      h('input', {
+        type: 'checkbox',
+        id,
+        name: 'acceptPrivacyNotice',
+        value: notice.version,
+        'aria-describedby': `${id}-error`,
+      }),
+      h('label', { for: id }, before, link, after),
+    ),
+    h('p', { class: 'error', id: `${id}-error`, hidden: true }),
+  );
+}
+
+async function render() {
   if (registered) {
     return page(
       t('register.doneTitle'),
@@ -63,19 +102,26 @@ function render() {
       h('p', {}, h('a', { href: '/login' }, t('register.doneLogin'))),
     );
   }
+  const { privacyNotice } = await graphql(NOTICE);
   return page(
     t('register.title'),
     h('p', {}, t('register.intro')),
     form({
       label: t('register.title'),
       submit: t('register.submit'),
-      fields: [...proofFields(), emailField(), newPasswordField('password', t('auth.password'))],
+      fields: [
+        ...proofFields(),
+        emailField(),
+        newPasswordField('password', t('auth.password')),
+        consentField(privacyNotice, language()),
+      ],
       onSubmit: async (values, node) => {
         const payload = await mutate('register', REGISTER, {
           accountNumber: values.accountNumber.trim(),
           paymentAmount: values.paymentAmount.trim(),
           email: values.email.trim(),
           password: values.password,
+          acceptPrivacyNotice: values.acceptPrivacyNotice || null,
         });
         if (payload.userErrors.length) {
           showErrors(node, payload.userErrors, codeText(['register', 'proof']));
