@@ -18,7 +18,7 @@ class AlterEnumDescription(ops.AlterField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0012_refunds')]
+    dependencies = [('models', '0013_autopay')]
 
     initial = False
 
