@@ -19,7 +19,7 @@ from mail.worker import running_worker
 from models import db
 from resolvers.context import Context
 from routes import attachments as attachment_routes
-from routes import cli, ereceipt, health, receipts, web
+from routes import cli, data_export, ereceipt, health, receipts, web
 from routes.middleware import middleware_stack
 from routes.payments import payment_routes
 from schema.http import GraphQLEndpoint
@@ -49,6 +49,13 @@ async def _clean_attachments() -> None:
             cleaned.uploads,
             cleaned.temporary_files,
         )
+
+
+async def _personal_data() -> None:
+    """Erasures due and exports asked for (services.privacy.jobs), by every process."""
+    from services.privacy import jobs
+
+    await jobs.run_once()
 
 
 def create_app(
@@ -91,6 +98,7 @@ def app_routes(settings: Settings) -> list[Route]:
         Route("/ereceipt/confirm", ereceipt.confirm, methods=["GET", "POST"]),
         Route("/ereceipt/unsubscribe", ereceipt.unsubscribe, methods=["GET", "POST"]),
         *payment_routes(settings),
+        Route("/data-export", data_export.download, methods=["GET"]),
         Route("/attachments", attachment_routes.upload, methods=["POST"]),
         Route("/attachments/{id}", attachment_routes.download, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
@@ -126,6 +134,9 @@ def lifespan(
             if manage_db:
                 await stack.enter_async_context(
                     every("attachments cleanup", 3600, _clean_attachments)
+                )
+                await stack.enter_async_context(
+                    every("personal data", settings.privacy_job_seconds, _personal_data)
                 )
             # Everything loaded so far (modules, the schema, the ORM's metadata) lives as
             # long as the process: keep it out of the collector's sight, so a full

@@ -11,12 +11,14 @@ import strawberry
 from models import auth as auth_models
 from resolvers import accounts as account_resolvers
 from resolvers import auth as auth_resolvers
+from resolvers import privacy as privacy_resolvers
 from resolvers import questions as question_resolvers
 from resolvers.context import Context
 from schema.accounts import PROOF_CODES, Account, After, First
 from schema.enums import described_enum
 from schema.errors import MutationInput, attempt, error_type, outcome
 from schema.permissions import CustomersOnly
+from schema.privacy import CabinetDeletion
 from schema.questions import CabinetRole, Question, QuestionStatus
 from schema.relay import Connection, Node, encode_id, to_connection
 from services.auth.errors import AuthError
@@ -142,6 +144,14 @@ class User(Node):
             SessionInfo.from_session(s, current)
             for s, current in await auth_resolvers.sessions(info, self.pk)
         ]
+
+    @strawberry.field(
+        description="The deletion of the cabinet asked for with deleteCabinet and waiting "
+        "for its grace period to end; null when none is. Show it, with a way to cancel."
+    )
+    async def deletion(self, info: strawberry.Info[Context]) -> CabinetDeletion | None:
+        await self._own(info)
+        return CabinetDeletion.of(await privacy_resolvers.pending_deletion(self.pk))
 
     @strawberry.field(description="The cabinet's security log, newest first.")
     async def security_events(

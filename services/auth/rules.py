@@ -130,6 +130,14 @@ async def _guess_password(
     return True
 
 
+async def confirm_password(
+    cabinet: Cabinet, password: str, client: Client, device: Device | None = None
+) -> bool:
+    """Whether `password` is the cabinet's, checked under the login throttle: what a rule
+    of another domain asks before a grave step (deleting the cabinet)."""
+    return await _guess_password(cabinet.email, password or "", client, cabinet, device)
+
+
 # ---------------------------------------------------------------- registration
 
 
