@@ -22,6 +22,8 @@ addMessages({
     'login.ended.EXPIRED': 'Сеанс истёк: вас давно не было. Войдите снова.',
     'login.ended.REVOKED': 'Сеанс завершён: выход на другом устройстве или смена пароля. Войдите снова.',
     'login.ended.INVALID': 'Сеанс недействителен. Войдите снова.',
+    'login.ended.DELETION_REQUESTED':
+      'Кабинет будет удалён через 14 дней, все входы завершены. Передумали — войдите и нажмите «Сохранить кабинет».',
   },
   en: {
     'login.title': 'Log in to your cabinet',
@@ -35,6 +37,8 @@ addMessages({
     'login.ended.EXPIRED': 'Your session expired after a long pause. Please log in again.',
     'login.ended.REVOKED': 'Your session was ended: logged out elsewhere or the password changed. Please log in again.',
     'login.ended.INVALID': 'Your session is not valid. Please log in again.',
+    'login.ended.DELETION_REQUESTED':
+      'The cabinet will be deleted in 14 days and every login has ended. Changed your mind? Log in and choose “Keep my cabinet”.',
   },
 });
 
