@@ -16,7 +16,7 @@ erases the cabinet. What is erased and what is kept, and why:
   them; the device cookie lives in the browser), outstanding links, e-receipt
   subscriptions, the links to its accounts (so the accounts can be registered or linked
   again), the photos, the subject and every message of its questions, its data exports,
-  the address in the headers of mail already sent to it;
+  the address in the headers of mail already sent to it and in attempt counters;
 - kept: readings and payments (they belong to the account and the billing system), the
   security log (until AUDIT_RETENTION_DAYS), questions as empty closed rows (the
   specialists' statistics). They stay attached to the cabinet's row, which becomes a
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from config import get_settings
-from models.auth import ActionToken, ProofAttempt, SecurityEventKind, Session
+from models.auth import ActionToken, ProofAttempt, RateCounter, SecurityEventKind, Session
 from models.cabinets import Cabinet, CabinetAccount, Role
 from models.ereceipts import EReceiptSubscription
 from models.mail import MailState, OutboxMessage
@@ -179,6 +179,8 @@ async def _erase(cabinet_id: int, moment: dt.datetime) -> None:
         status=QuestionStatus.CLOSED, closed_at=moment, updated_at=moment
     )
     await ProofAttempt.filter(cabinet_id=cabinet_id).update(cabinet_id=None)
+    # Attempt counters name the address in their keys (services.auth.rules).
+    await RateCounter.filter(key__endswith=f":email:{address}").delete()
     tombstone = erased_email(cabinet_id)
     await OutboxMessage.filter(
         recipient=address, state__in=[MailState.SENT, MailState.FAILED]

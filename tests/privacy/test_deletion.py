@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from models.accounts import Account
-from models.auth import ActionToken, ProofAttempt, SecurityEvent, Session
+from models.auth import ActionToken, ProofAttempt, RateCounter, SecurityEvent, Session
 from models.billing import Payment, Receipt
 from models.cabinets import Cabinet, CabinetAccount
 from models.ereceipts import EReceiptSubscription
@@ -29,6 +29,7 @@ from tests.support import (
     AMOUNT_2,
     AMOUNT_3,
     PASSWORD,
+    RESET,
     Api,
     codes,
 )
@@ -161,6 +162,10 @@ async def test_after_the_grace_period_the_cabinet_is_erased_row_by_row(
     await asked(other, subject="Переплата", body="Верните деньги", attachmentIds=[other_photo])
     petrov = await Cabinet.get(email=PETROV)
 
+    assert codes(await api.login(IVANOVA, "a-wrong-password-1")) == ["INVALID_CREDENTIALS"]
+    assert (await api.data(RESET, {"e": IVANOVA}))["requestPasswordReset"]["accepted"]
+    keys = await RateCounter.all().values_list("key", flat=True)
+    assert {f"login:email:{IVANOVA}", f"reset:email:{IVANOVA}"} <= set(keys)
     cabinet = await Cabinet.get(email=IVANOVA)
     kept_before = await _snapshot_kept([ACCOUNT_1, ACCOUNT_2])
     other_before = await _everything_of(petrov.id)
@@ -197,6 +202,7 @@ async def test_after_the_grace_period_the_cabinet_is_erased_row_by_row(
     assert sorted(bodies) == ["", ""]  # the customer's and the specialist's
     assert await ProofAttempt.filter(cabinet_id=cabinet.id).count() == 0
     assert await ProofAttempt.filter(account_number=ACCOUNT_2).count() == 1  # kept, detached
+    assert not [k for k in await RateCounter.all().values_list("key", flat=True) if IVANOVA in k]
     leftover = await OutboxMessage.filter(recipient=IVANOVA).values_list("template", flat=True)
     assert leftover == ["cabinet_erased"]  # only the last notice, still to be sent
     [row] = await CabinetDeletion.filter(cabinet_id=cabinet.id)
