@@ -12,11 +12,12 @@ without a deliberate step.
 When the grace period ends, `erase_due` (the personal-data job of every server process)
 erases the cabinet. What is erased and what is kept, and why:
 
-- erased: the sessions (the devices a cabinet logged in from are known only through
-  them; the device cookie lives in the browser), outstanding links, e-receipt
-  subscriptions, the links to its accounts (so the accounts can be registered or linked
-  again), the photos, the subject and every message of its questions, its data exports,
-  the address in the headers of mail already sent to it and in attempt counters;
+- erased: the preferences (the language of mail), the sessions (the devices a cabinet
+  logged in from are known only through them; the device cookie lives in the browser),
+  outstanding links, e-receipt subscriptions, the links to its accounts (so the accounts
+  can be registered or linked again), the photos, the subject and every message of its
+  questions, its data exports, the address in the headers of mail already sent to it and
+  in attempt counters;
 - kept: readings and payments (they belong to the account and the billing system), the
   security log (until AUDIT_RETENTION_DAYS), questions as empty closed rows (the
   specialists' statistics). They stay attached to the cabinet's row, which becomes a
@@ -190,6 +191,7 @@ async def _erase(cabinet_id: int, moment: dt.datetime) -> None:
         email_verified_at=None,
         password_hash="!",  # noqa: S106 - matches no password; the cabinet is closed
         display_name="",
+        language="ru",  # the one preference a cabinet has: back to the default
         disabled_at=moment,
         updated_at=moment,
     )

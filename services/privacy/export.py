@@ -14,6 +14,7 @@ is read through the cabinet's own id and its accounts, never anyone else's.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import io
@@ -427,6 +428,10 @@ async def build_zip(cabinet_id: int) -> bytes:
         ]
     )
     files["README.txt"] = _readme(cabinet.language)
+    return await asyncio.to_thread(_zip, files)  # compressing is CPU work: off the loop
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():
