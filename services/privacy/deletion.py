@@ -24,8 +24,10 @@ erases the cabinet. What is erased and what is kept, and why:
   tombstone: no address, no password, no name, closed (`disabled_at`), so nothing
   kept names the person any longer.
 
-Autopay (issue 15) is not in this code yet: once it exists, its mandates must be erased
-here too, and cancelled at the acquirer.
+Autopay (issue 15) is not in the code this was written on; it was being built at the same
+time (`models.payments.Autopay`, `AutopayCharge`). When the two meet, `_erase` must turn
+off and empty the cabinet's autopays too (the saved method's id and title, which name the
+person's card; pending charges skipped), and the export must list them.
 """
 
 from __future__ import annotations
