@@ -15,7 +15,7 @@ addMessages({
   ru: {
     'privacy.deleteTitle': 'Удалить личный кабинет',
     'privacy.deleteIntro':
-      'Все входы в кабинет завершатся сразу, а через 14 дней мы удалим кабинет: адрес, сеансы, подписки на электронную квитанцию, обращения и фотографии. Показания и платежи останутся у лицевого счёта. Пока срок не истёк, удаление можно отменить: войдите и нажмите «Сохранить кабинет».',
+      'Все входы в кабинет завершатся сразу, а по истечении срока на раздумье мы удалим кабинет: адрес, сеансы, подписки на электронную квитанцию, обращения и фотографии. Показания и платежи останутся у лицевого счёта. Пока срок не истёк, удаление можно отменить: войдите и нажмите «Сохранить кабинет».',
     'privacy.password': 'Пароль кабинета',
     'privacy.delete': 'Удалить кабинет',
     'privacy.pending': 'Ваш кабинет будет удалён {date}.',
@@ -31,7 +31,7 @@ addMessages({
   en: {
     'privacy.deleteTitle': 'Delete my cabinet',
     'privacy.deleteIntro':
-      'Every login of the cabinet ends at once, and in 14 days we delete the cabinet: the address, sessions, e-receipt subscriptions, questions and photos. Readings and payments stay with the account. Until then you can cancel: log in and choose “Keep my cabinet”.',
+      'Every login of the cabinet ends at once, and when the time to think it over ends we delete the cabinet: the address, sessions, e-receipt subscriptions, questions and photos. Readings and payments stay with the account. Until then you can cancel: log in and choose “Keep my cabinet”.',
     'privacy.password': 'Password of the cabinet',
     'privacy.delete': 'Delete the cabinet',
     'privacy.pending': 'Your cabinet will be deleted on {date}.',
@@ -123,7 +123,8 @@ export function privacyCards() {
             return;
           }
           forgetViewer(); // every session ended, this one too
-          await navigate('/login?ended=DELETION_REQUESTED', { replace: true });
+          const on = payload.deletion.erasesAt;
+          await navigate(`/login?ended=DELETION_REQUESTED&on=${encodeURIComponent(on)}`, { replace: true });
         },
       }),
     ),
