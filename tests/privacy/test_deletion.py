@@ -247,3 +247,14 @@ async def test_specialists_cannot_delete_their_cabinet_here(api: Api) -> None:
     body = await staff(DELETE, {"p": "whatever"})
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert body["data"] is None or body["data"]["deleteCabinet"] is None
+
+
+async def test_guessing_the_password_here_is_throttled_as_a_login(api: Api) -> None:
+    user = await api.signed_up(ACCOUNT_1, AMOUNT_1, IVANOVA)
+    for _ in range(6):  # as at login (tests/auth/test_login.py): six tries, then a wait
+        assert codes(await delete(user, "not-the-password-1")) == ["WRONG_PASSWORD"]
+    throttled = await delete(user, PASSWORD)  # even the right one waits now
+    assert codes(throttled) == ["TOO_MANY_ATTEMPTS"]
+    assert dt.datetime.fromisoformat(throttled["userErrors"][0]["retryAfter"]) > rules_clock.now()
+    assert await CabinetDeletion.all().count() == 0
+    assert await user.session_ended() is None
