@@ -429,6 +429,23 @@ class Settings:
         "beyond gets 429 ATTACHMENT_QUEUE_FULL and may be sent again shortly.",
     )
 
+    # Personal data: deleting a cabinet, exporting its data (docs/operations.md).
+    cabinet_deletion_grace_days: int = setting(
+        14,
+        "Days between deleteCabinet and the erasure of the cabinet; logging in and "
+        "confirming (cancelCabinetDeletion) within them keeps it.",
+    )
+    data_export_link_hours: int = setting(
+        48,
+        "Hours the e-mailed link to a data export (requestDataExport) works; the file is "
+        "deleted when it ends.",
+    )
+    privacy_job_seconds: int = setting(
+        60,
+        "Seconds between rounds of the personal-data job every server process runs: it "
+        "erases cabinets whose grace period ended and builds requested data exports.",
+    )
+
     # The company's requisites, printed on every bill and encoded in its payment QR code.
     # The defaults are fictional: a real deployment sets its own.
     company_name: str = setting(
@@ -796,6 +813,10 @@ def _check_questions(settings: Settings) -> None:
     positive += ("mail_body_retention_days", "session_retention_days", "audit_retention_days")
     positive += ("unverified_cabinet_retention_days", "retention_batch_size")
     _require_positive(settings, positive)
+    _require_positive(
+        settings,
+        ("cabinet_deletion_grace_days", "data_export_link_hours", "privacy_job_seconds"),
+    )
 
 
 _current: Settings | None = None
@@ -846,6 +867,11 @@ REFERENCE_SECTIONS: tuple[tuple[str, str, str], ...] = (
         "The acquirer and its webhook: [Payments](operations.md#payments-and-the-acquirer).",
     ),
     ("Questions and photos", "question_messages_per_day", ""),
+    (
+        "Personal data",
+        "cabinet_deletion_grace_days",
+        "Deleting a cabinet and exporting its data: [Personal data](operations.md#personal-data).",
+    ),
     (
         "Company requisites",
         "company_name",

@@ -19,7 +19,7 @@ from mail.worker import running_worker
 from models import db
 from resolvers.context import Context
 from routes import attachments as attachment_routes
-from routes import cli, ereceipt, health, privacy, receipts, web
+from routes import cli, data_export, ereceipt, health, privacy, receipts, web
 from routes.middleware import middleware_stack
 from routes.payments import payment_routes
 from schema.http import GraphQLEndpoint
@@ -60,6 +60,13 @@ async def _clean_attachments() -> None:
             cleaned.uploads,
             cleaned.temporary_files,
         )
+
+
+async def _personal_data() -> None:
+    """Erasures due and exports asked for (services.privacy.jobs), by every process."""
+    from services.privacy import jobs
+
+    await jobs.run_once()
 
 
 def create_app(
@@ -104,6 +111,7 @@ def app_routes(settings: Settings) -> list[Route]:
         Route("/ereceipt/unsubscribe", ereceipt.unsubscribe, methods=["GET", "POST"]),
         *payment_routes(settings),
         Route("/privacy", privacy.notice, methods=["GET", "HEAD"]),
+        Route("/data-export", data_export.download, methods=["GET"]),
         Route("/attachments", attachment_routes.upload, methods=["POST"]),
         Route("/attachments/{id}", attachment_routes.download, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
@@ -142,6 +150,9 @@ def lifespan(
                     every("attachments cleanup", 3600, _clean_attachments)
                 )
                 await stack.enter_async_context(every("retention", 3600, _apply_retention))
+                await stack.enter_async_context(
+                    every("personal data", settings.privacy_job_seconds, _personal_data)
+                )
             # Everything loaded so far (modules, the schema, the ORM's metadata) lives as
             # long as the process: keep it out of the collector's sight, so a full
             # collection scans only what requests allocate and never stalls the loop.

@@ -11,6 +11,7 @@ import strawberry
 from models import auth as auth_models
 from resolvers import accounts as account_resolvers
 from resolvers import auth as auth_resolvers
+from resolvers import privacy as privacy_resolvers
 from resolvers import questions as question_resolvers
 from resolvers.context import Context
 from schema import privacy
@@ -18,13 +19,12 @@ from schema.accounts import PROOF_CODES, Account, After, First
 from schema.enums import described_enum
 from schema.errors import MutationInput, attempt, error_type, outcome
 from schema.permissions import CustomersOnly
-from schema.privacy import PrivacyNotice
+from schema.privacy import CabinetDeletion, PrivacyNotice
 from schema.questions import CabinetRole, Question, QuestionStatus
 from schema.relay import Connection, Node, encode_id, to_connection
 from services.auth.errors import AuthError
 from services.core import telemetry
 from services.core.errors import CoreError
-from services.privacy.errors import PrivacyError
 from services.recovery.errors import RecoveryError
 from services.security.devices import describe_device
 from services.security.errors import SecurityError
@@ -156,6 +156,14 @@ class User(Node):
             for s, current in await auth_resolvers.sessions(info, self.pk)
         ]
 
+    @strawberry.field(
+        description="The deletion of the cabinet asked for with deleteCabinet and waiting "
+        "for its grace period to end; null when none is. Show it, with a way to cancel."
+    )
+    async def deletion(self, info: strawberry.Info[Context]) -> CabinetDeletion | None:
+        await self._own(info)
+        return CabinetDeletion.of(await privacy_resolvers.pending_deletion(self.pk))
+
     @strawberry.field(description="The cabinet's security log, newest first.")
     async def security_events(
         self,
@@ -224,7 +232,7 @@ RegisterError = error_type(
         CoreError.EMAIL_TAKEN,
         CoreError.INVALID_EMAIL,
         SecurityError.WEAK_PASSWORD,
-        PrivacyError.PRIVACY_NOTICE_NOT_ACCEPTED,
+        AuthError.PRIVACY_NOTICE_NOT_ACCEPTED,
     ],
     retryable=True,
 )

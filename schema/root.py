@@ -192,6 +192,25 @@ class Mutation:
     change_email = strawberry.mutation(
         resolver=auth.change_email, description="Move the cabinet to another e-mail address."
     )
+    delete_cabinet = strawberry.mutation(
+        resolver=privacy.delete_cabinet,
+        permission_classes=[CustomersOnly],
+        description="Delete the cabinet (customers only), confirmed by its password: every "
+        "session ends at once and the cabinet is erased after CABINET_DELETION_GRACE_DAYS "
+        "unless cancelCabinetDeletion is called from a new login first. Readings and "
+        "payments stay with the accounts, which become free to register again.",
+    )
+    cancel_cabinet_deletion = strawberry.mutation(
+        resolver=privacy.cancel_cabinet_deletion,
+        permission_classes=[CustomersOnly],
+        description="Keep the cabinet whose deletion is pending (me.deletion).",
+    )
+    request_data_export = strawberry.mutation(
+        resolver=privacy.request_data_export,
+        permission_classes=[CustomersOnly],
+        description="Ask for a copy of the cabinet's data (customers only, once a day): a ZIP "
+        "is prepared in the background and a link valid DATA_EXPORT_LINK_HOURS is mailed.",
+    )
     link_account = strawberry.mutation(
         resolver=accounts.link_account,
         permission_classes=[CustomersOnly],

@@ -1,4 +1,5 @@
-"""Why registering, logging in, or changing a cabinet's password or address was refused."""
+"""Why registering, logging in, accepting the personal-data notice, or changing a cabinet's
+password or address was refused."""
 
 from __future__ import annotations
 
@@ -32,5 +33,18 @@ class AuthError(ErrorCode):
         Sentence(
             ru="Адрес электронной почты уже подтверждён.",
             en="The e-mail address is already confirmed.",
+        ),
+    )
+    PRIVACY_NOTICE_NOT_ACCEPTED = code(
+        "The current personal-data notice was not accepted: no version was given, or one that "
+        "is no longer current (the notice changed since the client showed it). Nothing was "
+        "done; the message names the current version and where to read it (`/privacy`). Show "
+        "it and send its version (`privacyNotice.version`, or `acceptPrivacyNotice` of "
+        "register).",
+        Sentence(
+            ru="Ознакомьтесь с уведомлением об обработке персональных данных (редакция от "
+            "{version}: {url}) и подтвердите согласие с ним.",
+            en="Read the personal data notice (version of {version}: {url}) and confirm that "
+            "you accept it.",
         ),
     )

@@ -15,6 +15,7 @@ from config import get_settings
 from models.auth import ProofPurpose, SecurityEventKind, Session, TokenPurpose
 from models.cabinets import Cabinet, CabinetAccount
 from services.accounts import proof
+from services.auth import consent
 from services.auth.errors import AuthError
 from services.core import throttle, tokens
 from services.core.clock import now
@@ -28,7 +29,6 @@ from services.notifications.notices import (
     notify,
     notify_address,
 )
-from services.privacy import consent
 from services.recovery import rules as recovery
 from services.security import audit, sessions
 from services.security.devices import Device, new_device
@@ -129,6 +129,14 @@ async def _guess_password(
         cabinet.password_hash = await hash_password(password)
         await Cabinet.filter(id=cabinet.id).update(password_hash=cabinet.password_hash)
     return True
+
+
+async def confirm_password(
+    cabinet: Cabinet, password: str, client: Client, device: Device | None = None
+) -> bool:
+    """Whether `password` is the cabinet's, checked under the login throttle: what a rule
+    of another domain asks before a grave step (deleting the cabinet)."""
+    return await _guess_password(cabinet.email, password or "", client, cabinet, device)
 
 
 # ---------------------------------------------------------------- registration

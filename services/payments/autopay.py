@@ -22,7 +22,7 @@ from decimal import Decimal
 from models.accounts import Account
 from models.cabinets import Cabinet, CabinetAccount
 from models.mail import MailLane
-from models.payments import Autopay, AutopayCharge, OnlinePayment, PaymentStatus
+from models.payments import Autopay, AutopayCharge, ChargeState, OnlinePayment, PaymentStatus
 from payments.providers import Notification
 from services.core.clock import now
 from services.core.errors import CoreError, RuleError
@@ -103,6 +103,23 @@ async def disable(cabinet: Cabinet, account_id: int | None) -> Account:
     )
     log.info("autopay of account %s turned off by cabinet %s", account.id, cabinet.id)
     return account
+
+
+async def forget_cabinet(cabinet_id: int) -> int:
+    """The cabinet is being erased (services.privacy.deletion, in its transaction): every
+    autopay it set up is turned off and its saved method forgotten, and so is the method of
+    each charge that is over. Charges not started are skipped, as for `disable`; a charge
+    being sent keeps its method until it finishes (it may have been made)."""
+    moment = now()
+    autopay_ids = await Autopay.filter(cabinet_id=cabinet_id).values_list("id", flat=True)
+    await (
+        AutopayCharge.filter(autopay_id__in=list(autopay_ids))
+        .exclude(state=ChargeState.SENDING)
+        .update(method_id=None)
+    )
+    return await Autopay.filter(id__in=list(autopay_ids)).update(
+        active_since=None, method_id=None, method_title="", setup_payment_id=None, updated_at=moment
+    )
 
 
 # ---------------------------------------------------------------- outcomes

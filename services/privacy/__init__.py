@@ -1,2 +1,3 @@
-"""Personal data: what is kept and for how long (retention), and the customer's consent to
-the personal-data notice (issue 22)."""
+"""Personal data (issue 22): what a customer may ask about theirs (deleting the cabinet,
+exporting its data) and what is kept and for how long (retention). The consent to the
+notice lives with registration (services.auth.consent)."""

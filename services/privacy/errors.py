@@ -1,4 +1,4 @@
-"""Why the personal-data notice was not accepted."""
+"""Why deleting a cabinet, keeping it, or exporting its data was refused."""
 
 from __future__ import annotations
 
@@ -6,16 +6,18 @@ from services.core.errors import ErrorCode, Sentence, code
 
 
 class PrivacyError(ErrorCode):
-    PRIVACY_NOTICE_NOT_ACCEPTED = code(
-        "The current personal-data notice was not accepted: no version was given, or one that "
-        "is no longer current (the notice changed since the client showed it). Nothing was "
-        "done; the message names the current version and where to read it (`/privacy`). Show "
-        "it and send its version (`privacyNotice.version`, or `acceptPrivacyNotice` of "
-        "register).",
+    DELETION_NOT_REQUESTED = code(
+        "The cabinet has no deletion waiting to happen: there is nothing to cancel.",
         Sentence(
-            ru="Ознакомьтесь с уведомлением об обработке персональных данных (редакция от "
-            "{version}: {url}) и подтвердите согласие с ним.",
-            en="Read the personal data notice (version of {version}: {url}) and confirm that "
-            "you accept it.",
+            ru="Удаление кабинета не запрашивалось.",
+            en="No deletion of the cabinet was requested.",
+        ),
+    )
+    TOO_MANY_EXPORTS = code(
+        "The cabinet asked for an export of its data less than a day ago (one a day): "
+        "`retryAfter` says when the next may be asked for.",
+        Sentence(
+            ru="Выгрузку данных можно запросить раз в сутки. Повторите после {retry_after}.",
+            en="A data export can be requested once a day. Try again after {retry_after}.",
         ),
     )

@@ -29,11 +29,23 @@ from services.core.money import format_rub
 from services.core.timeutil import add_months
 from services.ops import demo
 from services.payments.recurring import Charger, due_moment
+from services.privacy import jobs as privacy_jobs
 from tests.conftest import with_settings
 from tests.mail_fixtures import deliver_all
 from tests.payments.test_payments import _pk, account_id, press
 from tests.payments.test_yookassa import Shop
-from tests.support import ACCOUNT_1, ACCOUNT_2, ACCOUNT_3, AMOUNT_1, AMOUNT_2, AMOUNT_3, Api, codes
+from tests.privacy.support import DELETE
+from tests.support import (
+    ACCOUNT_1,
+    ACCOUNT_2,
+    ACCOUNT_3,
+    AMOUNT_1,
+    AMOUNT_2,
+    AMOUNT_3,
+    PASSWORD,
+    Api,
+    codes,
+)
 
 pytestmark = pytest.mark.usefixtures("demo_data")
 
@@ -436,6 +448,24 @@ async def test_disable_autopay_in_one_step(shop: Shop) -> None:
     assert shop.api.charges() == []
     assert (await AutopayCharge.get()).outcome == "autopay_off"
     assert (await new_bill(2)).autopay_queued == 0
+
+
+async def test_erasing_the_cabinet_forgets_its_card(shop: Shop) -> None:
+    # Given autopay on, a bill queued for it, and its owner asking to delete the cabinet.
+    await enabled(shop)
+    assert (await new_bill(1)).autopay_queued == 1
+    asked = (await shop.user.data(DELETE, {"p": PASSWORD}))["deleteCabinet"]
+    assert asked["userErrors"] == [], asked
+    # When the grace period ends and the cabinet is erased.
+    clock.freeze(now() + dt.timedelta(days=get_settings().cabinet_deletion_grace_days))
+    assert await privacy_jobs.run_once() == 1
+    # Then the saved method is forgotten and the queued bill is never charged.
+    autopay = await Autopay.get()
+    assert (autopay.active_since, autopay.method_id, autopay.method_title) == (None, None, "")
+    assert await charge_all(shop) == 1
+    assert shop.api.charges() == []
+    charge = await AutopayCharge.get()
+    assert (charge.outcome, charge.method_id) == ("autopay_off", None)
 
 
 async def test_another_cabinet_can_neither_see_nor_touch_it(shop: Shop, api: Api) -> None:

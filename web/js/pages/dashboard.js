@@ -8,6 +8,7 @@ import { addMessages, formatDate, formatNumber, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
 import { ACCOUNT_FIELDS, balanceKind, balanceText, loadAccounts, METER_FIELDS } from './account-common.js';
 import { paymentOptions, paymentReturnNotice } from './payments.js';
+import { deletionBanner } from './privacy.js';
 
 addMessages({
   ru: {
@@ -204,6 +205,7 @@ async function render() {
   flash = null;
   return page(
     t('dashboard.title'),
+    await deletionBanner(), // a deletion asked for: the way to keep the cabinet comes first
     await paymentReturnNotice().catch(() => null), // the dashboard shows without it
     shown ? notice(shown, 'ok') : null,
     accounts.length ? accounts.map((a) => accountCard(a, options.online)) : h('p', {}, t('account.none')),

@@ -4,7 +4,7 @@
 import { codeText, mutate } from '../api.js';
 import { field, form, h, notice, page, showErrors } from '../dom.js';
 import { gql } from '../gql.js';
-import { addMessages, has, t } from '../i18n.js';
+import { addMessages, formatDate, has, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
 import { setViewer, VIEWER_FIELDS } from '../session.js';
 
@@ -22,6 +22,8 @@ addMessages({
     'login.ended.EXPIRED': 'Сеанс истёк: вас давно не было. Войдите снова.',
     'login.ended.REVOKED': 'Сеанс завершён: выход на другом устройстве или смена пароля. Войдите снова.',
     'login.ended.INVALID': 'Сеанс недействителен. Войдите снова.',
+    'login.ended.DELETION_REQUESTED':
+      'Кабинет будет удалён {date}, все входы завершены. Передумали — войдите и нажмите «Сохранить кабинет».',
   },
   en: {
     'login.title': 'Log in to your cabinet',
@@ -35,6 +37,8 @@ addMessages({
     'login.ended.EXPIRED': 'Your session expired after a long pause. Please log in again.',
     'login.ended.REVOKED': 'Your session was ended: logged out elsewhere or the password changed. Please log in again.',
     'login.ended.INVALID': 'Your session is not valid. Please log in again.',
+    'login.ended.DELETION_REQUESTED':
+      'The cabinet will be deleted on {date} and every login has ended. Changed your mind? Log in and choose “Keep my cabinet”.',
   },
 });
 
@@ -55,7 +59,9 @@ export function safeNext(query) {
 // Why the last session ended, when the app came here because it did (router.js).
 function endedNotice(query) {
   const reason = query.get('ended');
-  return reason && has(`login.ended.${reason}`) ? notice(t(`login.ended.${reason}`)) : null;
+  const on = query.get('on'); // when a deletion asked for will happen
+  const date = on && !Number.isNaN(new Date(on).getTime()) ? formatDate(on) : '';
+  return reason && has(`login.ended.${reason}`) ? notice(t(`login.ended.${reason}`, { date })) : null;
 }
 
 function render({ query }) {

@@ -9,8 +9,9 @@ import { button, h, notice, page } from '../dom.js';
 import { gql } from '../gql.js';
 import { addMessages, formatDateTime, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
-import { forgetViewer } from '../session.js';
+import { forgetViewer, viewer } from '../session.js';
 import { setUnread } from './account-common.js';
+import { deletionBanner, privacyCards } from './privacy.js';
 
 addMessages({
   ru: {
@@ -122,6 +123,7 @@ async function render() {
   const others = me.sessions.filter((s) => !s.current);
   return page(
     t('sessions.title'),
+    await deletionBanner(),
     shown ? notice(shown, 'ok') : null,
     h('p', {}, t('sessions.intro')),
     h(
@@ -141,6 +143,7 @@ async function render() {
     ),
     status,
     h('ul', { class: 'items sessions' }, me.sessions.map((s) => sessionItem(s, status))),
+    (await viewer())?.role === 'CUSTOMER' ? privacyCards() : null, // a specialist leaves by `kabinet staff remove`
   );
 }
 

@@ -1,7 +1,11 @@
 """The customer's consent to the personal-data notice (152-FZ): which version each cabinet
 accepted and when. Registration needs the current version (PRIVACY_NOTICE_VERSION); when the
 notice changes, `notice()` says so until the customer accepts the new one. Every acceptance
-is an entry of the cabinet's security log."""
+is an entry of the cabinet's security log.
+
+It lives with registration, which needs it, rather than in services/privacy: deleting a
+cabinet there asks for the password under the login throttle (services.auth), and the
+two domains may not import each other."""
 
 from __future__ import annotations
 
@@ -14,9 +18,9 @@ from tortoise.transactions import in_transaction
 from config import get_settings
 from models.auth import SecurityEventKind
 from models.cabinets import Cabinet, Role
+from services.auth.errors import AuthError
 from services.core.clock import now
 from services.core.errors import RuleError
-from services.privacy.errors import PrivacyError
 from services.security import audit
 from services.security.sessions import Client
 
@@ -63,7 +67,7 @@ def check_version(version: str | None, field: str) -> str:
     current = current_version()
     if (version or "").strip() != current:
         raise RuleError(
-            PrivacyError.PRIVACY_NOTICE_NOT_ACCEPTED, field, version=current, url=notice_url()
+            AuthError.PRIVACY_NOTICE_NOT_ACCEPTED, field, version=current, url=notice_url()
         )
     return current
 
