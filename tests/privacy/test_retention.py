@@ -5,6 +5,7 @@ hourly loop runs it, and through the real command line."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from models.mail import MailState, OutboxMessage
 from services.core.clock import clock
 from services.privacy import retention
 from tests.auth.test_email_flows import VERIFY, mail_to, token_of
+from tests.conftest import with_settings
+from tests.processes import free_port, start_kabinet, stop_kabinet, wait_until_ready
 from tests.questions.support import asked
 from tests.support import (
     ACCOUNT_1,
@@ -190,3 +193,44 @@ async def test_the_command_line_dry_run_changes_nothing_and_a_run_removes(
     assert "unverified cabinets          1 removed" in run.stdout
     assert not await Cabinet.filter(email="typo@mial.ru").exists()
     assert await Session.all().count() == 0
+
+
+async def test_two_rounds_at_once_remove_each_row_once(api: Api, smtp, smtp_settings) -> None:
+    """As two server processes would: each due row is removed by exactly one of them (on
+    PostgreSQL the second skips the rows the first holds), and nothing that is not due."""
+    settings = with_settings(smtp_settings, retention_batch_size=3)
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    clock.freeze(start)
+    user = await verified(api, smtp, settings, ACCOUNT_1, AMOUNT_1, "ivanova@mail.ru")
+    for _ in range(10):
+        ended = user.as_user((await api.login("ivanova@mail.ru"))["token"])
+        await ended.data(LOGOUT)
+    clock.freeze(start + DAY)
+    kept = user.as_user((await api.login("ivanova@mail.ru"))["token"])
+    await kept.data(LOGOUT)
+
+    clock.freeze(start + 90 * DAY + SECOND)
+    first, second = await asyncio.gather(retention.run_round(), retention.run_round())
+    # the 10 logouts of the first day; signed_up's session (idle since the start, so ended
+    # on day 14) and the one of day 1 are not due yet
+    assert first["ended sessions"] + second["ended sessions"] == 10
+    assert await Session.all().count() == 2
+    assert await kept.session_ended() == "REVOKED"
+    assert await user.session_ended() == "EXPIRED"
+
+
+async def test_every_server_process_runs_the_job(api: Api, db, tmp_path: Path) -> None:
+    await api.signed_up(ACCOUNT_2, AMOUNT_2, "typo@mial.ru")
+    await Cabinet.filter(email="typo@mial.ru").update(created_at=dt.datetime.now(dt.UTC) - 8 * DAY)
+    port = free_port()
+    process = start_kabinet("serve", "--port", str(port), url=db.url, tmp_path=tmp_path)
+    try:
+        await wait_until_ready(port, process)
+        for _ in range(300):  # the first round runs at start-up
+            if not await Cabinet.filter(email="typo@mial.ru").exists():
+                break
+            await asyncio.sleep(0.1)
+        assert not await Cabinet.filter(email="typo@mial.ru").exists()
+    finally:
+        _code, err = stop_kabinet(process)
+    assert "Traceback" not in err, err
