@@ -583,7 +583,7 @@ async def retention(settings: Settings, dry_run: bool) -> int:
     zone = ZoneInfo(settings.timezone)
     for due in await rules.due():
         oldest = f", oldest from {due.oldest.astimezone(zone):%Y-%m-%d %H:%M}" if due.oldest else ""
-        click.echo(f"{due.kind:<20} {due.count:>9,} would be {due.what}{oldest}")
+        click.echo(f"{due.kind:<20} {due.count:>9,} due ({due.what}){oldest}")
     click.echo("dry run: nothing was changed")
     return 0
 

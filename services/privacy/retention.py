@@ -60,7 +60,7 @@ def _days_ago(days: int, moment: dt.datetime) -> object:
 RULES = (
     Rule(
         "mail bodies",
-        "content emptied, the row kept",
+        "to empty, the row stays",
         "mail_outbox",
         # Delivered messages were emptied on delivery (mail.worker); what is left is failed
         # mail kept for `mail retry`, and mail sent before delivery emptied it.
@@ -70,7 +70,7 @@ RULES = (
     ),
     Rule(
         "ended sessions",
-        "deleted",
+        "to delete",
         "session",
         # Ended: revoked, past its absolute end, or idle too long; `SESSION_RETENTION_DAYS`
         # after whichever came first.
@@ -85,14 +85,14 @@ RULES = (
     ),
     Rule(
         "security events",
-        "deleted",
+        "to delete",
         "security_event",
         "created_at < ?",
         lambda s, moment: [_days_ago(s.audit_retention_days, moment)],
     ),
     Rule(
         "unverified cabinets",
-        "deleted with their sessions, tokens, log and account links",
+        "to delete with their sessions, tokens, log and account links",
         "cabinet",
         # Never confirmed, a customer's, not closed (a frozen cabinet awaits a specialist),
         # and nothing that must stay hangs on it: payments made in it, readings given in it,

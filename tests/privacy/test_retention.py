@@ -181,10 +181,10 @@ async def test_the_command_line_dry_run_changes_nothing_and_a_run_removes(
     dry = kabinet(db.url, tmp_path, "retention", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     lines = {line.split("  ")[0]: line for line in dry.stdout.splitlines()}
-    assert " 1 would be deleted with their sessions" in lines["unverified cabinets"]
+    assert " 1 due (to delete with their sessions" in lines["unverified cabinets"]
     assert f"oldest from {(old + dt.timedelta(hours=3)):%Y-%m-%d}" in lines["unverified cabinets"]
-    assert " 1 would be deleted" in lines["ended sessions"]
-    assert " 0 would be" in lines["security events"]
+    assert " 1 due (to delete)" in lines["ended sessions"]
+    assert " 0 due (to delete)" in lines["security events"]
     assert "dry run: nothing was changed" in dry.stdout
     assert (await Session.all().count(), await Cabinet.all().count()) == (sessions, cabinets)
 
