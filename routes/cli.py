@@ -584,6 +584,11 @@ async def retention(settings: Settings, dry_run: bool) -> int:
     for due in await rules.due():
         oldest = f", oldest from {due.oldest.astimezone(zone):%Y-%m-%d %H:%M}" if due.oldest else ""
         click.echo(f"{due.kind:<20} {due.count:>9,} due ({due.what}){oldest}")
+        if due.kept:
+            click.echo(
+                f"{'':<20} {due.kept:>9,} as old kept: closed, or payments, readings or "
+                "questions hang on them"
+            )
     click.echo("dry run: nothing was changed")
     return 0
 

@@ -170,12 +170,17 @@ def kabinet(url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess
 async def test_the_command_line_dry_run_changes_nothing_and_a_run_removes(
     api: Api, db, tmp_path: Path
 ) -> None:
-    # given a cabinet registered 8 days ago and never confirmed, with a session ended then
+    # given a cabinet registered 8 days ago and never confirmed, with a session ended then,
+    # and one as old that asked a question
     user = await api.signed_up(ACCOUNT_2, AMOUNT_2, "typo@mial.ru")
     await user.data(LOGOUT)
+    await asked(await api.signed_up(ACCOUNT_3, AMOUNT_3, "asker@mail.ru"))
     old = dt.datetime.now(dt.UTC) - 8 * DAY
-    await Cabinet.filter(email="typo@mial.ru").update(created_at=old)
-    await Session.all().update(revoked_at=old - 90 * DAY, created_at=old - 91 * DAY)
+    await Cabinet.all().update(created_at=old)
+    typo = await Cabinet.get(email="typo@mial.ru")
+    await Session.filter(cabinet_id=typo.id).update(
+        revoked_at=old - 90 * DAY, created_at=old - 91 * DAY
+    )
     sessions, cabinets = await Session.all().count(), await Cabinet.all().count()
 
     dry = kabinet(db.url, tmp_path, "retention", "--dry-run")
@@ -183,6 +188,7 @@ async def test_the_command_line_dry_run_changes_nothing_and_a_run_removes(
     lines = {line.split("  ")[0]: line for line in dry.stdout.splitlines()}
     assert " 1 due (to delete with their sessions" in lines["unverified cabinets"]
     assert f"oldest from {(old + dt.timedelta(hours=3)):%Y-%m-%d}" in lines["unverified cabinets"]
+    assert "1 as old kept: closed, or payments, readings or questions" in dry.stdout
     assert " 1 due (to delete)" in lines["ended sessions"]
     assert " 0 due (to delete)" in lines["security events"]
     assert "dry run: nothing was changed" in dry.stdout
@@ -192,7 +198,8 @@ async def test_the_command_line_dry_run_changes_nothing_and_a_run_removes(
     assert run.returncode == 0, run.stderr
     assert "unverified cabinets          1 removed" in run.stdout
     assert not await Cabinet.filter(email="typo@mial.ru").exists()
-    assert await Session.all().count() == 0
+    assert await Cabinet.filter(email="asker@mail.ru").exists()
+    assert await Session.all().count() == 1  # the asker's, live
 
 
 async def test_two_rounds_at_once_remove_each_row_once(api: Api, smtp, smtp_settings) -> None:
