@@ -626,6 +626,7 @@ def load_settings(
     check_company_requisites(settings)
     _check_mail(settings)
     _check_questions(settings)
+    _check_privacy(settings)
     if not settings.secret_key:
         if settings.is_production:
             raise ConfigError("SECRET_KEY: required when ENV=production")
@@ -810,13 +811,23 @@ def _check_questions(settings: Settings) -> None:
     positive = ("question_messages_per_day", "attachment_max_bytes", "attachments_per_message")
     positive += ("attachment_pending_per_cabinet", "attachment_pending_hours")
     positive += ("attachment_max_pixels", "attachment_rejects_per_hour", "attachment_decode_queue")
-    positive += ("mail_body_retention_days", "session_retention_days", "audit_retention_days")
-    positive += ("unverified_cabinet_retention_days", "retention_batch_size")
     _require_positive(settings, positive)
     _require_positive(
         settings,
         ("cabinet_deletion_grace_days", "data_export_link_hours", "privacy_job_seconds"),
     )
+
+
+def _check_privacy(settings: Settings) -> None:
+    retention = ("mail_body_retention_days", "session_retention_days", "audit_retention_days")
+    retention += ("unverified_cabinet_retention_days", "retention_batch_size")
+    _require_positive(settings, retention)
+    version = settings.privacy_notice_version
+    if not version.strip() or len(version) > 32 or version != version.strip():
+        raise ConfigError(
+            "PRIVACY_NOTICE_VERSION: expected 1 to 32 characters without surrounding "
+            f"spaces (e.g. a date, 2026-12-01), got {version!r}"
+        )
 
 
 _current: Settings | None = None

@@ -592,7 +592,12 @@ async def retention(settings: Settings, dry_run: bool) -> int:
     zone = ZoneInfo(settings.timezone)
     for due in await rules.due():
         oldest = f", oldest from {due.oldest.astimezone(zone):%Y-%m-%d %H:%M}" if due.oldest else ""
-        click.echo(f"{due.kind:<20} {due.count:>9,} would be {due.what}{oldest}")
+        click.echo(f"{due.kind:<20} {due.count:>9,} due ({due.what}){oldest}")
+        if due.kept:
+            click.echo(
+                f"{'':<20} {due.kept:>9,} as old kept: closed, or payments, readings or "
+                "questions hang on them"
+            )
     click.echo("dry run: nothing was changed")
     return 0
 

@@ -16,18 +16,14 @@ confirmation link). Pages carry `Referrer-Policy: no-referrer` and are never cac
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from routes.pages import template
 from services.core.errors import RuleError
 from services.core.messages import language_from_header, message_for
 from services.ereceipts import rules as ereceipts
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -73,16 +69,6 @@ TEXTS = {
 }
 
 
-@cache
-def _template() -> jinja2.Template:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    return env.get_template("page.html")
-
-
 def _page(
     request: Request,
     title: str,
@@ -95,7 +81,7 @@ def _page(
     language = language_from_header(request.headers.get("accept-language"))
     texts = TEXTS[language]
     settings = request.app.state.settings
-    html = _template().render(
+    html = template("page.html").render(
         language=language,
         title=texts[title],
         paragraphs=[texts.get(text, text).format(**values)],

@@ -5,16 +5,12 @@ than the retention job does."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from routes.pages import template
 from services.core.messages import LANGUAGES, language_from_header
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 HEADERS = {
     "Cache-Control": "no-cache",
     "X-Content-Type-Options": "nosniff",
@@ -37,22 +33,12 @@ TEXTS = {
 }
 
 
-@cache
-def _template() -> jinja2.Template:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    return env.get_template("privacy.html")
-
-
 async def notice(request: Request) -> Response:
     language = request.query_params.get("lang", "")
     if language not in LANGUAGES:
         language = language_from_header(request.headers.get("accept-language"))
     settings = request.app.state.settings
-    html = _template().render(
+    html = template("privacy.html").render(
         language=language,
         other="en" if language == "ru" else "ru",
         t=TEXTS[language],

@@ -39,6 +39,8 @@ class Rule:
     due: str  # SQL condition with `?` placeholders (trusted text, never input)
     params: Callable[[Settings, dt.datetime], list]
     empty_content: bool = False  # the outbox: empty the content, keep the row
+    # Rows as old that the rule keeps on purpose (SQL on the same params), for the dry run
+    kept: str | None = None
 
     def statement(self, dialect: str) -> str:
         lock = " FOR UPDATE SKIP LOCKED" if dialect == "postgres" else ""
@@ -60,7 +62,7 @@ def _days_ago(days: int, moment: dt.datetime) -> object:
 RULES = (
     Rule(
         "mail bodies",
-        "content emptied, the row kept",
+        "to empty, the row stays",
         "mail_outbox",
         # Delivered messages were emptied on delivery (mail.worker); what is left is failed
         # mail kept for `mail retry`, and mail sent before delivery emptied it.
@@ -70,7 +72,7 @@ RULES = (
     ),
     Rule(
         "ended sessions",
-        "deleted",
+        "to delete",
         "session",
         # Ended: revoked, past its absolute end, or idle too long; `SESSION_RETENTION_DAYS`
         # after whichever came first.
@@ -85,14 +87,14 @@ RULES = (
     ),
     Rule(
         "security events",
-        "deleted",
+        "to delete",
         "security_event",
         "created_at < ?",
         lambda s, moment: [_days_ago(s.audit_retention_days, moment)],
     ),
     Rule(
         "unverified cabinets",
-        "deleted with their sessions, tokens, log and account links",
+        "to delete with their sessions, tokens, log and account links",
         "cabinet",
         # Never confirmed, a customer's, not closed (a frozen cabinet awaits a specialist),
         # and nothing that must stay hangs on it: payments made in it, readings given in it,
@@ -104,6 +106,7 @@ RULES = (
         "AND NOT EXISTS (SELECT 1 FROM question q WHERE q.cabinet_id = cabinet.id) "
         "AND NOT EXISTS (SELECT 1 FROM question_message m WHERE m.author_id = cabinet.id)",
         lambda s, moment: [_days_ago(s.unverified_cabinet_retention_days, moment)],
+        kept="email_verified_at IS NULL AND role = 'customer' AND created_at < ?",
     ),
 )
 
@@ -116,6 +119,7 @@ class Due:
     what: str
     count: int
     oldest: dt.datetime | None  # created_at of the oldest due row
+    kept: int = 0  # as old, but kept: something that must stay hangs on them
 
 
 async def due() -> list[Due]:
@@ -130,7 +134,16 @@ async def due() -> list[Due]:
             rule.params(settings, moment),
         )
         assert row is not None
-        found.append(Due(rule.kind, rule.what, int(row["n"]), sql.as_datetime(row["oldest"])))
+        count, kept = int(row["n"]), 0
+        if rule.kept:
+            old = await sql.fetch_one(
+                conn,
+                f"SELECT COUNT(*) AS n FROM {rule.table} WHERE {rule.kept}",  # noqa: S608 (trusted)
+                rule.params(settings, moment),
+            )
+            assert old is not None
+            kept = int(old["n"]) - count
+        found.append(Due(rule.kind, rule.what, count, sql.as_datetime(row["oldest"]), kept))
     return found
 
 

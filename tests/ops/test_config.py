@@ -80,6 +80,10 @@ def test_bad_values_are_named() -> None:
         load_settings({"LOG_FORMAT": "xml", "SECRET_KEY": "s" * 40}, env_file=None)
     with pytest.raises(ConfigError, match="LOG_LEVEL"):
         load_settings({"LOG_LEVEL": "loud", "SECRET_KEY": "s" * 40}, env_file=None)
+    with pytest.raises(ConfigError, match="PRIVACY_NOTICE_VERSION"):
+        load_settings({"PRIVACY_NOTICE_VERSION": "x" * 33, "SECRET_KEY": "s" * 40}, env_file=None)
+    with pytest.raises(ConfigError, match="SESSION_RETENTION_DAYS: must be greater than zero"):
+        load_settings({"SESSION_RETENTION_DAYS": "0", "SECRET_KEY": "s" * 40}, env_file=None)
 
 
 def test_logs_are_json_in_production_and_text_in_development() -> None:

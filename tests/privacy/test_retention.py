@@ -5,6 +5,7 @@ hourly loop runs it, and through the real command line."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from models.mail import MailState, OutboxMessage
 from services.core.clock import clock
 from services.privacy import retention
 from tests.auth.test_email_flows import VERIFY, mail_to, token_of
+from tests.conftest import with_settings
+from tests.processes import free_port, start_kabinet, stop_kabinet, wait_until_ready
 from tests.questions.support import asked
 from tests.support import (
     ACCOUNT_1,
@@ -167,21 +170,27 @@ def kabinet(url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess
 async def test_the_command_line_dry_run_changes_nothing_and_a_run_removes(
     api: Api, db, tmp_path: Path
 ) -> None:
-    # given a cabinet registered 8 days ago and never confirmed, with a session ended then
+    # given a cabinet registered 8 days ago and never confirmed, with a session ended then,
+    # and one as old that asked a question
     user = await api.signed_up(ACCOUNT_2, AMOUNT_2, "typo@mial.ru")
     await user.data(LOGOUT)
+    await asked(await api.signed_up(ACCOUNT_3, AMOUNT_3, "asker@mail.ru"))
     old = dt.datetime.now(dt.UTC) - 8 * DAY
-    await Cabinet.filter(email="typo@mial.ru").update(created_at=old)
-    await Session.all().update(revoked_at=old - 90 * DAY, created_at=old - 91 * DAY)
+    await Cabinet.all().update(created_at=old)
+    typo = await Cabinet.get(email="typo@mial.ru")
+    await Session.filter(cabinet_id=typo.id).update(
+        revoked_at=old - 90 * DAY, created_at=old - 91 * DAY
+    )
     sessions, cabinets = await Session.all().count(), await Cabinet.all().count()
 
     dry = kabinet(db.url, tmp_path, "retention", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     lines = {line.split("  ")[0]: line for line in dry.stdout.splitlines()}
-    assert " 1 would be deleted with their sessions" in lines["unverified cabinets"]
+    assert " 1 due (to delete with their sessions" in lines["unverified cabinets"]
     assert f"oldest from {(old + dt.timedelta(hours=3)):%Y-%m-%d}" in lines["unverified cabinets"]
-    assert " 1 would be deleted" in lines["ended sessions"]
-    assert " 0 would be" in lines["security events"]
+    assert "1 as old kept: closed, or payments, readings or questions" in dry.stdout
+    assert " 1 due (to delete)" in lines["ended sessions"]
+    assert " 0 due (to delete)" in lines["security events"]
     assert "dry run: nothing was changed" in dry.stdout
     assert (await Session.all().count(), await Cabinet.all().count()) == (sessions, cabinets)
 
@@ -189,4 +198,46 @@ async def test_the_command_line_dry_run_changes_nothing_and_a_run_removes(
     assert run.returncode == 0, run.stderr
     assert "unverified cabinets          1 removed" in run.stdout
     assert not await Cabinet.filter(email="typo@mial.ru").exists()
-    assert await Session.all().count() == 0
+    assert await Cabinet.filter(email="asker@mail.ru").exists()
+    assert await Session.all().count() == 1  # the asker's, live
+
+
+async def test_two_rounds_at_once_remove_each_row_once(api: Api, smtp, smtp_settings) -> None:
+    """As two server processes would: each due row is removed by exactly one of them (on
+    PostgreSQL the second skips the rows the first holds), and nothing that is not due."""
+    settings = with_settings(smtp_settings, retention_batch_size=3)
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    clock.freeze(start)
+    user = await verified(api, smtp, settings, ACCOUNT_1, AMOUNT_1, "ivanova@mail.ru")
+    for _ in range(10):
+        ended = user.as_user((await api.login("ivanova@mail.ru"))["token"])
+        await ended.data(LOGOUT)
+    clock.freeze(start + DAY)
+    kept = user.as_user((await api.login("ivanova@mail.ru"))["token"])
+    await kept.data(LOGOUT)
+
+    clock.freeze(start + 90 * DAY + SECOND)
+    first, second = await asyncio.gather(retention.run_round(), retention.run_round())
+    # the 10 logouts of the first day; signed_up's session (idle since the start, so ended
+    # on day 14) and the one of day 1 are not due yet
+    assert first["ended sessions"] + second["ended sessions"] == 10
+    assert await Session.all().count() == 2
+    assert await kept.session_ended() == "REVOKED"
+    assert await user.session_ended() == "EXPIRED"
+
+
+async def test_every_server_process_runs_the_job(api: Api, db, tmp_path: Path) -> None:
+    await api.signed_up(ACCOUNT_2, AMOUNT_2, "typo@mial.ru")
+    await Cabinet.filter(email="typo@mial.ru").update(created_at=dt.datetime.now(dt.UTC) - 8 * DAY)
+    port = free_port()
+    process = start_kabinet("serve", "--port", str(port), url=db.url, tmp_path=tmp_path)
+    try:
+        await wait_until_ready(port, process)
+        for _ in range(300):  # the first round runs at start-up
+            if not await Cabinet.filter(email="typo@mial.ru").exists():
+                break
+            await asyncio.sleep(0.1)
+        assert not await Cabinet.filter(email="typo@mial.ru").exists()
+    finally:
+        _code, err = stop_kabinet(process)
+    assert "Traceback" not in err, err

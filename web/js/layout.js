@@ -6,7 +6,7 @@ import { button, fill, h } from './dom.js';
 import { gql } from './gql.js';
 import { addMessages, language, onLanguageChange, setLanguage, t } from './i18n.js';
 import { navigate, navigation, onNavigate } from './router.js';
-import { forgetViewer, logout, onViewerChange, setViewer, viewer } from './session.js';
+import { logout, onViewerChange, refreshViewer, setViewer, viewer } from './session.js';
 
 addMessages({
   ru: {
@@ -74,9 +74,9 @@ function privacyBanner(notice) {
       const payload = await mutate('acceptPrivacyNotice', ACCEPT_NOTICE, { version: notice.version });
       const [error] = payload.userErrors;
       if (error) {
-        status.textContent = codeText('privacy')(error);
-        forgetViewer();
-        setViewer(await viewer());
+        await refreshViewer(); // the newer version, drawn in a new banner
+        const shown = document.querySelector('[data-banner=privacy] [role=status]');
+        if (shown) shown.textContent = codeText('privacy')(error);
         return;
       }
       setViewer({ ...user, privacyNotice: payload.privacyNotice });

@@ -34,6 +34,12 @@ export function setViewer(user) {
   return known;
 }
 
+// Ask the server again (something about the cabinet changed elsewhere).
+export async function refreshViewer() {
+  known = undefined;
+  return viewer();
+}
+
 export function forgetViewer() {
   return setViewer(null);
 }
