@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "models.ereceipts",
     "models.payments",
     "models.questions",
+    "models.push",
 ]
 
 

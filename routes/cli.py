@@ -313,12 +313,13 @@ async def seed_demo(settings: Settings, if_empty: bool) -> int:
 # ---------------------------------------------------------------- mail
 
 
-@kabinet.command(help="deliver the outbox's mail and the e-receipts until stopped (SIGTERM)")
+@kabinet.command(help="deliver the outbox's mail, pushes and e-receipts until stopped (SIGTERM)")
 @configured
 async def worker(settings: Settings) -> int:
     import signal
 
     from mail.worker import MailWorker
+    from push.worker import PushWorker
     from services.ereceipts.dispatch import Dispatcher
 
     stop = asyncio.Event()
@@ -329,7 +330,11 @@ async def worker(settings: Settings) -> int:
     async with database(settings):
         # The e-receipt dispatcher fills the outbox with rendered bills; the mail
         # worker empties it. Both stop at SIGTERM after the batch in hand.
-        await asyncio.gather(MailWorker(settings).run(stop), Dispatcher(settings).run(stop))
+        await asyncio.gather(
+            MailWorker(settings).run(stop),
+            Dispatcher(settings).run(stop),
+            PushWorker(settings).run(stop),
+        )
     return 0
 
 

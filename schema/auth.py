@@ -13,9 +13,11 @@ from resolvers import accounts as account_resolvers
 from resolvers import auth as auth_resolvers
 from resolvers import questions as question_resolvers
 from resolvers.context import Context
+from schema import notifications as notification_fields
 from schema.accounts import PROOF_CODES, Account, After, First
 from schema.enums import described_enum
 from schema.errors import MutationInput, attempt, error_type, outcome
+from schema.notifications import PushDevice
 from schema.permissions import CustomersOnly
 from schema.questions import CabinetRole, Question, QuestionStatus
 from schema.relay import Connection, Node, encode_id, to_connection
@@ -142,6 +144,14 @@ class User(Node):
             SessionInfo.from_session(s, current)
             for s, current in await auth_resolvers.sessions(info, self.pk)
         ]
+
+    @strawberry.field(
+        description="App installations registered for push notifications (registerPushDevice) "
+        "by the cabinet's live sessions, newest first."
+    )
+    async def devices(self, info: strawberry.Info[Context]) -> list[PushDevice]:
+        await self._own(info)
+        return await notification_fields.devices(self.pk)
 
     @strawberry.field(description="The cabinet's security log, newest first.")
     async def security_events(

@@ -24,7 +24,7 @@ from config import Settings
 from models import db
 from resolvers import meta
 from resolvers.context import Context
-from schema import accounts, auth, ereceipts, payments, questions, readings, recovery
+from schema import accounts, auth, ereceipts, notifications, payments, questions, readings, recovery
 from schema import nodes as node_fields
 from schema.accounts import Account, MeterReading, Receipt
 from schema.auth import User
@@ -151,6 +151,16 @@ class Mutation:
     )
     revoke_session = strawberry.mutation(
         resolver=auth.revoke_session, description="End one session (another device)."
+    )
+    register_push_device = strawberry.mutation(
+        resolver=notifications.register_push_device,
+        description="Register this app installation for push notifications, bound to this "
+        "session (it is removed when the session ends). Idempotent: the same token again "
+        "refreshes it; a new token of the same session replaces the old one.",
+    )
+    unregister_push_device = strawberry.mutation(
+        resolver=notifications.unregister_push_device,
+        description="Stop push notifications to one of the cabinet's devices.",
     )
     request_password_reset = strawberry.mutation(
         resolver=auth.request_password_reset,

@@ -20,6 +20,7 @@ from services.core import throttle, tokens
 from services.core.clock import now
 from services.core.emails import mask_email, normalize_email
 from services.core.errors import CoreError, RuleError, RuleErrors, raise_all
+from services.core.ids import encode_id
 from services.notifications.notices import (
     charge_mail_budget,
     link_lifetime,
@@ -28,9 +29,10 @@ from services.notifications.notices import (
     notify,
     notify_address,
 )
+from services.notifications.push import PushEvent, announce
 from services.recovery import rules as recovery
 from services.security import audit, sessions
-from services.security.devices import Device, new_device
+from services.security.devices import Device, describe_device, new_device
 from services.security.passwords import (
     cabinet_context_words,
     check_policy,
@@ -260,8 +262,18 @@ async def login(
             await audit.record(cabinet.id, SecurityEventKind.LOGIN_FAILED, client)
         raise RuleError(AuthError.INVALID_CREDENTIALS)
     assert cabinet is not None
-    token, session = await sessions.create(cabinet, client)
-    await audit.record(cabinet.id, SecurityEventKind.LOGIN, client)
+    async with in_transaction():
+        token, session = await sessions.create(cabinet, client)
+        await audit.record(cabinet.id, SecurityEventKind.LOGIN, client)
+        if device is None or not device.knows(cabinet.id):
+            # A security notice to the apps already logged in (the new session has none).
+            await announce(
+                cabinet.id,
+                PushEvent.NEW_LOGIN,
+                node_id=encode_id("Session", session.id),
+                device=describe_device(client.user_agent),
+                ip=client.ip or "?",
+            )
     return LoggedIn(token, session, cabinet, (device or new_device()).remembering(cabinet.id))
 
 

@@ -43,6 +43,7 @@ from services.core.ids import encode_id
 from services.core.messages import message_for
 from services.core.money import AmountError, format_rub, parse_amount
 from services.notifications.notices import notify
+from services.notifications.push import PushEvent, announce
 from services.payments.errors import PaymentError
 
 log = logging.getLogger("kabinet.payments")
@@ -270,8 +271,26 @@ async def apply_notification(provider: str, event: Notification) -> Applied:
         if event.status == PaymentStatus.SUCCEEDED:
             await _record_success(payment, event, moment)
         await payment.refresh_from_db()
+        await _push_outcome(payment)
     log.info("payment %s: %s (event %s)", payment.id, event.status.value, event.event_id)
     return Applied(payment, changed=True)
+
+
+async def _push_outcome(payment: OnlinePayment) -> None:
+    """Tell the cabinet's apps, in the transaction that recorded the outcome."""
+    event = (
+        PushEvent.PAYMENT_SUCCEEDED
+        if payment.status == PaymentStatus.SUCCEEDED
+        else PushEvent.PAYMENT_FAILED
+    )
+    number = await Account.filter(id=payment.account_id).values_list("number", flat=True)  # type: ignore[attr-defined]
+    await announce(
+        payment.cabinet_id,  # type: ignore[attr-defined]
+        event,
+        node_id=encode_id("OnlinePayment", payment.id),
+        amount=format_rub(payment.amount),
+        account_number=number[0] if number else "",
+    )
 
 
 async def _record_success(payment: OnlinePayment, event: Notification, moment: dt.datetime):

@@ -36,6 +36,7 @@ from services.core.clock import now
 from services.core.errors import CoreError, NotAllowed, RuleError, raise_all
 from services.core.ids import encode_id
 from services.notifications.notices import notify
+from services.notifications.push import PushEvent, announce
 from services.questions import attachments
 from services.questions.errors import QuestionError
 
@@ -266,6 +267,13 @@ async def answer(
             question.assignee_id = specialist.id  # type: ignore[attr-defined]
         await question.save(update_fields=["status", "updated_at", "assignee_id"])
         await _announce(question, body)
+        await announce(
+            question.cabinet_id,  # type: ignore[attr-defined]
+            PushEvent.QUESTION_ANSWERED,
+            node_id=encode_id("Question", question.id),
+            key=f"question_answered:{encode_id('Message', message.id)}",
+            question_subject=question.subject,
+        )
     return question, message
 
 
