@@ -230,9 +230,9 @@ class Settings:
     )
     mail_worker_in_process: bool = setting(
         True,
-        "Run the outbox worker (and the e-receipt dispatcher, which renders queued bills "
-        "into mail) inside `serve`. Set to false when `kabinet worker` runs as processes of "
-        "their own.",
+        "Run the outbox worker, the push worker and the e-receipt dispatcher (which "
+        "renders queued bills into mail) inside `serve`. Set to false when `kabinet "
+        "worker` runs as processes of their own.",
     )
     mail_batch_size: int = setting(
         100, "Messages a worker claims at once and sends over one SMTP connection."

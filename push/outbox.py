@@ -11,7 +11,7 @@ from tortoise.functions import Count
 
 from config import get_settings
 from models import sql
-from models.push import PushMessage, PushState
+from models.push import PushDevice, PushMessage, PushState
 from push.content import render
 
 
@@ -61,6 +61,11 @@ async def queue(
 
 
 async def counts() -> dict[PushState, int]:
-    """Pushes per state, for `kabinet push status`."""
+    """Pushes per state (every state, 0 for none), for `kabinet push status`."""
     rows = await PushMessage.annotate(n=Count("id")).group_by("state").values("state", "n")
-    return {PushState(row["state"]): row["n"] for row in rows}
+    found = {PushState(row["state"]): row["n"] for row in rows}
+    return {state: found.get(state, 0) for state in PushState}
+
+
+async def device_count() -> int:
+    return await PushDevice.all().count()

@@ -195,6 +195,13 @@ class PushWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; finishes the batch in hand before returning."""
         log.info("push worker %s delivers to %s", self.name, self.senders.describe())
+        s = self.settings
+        if s.is_production and not (s.fcm_credentials_file and s.apns_key_file):
+            log.warning(
+                "push: FCM_CREDENTIALS_FILE or APNS_KEY_FILE is not set in production: "
+                "those pushes go to %s, not to any phone",
+                s.var_path / "push",
+            )
         try:
             await poll_rounds(
                 stop,

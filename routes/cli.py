@@ -386,6 +386,24 @@ async def requeue(_settings: Settings, ids: tuple[int, ...], failed: bool) -> in
     return 0
 
 
+@kabinet.group(help="look at the push notifications' outbox")
+def push() -> None:
+    pass
+
+
+@push.command("status", help="pushes per state, and the registered devices")
+@configured
+@with_database
+async def push_status(_settings: Settings) -> int:
+    from push import outbox
+
+    counts = await outbox.counts()
+    for state, count in counts.items():
+        click.echo(f"{state.value:<8} {count:>9,}")
+    click.echo(f"devices  {await outbox.device_count():>9,}")
+    return 0
+
+
 # ---------------------------------------------------------------- staff and support
 
 

@@ -240,6 +240,14 @@ async def verify_email(token: str, client: Client) -> Cabinet:
             cabinet.id, SecurityEventKind.EMAIL_CHANGED, client, mask_email(row.email)
         )
         await notify(cabinet, "email_changed", to=old, new_email=mask_email(row.email))
+        await announce(
+            cabinet.id,
+            PushEvent.EMAIL_CHANGED,
+            node_id=encode_id("User", cabinet.id),
+            key=f"email_changed:{row.id}",
+            new_email=mask_email(row.email),
+            support_phone=get_settings().support_phone,
+        )
     return cabinet
 
 

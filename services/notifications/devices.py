@@ -25,6 +25,8 @@ _FCM_TOKEN = re.compile(r"[A-Za-z0-9_:\-]{20,4096}")
 _APNS_TOKEN = re.compile(r"(?:[0-9a-fA-F]{2}){16,256}")
 _LOCALE = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*")
 LANGUAGES = ("ru", "en")
+# Every event fans out to each device: a cabinet keeps its most recently registered ones.
+MAX_DEVICES_PER_CABINET = 20
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,13 @@ async def register(session: Session, registration: Registration) -> PushDevice:
             if existing is None:
                 try:
                     async with in_transaction():
-                        return await PushDevice.create(
+                        device = await PushDevice.create(
                             token_hash=digest, created_at=moment, **fields
                         )
                 except IntegrityError:
                     continue
+                await _keep_the_newest(cabinet_id)
+                return device
             if existing.cabinet_id != cabinet_id:  # type: ignore[attr-defined]
                 # Another cabinet's pushes still waiting must not reach the new owner.
                 await PushMessage.filter(
@@ -97,6 +101,17 @@ async def register(session: Session, registration: Registration) -> PushDevice:
             await existing.refresh_from_db()
             return existing
     raise RuntimeError("push device: the token's row kept changing")  # pragma: no cover
+
+
+async def _keep_the_newest(cabinet_id: int) -> None:
+    stale = (
+        await PushDevice.filter(cabinet_id=cabinet_id)
+        .order_by("-last_seen_at", "-id")
+        .offset(MAX_DEVICES_PER_CABINET)
+        .values_list("id", flat=True)
+    )
+    if stale:
+        await PushDevice.filter(id__in=list(stale)).delete()
 
 
 async def unregister(cabinet_id: int, *, device_id: int | None, token: str | None) -> None:

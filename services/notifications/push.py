@@ -18,6 +18,7 @@ class PushEvent(StrEnum):
     PAYMENT_FAILED = "payment_failed"  # it failed or was canceled at the acquirer
     QUESTION_ANSWERED = "question_answered"  # a specialist answered a question
     NEW_LOGIN = "new_login"  # a login from a device the cabinet has not seen (security)
+    EMAIL_CHANGED = "email_changed"  # the cabinet moved to another address (security)
 
 
 async def announce(

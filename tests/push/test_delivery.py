@@ -25,6 +25,7 @@ from tests.payments.test_payments import STATUS, pay, press
 from tests.processes import start_kabinet, stop_kabinet
 from tests.push.test_devices import APNS_TOKEN, FCM_TOKEN, register, second_login
 from tests.push_fakes import TOPIC, PushServices, push_services
+from tests.staff.test_staff_cli import kabinet
 from tests.support import ACCOUNT_1, Api
 
 pytestmark = pytest.mark.usefixtures("demo_data")
@@ -255,6 +256,17 @@ async def test_development_writes_pushes_to_var_push(api: Api, settings: Setting
     assert web["fcm"]["message"]["token"] == WEB_TOKEN
     assert await PushMessage.filter(state=PushState.SENT).count() == 3
 
+    status = kabinet("push", "status", settings=settings)
+    assert status.returncode == 0, status.stderr
+    lines = [line.split() for line in status.stdout.splitlines()]
+    assert lines == [
+        ["pending", "0"],
+        ["sending", "0"],
+        ["sent", "3"],
+        ["failed", "0"],
+        ["devices", "3"],
+    ]
+
 
 @pytest.mark.skipif(BACKEND != "postgres", reason="SKIP LOCKED across processes: PostgreSQL")
 async def test_two_worker_processes_deliver_each_push_once(
@@ -325,3 +337,29 @@ async def test_the_services_check_our_credentials(
     assert errors[0] == "APNs 403 InvalidProviderToken"
     assert errors[1].startswith("FCM access token: ") and "invalid_grant" in errors[1]
     assert services.delivered == [] and services.token_requests == 0
+
+
+async def test_a_move_to_another_address_is_told_to_the_devices(
+    api: Api, smtp, smtp_settings: Settings, services: PushServices, tmp_path: Path
+) -> None:
+    from tests.auth.test_email_flows import CHANGE_EMAIL, VERIFY, token_of
+    from tests.mail_fixtures import deliver_all
+    from tests.support import PASSWORD
+
+    settings = with_settings(smtp_settings, **services.settings(tmp_path))
+    phone = await api.signed_up()
+    await register(phone, FCM_TOKEN, "ANDROID")
+    await deliver(settings)
+    services.delivered.clear()
+    asked = await phone.data(CHANGE_EMAIL, {"p": PASSWORD, "e": "maria@yandex.ru"})
+    assert asked["changeEmail"]["userErrors"] == []
+    await deliver_all(settings)
+    [confirm] = [m for m in smtp.messages if "maria@yandex.ru" in m["To"]]
+    done = await api.data(VERIFY, {"t": token_of(confirm, "/verify-email")})
+    assert done["verifyEmail"]["user"]["email"] == "maria@yandex.ru"
+    await deliver(settings)
+    [told] = [d["message"] for d in services.delivered]
+    me = (await phone.data("{ me { id } }"))["me"]
+    assert told["data"]["event"] == "email_changed" and told["data"]["nodeId"] == me["id"]
+    assert "m***@yandex.ru" in told["notification"]["body"]
+    assert "8 800 100-00-00" in told["notification"]["body"]

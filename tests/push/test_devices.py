@@ -214,3 +214,15 @@ async def test_removing_a_specialist_removes_their_devices(api: Api, settings) -
     removed = kabinet("staff", "remove", "olga@energosbyt.example", settings=settings)
     assert removed.returncode == 0, removed.stderr
     assert await PushDevice.all().count() == 0
+
+
+async def test_a_cabinet_keeps_its_newest_devices(api: Api) -> None:
+    from services.notifications.devices import MAX_DEVICES_PER_CABINET
+
+    first = await api.signed_up()
+    oldest = (await register(first, FCM_TOKEN + "-0"))["device"]
+    for n in range(1, MAX_DEVICES_PER_CABINET + 1):
+        assert (await register(await second_login(api), f"{FCM_TOKEN}-{n}"))["userErrors"] == []
+    listed = [d["tokenEnding"] for d in await devices(first)]
+    assert len(listed) == MAX_DEVICES_PER_CABINET
+    assert oldest["tokenEnding"] not in listed and await PushDevice.all().count() == 20
