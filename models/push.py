@@ -75,3 +75,27 @@ class PushMessage(Model):
         table = "push_outbox"
         unique_together = (("device", "key"),)
         indexes = (Index(fields=("state", "due_at")),)
+
+
+class NotificationChannel(StrEnum):
+    EMAIL = "email"
+    PUSH = "push"
+
+
+class NotificationOptOut(Model):
+    """A cabinet does not want `event` through `channel` (me.notificationPreferences):
+    without a row, it does. Security notices are never opted out of."""
+
+    id = fields.BigIntField(primary_key=True)
+    cabinet = fields.ForeignKeyField(
+        "models.Cabinet", related_name="notification_opt_outs", on_delete=fields.CASCADE
+    )
+    event = fields.CharField(
+        max_length=32, description="services.notifications.events.NotificationEvent"
+    )
+    channel = fields.CharEnumField(NotificationChannel, max_length=8)
+    created_at = UtcDatetimeField()
+
+    class Meta:
+        table = "notification_opt_out"
+        unique_together = (("cabinet", "event", "channel"),)

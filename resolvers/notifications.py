@@ -10,6 +10,8 @@ from models.push import PushDevice
 from resolvers.context import Context
 from services.core.ids import decode_id
 from services.notifications import devices as device_rules
+from services.notifications import preferences as preference_rules
+from services.notifications.events import NotificationEvent
 
 Info = strawberry.Info[Context]
 
@@ -33,3 +35,16 @@ async def unregister_push_device(info: Info, input: Any) -> None:
     if input.id is not None:
         device_id = decode_id("PushDevice", input.id) or -1
     await device_rules.unregister(cabinet.id, device_id=device_id, token=input.token)
+
+
+async def notification_preferences(cabinet_pk: int) -> list[preference_rules.Preference]:
+    return await preference_rules.preferences(cabinet_pk)
+
+
+async def set_notification_preferences(info: Info, input: Any) -> list[preference_rules.Preference]:
+    cabinet = await info.context.require_viewer()
+    changes = [
+        preference_rules.Change(NotificationEvent(p.event), p.email, p.push)
+        for p in input.preferences
+    ]
+    return await preference_rules.set_preferences(cabinet.id, changes)

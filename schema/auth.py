@@ -17,7 +17,7 @@ from schema import notifications as notification_fields
 from schema.accounts import PROOF_CODES, Account, After, First
 from schema.enums import described_enum
 from schema.errors import MutationInput, attempt, error_type, outcome
-from schema.notifications import PushDevice
+from schema.notifications import NotificationPreference, PushDevice
 from schema.permissions import CustomersOnly
 from schema.questions import CabinetRole, Question, QuestionStatus
 from schema.relay import Connection, Node, encode_id, to_connection
@@ -152,6 +152,16 @@ class User(Node):
     async def devices(self, info: strawberry.Info[Context]) -> list[PushDevice]:
         await self._own(info)
         return await notification_fields.devices(self.pk)
+
+    @strawberry.field(
+        description="Which events the customer wants by e-mail and by push, one entry per "
+        "event (setNotificationPreferences)."
+    )
+    async def notification_preferences(
+        self, info: strawberry.Info[Context]
+    ) -> list[NotificationPreference]:
+        await self._own(info)
+        return await notification_fields.notification_preferences(self.pk)
 
     @strawberry.field(description="The cabinet's security log, newest first.")
     async def security_events(

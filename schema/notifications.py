@@ -14,6 +14,7 @@ from schema.enums import described_enum
 from schema.errors import MutationInput, attempt, error_type
 from schema.relay import encode_id
 from services.core.errors import CoreError
+from services.notifications import events
 from services.notifications.errors import NotificationError
 
 Info = strawberry.Info[Context]
@@ -140,3 +141,93 @@ async def unregister_push_device(
 
 async def devices(cabinet_pk: int) -> list[PushDevice]:
     return [PushDevice.from_model(d) for d in await notification_resolvers.devices(cabinet_pk)]
+
+
+# ---------------------------------------------------------------- preferences
+
+NotificationEvent = described_enum(
+    events.NotificationEvent,
+    PAYMENT_SUCCEEDED="An online payment (payBill) went through: a receipt by e-mail, a push.",
+    PAYMENT_FAILED="An online payment failed or was canceled at the acquirer: a push.",
+    QUESTION_ANSWERED="A specialist answered a question: an e-mail, a push.",
+    NEW_LOGIN="A login from a device the cabinet does not know: a push to the other "
+    "devices. A security notice: always on.",
+    EMAIL_CHANGED="The cabinet moved to another e-mail address: an e-mail to the old "
+    "address, a push. A security notice: always on.",
+    description="What the customer is told about outside the app.",
+)
+
+
+@strawberry.type(description="Whether the customer wants one event by e-mail and by push.")
+class NotificationPreference:
+    event: NotificationEvent = strawberry.field(description="The event.")
+    email: bool | None = strawberry.field(
+        description="Sent by e-mail; null when the event is never mailed."
+    )
+    push: bool | None = strawberry.field(
+        description="Pushed to the cabinet's devices; null when it is never pushed."
+    )
+    always_on: bool = strawberry.field(
+        description="A security notice: it cannot be turned off (SECURITY.md 14-15)."
+    )
+
+    @classmethod
+    def from_rule(cls, preference: Any) -> NotificationPreference:
+        return cls(
+            event=NotificationEvent(preference.event),
+            email=preference.email,
+            push=preference.push,
+            always_on=preference.always_on,
+        )
+
+
+@strawberry.input(description="One event's channels to change; a null channel stays as it is.")
+class NotificationPreferenceInput:
+    event: NotificationEvent = strawberry.field(description="The event.")
+    email: bool | None = strawberry.field(default=None, description="By e-mail, or not.")
+    push: bool | None = strawberry.field(default=None, description="By push, or not.")
+
+
+@strawberry.input(description="Turn events on or off, per channel.")
+class SetNotificationPreferencesInput:
+    preferences: list[NotificationPreferenceInput] = strawberry.field(
+        description="The changes; events not named stay as they are."
+    )
+
+
+SetNotificationPreferencesError = error_type(
+    "SetNotificationPreferences",
+    [NotificationError.ALWAYS_ON, NotificationError.CHANNEL_NOT_AVAILABLE],
+)
+
+
+@strawberry.type(description="The result of setNotificationPreferences.")
+class SetNotificationPreferencesPayload:
+    preferences: list[NotificationPreference] | None = strawberry.field(
+        default=None, description="Every event's preference after the change."
+    )
+    user_errors: list[SetNotificationPreferencesError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="Why it was refused: then nothing changed. `field` is "
+        '["preferences", index, "email" or "push"].',
+    )
+
+
+async def set_notification_preferences(
+    info: Info, input: MutationInput[SetNotificationPreferencesInput]
+) -> SetNotificationPreferencesPayload:
+    done, errors = await attempt(
+        notification_resolvers.set_notification_preferences(info, input),
+        SetNotificationPreferencesError,
+        info.context.language,
+    )
+    if done is None:
+        return SetNotificationPreferencesPayload(user_errors=errors)
+    return SetNotificationPreferencesPayload(
+        preferences=[NotificationPreference.from_rule(p) for p in done]
+    )
+
+
+async def notification_preferences(cabinet_pk: int) -> list[NotificationPreference]:
+    found = await notification_resolvers.notification_preferences(cabinet_pk)
+    return [NotificationPreference.from_rule(p) for p in found]

@@ -162,6 +162,10 @@ class Mutation:
         resolver=notifications.unregister_push_device,
         description="Stop push notifications to one of the cabinet's devices.",
     )
+    set_notification_preferences = strawberry.mutation(
+        resolver=notifications.set_notification_preferences,
+        description="Turn events on or off by e-mail and by push; security notices stay on.",
+    )
     request_password_reset = strawberry.mutation(
         resolver=auth.request_password_reset,
         description="Mail a link to set a new password, if the address has a cabinet.",

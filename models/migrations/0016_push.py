@@ -1,7 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from models.base import UtcDatetimeField
-from models.push import PushPlatform, PushState
+from models.push import NotificationChannel, PushPlatform, PushState
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -12,6 +12,18 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.CreateModel(
+            name='NotificationOptOut',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('cabinet', fields.ForeignKeyField('models.Cabinet', source_field='cabinet_id', db_constraint=True, to_field='id', related_name='notification_opt_outs', on_delete=OnDelete.CASCADE)),
+                ('event', fields.CharField(description='services.notifications.events.NotificationEvent', max_length=32)),
+                ('channel', fields.CharEnumField(description='EMAIL: email\nPUSH: push', enum_type=NotificationChannel, max_length=8)),
+                ('created_at', UtcDatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'notification_opt_out', 'app': 'models', 'unique_together': (('cabinet', 'event', 'channel'),), 'pk_attr': 'id', 'table_description': 'A cabinet does not want `event` through `channel` (me.notificationPreferences):'},
+            bases=['Model'],
+        ),
         ops.CreateModel(
             name='PushDevice',
             fields=[

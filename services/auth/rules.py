@@ -21,6 +21,7 @@ from services.core.clock import now
 from services.core.emails import mask_email, normalize_email
 from services.core.errors import CoreError, RuleError, RuleErrors, raise_all
 from services.core.ids import encode_id
+from services.notifications.events import NotificationEvent
 from services.notifications.notices import (
     charge_mail_budget,
     link_lifetime,
@@ -29,7 +30,7 @@ from services.notifications.notices import (
     notify,
     notify_address,
 )
-from services.notifications.push import PushEvent, announce
+from services.notifications.push import announce
 from services.recovery import rules as recovery
 from services.security import audit, sessions
 from services.security.devices import Device, describe_device, new_device
@@ -242,7 +243,7 @@ async def verify_email(token: str, client: Client) -> Cabinet:
         await notify(cabinet, "email_changed", to=old, new_email=mask_email(row.email))
         await announce(
             cabinet.id,
-            PushEvent.EMAIL_CHANGED,
+            NotificationEvent.EMAIL_CHANGED,
             node_id=encode_id("User", cabinet.id),
             key=f"email_changed:{row.id}",
             new_email=mask_email(row.email),
@@ -277,7 +278,7 @@ async def login(
             # A security notice to the apps already logged in (the new session has none).
             await announce(
                 cabinet.id,
-                PushEvent.NEW_LOGIN,
+                NotificationEvent.NEW_LOGIN,
                 node_id=encode_id("Session", session.id),
                 device=describe_device(client.user_agent),
                 ip=client.ip or "?",

@@ -28,3 +28,17 @@ class NotificationError(ErrorCode):
             en="The app version is not valid.",
         ),
     )
+    ALWAYS_ON = code(
+        "A security notice (NEW_LOGIN, EMAIL_CHANGED) cannot be turned off.",
+        Sentence(
+            ru="Уведомления о безопасности отключить нельзя.",
+            en="Security notices cannot be turned off.",
+        ),
+    )
+    CHANNEL_NOT_AVAILABLE = code(
+        "The event is never sent through this channel (its preference is null).",
+        Sentence(
+            ru="Это уведомление не отправляется таким способом.",
+            en="This notification is not sent this way.",
+        ),
+    )

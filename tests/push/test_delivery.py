@@ -19,7 +19,8 @@ from models.push import PushDevice, PushMessage, PushState
 from push.worker import PushWorker
 from services.core.clock import clock
 from services.core.ids import encode_id
-from services.notifications.push import PushEvent, announce
+from services.notifications.events import NotificationEvent
+from services.notifications.push import announce
 from tests.conftest import BACKEND, with_settings
 from tests.payments.test_payments import STATUS, pay, press
 from tests.processes import start_kabinet, stop_kabinet
@@ -174,7 +175,7 @@ async def test_retries_back_off_after_500_and_429(
 
     services.plan(FCM_TOKEN, 500, 429)
     await announce(
-        cabinet_id, PushEvent.PAYMENT_FAILED, node_id="x", amount="1", account_number="2"
+        cabinet_id, NotificationEvent.PAYMENT_FAILED, node_id="x", amount="1", account_number="2"
     )
     assert await deliver(settings) == 1  # 500: put off by 5-10 s
     push = await PushMessage.get(event="payment_failed")
@@ -223,7 +224,7 @@ async def test_a_dead_token_is_dropped(
     cabinet_id = (await PushDevice.get()).cabinet_id
     services.plan(token, answer)
     await announce(
-        cabinet_id, PushEvent.PAYMENT_FAILED, node_id="x", amount="1", account_number="2"
+        cabinet_id, NotificationEvent.PAYMENT_FAILED, node_id="x", amount="1", account_number="2"
     )
     await deliver(push_settings)
     assert (await phone.data("{ me { devices { id } } }"))["me"]["devices"] == []
@@ -242,7 +243,11 @@ async def test_development_writes_pushes_to_var_push(api: Api, settings: Setting
     cabinet_id = (await PushDevice.first()).cabinet_id
     node = encode_id("OnlinePayment", 7)
     queued = await announce(
-        cabinet_id, PushEvent.PAYMENT_SUCCEEDED, node_id=node, amount="10,00", account_number="1"
+        cabinet_id,
+        NotificationEvent.PAYMENT_SUCCEEDED,
+        node_id=node,
+        amount="10,00",
+        account_number="1",
     )
     assert queued == 3
     assert await deliver(settings) == 3
@@ -278,7 +283,7 @@ async def test_two_worker_processes_deliver_each_push_once(
     for n in range(40):
         await announce(
             cabinet_id,
-            PushEvent.PAYMENT_SUCCEEDED,
+            NotificationEvent.PAYMENT_SUCCEEDED,
             node_id=encode_id("OnlinePayment", n + 1),
             amount=f"{n},00",
             account_number="1",
@@ -330,7 +335,7 @@ async def test_the_services_check_our_credentials(
     await register(iphone, APNS_TOKEN, "IOS")
     cabinet_id = (await PushDevice.first()).cabinet_id
     await announce(
-        cabinet_id, PushEvent.PAYMENT_FAILED, node_id="x", amount="1", account_number="2"
+        cabinet_id, NotificationEvent.PAYMENT_FAILED, node_id="x", amount="1", account_number="2"
     )
     assert await deliver(forged) == 2
     errors = sorted(m.last_error or "" for m in await PushMessage.all())
