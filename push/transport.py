@@ -186,10 +186,16 @@ class ApnsSender:
             self._token = (moment, signed)
         return self._token[1]
 
+    def _authorization(self) -> str:
+        try:
+            return f"bearer {self.provider_token()}"
+        except (ValueError, TypeError, jwt.PyJWTError) as exc:  # not an EC P-256 key
+            raise Retry(f"APNs: APNS_KEY_FILE cannot sign: {exc}") from None
+
     async def send(self, push: Push) -> None:
         s = self.settings
         headers = {
-            "authorization": f"bearer {self.provider_token()}",
+            "authorization": self._authorization(),
             "apns-topic": s.apns_topic,
             "apns-push-type": "alert",
             "apns-priority": "10",
@@ -222,7 +228,6 @@ class FileSender:
         self.directory = directory
 
     async def send(self, push: Push) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
         path = self.directory / f"{stamp}-{push.id}.json"
         wire = (
@@ -231,8 +236,27 @@ class FileSender:
             else {"fcm": fcm_message(push)}
         )
         document = {"platform": push.platform.name, **wire}
-        path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        except OSError as exc:
+            raise Retry(f"{path}: {exc.strerror or exc}") from None
         log.info("push #%d (%s) written to %s", push.id, push.event, path)
+
+
+class Unusable:
+    """A service whose key file cannot be used: its pushes wait (and say why in
+    `push_outbox.last_error`) until an operator fixes the file and restarts."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        log.error("push: %s: those pushes wait until it is fixed", reason)
+
+    async def send(self, push: Push) -> None:
+        raise Retry(self.reason)
+
+
+Sender = FcmSender | ApnsSender | FileSender | Unusable
 
 
 class Senders:
@@ -245,15 +269,23 @@ class Senders:
         self.http = httpx.AsyncClient(http2=True, timeout=timeout)
         self.http2 = httpx.AsyncClient(http1=False, http2=True, timeout=timeout)
         files = FileSender(settings.var_path / "push")
-        self.fcm: FcmSender | FileSender = (
-            FcmSender(settings, self.http) if settings.fcm_credentials_file else files
-        )
-        self.apns: ApnsSender | FileSender = (
-            ApnsSender(settings, self.http2) if settings.apns_key_file else files
-        )
+        self.fcm: Sender = files
+        self.apns: Sender = files
+        if settings.fcm_credentials_file:
+            try:
+                self.fcm = FcmSender(settings, self.http)
+            except (OSError, ValueError, KeyError) as exc:  # unreadable, not a service account
+                self.fcm = Unusable(f"FCM_CREDENTIALS_FILE: {exc}")
+        if settings.apns_key_file:
+            try:
+                self.apns = ApnsSender(settings, self.http2)
+            except (OSError, ValueError) as exc:
+                self.apns = Unusable(f"APNS_KEY_FILE: {exc}")
 
     def describe(self) -> str:
         def name(sender: object) -> str:
+            if isinstance(sender, Unusable):
+                return f"nowhere ({sender.reason})"
             return "the development folder" if isinstance(sender, FileSender) else "the service"
 
         return f"FCM: {name(self.fcm)}, APNs: {name(self.apns)}"

@@ -368,3 +368,30 @@ async def test_a_move_to_another_address_is_told_to_the_devices(
     assert told["data"]["event"] == "email_changed" and told["data"]["nodeId"] == me["id"]
     assert "m***@yandex.ru" in told["notification"]["body"]
     assert "8 800 100-00-00" in told["notification"]["body"]
+
+
+async def test_unusable_key_files_make_pushes_wait(
+    api: Api, services: PushServices, push_settings: Settings, tmp_path: Path
+) -> None:
+    (tmp_path / "not-a-service-account.json").write_text('{"type": "authorized_user"}')
+    (tmp_path / "not-a-key.p8").write_text("-----BEGIN PRIVATE KEY-----\nnope\n")
+    broken = with_settings(
+        push_settings,
+        fcm_credentials_file=str(tmp_path / "not-a-service-account.json"),
+        apns_key_file=str(tmp_path / "not-a-key.p8"),
+    )
+    android = await api.signed_up()
+    iphone = await second_login(api)
+    await register(android, FCM_TOKEN, "ANDROID")
+    await register(iphone, APNS_TOKEN, "IOS")
+    cabinet_id = (await PushDevice.first()).cabinet_id
+    await announce(
+        cabinet_id, NotificationEvent.PAYMENT_FAILED, node_id="x", amount="1", account_number="2"
+    )
+    assert await deliver(broken) == 2
+    pushes = await PushMessage.all().order_by("id")
+    assert [p.state for p in pushes] == [PushState.PENDING] * 2
+    errors = sorted(p.last_error or "" for p in pushes)
+    assert errors[0].startswith("APNs: APNS_KEY_FILE cannot sign")
+    assert errors[1].startswith("FCM_CREDENTIALS_FILE: ")
+    assert services.delivered == []
