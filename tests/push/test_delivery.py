@@ -395,3 +395,45 @@ async def test_unusable_key_files_make_pushes_wait(
     assert errors[0].startswith("APNs: APNS_KEY_FILE cannot sign")
     assert errors[1].startswith("FCM_CREDENTIALS_FILE: ")
     assert services.delivered == []
+
+
+async def test_a_server_process_delivers_what_its_requests_cause(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """`kabinet serve` runs the push worker beside the requests (MAIL_WORKER_IN_PROCESS):
+    a login from an unknown device reaches the phone's file in VAR_DIR/push/."""
+    from tests.processes import free_port, wait_until_ready
+
+    port = free_port()
+    server = start_kabinet(
+        "serve",
+        "--port",
+        str(port),
+        url=settings.database_url,
+        tmp_path=tmp_path,
+        MAIL_POLL_SECONDS="0.05",
+        LOG_LEVEL="warning",
+    )
+    try:
+        await wait_until_ready(port, server)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            phone = await Api(http).signed_up()
+            done = await register(phone, APNS_TOKEN, "IOS", locale="en")
+            assert done["userErrors"] == []
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            stranger = await Api(http).login("ivanova@mail.ru", user_agent="Firefox/140 Linux")
+            assert stranger["userErrors"] == []
+        folder = tmp_path / "var" / "push"
+        for _ in range(300):
+            files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+            if files:
+                break
+            await asyncio.sleep(0.1)
+        [file] = files
+        document = json.loads(file.read_text())
+        assert document["platform"] == "IOS"
+        assert document["apns"]["event"] == "new_login"
+        assert document["apns"]["aps"]["alert"]["title"] == "Login from a new device"
+    finally:
+        _status, stderr = stop_kabinet(server)
+        assert "Traceback" not in stderr, stderr
