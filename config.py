@@ -230,9 +230,9 @@ class Settings:
     )
     mail_worker_in_process: bool = setting(
         True,
-        "Run the outbox worker (and the e-receipt dispatcher, which renders queued bills "
-        "into mail) inside `serve`. Set to false when `kabinet worker` runs as processes of "
-        "their own.",
+        "Run the outbox worker, the push worker and the e-receipt dispatcher (which "
+        "renders queued bills into mail) inside `serve`. Set to false when `kabinet "
+        "worker` runs as processes of their own.",
     )
     mail_batch_size: int = setting(
         100, "Messages a worker claims at once and sends over one SMTP connection."
@@ -263,6 +263,47 @@ class Settings:
         "Receipts a worker renders into e-mails at a time for the electronic receipt; each "
         "batch is claimed for MAIL_LEASE_SECONDS.",
     )
+
+    fcm_credentials_file: str = setting(
+        "",
+        "Push to Android and web (FCM HTTP v1): path of the Firebase service account's JSON "
+        "key; its `project_id` names the project and its `token_uri` issues the access "
+        "tokens. Empty: those pushes are written to `VAR_DIR/push/` (development).",
+    )
+    fcm_api_url: str = setting(
+        "https://fcm.googleapis.com", "Base URL of FCM's HTTP v1 API (`/v1/projects/...`)."
+    )
+    apns_key_file: str = setting(
+        "",
+        "Push to iOS (APNs, token auth): path of the `.p8` signing key from Apple. Empty: "
+        "iOS pushes are written to `VAR_DIR/push/` (development).",
+    )
+    apns_key_id: str = setting("", "APNs: the 10-character Key ID of APNS_KEY_FILE.")
+    apns_team_id: str = setting("", "APNs: the 10-character Team ID of the developer account.")
+    apns_topic: str = setting("", "APNs: the app's bundle id (`apns-topic`).")
+    apns_api_url: str = setting(
+        "https://api.push.apple.com",
+        "Base URL of APNs (HTTP/2); `https://api.sandbox.push.apple.com` for development "
+        "builds of the app.",
+    )
+    push_timeout: float = setting(
+        10.0, "Seconds to wait for FCM, APNs or the token endpoint to answer one request."
+    )
+    push_batch_size: int = setting(100, "Pushes a worker claims at once.")
+    push_lease_seconds: int = setting(
+        120,
+        "Seconds a claimed push belongs to its worker; after that a worker that died "
+        "mid-send is presumed dead and the push is tried again.",
+    )
+    push_max_attempts: int = setting(
+        10, "Attempts after which a push that keeps failing is marked failed."
+    )
+    push_retry_base_seconds: float = setting(
+        10.0,
+        "Delay before the first retry of a push (or what a 429/503 answer's Retry-After "
+        "says, if longer); it doubles with each attempt, with jitter.",
+    )
+    push_retry_max_seconds: float = setting(1800.0, "Longest delay between two push attempts.")
 
     reading_window_start_day: int = setting(
         15,
@@ -680,6 +721,15 @@ def _check_mail(settings: Settings) -> None:
     positive = ("smtp_timeout", "mail_batch_size", "mail_poll_seconds", "mail_lease_seconds")
     positive += ("mail_max_attempts", "mail_retry_base_seconds", "mail_retry_max_seconds")
     positive += ("ereceipt_batch_size", "receipt_link_minutes")
+    positive += ("push_timeout", "push_batch_size", "push_lease_seconds", "push_max_attempts")
+    positive += ("push_retry_base_seconds", "push_retry_max_seconds")
+    for name in ("fcm_api_url", "apns_api_url"):
+        if not getattr(settings, name).startswith(("https://", "http://")):
+            raise ConfigError(f"{name.upper()}: expected an http(s) URL")
+    if settings.apns_key_file and not (
+        settings.apns_key_id and settings.apns_team_id and settings.apns_topic
+    ):
+        raise ConfigError("APNS_KEY_FILE needs APNS_KEY_ID, APNS_TEAM_ID and APNS_TOPIC")
     _require_positive(settings, positive)
 
 
@@ -871,6 +921,11 @@ REFERENCE_SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("Logins and passwords", "login_free_failures", ""),
     ("Support contacts", "support_phone", ""),
     ("Mail", "mail_from", "How the outbox and its workers use these: [Mail](operations.md#mail)."),
+    (
+        "Push notifications",
+        "fcm_credentials_file",
+        "The push outbox and its workers: [Push](operations.md#push-notifications).",
+    ),
     ("Meter readings", "reading_window_start_day", ""),
     (
         "Online payments",

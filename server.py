@@ -17,6 +17,7 @@ from starlette.routing import Route
 from config import Settings, get_settings, online_payments
 from mail.worker import running_worker
 from models import db
+from push.worker import running_push_worker
 from resolvers.context import Context
 from routes import attachments as attachment_routes
 from routes import cli, data_export, ereceipt, health, privacy, receipts, web
@@ -137,6 +138,9 @@ def lifespan(
                 stack.push_async_callback(db.close_db)
             if mail_worker:
                 app.state.mail_worker = await stack.enter_async_context(running_worker(settings))
+                app.state.push_worker = await stack.enter_async_context(
+                    running_push_worker(settings)
+                )
                 app.state.ereceipt_dispatcher = await stack.enter_async_context(
                     running_loop("ereceipt-dispatcher", Dispatcher(settings).run)
                 )

@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "models.payments",
     "models.questions",
     "models.privacy_requests",
+    "models.push",
 ]
 
 

@@ -313,12 +313,13 @@ async def seed_demo(settings: Settings, if_empty: bool) -> int:
 # ---------------------------------------------------------------- mail
 
 
-@kabinet.command(help="deliver the outbox's mail and the e-receipts until stopped (SIGTERM)")
+@kabinet.command(help="deliver the outbox's mail, pushes and e-receipts until stopped (SIGTERM)")
 @configured
 async def worker(settings: Settings) -> int:
     import signal
 
     from mail.worker import MailWorker
+    from push.worker import PushWorker
     from services.ereceipts.dispatch import Dispatcher
 
     stop = asyncio.Event()
@@ -329,7 +330,11 @@ async def worker(settings: Settings) -> int:
     async with database(settings):
         # The e-receipt dispatcher fills the outbox with rendered bills; the mail
         # worker empties it. Both stop at SIGTERM after the batch in hand.
-        await asyncio.gather(MailWorker(settings).run(stop), Dispatcher(settings).run(stop))
+        await asyncio.gather(
+            MailWorker(settings).run(stop),
+            Dispatcher(settings).run(stop),
+            PushWorker(settings).run(stop),
+        )
     return 0
 
 
@@ -378,6 +383,24 @@ async def requeue(_settings: Settings, ids: tuple[int, ...], failed: bool) -> in
     except outbox.RequeueRefused as refused:
         click.echo(f"error: {refused}", err=True)
         return 1
+    return 0
+
+
+@kabinet.group(help="look at the push notifications' outbox")
+def push() -> None:
+    pass
+
+
+@push.command("status", help="pushes per state, and the registered devices")
+@configured
+@with_database
+async def push_status(_settings: Settings) -> int:
+    from push import outbox
+
+    counts = await outbox.counts()
+    for state, count in counts.items():
+        click.echo(f"{state.value:<8} {count:>9,}")
+    click.echo(f"devices  {await outbox.device_count():>9,}")
     return 0
 
 

@@ -14,10 +14,12 @@ from resolvers import auth as auth_resolvers
 from resolvers import privacy as privacy_resolvers
 from resolvers import questions as question_resolvers
 from resolvers.context import Context
+from schema import notifications as notification_fields
 from schema import privacy
 from schema.accounts import PROOF_CODES, Account, After, First
 from schema.enums import described_enum
 from schema.errors import MutationInput, attempt, error_type, outcome
+from schema.notifications import NotificationPreference, PushDevice
 from schema.permissions import CustomersOnly
 from schema.privacy import CabinetDeletion, PrivacyNotice
 from schema.questions import CabinetRole, Question, QuestionStatus
@@ -163,6 +165,24 @@ class User(Node):
     async def deletion(self, info: strawberry.Info[Context]) -> CabinetDeletion | None:
         await self._own(info)
         return CabinetDeletion.of(await privacy_resolvers.pending_deletion(self.pk))
+
+    @strawberry.field(
+        description="App installations registered for push notifications (registerPushDevice) "
+        "by the cabinet's live sessions, newest first."
+    )
+    async def devices(self, info: strawberry.Info[Context]) -> list[PushDevice]:
+        await self._own(info)
+        return await notification_fields.devices(self.pk)
+
+    @strawberry.field(
+        description="Which events the customer wants by e-mail and by push, one entry per "
+        "event (setNotificationPreferences)."
+    )
+    async def notification_preferences(
+        self, info: strawberry.Info[Context]
+    ) -> list[NotificationPreference]:
+        await self._own(info)
+        return await notification_fields.notification_preferences(self.pk)
 
     @strawberry.field(description="The cabinet's security log, newest first.")
     async def security_events(

@@ -24,7 +24,17 @@ from config import Settings
 from models import db
 from resolvers import meta
 from resolvers.context import Context
-from schema import accounts, auth, ereceipts, payments, privacy, questions, readings, recovery
+from schema import (
+    accounts,
+    auth,
+    ereceipts,
+    notifications,
+    payments,
+    privacy,
+    questions,
+    readings,
+    recovery,
+)
 from schema import nodes as node_fields
 from schema.accounts import Account, MeterReading, Receipt
 from schema.auth import User
@@ -165,6 +175,20 @@ class Mutation:
     )
     revoke_session = strawberry.mutation(
         resolver=auth.revoke_session, description="End one session (another device)."
+    )
+    register_push_device = strawberry.mutation(
+        resolver=notifications.register_push_device,
+        description="Register this app installation for push notifications, bound to this "
+        "session (it is removed when the session ends). Idempotent: the same token again "
+        "refreshes it; a new token of the same session replaces the old one.",
+    )
+    unregister_push_device = strawberry.mutation(
+        resolver=notifications.unregister_push_device,
+        description="Stop push notifications to one of the cabinet's devices.",
+    )
+    set_notification_preferences = strawberry.mutation(
+        resolver=notifications.set_notification_preferences,
+        description="Turn events on or off by e-mail and by push; security notices stay on.",
     )
     request_password_reset = strawberry.mutation(
         resolver=auth.request_password_reset,

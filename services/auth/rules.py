@@ -21,6 +21,8 @@ from services.core import throttle, tokens
 from services.core.clock import now
 from services.core.emails import mask_email, normalize_email
 from services.core.errors import CoreError, RuleError, RuleErrors, raise_all
+from services.core.ids import encode_id
+from services.notifications.events import NotificationEvent
 from services.notifications.notices import (
     charge_mail_budget,
     link_lifetime,
@@ -29,9 +31,10 @@ from services.notifications.notices import (
     notify,
     notify_address,
 )
+from services.notifications.push import announce
 from services.recovery import rules as recovery
 from services.security import audit, sessions
-from services.security.devices import Device, new_device
+from services.security.devices import Device, describe_device, new_device
 from services.security.passwords import (
     cabinet_context_words,
     check_policy,
@@ -256,6 +259,14 @@ async def verify_email(token: str, client: Client) -> Cabinet:
             cabinet.id, SecurityEventKind.EMAIL_CHANGED, client, mask_email(row.email)
         )
         await notify(cabinet, "email_changed", to=old, new_email=mask_email(row.email))
+        await announce(
+            cabinet.id,
+            NotificationEvent.EMAIL_CHANGED,
+            node_id=encode_id("User", cabinet.id),
+            key=f"email_changed:{row.id}",
+            new_email=mask_email(row.email),
+            support_phone=get_settings().support_phone,
+        )
     return cabinet
 
 
@@ -278,8 +289,18 @@ async def login(
             await audit.record(cabinet.id, SecurityEventKind.LOGIN_FAILED, client)
         raise RuleError(AuthError.INVALID_CREDENTIALS)
     assert cabinet is not None
-    token, session = await sessions.create(cabinet, client)
-    await audit.record(cabinet.id, SecurityEventKind.LOGIN, client)
+    async with in_transaction():
+        token, session = await sessions.create(cabinet, client)
+        await audit.record(cabinet.id, SecurityEventKind.LOGIN, client)
+        if device is None or not device.knows(cabinet.id):
+            # A security notice to the apps already logged in (the new session has none).
+            await announce(
+                cabinet.id,
+                NotificationEvent.NEW_LOGIN,
+                node_id=encode_id("Session", session.id),
+                device=describe_device(client.user_agent),
+                ip=client.ip or "?",
+            )
     return LoggedIn(token, session, cabinet, (device or new_device()).remembering(cabinet.id))
 
 

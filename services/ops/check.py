@@ -13,7 +13,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import ipaddress
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from config import ConfigError, Settings, online_payments, payment_provider_name, yookassa_networks
@@ -104,6 +106,14 @@ def check_settings(settings: Settings) -> Findings:
             "PAYMENT_PROVIDER is none: online payments are off (payBill answers "
             "PAYMENTS_UNAVAILABLE; customers are sent to the bank details on their bills)"
         )
+    for name, platforms in (("fcm_credentials_file", "Android and web"), ("apns_key_file", "iOS")):
+        path = getattr(settings, name)
+        if not path:
+            found.warning(
+                f"{name.upper()} is empty: pushes to {platforms} would be written to files"
+            )
+        elif not Path(path).is_file() or not os.access(path, os.R_OK):
+            found.problem(f"{name.upper()} {path!r} is not a readable file: pushes would wait")
     if not settings.mail_worker_in_process:
         found.warning("MAIL_WORKER_IN_PROCESS is false: make sure `kabinet worker` runs")
     if _provider(settings) == "yookassa":

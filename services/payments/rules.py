@@ -27,6 +27,7 @@ from models.billing import Payment
 from models.cabinets import Cabinet, CabinetAccount
 from models.mail import MailLane
 from models.payments import OnlinePayment, PaymentStatus
+from models.push import NotificationChannel
 from payments.providers import (
     BadNotification,
     Notification,
@@ -42,7 +43,10 @@ from services.core.idempotency import check_key
 from services.core.ids import encode_id
 from services.core.messages import message_for
 from services.core.money import AmountError, format_rub, parse_amount
+from services.notifications.events import NotificationEvent
 from services.notifications.notices import notify
+from services.notifications.preferences import wants
+from services.notifications.push import announce
 from services.payments import autopay
 from services.payments.errors import PaymentError
 
@@ -284,8 +288,26 @@ async def apply_notification(provider: str, event: Notification) -> Applied:
             await _record_success(payment, event, moment)
         await payment.refresh_from_db()
         await autopay.after_payment(payment, event)
+        await _push_outcome(payment)
     log.info("payment %s: %s (event %s)", payment.id, event.status.value, event.event_id)
     return Applied(payment, changed=True)
+
+
+async def _push_outcome(payment: OnlinePayment) -> None:
+    """Tell the cabinet's apps, in the transaction that recorded the outcome."""
+    event = (
+        NotificationEvent.PAYMENT_SUCCEEDED
+        if payment.status == PaymentStatus.SUCCEEDED
+        else NotificationEvent.PAYMENT_FAILED
+    )
+    number = await Account.filter(id=payment.account_id).values_list("number", flat=True)  # type: ignore[attr-defined]
+    await announce(
+        payment.cabinet_id,  # type: ignore[attr-defined]
+        event,
+        node_id=encode_id("OnlinePayment", payment.id),
+        amount=format_rub(payment.amount),
+        account_number=number[0] if number else "",
+    )
 
 
 async def _record_success(payment: OnlinePayment, event: Notification, moment: dt.datetime):
@@ -313,6 +335,8 @@ async def _record_success(payment: OnlinePayment, event: Notification, moment: d
 
 async def _mail_receipt(payment: OnlinePayment, account: Account, ledger: Payment) -> None:
     cabinet = await Cabinet.get(id=payment.cabinet_id)  # type: ignore[attr-defined]
+    if not await wants(cabinet.id, NotificationEvent.PAYMENT_SUCCEEDED, NotificationChannel.EMAIL):
+        return
     tz = ZoneInfo(get_settings().timezone)
     method = await autopay.charged_method(payment.id)
     await notify(

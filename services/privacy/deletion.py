@@ -12,8 +12,9 @@ without a deliberate step.
 When the grace period ends, `erase_due` (the personal-data job of every server process)
 erases the cabinet. What is erased and what is kept, and why:
 
-- erased: the preferences (the language of mail), the sessions (the devices a cabinet
-  logged in from are known only through them; the device cookie lives in the browser),
+- erased: the preferences (the language of mail, the notification preferences), the
+  sessions (the devices a cabinet logged in from are known only through them; the device
+  cookie lives in the browser) and the push devices registered by them with their pushes,
   outstanding links, e-receipt subscriptions, the links to its accounts (so the accounts
   can be registered or linked again), the photos, the subject and every message of its
   questions, its data exports, the address in the headers of mail already sent to it and
@@ -42,6 +43,7 @@ from models.cabinets import Cabinet, CabinetAccount, Role
 from models.ereceipts import EReceiptSubscription
 from models.mail import MailState, OutboxMessage
 from models.privacy_requests import CabinetDeletion, DataExport, DeletionState
+from models.push import NotificationOptOut, PushDevice, PushMessage
 from models.questions import Attachment, Question, QuestionMessage, QuestionStatus
 from services.auth import rules as auth
 from services.auth.errors import AuthError
@@ -168,6 +170,10 @@ async def _erase(cabinet_id: int, moment: dt.datetime) -> None:
     # The last message to the address, queued before its traces go (it is still PENDING
     # below, so it keeps its recipient until the worker has sent it).
     await notify(cabinet, "cabinet_erased")
+    devices = await PushDevice.filter(cabinet_id=cabinet_id).values_list("id", flat=True)
+    await PushMessage.filter(device_id__in=list(devices)).delete()
+    await PushDevice.filter(id__in=list(devices)).delete()
+    await NotificationOptOut.filter(cabinet_id=cabinet_id).delete()
     await Session.filter(cabinet_id=cabinet_id).delete()
     await EReceiptSubscription.filter(cabinet_id=cabinet_id).delete()
     await ActionToken.filter(cabinet_id=cabinet_id).delete()

@@ -39,6 +39,7 @@ from models.mail import OutboxMessage
 from models.metering import Meter, MeterReading, ReadingSubmission
 from models.payments import Autopay, OnlinePayment, Refund
 from models.privacy_requests import DataExport, DataExportContent, ExportState
+from models.push import NotificationOptOut, PushDevice
 from models.questions import Attachment, AttachmentContent, Question, QuestionMessage
 from services.core.clock import now
 from services.core.errors import NotAllowed, RuleError
@@ -65,6 +66,7 @@ KINDS = (
     "security_events",
     "mail",
     "autopay",
+    "notifications",
 )
 _PHOTO_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
 
@@ -443,6 +445,23 @@ async def build_zip(cabinet_id: int) -> bytes:
             for a in await Autopay.filter(cabinet_id=cabinet_id).order_by("created_at", "id")
         ]
     )
+    files["notifications.json"] = _dump(
+        {
+            "push_devices": [
+                {
+                    "platform": d.platform,
+                    "app_version": d.app_version,
+                    "locale": d.locale,
+                    "registered_at": d.created_at,
+                }
+                for d in await PushDevice.filter(cabinet_id=cabinet_id).order_by("created_at", "id")
+            ],
+            "turned_off": [
+                {"event": o.event, "channel": o.channel, "since": o.created_at}
+                for o in await NotificationOptOut.filter(cabinet_id=cabinet_id).order_by("id")
+            ],
+        }
+    )
     files["README.txt"] = _readme(cabinet.language)
     return await asyncio.to_thread(_zip, files)  # compressing is CPU work: off the loop
 
@@ -471,7 +490,8 @@ def _readme(language: str) -> bytes:
             "readings.json, payments.json, receipts.json (the bills in receipts/);\n"
             "questions.json (photos in photos/); sessions.json - logins;\n"
             "security_events.json - the security log; mail.json - mail we sent to you;\n"
-            "autopay.json - autopay you set up.\n"
+            "autopay.json - autopay you set up; notifications.json - your app\n"
+            "installations for push notifications and the notifications you turned off.\n"
         )
     else:
         text = (
@@ -480,6 +500,7 @@ def _readme(language: str) -> bytes:
             "readings.json - показания, payments.json - платежи, receipts.json - квитанции\n"
             "(сами квитанции в receipts/); questions.json - обращения (фото в photos/);\n"
             "sessions.json - входы; security_events.json - журнал безопасности;\n"
-            "mail.json - письма, которые мы вам отправили; autopay.json - автоплатежи.\n"
+            "mail.json - письма, которые мы вам отправили; autopay.json - автоплатежи;\n"
+            "notifications.json - устройства для push-уведомлений и отключённые уведомления.\n"
         )
     return text.encode()

@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from config import get_settings
 from models.cabinets import Cabinet, CabinetAccount, Role
 from models.mail import MailLane
+from models.push import NotificationChannel
 from models.questions import (
     BODY_MAX_CHARS,
     SUBJECT_MAX_CHARS,
@@ -35,7 +36,10 @@ from services.core import throttle
 from services.core.clock import now
 from services.core.errors import CoreError, NotAllowed, RuleError, raise_all
 from services.core.ids import encode_id
+from services.notifications.events import NotificationEvent
 from services.notifications.notices import notify
+from services.notifications.preferences import wants
+from services.notifications.push import announce
 from services.questions import attachments
 from services.questions.errors import QuestionError
 
@@ -266,11 +270,20 @@ async def answer(
             question.assignee_id = specialist.id  # type: ignore[attr-defined]
         await question.save(update_fields=["status", "updated_at", "assignee_id"])
         await _announce(question, body)
+        await announce(
+            question.cabinet_id,  # type: ignore[attr-defined]
+            NotificationEvent.QUESTION_ANSWERED,
+            node_id=encode_id("Question", question.id),
+            key=f"question_answered:{encode_id('Message', message.id)}",
+            question_subject=question.subject,
+        )
     return question, message
 
 
 async def _announce(question: Question, body: str) -> None:
     customer = await Cabinet.get(id=question.cabinet_id)  # type: ignore[attr-defined]
+    if not await wants(customer.id, NotificationEvent.QUESTION_ANSWERED, NotificationChannel.EMAIL):
+        return
     # The answer's words go only to an address the customer has confirmed: a mistyped
     # one learns no more than that an answer exists.
     verified = customer.email_verified_at is not None

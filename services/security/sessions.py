@@ -8,10 +8,13 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
+from tortoise.transactions import in_transaction
+
 from config import get_settings
 from models import sql
 from models.auth import Session
 from models.cabinets import Cabinet
+from models.push import PushDevice
 from services.core.clock import now
 from services.core.throttle import client_key
 
@@ -127,14 +130,23 @@ async def active(cabinet_id: int) -> list[Session]:
 
 
 async def revoke(cabinet_id: int, session_id: int) -> bool:
-    updated = await Session.filter(
-        id=session_id, cabinet_id=cabinet_id, revoked_at__isnull=True
-    ).update(revoked_at=now())
+    """End one session, and with it the push devices it registered. Every path that ends
+    sessions comes through here or `revoke_all`, so none leaves a device behind."""
+    async with in_transaction():
+        await PushDevice.filter(cabinet_id=cabinet_id, session_id=session_id).delete()
+        updated = await Session.filter(
+            id=session_id, cabinet_id=cabinet_id, revoked_at__isnull=True
+        ).update(revoked_at=now())
     return updated == 1
 
 
 async def revoke_all(cabinet_id: int, *, keep: int | None = None) -> int:
+    """End every session of the cabinet (but `keep`), and their push devices."""
     query = Session.filter(cabinet_id=cabinet_id, revoked_at__isnull=True)
+    devices = PushDevice.filter(cabinet_id=cabinet_id)
     if keep is not None:
         query = query.exclude(id=keep)
-    return await query.update(revoked_at=now())
+        devices = devices.exclude(session_id=keep)
+    async with in_transaction():
+        await devices.delete()
+        return await query.update(revoked_at=now())

@@ -93,6 +93,8 @@ async def test_check_passes_a_complete_production_setup(db, tmp_path: Path) -> N
         assert result.returncode == 0, result.stdout + result.stderr
         assert problems(result.stdout) == []
         assert "ready for production" in result.stdout
+        assert "FCM_CREDENTIALS_FILE is empty: pushes to Android and web" in result.stdout
+        assert "APNS_KEY_FILE is empty: pushes to iOS would be written" in result.stdout
     else:  # the one thing a SQLite deployment cannot fix by settings
         assert result.returncode == 1
         assert problems(result.stdout) == [
@@ -108,6 +110,16 @@ async def test_check_passes_a_complete_production_setup(db, tmp_path: Path) -> N
         ({"FORWARDED_ALLOW_IPS": "*"}, "FORWARDED_ALLOW_IPS is *"),
         ({"CORS_ORIGINS": "http://app.example.ru"}, "CORS_ORIGINS"),
         ({"MAIL_FROM": "noreply@example.com"}, "MAIL_FROM"),
+        ({"FCM_CREDENTIALS_FILE": "/nonexistent/firebase.json"}, "FCM_CREDENTIALS_FILE"),
+        (
+            {
+                "APNS_KEY_FILE": "/nonexistent/AuthKey.p8",
+                "APNS_KEY_ID": "ABC123DEFG",
+                "APNS_TEAM_ID": "DEF123GHIJ",
+                "APNS_TOPIC": "ru.example.kabinet",
+            },
+            "APNS_KEY_FILE",
+        ),
     ],
 )
 async def test_check_finds_each_mistake(db, tmp_path: Path, change, expected) -> None:

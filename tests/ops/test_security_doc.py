@@ -15,7 +15,7 @@ _NAME = re.compile(r"`([A-Z][A-Z0-9_]*[A-Z0-9])(?:=[^`]*)?`")
 # Settings whose names look like caps but bound no caller: delivery retries, plausibility of
 # a meter reading (docs/api.md has those).
 NOT_LIMITS = {"MAIL_MAX_ATTEMPTS", "MAIL_RETRY_MAX_SECONDS", "READING_MAX_FACTOR"}
-NOT_LIMITS |= {"READING_MAX_DAILY_KWH"}
+NOT_LIMITS |= {"READING_MAX_DAILY_KWH", "PUSH_MAX_ATTEMPTS", "PUSH_RETRY_MAX_SECONDS"}
 
 
 def _settings() -> set[str]:

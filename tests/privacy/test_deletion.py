@@ -16,10 +16,13 @@ from models.ereceipts import EReceiptSubscription
 from models.mail import OutboxMessage
 from models.metering import Meter, MeterReading
 from models.privacy_requests import CabinetDeletion, DataExport, DeletionState
+from models.push import NotificationOptOut, PushDevice
 from models.questions import Attachment, AttachmentContent, Question, QuestionMessage
 from services.core.clock import clock as rules_clock
 from services.privacy import jobs
 from tests.privacy.support import CANCEL, DELETE, EXPORT, ME_DELETION, mail_to
+from tests.push.test_devices import register as register_device
+from tests.push.test_preferences import change as change_preferences
 from tests.questions.support import answer, asked, photo, specialist, uploaded
 from tests.support import (
     ACCOUNT_1,
@@ -231,6 +234,31 @@ async def test_after_the_grace_period_the_cabinet_is_erased_row_by_row(
         a["number"] for a in (await fresh.data("{ me { accounts { number } } }"))["me"]["accounts"]
     ]
     assert numbers == [ACCOUNT_2]
+
+
+async def test_erasure_removes_push_devices_and_notification_preferences(api: Api) -> None:
+    # Given a cabinet whose owner asked for deletion, then logged in again in the grace
+    # period from the app: a push device and a preference, and another customer's alike.
+    user = await api.signed_up(ACCOUNT_1, AMOUNT_1, IVANOVA)
+    other = await api.signed_up(ACCOUNT_3, AMOUNT_3, PETROV)
+    for who, token in ((user, "fcm-token-of-the-deleted"), (other, "fcm-token-of-the-other")):
+        assert (await register_device(who, token))["userErrors"] == []
+    assert (await delete(user))["userErrors"] == []
+    back = api.as_user((await api.login(IVANOVA))["token"])
+    assert (await register_device(back, "fcm-token-of-the-deleted"))["userErrors"] == []
+    for who in (back, other):
+        turned = await change_preferences(who, {"event": "PAYMENT_SUCCEEDED", "push": False})
+        assert turned["userErrors"] == []
+    cabinet, petrov = await Cabinet.get(email=IVANOVA), await Cabinet.get(email=PETROV)
+    assert await PushDevice.filter(cabinet_id=cabinet.id).count() == 1
+    # When the grace period ends.
+    rules_clock.advance(GRACE)
+    assert await jobs.run_once() == 1
+    # Then nothing of the erased cabinet's apps and choices is left; the other's stays.
+    assert await PushDevice.filter(cabinet_id=cabinet.id).count() == 0
+    assert await NotificationOptOut.filter(cabinet_id=cabinet.id).count() == 0
+    assert await PushDevice.filter(cabinet_id=petrov.id).count() == 1
+    assert await NotificationOptOut.filter(cabinet_id=petrov.id).count() == 1
 
 
 async def test_a_cancel_after_the_erasure_finds_nothing(api: Api) -> None:

@@ -49,6 +49,7 @@ JSON_FILES = {
     "security_events.json",
     "mail.json",
     "autopay.json",
+    "notifications.json",
 }
 
 
