@@ -179,8 +179,13 @@ def test_remote_resources_are_refused() -> None:
 
 
 def test_every_template_is_complete() -> None:
-    """Each message has ru .txt and .html, with a subject; a translation comes in pairs."""
-    names = {p.name.split(".", 1)[0] for p in TEMPLATES.iterdir() if not p.name.startswith("_")}
+    """Each message has ru .txt and .html, with a subject; a translation comes in pairs.
+    (Folders hold other channels' texts, e.g. push/: tests/push checks those.)"""
+    names = {
+        p.name.split(".", 1)[0]
+        for p in TEMPLATES.iterdir()
+        if p.is_file() and not p.name.startswith("_")
+    }
     assert "notice" in names
     for name in names:
         for language in ("ru", "en"):
@@ -208,3 +213,16 @@ async def test_send_stores_the_message_with_its_message_id(db, settings) -> None
     with pytest.raises(MailError, match="context: expected a mapping"):
         await send("notice", to="maria@example.ru", context=["x"])  # type: ignore[arg-type]
     assert await OutboxMessage.all().count() == 1
+
+
+def test_every_push_text_is_complete() -> None:
+    """Each push (mail/templates/push/) has Russian and English, each with a title and a body."""
+    folder = TEMPLATES / "push"
+    names = {p.name.split(".", 1)[0] for p in folder.iterdir() if p.is_file()}
+    assert "new_login" in names
+    for name in names:
+        for language in ("ru", "en"):
+            text = folder / f"{name}.{language}.txt"
+            assert text.is_file(), f"push/{name} has no {language} text"
+            source = text.read_text(encoding="utf-8")
+            assert "{% block title %}" in source and "{% block body %}" in source, text.name
