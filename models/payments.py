@@ -192,6 +192,7 @@ class GuestPayment(Model):
     )
     idempotency_key = fields.CharField(max_length=64, unique=True)
     email = fields.CharField(max_length=254, description="Where the receipt of payment goes")
+    language = fields.CharField(max_length=2, default="ru", description="ru or en: the receipt")
     client_key = fields.CharField(max_length=64, description="Client IP (IPv6: its /64)")
     created_at = UtcDatetimeField()
 

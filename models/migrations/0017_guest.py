@@ -77,6 +77,7 @@ class Migration(migrations.Migration):
                 ('payment', fields.OneToOneField('models.OnlinePayment', source_field='payment_id', db_constraint=True, to_field='id', related_name='guest', on_delete=OnDelete.CASCADE)),
                 ('idempotency_key', fields.CharField(unique=True, max_length=64)),
                 ('email', fields.CharField(description='Where the receipt of payment goes', max_length=254)),
+                ('language', fields.CharField(default='ru', description='ru or en: the receipt', max_length=2)),
                 ('client_key', fields.CharField(description='Client IP (IPv6: its /64)', max_length=64)),
                 ('created_at', UtcDatetimeField(auto_now=False, auto_now_add=False)),
             ],
