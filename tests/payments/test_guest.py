@@ -291,8 +291,13 @@ async def test_a_guest_pays_through_yookassa(shop: Shop) -> None:
     [created] = shop.api.payments.values()
     body = created["request"]
     assert body["receipt"]["customer"] == {"email": "payer@example.ru"}
-    return_url = body["confirmation"]["return_url"]
-    assert return_url == "https://lk.example.ru/pay?status=" + started["statusToken"]
+    # back to the guest page, whose token names this payment (signed apart from the
+    # answer's, so compared by what it shows)
+    back = urlsplit(body["confirmation"]["return_url"])
+    assert (back.scheme, back.netloc, back.path) == ("https", "lk.example.ru", "/pay")
+    [returned] = parse_qs(back.query)["status"]
+    shown_back = (await api.data(STATUS, {"t": returned}))["guestPayment"]
+    assert shown_back["amount"] == "1200.00" and shown_back["accountNumber"] == ACCOUNT_1
 
     # the payer's browser on YooKassa's checkout page, then YooKassa's notification
     page = urlsplit(started["payment"]["confirmationUrl"])
