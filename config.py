@@ -166,6 +166,29 @@ class Settings:
         Decimal("10.00"),
         "The payment a customer without recent payments is asked to make before proving ownership.",
     )
+    guest_attempts_per_hour: int = setting(
+        30,
+        "Guest lookups, payments and readings (payableAccount, payAsGuest, "
+        "submitGuestMeterReading: no login) allowed per client IP per hour, counted together.",
+    )
+    guest_attempts_per_account: int = setting(
+        20,
+        "Guest lookups, payments and readings allowed per account number per hour, counted "
+        "together from every client.",
+    )
+    guest_min_amount: Decimal = setting(  # noqa: RUF009 - Decimal is immutable
+        Decimal("0"),
+        "The smallest amount payAsGuest takes; 0: RECOVERY_MINIMAL_PAYMENT, the payment a "
+        "customer recovering access is asked to make.",
+    )
+    guest_max_amount: Decimal = setting(  # noqa: RUF009 - Decimal is immutable
+        Decimal("100000.00"), "The largest amount one payAsGuest may pay."
+    )
+    guest_shows_amount_due: bool = setting(
+        False,
+        "payableAccount shows the amount due to anyone who knows the account number "
+        "(printed on the bill); off: only the masked holder and the street.",
+    )
     email_link_minutes: int = setting(
         60, "Lifetime of a link sent by e-mail (verification, password reset, recovery)."
     )
@@ -804,6 +827,12 @@ def _check_payments(settings: Settings) -> None:
     payment_provider_name(settings)
     if settings.payment_max_amount <= 0:
         raise ConfigError("PAYMENT_MAX_AMOUNT: must be greater than zero")
+    if settings.guest_min_amount < 0 or settings.guest_max_amount <= 0:
+        raise ConfigError("GUEST_MIN_AMOUNT, GUEST_MAX_AMOUNT: must not be negative, above zero")
+    if settings.guest_attempts_per_hour <= 0 or settings.guest_attempts_per_account <= 0:
+        raise ConfigError(
+            "GUEST_ATTEMPTS_PER_HOUR, GUEST_ATTEMPTS_PER_ACCOUNT: must be greater than zero"
+        )
     if settings.payment_pending_timeout_minutes <= 0 or settings.payment_sweep_seconds <= 0:
         raise ConfigError(
             "PAYMENT_PENDING_TIMEOUT_MINUTES, PAYMENT_SWEEP_SECONDS: must be greater than zero"

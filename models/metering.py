@@ -14,6 +14,7 @@ class ReadingSource(StrEnum):
     INSPECTOR = "inspector"
     ESTIMATED = "estimated"
     BILLING = "billing"
+    GUEST = "guest"  # submitGuestMeterReading: by account number and serial, not logged in
 
 
 class ReadingStatus(StrEnum):
@@ -92,4 +93,30 @@ class ReadingSubmission(Model):
     class Meta:
         table = "reading_submission"
         unique_together = (("cabinet", "idempotency_key"),)
+        indexes = (Index(fields=("meter_id", "window_start")),)
+
+
+class GuestReadingSubmission(Model):
+    """A `submitGuestMeterReading` (no login: the account number and the meter's serial),
+    kept for its idempotency key (unique) and for replacing the window's earlier guest
+    submission, as `reading_submission` does for a cabinet's."""
+
+    id = fields.BigIntField(primary_key=True)
+    idempotency_key = fields.CharField(max_length=64, unique=True)
+    fingerprint = fields.CharField(max_length=64, description="SHA-256 of the request")
+    meter = fields.ForeignKeyField(
+        "models.Meter", related_name="guest_submissions", on_delete=fields.CASCADE
+    )
+    window_start = fields.DateField(description="First day of the window it was made in")
+    reading = fields.ForeignKeyField(
+        "models.MeterReading",
+        related_name="guest_submissions",
+        on_delete=fields.SET_NULL,
+        null=True,
+    )
+    client_key = fields.CharField(max_length=64, description="Client IP (IPv6: its /64)")
+    created_at = UtcDatetimeField()
+
+    class Meta:
+        table = "guest_reading_submission"
         indexes = (Index(fields=("meter_id", "window_start")),)

@@ -41,8 +41,10 @@ class OnlinePayment(Model):
     # must be nullable on SQLite and PostgreSQL alike (Tortoise adds no DEFAULT).
 
     id = fields.BigIntField(primary_key=True)
+    # Null for a guest payment (payAsGuest, without logging in): its `guest_payment` row
+    # keeps the payer's e-mail and the idempotency key.
     cabinet = fields.ForeignKeyField(
-        "models.Cabinet", related_name="online_payments", on_delete=fields.CASCADE
+        "models.Cabinet", related_name="online_payments", on_delete=fields.CASCADE, null=True
     )
     account = fields.ForeignKeyField(
         "models.Account", related_name="online_payments", on_delete=fields.CASCADE
@@ -176,3 +178,23 @@ class AutopayCharge(Model):
         table = "autopay_charge"
         unique_together = (("autopay", "receipt"),)
         indexes = (Index(fields=("state", "due_at")),)
+
+
+class GuestPayment(Model):
+    """What a payment made without logging in (`payAsGuest`) has besides its online
+    payment, whose cabinet is null: the e-mail the receipt of payment (54-FZ) goes to, the
+    idempotency key (unique here, as (cabinet, key) is for the cabinet's payments) and
+    the client's limits key, for support staff."""
+
+    id = fields.BigIntField(primary_key=True)
+    payment = fields.OneToOneField(
+        "models.OnlinePayment", related_name="guest", on_delete=fields.CASCADE
+    )
+    idempotency_key = fields.CharField(max_length=64, unique=True)
+    email = fields.CharField(max_length=254, description="Where the receipt of payment goes")
+    language = fields.CharField(max_length=2, default="ru", description="ru or en: the receipt")
+    client_key = fields.CharField(max_length=64, description="Client IP (IPv6: its /64)")
+    created_at = UtcDatetimeField()
+
+    class Meta:
+        table = "guest_payment"

@@ -4,6 +4,7 @@ services.payments (rules, autopay, recurring)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from decimal import Decimal
 from typing import Any
 
 import strawberry
@@ -14,6 +15,8 @@ from resolvers import lists
 from resolvers.context import Context
 from services.accounts.read_model import account_of_cabinet
 from services.core.ids import decode_id
+from services.guest import limits as guest_accounts
+from services.guest import payments as guest_payments
 from services.payments import autopay, recurring
 from services.payments import rules as payments
 
@@ -79,3 +82,32 @@ def autopay_state(
     return lists.when_ready(
         info.context.loaders.autopay_of_account.load(account_pk), autopay.AutopayState.of
     )
+
+
+async def payable_account(info: Info, account_number: str) -> guest_accounts.PayableAccount | None:
+    """No login: enough of an account to check the payee before paying as a guest."""
+    return await guest_accounts.payable_account(account_number, info.context.client)
+
+
+async def pay_as_guest(info: Info, input: Any) -> guest_payments.GuestPaid:
+    """No login: a payment into any account by its number."""
+    ctx = info.context
+    return await guest_payments.pay_as_guest(
+        input.account_number,
+        input.amount,
+        input.email,
+        input.idempotency_key,
+        _provider(info),
+        ctx.client,
+        method=input.method.value if input.method else "",
+        language=ctx.language,
+    )
+
+
+async def guest_payment(info: Info, status_token: str) -> guest_payments.GuestPaymentState | None:
+    return await guest_payments.guest_payment(status_token)
+
+
+def guest_amounts() -> tuple[Decimal, Decimal]:
+    """(GUEST_MIN_AMOUNT in effect, GUEST_MAX_AMOUNT)."""
+    return guest_payments.amount_bounds()

@@ -10,6 +10,7 @@ import strawberry
 
 from resolvers.context import Context
 from services.core.ids import decode_id
+from services.guest import readings as guest_readings
 from services.readings import rules as readings
 
 Info = strawberry.Info[Context]
@@ -41,3 +42,15 @@ async def preview_meter_reading(info: Info, input: Any) -> readings.Estimate:
 async def submit_meter_reading(info: Info, input: Any) -> readings.Submitted:
     cabinet = await info.context.require_viewer()
     return await readings.submit(cabinet.id, _request(input), input.idempotency_key)
+
+
+async def submit_guest_meter_reading(info: Info, input: Any) -> guest_readings.GuestSubmitted:
+    """No login: the account number and the meter's serial stand for the cabinet."""
+    return await guest_readings.submit_guest(
+        input.account_number,
+        input.meter_serial,
+        tuple(readings.ZoneInput(v.zone, v.value) for v in input.values),
+        input.taken_on,
+        input.idempotency_key,
+        info.context.client,
+    )

@@ -32,6 +32,8 @@ ReadingSource = described_enum(
     INSPECTOR="Taken by the company's inspector on a visit.",
     ESTIMATED="Not read from the meter: estimated by the company from past consumption.",
     BILLING="Came from the billing system, taken by a channel other than the cabinet.",
+    GUEST="Sent without logging in (submitGuestMeterReading), by anyone who had the account "
+    "number and the meter's serial from the bill.",
     description="Who took a meter reading.",
 )
 ReadingStatus = described_enum(

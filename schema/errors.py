@@ -11,6 +11,7 @@ from typing import Any
 
 import strawberry
 
+from schema.scalars import Money
 from services.core.errors import ErrorCode, RuleError, RuleErrors
 from services.core.messages import message_for
 
@@ -37,7 +38,8 @@ class UserError:
 
 def error_type(mutation: str, codes: list[ErrorCode], *, retryable: bool = False) -> type:
     """`<Mutation>Error implements UserError { field message code [retryAfter] }`; the code
-    enum's values are the members' names, described by the members' descriptions."""
+    enum's values are the members' names, described by the members' descriptions. With
+    NO_RECENT_PAYMENTS among the codes it also has `minimalPayment` and `payUrl`."""
     name = f"{mutation}Error"
     if name in _CREATED:
         return _CREATED[name]
@@ -57,6 +59,20 @@ def error_type(mutation: str, codes: list[ErrorCode], *, retryable: bool = False
         namespace["retry_after"] = strawberry.field(
             default=None,
             description="With TOO_MANY_ATTEMPTS: when the next attempt will be accepted.",
+        )
+    if any(c.name == "NO_RECENT_PAYMENTS" for c in codes):
+        namespace["__annotations__"]["minimal_payment"] = Money | None
+        namespace["minimal_payment"] = strawberry.field(
+            default=None,
+            description="With NO_RECENT_PAYMENTS: the payment to make before trying again.",
+        )
+        namespace["__annotations__"]["pay_url"] = str | None
+        namespace["pay_url"] = strawberry.field(
+            default=None,
+            description="With NO_RECENT_PAYMENTS: the web page where anyone pays into the "
+            "account without logging in (payAsGuest), filled in with the account number and "
+            "`minimalPayment`. Once the payment has arrived, the proof can be made with its "
+            "amount.",
         )
     cls = type(name, (UserError,), namespace)
     created = strawberry.type(cls, description=f"A problem that stopped {mutation}.")
@@ -84,6 +100,10 @@ def user_error(error_cls: Any, error: RuleError, language: str) -> Any:
     }
     if "retry_after" in error_cls.__dataclass_fields__:
         fields["retry_after"] = error.retry_after
+    if "pay_url" in error_cls.__dataclass_fields__:
+        minimal = error.params.get("minimal_payment")
+        fields["minimal_payment"] = Money(minimal) if minimal is not None else None
+        fields["pay_url"] = error.params.get("pay_url")
     return error_cls(**fields)
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import strawberry
+from graphql import GraphQLError
 
 from models import payments as payment_models
 from resolvers import accounts as account_resolvers
@@ -17,7 +18,9 @@ from schema.enums import described_enum
 from schema.errors import MutationInput, attempt, error_type
 from schema.relay import Node, encode_id
 from schema.scalars import Money
-from services.core.errors import CoreError
+from services.accounts.errors import AccountError
+from services.core.errors import CoreError, RuleError
+from services.core.messages import message_for
 from services.payments.errors import PaymentError
 from services.payments.reasons import reason_text
 
@@ -281,3 +284,185 @@ async def disable_autopay(
     if errors:
         return DisableAutopayPayload(user_errors=errors)
     return DisableAutopayPayload(account=Account.from_row(row) if row else None)
+
+
+# ---------------------------------------------------------------- paying without logging in
+
+
+@strawberry.type(
+    description="Enough of an account to check the payee before paying without logging in "
+    "(payableAccount): anyone who knows the number (it is printed on the bill) sees this."
+)
+class PayableAccount:
+    number: str = strawberry.field(description="The account number, digits only.")
+    holder: str = strawberry.field(
+        description='The holder as initials, the surname masked: "И*****а М. П.".'
+    )
+    street: str = strawberry.field(
+        description='The street of the address, without house and flat: "г. Нижний '
+        'Новгород, ул. Рождественская".'
+    )
+    amount_due: Money | None = strawberry.field(
+        description='What is owed now ("0.00" when nothing is); null unless the deployment '
+        "shows it (GUEST_SHOWS_AMOUNT_DUE)."
+    )
+    minimal_amount: Money = strawberry.field(
+        description="The smallest amount payAsGuest takes (GUEST_MIN_AMOUNT)."
+    )
+    maximal_amount: Money = strawberry.field(
+        description="The largest amount payAsGuest takes (GUEST_MAX_AMOUNT)."
+    )
+
+
+@strawberry.input(description="Pay into any account by its number, without logging in.")
+class PayAsGuestInput:
+    account_number: str = strawberry.field(description="Account number as on the bill.")
+    amount: str = strawberry.field(
+        description='Amount in roubles, as people type it: "1500", "1 234,56"; from '
+        "GUEST_MIN_AMOUNT to GUEST_MAX_AMOUNT."
+    )
+    email: str = strawberry.field(
+        description="The payer's e-mail: the receipt (54-FZ) and our receipt of payment go there."
+    )
+    idempotency_key: str = strawberry.field(
+        description="A key the page makes once per payment (e.g. a UUID) and sends again on "
+        "every retry: the same key never creates a second payment."
+    )
+    method: PaymentMethod | None = strawberry.field(
+        default=None,
+        description="How the payer pays, when the page has asked already; null: the "
+        "acquirer's page offers the choice.",
+    )
+
+
+PayAsGuestError = error_type(
+    "PayAsGuest",
+    [
+        AccountError.INVALID_ACCOUNT_NUMBER,
+        CoreError.NOT_FOUND,
+        CoreError.INVALID_AMOUNT,
+        PaymentError.AMOUNT_TOO_SMALL,
+        PaymentError.AMOUNT_TOO_LARGE,
+        CoreError.INVALID_EMAIL,
+        CoreError.INVALID_IDEMPOTENCY_KEY,
+        CoreError.IDEMPOTENCY_KEY_REUSED,
+        CoreError.TOO_MANY_ATTEMPTS,
+        PaymentError.PROVIDER_UNAVAILABLE,
+        PaymentError.PAYMENTS_UNAVAILABLE,
+        PaymentError.PROVIDER_REFUSED,
+    ],
+    retryable=True,
+)
+
+
+@strawberry.type(description="The result of payAsGuest.")
+class PayAsGuestPayload:
+    payment: OnlinePayment | None = strawberry.field(
+        default=None,
+        description="The payment, PENDING: send the payer to its `confirmationUrl`; the "
+        "acquirer brings them back to the guest payment page, which follows "
+        "`guestPayment(statusToken)` until it is done. Its `account` needs a login (a guest "
+        "has payableAccount).",
+    )
+    status_token: str | None = strawberry.field(
+        default=None,
+        description="Pass to guestPayment to learn how the payment ended; valid 30 days, "
+        "names this payment only.",
+    )
+    user_errors: list[PayAsGuestError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+@strawberry.type(description="How a payment made without logging in stands (guestPayment).")
+class GuestPayment:
+    status: PaymentStatus = strawberry.field(description="Where the payment stands.")
+    amount: Money = strawberry.field(description="Amount paid.")
+    account_number: str = strawberry.field(description="The account paid into.")
+    holder: str = strawberry.field(description="Its holder, masked as payableAccount shows it.")
+    created_at: dt.datetime = strawberry.field(description="When payAsGuest created it.")
+    completed_at: dt.datetime | None = strawberry.field(
+        description="When it left PENDING; null while pending."
+    )
+    confirmation_url: str | None = strawberry.field(
+        description="While PENDING: the acquirer's page to pay on. Null once done."
+    )
+    failure_code: strawberry.Private[str] = ""
+
+    @strawberry.field(
+        description="Why it did not go through, in the request's language; null unless "
+        "CANCELED or FAILED."
+    )
+    def failure_reason(self, info: strawberry.Info[Context]) -> str | None:
+        if self.status not in (PaymentStatus.CANCELED, PaymentStatus.FAILED):
+            return None
+        return reason_text(self.failure_code, info.context.language)
+
+
+def _throttled(error: RuleError, language: str) -> GraphQLError:
+    """A query has no userErrors: TOO_MANY_ATTEMPTS is a top-level error with the time
+    the next attempt is accepted."""
+    retry_after = error.retry_after.isoformat() if error.retry_after else None
+    return GraphQLError(
+        message_for(error, language),
+        extensions={"code": error.code.name, "retryAfter": retry_after},
+    )
+
+
+async def payable_account(
+    info: Info,
+    account_number: Annotated[
+        str, strawberry.argument(description="Account number as on the bill.")
+    ],
+) -> PayableAccount | None:
+    """An account by its number, to check the payee; null for an unknown number."""
+    try:
+        found = await payment_resolvers.payable_account(info, account_number)
+    except RuleError as error:
+        raise _throttled(error, info.context.language) from None
+    if found is None:
+        return None
+    limits = payment_resolvers.guest_amounts()
+    return PayableAccount(
+        number=found.number,
+        holder=found.holder,
+        street=found.street,
+        amount_due=Money(found.amount_due) if found.amount_due is not None else None,
+        minimal_amount=Money(limits[0]),
+        maximal_amount=Money(limits[1]),
+    )
+
+
+async def pay_as_guest(info: Info, input: MutationInput[PayAsGuestInput]) -> PayAsGuestPayload:
+    paid, errors = await attempt(
+        payment_resolvers.pay_as_guest(info, input), PayAsGuestError, info.context.language
+    )
+    if paid is None:
+        return PayAsGuestPayload(user_errors=errors)
+    return PayAsGuestPayload(
+        payment=OnlinePayment.from_model(paid.payment), status_token=paid.status_token
+    )
+
+
+async def guest_payment(
+    info: Info,
+    status_token: Annotated[
+        str, strawberry.argument(description="From payAsGuest, or the return page's address.")
+    ],
+) -> GuestPayment | None:
+    """A payment made without logging in; null for a damaged or expired token."""
+    state = await payment_resolvers.guest_payment(info, status_token)
+    if state is None:
+        return None
+    payment = state.payment
+    pending = payment.status == payment_models.PaymentStatus.PENDING
+    return GuestPayment(
+        status=PaymentStatus(payment.status),
+        amount=Money(payment.amount),
+        account_number=state.account_number,
+        holder=state.holder,
+        created_at=payment.created_at,
+        completed_at=payment.completed_at,
+        confirmation_url=(payment.confirmation_url or None) if pending else None,
+        failure_code=payment.failure_reason,
+    )

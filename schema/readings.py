@@ -9,9 +9,10 @@ import strawberry
 
 from resolvers import readings as reading_resolvers
 from resolvers.context import Context
-from schema.accounts import MeterReading
+from schema.accounts import MeterReading, ReadingStatus, ZoneValue
 from schema.errors import MutationInput, attempt, error_type
 from schema.scalars import Money
+from services.accounts.errors import AccountError
 from services.core.errors import CoreError
 from services.readings.errors import ReadingError
 from services.readings.zones import zone_name
@@ -158,4 +159,82 @@ async def submit_meter_reading(
         reading=MeterReading.from_row(done.reading, language),
         consumption=_consumption(done.consumption, zones, language),
         estimated_charge=_money(done.estimated_charge),
+    )
+
+
+# ---------------------------------------------------------------- without logging in
+
+
+@strawberry.input(
+    description="A meter reading sent without logging in: the account number and the "
+    "meter's serial, both printed on the bill, stand for the cabinet."
+)
+class SubmitGuestMeterReadingInput:
+    account_number: str = strawberry.field(description="Account number as on the bill.")
+    meter_serial: str = strawberry.field(description="The meter's serial number as on the bill.")
+    values: list[ZoneValueInput] = strawberry.field(description="One value per zone.")
+    taken_on: dt.date = strawberry.field(description="The day the values were read.")
+    idempotency_key: str = strawberry.field(
+        description="A key the page makes once per submission (e.g. a UUID) and sends again "
+        "on every retry: the same key returns the first result and stores nothing more."
+    )
+
+
+SubmitGuestMeterReadingError = error_type(
+    "SubmitGuestMeterReading",
+    [
+        AccountError.INVALID_ACCOUNT_NUMBER,
+        *READING_CODES,
+        CoreError.INVALID_IDEMPOTENCY_KEY,
+        CoreError.IDEMPOTENCY_KEY_REUSED,
+        CoreError.TOO_MANY_ATTEMPTS,
+    ],
+    retryable=True,
+)
+
+
+@strawberry.type(
+    description="A reading sent without logging in, as stored (source GUEST): only what was "
+    "sent and whether it is accepted; nothing of the meter's history."
+)
+class GuestMeterReading:
+    meter_serial: str = strawberry.field(description="The meter's serial number.")
+    taken_on: dt.date = strawberry.field(description="The day the values were read.")
+    status: ReadingStatus = strawberry.field(description="ACCEPTED once stored.")
+    values: list[ZoneValue] = strawberry.field(description="The values sent, one per zone.")
+
+
+@strawberry.type(description="The result of submitGuestMeterReading.")
+class SubmitGuestMeterReadingPayload:
+    reading: GuestMeterReading | None = strawberry.field(
+        default=None, description="The stored reading."
+    )
+    user_errors: list[SubmitGuestMeterReadingError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="Why it was refused; the sentences never name earlier values or dates.",
+    )
+
+
+async def submit_guest_meter_reading(
+    info: Info, input: MutationInput[SubmitGuestMeterReadingInput]
+) -> SubmitGuestMeterReadingPayload:
+    language = info.context.language
+    done, errors = await attempt(
+        reading_resolvers.submit_guest_meter_reading(info, input),
+        SubmitGuestMeterReadingError,
+        language,
+    )
+    if done is None:
+        return SubmitGuestMeterReadingPayload(user_errors=errors)
+    zones = len(done.values)
+    return SubmitGuestMeterReadingPayload(
+        reading=GuestMeterReading(
+            meter_serial=done.meter_serial,
+            taken_on=done.taken_on,
+            status=ReadingStatus(done.status),
+            values=[
+                ZoneValue(zone=zone, name=zone_name(zones, zone, language), value=value)
+                for zone, value in sorted(done.values.items())
+            ],
+        )
     )

@@ -42,7 +42,7 @@ from schema.execution import FastLeafExecutionContext, coded
 from schema.http import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from schema.limits import QueryCost
 from schema.metrics import OperationMetrics
-from schema.payments import OnlinePayment, PaymentOptions
+from schema.payments import GuestPayment, OnlinePayment, PayableAccount, PaymentOptions
 from schema.permissions import CustomersOnly, StaffOnly
 from schema.privacy import PrivacyNotice
 from schema.questions import Question, Specialist
@@ -111,6 +111,19 @@ class Query:
     payment_options: PaymentOptions = strawberry.field(
         resolver=payments.payment_options,
         description="Whether payBill takes payments online, and where else to pay; needs no login.",
+    )
+    payable_account: PayableAccount | None = strawberry.field(
+        resolver=payments.payable_account,
+        description="An account by the number on its bill, with just enough to check the "
+        "payee before payAsGuest (masked holder, street); null for an unknown number. Needs "
+        "no login; counted against the guest limits (GUEST_ATTEMPTS_PER_HOUR per client, "
+        "GUEST_ATTEMPTS_PER_ACCOUNT per number): past them a top-level TOO_MANY_ATTEMPTS "
+        "error with `extensions.retryAfter`.",
+    )
+    guest_payment: GuestPayment | None = strawberry.field(
+        resolver=payments.guest_payment,
+        description="How a payment made without logging in (payAsGuest) stands, by its "
+        "status token; null for a damaged or expired token. Needs no login.",
     )
     privacy_notice: PrivacyNotice = strawberry.field(
         resolver=privacy.current_notice,
@@ -258,6 +271,20 @@ class Mutation:
     submit_meter_reading = strawberry.mutation(
         resolver=readings.submit_meter_reading,
         description="Submit a meter reading (in the monthly window); idempotent per "
+        "idempotencyKey.",
+    )
+    submit_guest_meter_reading = strawberry.mutation(
+        resolver=readings.submit_guest_meter_reading,
+        description="Submit a meter reading without logging in, by the account number and "
+        "the meter's serial: the checks of submitMeterReading, answers that tell nothing of "
+        "the meter's history, stored with source GUEST; counted against the guest limits. "
+        "Idempotent per idempotencyKey.",
+    )
+    pay_as_guest = strawberry.mutation(
+        resolver=payments.pay_as_guest,
+        description="Pay into any account by its number without logging in: a PENDING "
+        "payment, the acquirer's page and a status token for guestPayment; the receipt goes "
+        "to the given e-mail. Counted against the guest limits; idempotent per "
         "idempotencyKey.",
     )
     pay_bill = strawberry.mutation(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from config import get_settings
+from mail.compose import link_builder
 from models import sql
 from models.accounts import Account
 from models.auth import ProofAttempt, ProofOutcome, ProofPurpose
@@ -27,7 +28,7 @@ from services.accounts.errors import AccountError
 from services.core import throttle
 from services.core.clock import now
 from services.core.errors import CoreError, RuleError, raise_all
-from services.core.money import AmountError, parse_amount
+from services.core.money import AmountError, format_amount, parse_amount
 from services.security.sessions import Client
 
 _SEPARATORS = re.compile(r"[\s\-–—./]")
@@ -124,12 +125,7 @@ async def prove(
     if account is not None and not paid:
         await throttle.give_back(*limits)
         await _record(purpose, number, ProofOutcome.NO_RECENT_PAYMENTS, client, cabinet_id)
-        raise RuleError(
-            AccountError.NO_RECENT_PAYMENTS,
-            "accountNumber",
-            minimal_payment=get_settings().recovery_minimal_payment,
-            days=get_settings().proof_payment_window_days,
-        )
+        raise no_recent_payments(number)
     if account is None or amount not in paid:
         await _record(purpose, number, ProofOutcome.INVALID_PROOF, client, cabinet_id)
         raise RuleError(AccountError.INVALID_PROOF, None)
@@ -137,6 +133,23 @@ async def prove(
     await throttle.give_back(*limits)
     attempt = await _record(purpose, number, ProofOutcome.SUCCESS, client, cabinet_id)
     return Proven(account, attempt)
+
+
+def no_recent_payments(number: str) -> RuleError:
+    """NO_RECENT_PAYMENTS with the minimal payment to make and where to make it without
+    logging in: the guest payment page, filled in with the number and the amount."""
+    settings = get_settings()
+    # What a guest may pay at least (GUEST_MIN_AMOUNT) may be set above it.
+    minimal = max(settings.recovery_minimal_payment, settings.guest_min_amount)
+    return RuleError(
+        AccountError.NO_RECENT_PAYMENTS,
+        "accountNumber",
+        minimal_payment=minimal,
+        days=settings.proof_payment_window_days,
+        pay_url=link_builder(settings.public_web_url)(
+            "/pay", account=number, amount=format_amount(minimal)
+        ),
+    )
 
 
 async def set_outcome(attempt: ProofAttempt, outcome: ProofOutcome) -> None:

@@ -12,6 +12,18 @@ class PaymentError(ErrorCode):
             ru="Через личный кабинет можно оплатить не больше {max} ₽ за один платёж.",
             en="One payment in the cabinet can be at most {max} RUB.",
         ),
+        guest=Sentence(
+            ru="Без входа в личный кабинет можно оплатить не больше {max} ₽ за один платёж.",
+            en="One payment without logging in can be at most {max} RUB.",
+        ),
+    )
+    AMOUNT_TOO_SMALL = code(
+        "The amount is below the smallest payment taken without logging in "
+        "(GUEST_MIN_AMOUNT; the message names it).",
+        Sentence(
+            ru="Без входа в личный кабинет можно оплатить не меньше {min} ₽.",
+            en="A payment without logging in must be at least {min} RUB.",
+        ),
     )
     PROVIDER_UNAVAILABLE = code(
         "The payment service cannot take the payment now: try again in a few minutes.",

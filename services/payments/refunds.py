@@ -24,7 +24,7 @@ from config import get_settings
 from models.accounts import Account
 from models.cabinets import Cabinet
 from models.mail import MailLane
-from models.payments import OnlinePayment, PaymentStatus, Refund, RefundStatus
+from models.payments import GuestPayment, OnlinePayment, PaymentStatus, Refund, RefundStatus
 from payments.providers import (
     ProviderRefused,
     ProviderUnavailable,
@@ -131,6 +131,13 @@ async def _start(payment_text: str, amount_text: str | None, provider_name: str)
     return Refunded(refund, payment, resumed=False)
 
 
+async def payer_email(payment: OnlinePayment) -> str:
+    """Where the payer's receipts go: the cabinet's address, or the one a guest gave."""
+    if payment.cabinet_id is None:  # type: ignore[attr-defined]
+        return (await GuestPayment.get(payment_id=payment.id)).email
+    return (await Cabinet.get(id=payment.cabinet_id)).email  # type: ignore[attr-defined]
+
+
 async def refund_payment(
     payment_text: str, amount_text: str | None, provider: RefundingProvider, provider_name: str
 ) -> Refunded:
@@ -138,14 +145,13 @@ async def refund_payment(
     RefundRefused (nothing stored) or RefundFailed (the refund kept, to be asked again)."""
     started = await _start(payment_text, amount_text, provider_name)
     refund, payment = started.refund, started.payment
-    cabinet = await Cabinet.get(id=payment.cabinet_id)  # type: ignore[attr-defined]
     account = await Account.get(id=payment.account_id)  # type: ignore[attr-defined]
     order = RefundOrder(
         id=refund.id,
         payment_external_id=payment.external_id or "",
         amount=refund.amount,
         description=f"Оплата электроэнергии, лицевой счёт {account.number}",
-        email=cabinet.email,
+        email=await payer_email(payment),
     )
     try:
         result = await provider.refund(order)
@@ -202,6 +208,10 @@ async def _count(refund: Refund, moment) -> None:  # type: ignore[no-untyped-def
     account.balance = account.balance + refund.amount
     account.balance_on = moment.astimezone(tz).date()
     await account.save(update_fields=["balance", "balance_on", "updated_at"])
+    if payment.cabinet_id is None:  # type: ignore[attr-defined]
+        # A guest payment: the acquirer's refund receipt (54-FZ) goes to the payer's
+        # address; our notice would tell a stranger the account's balance, so none.
+        return
     cabinet = await Cabinet.get(id=payment.cabinet_id)  # type: ignore[attr-defined]
     await notify(
         cabinet,

@@ -26,7 +26,7 @@ from models.accounts import Account
 from models.billing import Payment
 from models.cabinets import Cabinet, CabinetAccount
 from models.mail import MailLane
-from models.payments import OnlinePayment, PaymentStatus
+from models.payments import GuestPayment, OnlinePayment, PaymentStatus
 from models.push import NotificationChannel
 from payments.providers import (
     BadNotification,
@@ -41,10 +41,11 @@ from services.core.clock import now
 from services.core.errors import CoreError, RuleError, raise_all
 from services.core.idempotency import check_key
 from services.core.ids import encode_id
+from services.core.masking import mask_holder
 from services.core.messages import message_for
 from services.core.money import AmountError, format_rub, parse_amount
 from services.notifications.events import NotificationEvent
-from services.notifications.notices import notify
+from services.notifications.notices import notify, notify_address
 from services.notifications.preferences import wants
 from services.notifications.push import announce
 from services.payments import autopay
@@ -189,8 +190,15 @@ async def pay_bill(
     return payment
 
 
-def order_of(payment: OnlinePayment, account: Account, email: str, **options: object) -> Order:
-    """What the acquirer is asked to collect for `payment` (our id is its idempotence key)."""
+def order_of(
+    payment: OnlinePayment,
+    account: Account,
+    email: str,
+    return_url: str | None = None,
+    **options: object,
+) -> Order:
+    """What the acquirer is asked to collect for `payment` (our id is its idempotence key);
+    the customer comes back to `return_url`, by default the cabinet's payments page."""
     settings = get_settings()
     return Order(
         id=payment.id,
@@ -198,7 +206,8 @@ def order_of(payment: OnlinePayment, account: Account, email: str, **options: ob
         account_number=account.number,
         description=f"Оплата электроэнергии, лицевой счёт {account.number}",
         # Back to the cabinet's payments page, which shows this payment's status.
-        return_url=link_builder(settings.public_web_url)(
+        return_url=return_url
+        or link_builder(settings.public_web_url)(
             "/payments", payment=encode_id("OnlinePayment", payment.id)
         ),
         expires_at=payment.created_at
@@ -215,10 +224,11 @@ async def _checkout(
     email: str,
     method: str,
     save_method: bool = False,
+    return_url: str | None = None,
 ) -> None:
     """Ask the acquirer for the payment (our id is its idempotence key, so asking again
     after a crash or a lost answer finds the same payment) and keep its answer."""
-    order = order_of(payment, account, email, method=method, save_method=save_method)
+    order = order_of(payment, account, email, return_url, method=method, save_method=save_method)
     try:
         checkout = await provider.create_payment(order)
     except ProviderRefused as exc:
@@ -294,7 +304,10 @@ async def apply_notification(provider: str, event: Notification) -> Applied:
 
 
 async def _push_outcome(payment: OnlinePayment) -> None:
-    """Tell the cabinet's apps, in the transaction that recorded the outcome."""
+    """Tell the cabinet's apps, in the transaction that recorded the outcome (a guest
+    payment has no cabinet and no apps)."""
+    if payment.cabinet_id is None:  # type: ignore[attr-defined]
+        return
     event = (
         NotificationEvent.PAYMENT_SUCCEEDED
         if payment.status == PaymentStatus.SUCCEEDED
@@ -334,6 +347,9 @@ async def _record_success(payment: OnlinePayment, event: Notification, moment: d
 
 
 async def _mail_receipt(payment: OnlinePayment, account: Account, ledger: Payment) -> None:
+    if payment.cabinet_id is None:  # type: ignore[attr-defined]
+        await _mail_guest_receipt(payment, account, ledger)
+        return
     cabinet = await Cabinet.get(id=payment.cabinet_id)  # type: ignore[attr-defined]
     if not await wants(cabinet.id, NotificationEvent.PAYMENT_SUCCEEDED, NotificationChannel.EMAIL):
         return
@@ -353,6 +369,25 @@ async def _mail_receipt(payment: OnlinePayment, account: Account, ledger: Paymen
         channel=CHANNEL,
         balance=format_rub(abs(account.balance)),
         balance_state="debt" if account.balance > 0 else "credit" if account.balance else "zero",
+    )
+
+
+async def _mail_guest_receipt(payment: OnlinePayment, account: Account, ledger: Payment) -> None:
+    """The receipt of a guest payment, to the address the payer gave: the payee as the
+    payer saw it (masked holder), and nothing of the account's balance."""
+    guest = await GuestPayment.get(payment_id=payment.id)
+    tz = ZoneInfo(get_settings().timezone)
+    await notify_address(
+        guest.email,
+        guest.language,
+        "guest_payment_received",
+        lane=MailLane.ROUTINE,
+        amount=format_rub(payment.amount),
+        account_number=account.number,
+        holder=mask_holder(account.holder_name),
+        paid_at=ledger.paid_at.astimezone(tz).strftime("%d.%m.%Y %H:%M"),
+        payment_number=str(payment.id),
+        external_id=ledger.external_id,
     )
 
 

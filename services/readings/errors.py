@@ -59,6 +59,12 @@ class ReadingError(ErrorCode):
             en="The value of the {zone} zone is lower than the last accepted one ({previous} "
             "on {previous_on}). Check the digits.",
         ),
+        guest=Sentence(
+            ru="Показание зоны «{zone}» меньше последнего принятого. Проверьте, верно ли "
+            "переписаны цифры.",
+            en="The value of the {zone} zone is lower than the last accepted one. Check the "
+            "digits.",
+        ),
     )
     IMPLAUSIBLE_VALUE = code(
         "The consumption since the last accepted reading is far above the meter's usual: "
@@ -70,6 +76,12 @@ class ReadingError(ErrorCode):
             en="The consumption of the {zone} zone, {consumption} kWh in {days} day(s), is far "
             "above the usual (up to {limit} kWh). Check the value; if it is right, confirm it "
             "and we will review it.",
+        ),
+        guest=Sentence(
+            ru="Показание зоны «{zone}» намного больше обычного. Проверьте его; если оно "
+            "верно, передайте его в личном кабинете или позвоните нам.",
+            en="The value of the {zone} zone is far above the usual. Check it; if it is "
+            "right, submit it in the customer cabinet or call us.",
         ),
     )
     OUTSIDE_WINDOW = code(
@@ -96,5 +108,9 @@ class ReadingError(ErrorCode):
         same_day=Sentence(
             ru="Показания за {previous_on} уже приняты. Укажите дату, когда сняты новые.",
             en="A reading of {previous_on} is accepted already. Give the date of the new one.",
+        ),
+        guest=Sentence(
+            ru="На эту дату показания принять нельзя: укажите дату, когда сняты новые.",
+            en="A reading of this date cannot be accepted: give the date of the new one.",
         ),
     )

@@ -227,13 +227,25 @@ class History:
     rates: dict[int, Decimal] | None
 
 
+# Where each source's submissions are kept: a new one replaces the window's earlier one.
+_SUBMISSIONS = {
+    ReadingSource.CUSTOMER: "reading_submission",
+    ReadingSource.GUEST: "guest_reading_submission",
+}
+
+
 async def _history(
-    meter: dict[str, Any], taken_on: dt.date, window_start: dt.date, today: dt.date
+    meter: dict[str, Any],
+    taken_on: dt.date,
+    window_start: dt.date,
+    today: dt.date,
+    source: ReadingSource = ReadingSource.CUSTOMER,
 ) -> History:
     conn = sql.connection()
     active = await sql.fetch_one(
         conn,
-        "SELECT r.id FROM reading_submission s JOIN meter_reading r ON r.id = s.reading_id "
+        f"SELECT r.id FROM {_SUBMISSIONS[source]} s "  # noqa: S608 - a name of ours
+        "JOIN meter_reading r ON r.id = s.reading_id "
         "WHERE s.meter_id = ? AND s.window_start = ? AND r.status IN ('accepted', 'review') "
         "ORDER BY s.id DESC LIMIT 1",
         [meter["id"], window_start],
@@ -258,7 +270,7 @@ async def _history(
     same_day = await sql.fetch_one(
         conn,
         "SELECT id, status FROM meter_reading WHERE meter_id = ? AND taken_on = ? AND source = ?",
-        [meter["id"], taken_on, ReadingSource.CUSTOMER.value],
+        [meter["id"], taken_on, source.value],
     )
     receipt = await sql.fetch_one(
         conn,
@@ -406,8 +418,9 @@ async def _estimate(
     today: dt.date,
     window_start: dt.date,
     settings: Settings,
+    source: ReadingSource = ReadingSource.CUSTOMER,
 ) -> Estimate:
-    history = await _history(meter, request.taken_on, window_start, today)
+    history = await _history(meter, request.taken_on, window_start, today, source)
     consumption, unusual = _judge(meter, values, request, history, settings)
     same_day = history.same_day["id"] if history.same_day else None
     return Estimate(
@@ -488,7 +501,12 @@ async def _store(
     return Submitted(reading, estimate.consumption, estimate.estimated_charge)
 
 
-async def _write_reading(estimate: Estimate, taken_on: dt.date, moment: dt.datetime):
+async def _write_reading(
+    estimate: Estimate,
+    taken_on: dt.date,
+    moment: dt.datetime,
+    source: ReadingSource = ReadingSource.CUSTOMER,
+):
     status = ReadingStatus.REVIEW if estimate.unusual else ReadingStatus.ACCEPTED
     zones = estimate.meter["zones"]
     t = [estimate.values.get(z) for z in (1, 2, 3)]
@@ -506,7 +524,7 @@ async def _write_reading(estimate: Estimate, taken_on: dt.date, moment: dt.datet
             t1=t[0],
             t2=t[1],
             t3=t[2],
-            source=ReadingSource.CUSTOMER,
+            source=source,
             status=status,
             created_at=moment,
         )
@@ -519,7 +537,7 @@ async def _write_reading(estimate: Estimate, taken_on: dt.date, moment: dt.datet
         "t1": t[0],
         "t2": t[1],
         "t3": t[2],
-        "source": ReadingSource.CUSTOMER.value,
+        "source": source.value,
         "status": status.value,
     }
 
@@ -559,8 +577,9 @@ EXPORT_BATCH = 5_000
 
 
 async def export_customer_readings(since: dt.date, out: TextIO) -> int:
-    """Write the customers' readings taken on or after `since` as a `readings` import file
-    (every status: billing learns of replacements and of readings to review too)."""
+    """Write the customers' readings (in the cabinet and as guests) taken on or after
+    `since` as a `readings` import file (every status: billing learns of replacements and
+    of readings to review too)."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     conn, last_id, written = sql.connection(), 0, 0
@@ -569,8 +588,14 @@ async def export_customer_readings(since: dt.date, out: TextIO) -> int:
             conn,
             "SELECT r.id, m.serial, r.taken_on, r.t1, r.t2, r.t3, r.source, r.status "
             "FROM meter_reading r JOIN meter m ON m.id = r.meter_id "
-            "WHERE r.source = ? AND r.taken_on >= ? AND r.id > ? ORDER BY r.id LIMIT ?",
-            [ReadingSource.CUSTOMER.value, since, last_id, EXPORT_BATCH],
+            "WHERE r.source IN (?, ?) AND r.taken_on >= ? AND r.id > ? ORDER BY r.id LIMIT ?",
+            [
+                ReadingSource.CUSTOMER.value,
+                ReadingSource.GUEST.value,
+                since,
+                last_id,
+                EXPORT_BATCH,
+            ],
         )
         for row in rows:
             cells = [sql.as_decimal(row[c]) for c in ("t1", "t2", "t3")]

@@ -171,3 +171,26 @@ async def test_photos_kept_on_disk_move_into_the_database(
             await ctx.close_connections()
     finally:
         await drop_database(url)
+
+
+async def test_guest_payments_have_no_cabinet_and_the_table_keeps_its_constraints(db) -> None:
+    """0017 makes online_payment.cabinet_id nullable without rebuilding the table: its
+    unique constraints and indexes are all still there, and the column takes NULL."""
+    conn = sql.connection()
+    online = await index_columns(conn, "online_payment")
+    assert ("cabinet_id", "idempotency_key") in online
+    assert ("provider", "external_id") in online
+    assert ("status", "created_at") in online
+    assert ("account_id", "created_at") in online
+    if sql.dialect(conn) == "postgres":
+        rows = await sql.fetch(
+            conn,
+            "SELECT is_nullable FROM information_schema.columns "
+            "WHERE table_name = 'online_payment' AND column_name = 'cabinet_id'",
+        )
+        assert rows[0]["is_nullable"] == "YES"
+    else:
+        columns = await sql.fetch(conn, 'PRAGMA table_info("online_payment")')
+        assert next(c for c in columns if c["name"] == "cabinet_id")["notnull"] == 0
+        fks = await sql.fetch(conn, 'PRAGMA foreign_key_list("online_payment")')
+        assert {fk["table"] for fk in fks} >= {"cabinet", "account", "payment"}

@@ -15,6 +15,8 @@ APP_PATHS = [
     "/questions/UXVlc3Rpb246MQ",
     "/payments",
     "/receipts",
+    "/pay",
+    "/submit-reading",
 ]
 NOT_APP = [
     "/favicon.ico",
@@ -38,7 +40,14 @@ def test_api_paths_are_not_the_app(path: str) -> None:
 
 
 async def test_the_links_in_mail_open_the_app(client) -> None:
-    for path in ("/", "/verify-email?token=abc.def", "/set-password?token=abc", "/login"):
+    for path in (
+        "/",
+        "/verify-email?token=abc.def",
+        "/set-password?token=abc",
+        "/login",
+        "/pay?status=abc.def",
+        "/submit-reading",
+    ):
         response = await client.get(path)
         assert response.status_code == 200, path
         assert response.headers["content-type"].startswith("text/html")

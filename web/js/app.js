@@ -23,6 +23,8 @@ import './pages/payments.js';
 import './pages/receipts.js';
 import './pages/questions.js';
 import './pages/sessions.js';
+import './pages/guest-pay.js';
+import './pages/guest-reading.js';
 // ----------------------------------------------------------------------------------
 
 addMessages({

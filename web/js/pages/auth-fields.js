@@ -3,7 +3,7 @@
 // e-mail and new-password fields.
 
 import { field, h } from '../dom.js';
-import { addMessages, t } from '../i18n.js';
+import { addMessages, formatMoney, t } from '../i18n.js';
 
 addMessages({
   ru: {
@@ -23,6 +23,9 @@ addMessages({
     'auth.passwordHint':
       'Не короче 8 символов. Подойдёт фраза из нескольких слов; не используйте адрес почты, номер счёта и распространённые пароли.',
     'auth.showPassword': 'Показать пароль',
+    'proof.payNow': 'Оплатить {amount} сейчас',
+    'proof.payLater':
+      'Платёж можно внести без входа в кабинет. Онлайн-платёж поступает на счёт сразу после оплаты: тогда повторите попытку, указав его сумму {amount}. Платёж в банке или в офисе поступает за 1–3 рабочих дня.',
   },
   en: {
     'proof.accountNumber': 'Account number',
@@ -41,6 +44,9 @@ addMessages({
     'auth.passwordHint':
       'At least 8 characters. A phrase of several words works well; avoid your e-mail, account number and common passwords.',
     'auth.showPassword': 'Show the password',
+    'proof.payNow': 'Pay {amount} now',
+    'proof.payLater':
+      'You can pay without logging in. An online payment reaches the account as soon as it is paid: then try again with its amount, {amount}. A payment at a bank or at our office takes 1-3 working days.',
   },
 });
 
@@ -83,4 +89,21 @@ export function newPasswordField(name = 'password', label = t('auth.newPassword'
   });
   wrapper.querySelector('.error').before(h('div', { class: 'check' }, toggle, h('label', { for: toggleId }, t('auth.showPassword'))));
   return wrapper;
+}
+
+// NO_RECENT_PAYMENTS carries the minimal payment and the guest payment page filled in
+// with the account and that amount: offer it under the form, and say when to try again.
+export function payOffer(node, userErrors) {
+  node.querySelector('.pay-offer')?.remove();
+  const refused = userErrors.find((e) => e.code === 'NO_RECENT_PAYMENTS' && e.payUrl);
+  if (!refused) return;
+  const amount = formatMoney(refused.minimalPayment);
+  node.append(
+    h(
+      'div',
+      { class: 'pay-offer notice notice-info', role: 'status' },
+      h('p', {}, h('a', { href: refused.payUrl, class: 'button primary' }, t('proof.payNow', { amount }))),
+      h('p', {}, t('proof.payLater', { amount })),
+    ),
+  );
 }

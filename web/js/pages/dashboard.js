@@ -7,6 +7,7 @@ import { gql } from '../gql.js';
 import { addMessages, formatDate, formatNumber, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
 import { ACCOUNT_FIELDS, balanceKind, balanceText, loadAccounts, METER_FIELDS } from './account-common.js';
+import { payOffer } from './auth-fields.js';
 import { paymentOptions, paymentReturnNotice } from './payments.js';
 import { deletionBanner } from './privacy.js';
 
@@ -87,7 +88,7 @@ ${METER_FIELDS}`;
 const LINK = gql`mutation LinkAccount($input: LinkAccountInput!) {
   linkAccount(input: $input) {
     account { id number }
-    userErrors { field message code retryAfter }
+    userErrors { field message code retryAfter ... on LinkAccountError { minimalPayment payUrl } }
   }
 }`;
 
@@ -187,6 +188,7 @@ function linkForm() {
         });
         if (payload.userErrors.length) {
           showErrors(node, payload.userErrors, codeText('link'));
+          payOffer(node, payload.userErrors);
           return;
         }
         flash = t('dashboard.linked', { number: payload.account.number });

@@ -16,6 +16,8 @@ addMessages({
     'login.submit': 'Войти',
     'login.forgot': 'Забыли пароль или нет доступа к почте?',
     'login.register': 'Нет кабинета? Зарегистрируйтесь',
+    'login.guestPay': 'Оплатить без входа',
+    'login.guestReading': 'Передать показания без входа',
     'login.INVALID_CREDENTIALS': 'Неверная почта или пароль. Проверьте раскладку клавиатуры и Caps Lock.',
     'login.TOO_MANY_ATTEMPTS':
       'Слишком много неудачных попыток входа. Повторите {retryAfter} или восстановите пароль.',
@@ -32,6 +34,8 @@ addMessages({
     'login.submit': 'Log in',
     'login.forgot': 'Forgot the password or lost the mailbox?',
     'login.register': 'No cabinet yet? Register',
+    'login.guestPay': 'Pay without logging in',
+    'login.guestReading': 'Submit a reading without logging in',
     'login.INVALID_CREDENTIALS': 'Wrong e-mail or password. Check the keyboard layout and Caps Lock.',
     'login.TOO_MANY_ATTEMPTS': 'Too many failed attempts. Try again {retryAfter}, or reset your password.',
     'login.ended.EXPIRED': 'Your session expired after a long pause. Please log in again.',
@@ -90,6 +94,8 @@ function render({ query }) {
       { class: 'links' },
       h('li', {}, h('a', { href: '/forgot-password' }, t('login.forgot'))),
       h('li', {}, h('a', { href: '/register' }, t('login.register'))),
+      h('li', {}, h('a', { href: '/pay' }, t('login.guestPay'))),
+      h('li', {}, h('a', { href: '/submit-reading' }, t('login.guestReading'))),
     ),
   );
 }

@@ -11,7 +11,7 @@ import { button, form, h, notice, page, showErrors } from '../dom.js';
 import { gql } from '../gql.js';
 import { addMessages, formatDateTime, formatMoney, t } from '../i18n.js';
 import { onNavigate, refresh, route } from '../router.js';
-import { emailField, proofFields } from './auth-fields.js';
+import { emailField, payOffer, proofFields } from './auth-fields.js';
 
 addMessages({
   ru: {
@@ -79,7 +79,7 @@ addMessages({
 const START = gql`mutation StartRecovery($input: StartRecoveryWithoutEmailInput!) {
   startRecoveryWithoutEmail(input: $input) {
     recoveryToken expiresAt maskedEmail minimalPayment
-    userErrors { field message code retryAfter }
+    userErrors { field message code retryAfter ... on StartRecoveryWithoutEmailError { minimalPayment payUrl } }
   }
 }`;
 
@@ -126,6 +126,7 @@ function proofStep() {
         if (payload.userErrors.length) {
           const minimalPayment = formatMoney(payload.minimalPayment);
           showErrors(node, payload.userErrors, codeText(['recover', 'proof'], { minimalPayment }));
+          payOffer(node, payload.userErrors);
           return;
         }
         await go({

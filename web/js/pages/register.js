@@ -6,7 +6,7 @@ import { form, h, notice, page, showErrors } from '../dom.js';
 import { gql } from '../gql.js';
 import { addMessages, language, t } from '../i18n.js';
 import { onNavigate, refresh, route } from '../router.js';
-import { emailField, newPasswordField, proofFields } from './auth-fields.js';
+import { emailField, newPasswordField, payOffer, proofFields } from './auth-fields.js';
 
 addMessages({
   ru: {
@@ -54,7 +54,7 @@ addMessages({
 const REGISTER = gql`mutation Register($input: RegisterInput!) {
   register(input: $input) {
     user { email emailVerified }
-    userErrors { field message code retryAfter }
+    userErrors { field message code retryAfter ... on RegisterError { minimalPayment payUrl } }
   }
 }`;
 
@@ -125,6 +125,7 @@ async function render() {
         });
         if (payload.userErrors.length) {
           showErrors(node, payload.userErrors, codeText(['register', 'proof']));
+          payOffer(node, payload.userErrors);
           return;
         }
         registered = payload.user.email;
