@@ -58,6 +58,12 @@ SecurityEventKind = described_enum(
     "to the new address (`detail`, masked).",
     PRIVACY_NOTICE_ACCEPTED="The personal-data notice was accepted (at registration, or a "
     "new version later); `detail` is its version.",
+    PROOF_HELD="A recovery to the address in `detail` (masked) was proven with a payment that "
+    "could have been planted, so it is held (`setPassword.hold`) and this address was warned.",
+    PROOF_HOLD_CANCELED="The held recovery to `detail` (masked) was canceled from the warning.",
+    FROZEN="The owner answered \"this wasn't me\" to a security notice (sent to `detail`, "
+    "masked): the cabinet is frozen until a specialist unfreezes it.",
+    UNFROZEN="A specialist lifted the freeze.",
     description="What happened to the cabinet.",
 )
 
@@ -306,7 +312,9 @@ class LoginInput:
 
 
 LoginError = error_type(
-    "Login", [AuthError.INVALID_CREDENTIALS, CoreError.TOO_MANY_ATTEMPTS], retryable=True
+    "Login",
+    [AuthError.INVALID_CREDENTIALS, CoreError.TOO_MANY_ATTEMPTS, SecurityError.CABINET_FROZEN],
+    retryable=True,
 )
 
 
@@ -382,19 +390,66 @@ SetPasswordError = error_type(
         SecurityError.WEAK_PASSWORD,
         CoreError.EMAIL_TAKEN,
         RecoveryError.PROOF_NO_LONGER_HOLDS,
+        SecurityError.CABINET_FROZEN,
     ],
 )
 
 
 @strawberry.type(
+    description="A change held because the payment that proved ownership could have been "
+    "planted (fresh, paid as a guest or from another cabinet): nothing changes before "
+    "`until`, and the cabinet's address was told, with a link to cancel it."
+)
+class ProofHold:
+    until: dt.datetime = strawberry.field(
+        description="When the change takes effect, unless the cabinet's address cancels it."
+    )
+
+
+@strawberry.type(
     description="The result of setPassword. Every session of the cabinet has "
-    "ended: log in with the new password."
+    "ended: log in with the new password. A recovery proven with a recent payment is "
+    "held instead (`hold`): `user` is null and nothing has changed yet."
 )
 class SetPasswordPayload:
-    user: User | None = strawberry.field(default=None, description="The cabinet.")
+    user: User | None = strawberry.field(
+        default=None, description="The cabinet; null while the recovery is on hold."
+    )
+    hold: ProofHold | None = strawberry.field(
+        default=None, description="Set when the recovery is held: when it will complete."
+    )
     user_errors: list[SetPasswordError] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description="Why it was refused."
     )
+
+
+@strawberry.input(description='Lift the freeze of a cabinet whose owner said "this wasn\'t me".')
+class UnfreezeCabinetInput:
+    cabinet_id: strawberry.ID = strawberry.field(
+        description="The customer's id as a question shows it (`Question.customer.id`)."
+    )
+
+
+UnfreezeCabinetError = error_type("UnfreezeCabinet", [CoreError.NOT_FOUND])
+
+
+@strawberry.type(description="The result of unfreezeCabinet.")
+class UnfreezeCabinetPayload:
+    unfrozen: bool = strawberry.field(
+        default=False, description="The cabinet is not frozen now: login and recovery work."
+    )
+    user_errors: list[UnfreezeCabinetError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+async def unfreeze_cabinet(
+    info: Info, input: MutationInput[UnfreezeCabinetInput]
+) -> UnfreezeCabinetPayload:
+    done, errors = await attempt(
+        auth_resolvers.unfreeze_cabinet(info, input), UnfreezeCabinetError, info.context.language
+    )
+    return UnfreezeCabinetPayload(unfrozen=done is not None, user_errors=errors)
 
 
 @strawberry.input(description="Change the password, knowing the current one.")
@@ -529,10 +584,13 @@ async def request_password_reset(
 
 
 async def set_password(info: Info, input: MutationInput[SetPasswordInput]) -> SetPasswordPayload:
-    cabinet, errors = await attempt(
+    done, errors = await attempt(
         auth_resolvers.set_password(info, input), SetPasswordError, info.context.language
     )
-    return SetPasswordPayload(user=_user(cabinet), user_errors=errors)
+    if done is None:
+        return SetPasswordPayload(user_errors=errors)
+    hold = ProofHold(until=done.hold_until) if done.hold_until is not None else None
+    return SetPasswordPayload(user=_user(done.cabinet), hold=hold, user_errors=errors)
 
 
 async def change_password(
