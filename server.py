@@ -71,10 +71,12 @@ async def _personal_data() -> None:
 
 
 async def _proof_holds() -> None:
-    """Held recoveries whose hold ended (services.recovery.rules), by every process."""
+    """Held recoveries, links and registrations whose hold ended, by every process."""
+    from services.accounts import holds
     from services.recovery import rules
 
     await rules.complete_due_holds()
+    await holds.complete_due()
 
 
 def create_app(

@@ -52,7 +52,7 @@ async def security_events(cabinet_id: int, first: int, after: str | None) -> Pag
     return Page.cut(rows, args, "created_at", lambda: read_model.count_security_events(cabinet_id))
 
 
-async def register(info: Info, input: Any) -> Cabinet:
+async def register(info: Info, input: Any) -> auth.Registered:
     ctx = info.context
     return await auth.register(
         account_number=input.account_number,

@@ -16,7 +16,7 @@ from resolvers import questions as question_resolvers
 from resolvers.context import Context
 from schema import notifications as notification_fields
 from schema import privacy
-from schema.accounts import PROOF_CODES, Account, After, First
+from schema.accounts import PROOF_CODES, Account, After, First, ProofHold
 from schema.enums import described_enum
 from schema.errors import MutationInput, attempt, error_type, outcome
 from schema.notifications import NotificationPreference, PushDevice
@@ -61,7 +61,7 @@ SecurityEventKind = described_enum(
     PROOF_HELD="A recovery to the address in `detail` (masked) was proven with a payment that "
     "could have been planted, so it is held (`setPassword.hold`) and this address was warned.",
     PROOF_HOLD_CANCELED="The held recovery to `detail` (masked) was canceled from the warning.",
-    FROZEN="The owner answered \"this wasn't me\" to a security notice (sent to `detail`, "
+    FROZEN='The owner answered "this wasn\'t me" to a security notice (sent to `detail`, '
     "masked): the cabinet is frozen until a specialist unfreezes it.",
     UNFROZEN="A specialist lifted the freeze.",
     description="What happened to the cabinet.",
@@ -267,6 +267,12 @@ RegisterError = error_type(
 @strawberry.type(description="The result of register.")
 class RegisterPayload:
     user: User | None = strawberry.field(default=None, description="The new cabinet.")
+    hold: ProofHold | None = strawberry.field(
+        default=None,
+        description="Set when the proof's payment could have been planted: the cabinet "
+        "exists and can log in, but the account joins it (and its data shows) only at "
+        "`until`.",
+    )
     user_errors: list[RegisterError] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description="Why it was refused."
     )
@@ -396,17 +402,6 @@ SetPasswordError = error_type(
 
 
 @strawberry.type(
-    description="A change held because the payment that proved ownership could have been "
-    "planted (fresh, paid as a guest or from another cabinet): nothing changes before "
-    "`until`, and the cabinet's address was told, with a link to cancel it."
-)
-class ProofHold:
-    until: dt.datetime = strawberry.field(
-        description="When the change takes effect, unless the cabinet's address cancels it."
-    )
-
-
-@strawberry.type(
     description="The result of setPassword. Every session of the cabinet has "
     "ended: log in with the new password. A recovery proven with a recent payment is "
     "held instead (`hold`): `user` is null and nothing has changed yet."
@@ -519,10 +514,13 @@ def _user(cabinet: Any) -> User | None:
 
 
 async def register(info: Info, input: MutationInput[RegisterInput]) -> RegisterPayload:
-    cabinet, errors = await attempt(
+    done, errors = await attempt(
         auth_resolvers.register(info, input), RegisterError, info.context.language
     )
-    return RegisterPayload(user=_user(cabinet), user_errors=errors)
+    if done is None:
+        return RegisterPayload(user_errors=errors)
+    hold = ProofHold(until=done.hold_until) if done.hold_until is not None else None
+    return RegisterPayload(user=_user(done.cabinet), hold=hold, user_errors=errors)
 
 
 async def verify_email(info: Info, input: MutationInput[VerifyEmailInput]) -> VerifyEmailPayload:

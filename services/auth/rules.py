@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from config import get_settings
 from models.auth import ProofPurpose, SecurityEventKind, Session, TokenPurpose
 from models.cabinets import Cabinet, CabinetAccount
-from services.accounts import proof
+from services.accounts import holds, proof
 from services.auth import consent
 from services.auth.errors import AuthError
 from services.core import throttle, tokens
@@ -47,6 +47,12 @@ from services.security.passwords import (
 from services.security.sessions import Client
 
 LANGUAGES = ("ru", "en")
+
+
+@dataclass(frozen=True)
+class Registered:
+    cabinet: Cabinet
+    hold_until: dt.datetime | None = None  # the account joins the cabinet then
 
 
 @dataclass(frozen=True)
@@ -156,9 +162,11 @@ async def register(
     language: str,
     client: Client,
     privacy_notice: str | None = None,
-) -> Cabinet:
+) -> Registered:
     """A new cabinet for the holder of an account. `privacy_notice`: the version of the
-    personal-data notice the customer accepted, which must be the current one."""
+    personal-data notice the customer accepted, which must be the current one. With a
+    proof whose payment could have been planted, the cabinet is created but the account
+    joins it only when the hold ends (services.accounts.holds)."""
     errors: list[RuleError] = []
     address = number = amount = None
     try:
@@ -192,6 +200,8 @@ async def register(
     if await Cabinet.filter(email=address).exists():
         raise RuleError(CoreError.EMAIL_TAKEN, "email")
     password_hash = await hash_password(password)
+    held = await holds.needs_hold(proven)
+    hold_until = None
     try:
         async with in_transaction():
             cabinet = await Cabinet.create(
@@ -200,11 +210,15 @@ async def register(
                 language=language if language in LANGUAGES else "ru",
                 created_at=now(),  # the rules' clock: retention counts from it
             )
-            await CabinetAccount.create(cabinet=cabinet, account=proven.account)
             await audit.record(cabinet.id, SecurityEventKind.REGISTERED, client)
-            await audit.record(
-                cabinet.id, SecurityEventKind.ACCOUNT_LINKED, client, proven.account.number
-            )
+            if held:
+                hold = await holds.hold(cabinet.id, ProofPurpose.REGISTER, proven, client)
+                hold_until = hold.until
+            else:
+                await CabinetAccount.create(cabinet=cabinet, account=proven.account)
+                await audit.record(
+                    cabinet.id, SecurityEventKind.ACCOUNT_LINKED, client, proven.account.number
+                )
             await consent.record(cabinet, notice_version, client)
             await _send_verification(cabinet)
     except IntegrityError:
@@ -212,7 +226,7 @@ async def register(
         if await CabinetAccount.filter(account_id=proven.account.id).exists():
             raise RuleError(CoreError.ALREADY_REGISTERED, "accountNumber") from None
         raise RuleError(CoreError.EMAIL_TAKEN, "email") from None
-    return cabinet
+    return Registered(cabinet, hold_until)
 
 
 async def _send_verification(cabinet: Cabinet) -> None:

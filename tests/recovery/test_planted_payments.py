@@ -289,3 +289,57 @@ async def test_a_freeze_cancels_a_held_recovery(api: Api, smtp, smtp_settings):
     clock.advance(dt.timedelta(hours=49))
     assert await complete_due_holds() == 0
     assert await Cabinet.exists(email=VICTIM)
+
+
+LINK = """mutation($n: String!, $a: String!) { linkAccount(input: {accountNumber: $n,
+  paymentAmount: $a}) { account { number } hold { until } userErrors { code } } }"""
+ACCOUNTS = "{ me { accounts { number } } }"
+
+
+async def test_a_link_with_a_planted_payment_waits(api: Api):
+    from services.accounts.holds import complete_due
+
+    user = await api.signed_up()
+    await plant("10.00", number=ACCOUNT_2)  # ACCOUNT_2 is in no cabinet
+    held = (await user.data(LINK, {"n": ACCOUNT_2, "a": "10"}))["linkAccount"]
+    assert held["account"] is None and held["userErrors"] == []
+    assert held["hold"]["until"]
+    assert [a["number"] for a in (await user.data(ACCOUNTS))["me"]["accounts"]] == [ACCOUNT_1]
+
+    clock.advance(dt.timedelta(hours=48, seconds=1))
+    assert [await complete_due(), await complete_due()] == [1, 0]
+    numbers = {a["number"] for a in (await user.data(ACCOUNTS))["me"]["accounts"]}
+    assert numbers == {ACCOUNT_1, ACCOUNT_2}
+
+
+async def test_a_registration_with_a_planted_payment_waits(api: Api):
+    from services.accounts.holds import complete_due
+
+    await plant("10.00")
+    registered = await api.register(ACCOUNT_1, "10", "stranger@mail.ru")
+    assert registered["userErrors"] == []
+    user = await api.login("stranger@mail.ru")
+    stranger = api.as_user(user["token"])
+    assert (await stranger.data(ACCOUNTS))["me"]["accounts"] == []
+
+    # the owner registers meanwhile with an old payment: theirs at once, the hold fails
+    assert (await api.register(ACCOUNT_1, AMOUNT_1, VICTIM))["userErrors"] == []
+    clock.advance(dt.timedelta(hours=48, seconds=1))
+    assert await complete_due() == 0
+    assert (await ProofHold.get()).state == HoldState.FAILED
+    assert (await stranger.data(ACCOUNTS))["me"]["accounts"] == []
+
+
+async def test_an_unclaimed_registration_hold_links_at_its_end(api: Api):
+    from services.accounts.holds import complete_due
+
+    await plant("10.00")
+    assert (await api.register(ACCOUNT_1, "10", "late@mail.ru"))["userErrors"] == []
+    clock.advance(dt.timedelta(hours=48, seconds=1))
+    if BACKEND == "postgres":
+        rounds = await asyncio.gather(complete_due(), complete_due())
+    else:
+        rounds = [await complete_due(), await complete_due()]
+    assert sorted(rounds) == [0, 1]
+    user = api.as_user((await api.login("late@mail.ru"))["token"])
+    assert (await user.data(ACCOUNTS))["me"]["accounts"] == [{"number": ACCOUNT_1}]
