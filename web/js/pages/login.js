@@ -17,6 +17,8 @@ addMessages({
     'login.forgot': 'Забыли пароль или нет доступа к почте?',
     'login.register': 'Нет кабинета? Зарегистрируйтесь',
     'login.INVALID_CREDENTIALS': 'Неверная почта или пароль. Проверьте раскладку клавиатуры и Caps Lock.',
+    'login.CABINET_FROZEN':
+      'Кабинет заморожен по вашей просьбе («это был не я»). Специалист свяжется с вами; позвонить нам можно по телефону поддержки.',
     'login.TOO_MANY_ATTEMPTS':
       'Слишком много неудачных попыток входа. Повторите {retryAfter} или восстановите пароль.',
     'login.ended.EXPIRED': 'Сеанс истёк: вас давно не было. Войдите снова.',
@@ -33,6 +35,8 @@ addMessages({
     'login.forgot': 'Forgot the password or lost the mailbox?',
     'login.register': 'No cabinet yet? Register',
     'login.INVALID_CREDENTIALS': 'Wrong e-mail or password. Check the keyboard layout and Caps Lock.',
+    'login.CABINET_FROZEN':
+      'The cabinet is frozen at your request ("this wasn\'t me"). A specialist will contact you; you can also call support.',
     'login.TOO_MANY_ATTEMPTS': 'Too many failed attempts. Try again {retryAfter}, or reset your password.',
     'login.ended.EXPIRED': 'Your session expired after a long pause. Please log in again.',
     'login.ended.REVOKED': 'Your session was ended: logged out elsewhere or the password changed. Please log in again.',
