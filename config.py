@@ -162,6 +162,20 @@ class Settings:
     proof_attempts_per_ip: int = setting(
         30, "Failed proofs of ownership allowed per client IP per hour."
     )
+    proof_fresh_payment_days: int = setting(
+        3,
+        "A proof made with a payment younger than this many days (or made as a guest, or "
+        "online from another cabinet) is held PROOF_HOLD_HOURS before it hands anything over.",
+    )
+    proof_hold_hours: int = setting(
+        48,
+        "How long a recovery, link or registration proven with a suspicious payment waits; the "
+        "old address can cancel it meanwhile.",
+    )
+    freeze_link_days: int = setting(
+        30,
+        'Lifetime of the "this wasn\'t me" link in security notices, which freezes the cabinet.',
+    )
     recovery_minimal_payment: Decimal = setting(  # noqa: RUF009 - Decimal is immutable
         Decimal("10.00"),
         "The payment a customer without recent payments is asked to make before proving ownership.",

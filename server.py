@@ -20,7 +20,7 @@ from models import db
 from push.worker import running_push_worker
 from resolvers.context import Context
 from routes import attachments as attachment_routes
-from routes import cli, data_export, ereceipt, health, privacy, receipts, web
+from routes import cli, data_export, ereceipt, health, privacy, receipts, security, web
 from routes.middleware import middleware_stack
 from routes.payments import payment_routes
 from schema.http import GraphQLEndpoint
@@ -70,6 +70,15 @@ async def _personal_data() -> None:
     await jobs.run_once()
 
 
+async def _proof_holds() -> None:
+    """Held recoveries, links and registrations whose hold ended, by every process."""
+    from services.accounts import holds
+    from services.recovery import rules
+
+    await rules.complete_due_holds()
+    await holds.complete_due()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -110,6 +119,8 @@ def app_routes(settings: Settings) -> list[Route]:
         Route("/receipts/{receipt_id}.pdf", receipts.receipt_pdf, methods=["GET"]),
         Route("/ereceipt/confirm", ereceipt.confirm, methods=["GET", "POST"]),
         Route("/ereceipt/unsubscribe", ereceipt.unsubscribe, methods=["GET", "POST"]),
+        Route("/security/cancel-hold", security.cancel_hold, methods=["GET", "POST"]),
+        Route("/security/freeze", security.freeze, methods=["GET", "POST"]),
         *payment_routes(settings),
         Route("/privacy", privacy.notice, methods=["GET", "HEAD"]),
         Route("/data-export", data_export.download, methods=["GET"]),
@@ -154,6 +165,7 @@ def lifespan(
                     every("attachments cleanup", 3600, _clean_attachments)
                 )
                 await stack.enter_async_context(every("retention", 3600, _apply_retention))
+                await stack.enter_async_context(every("proof holds", 60, _proof_holds))
                 await stack.enter_async_context(
                     every("personal data", settings.privacy_job_seconds, _personal_data)
                 )

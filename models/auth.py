@@ -37,6 +37,13 @@ class TokenPurpose(StrEnum):
     RECOVERY = "recovery"  # the step between startRecoveryWithoutEmail and confirmNewEmail
     RECOVERY_LINK = "recovery_link"  # the link mailed to the new address
     ERECEIPT_EMAIL = "ereceipt_email"  # confirms an address for the electronic receipt
+    HOLD_CANCEL = "hold_cancel"  # "Cancel, this wasn't me": ends a proof hold (ProofHold)
+    FREEZE = "freeze"  # "This wasn't me" in a security notice: freezes the cabinet
+
+
+# Tokens that a later password or e-mail change must not void: they are how the owner
+# undoes what someone else did with the cabinet.
+LASTING_PURPOSES = (TokenPurpose.HOLD_CANCEL, TokenPurpose.FREEZE)
 
 
 class ActionToken(Model):
@@ -105,6 +112,13 @@ class ProofAttempt(Model):
     )
     ip = fields.CharField(max_length=64, default="")
     user_agent = fields.CharField(max_length=300, default="")
+    payment = fields.ForeignKeyField(
+        "models.Payment",
+        related_name="proof_attempts",
+        on_delete=fields.SET_NULL,
+        null=True,
+        description="The ledger payment whose amount a successful proof matched",
+    )
     created_at = UtcDatetimeField()
 
     class Meta:
@@ -130,6 +144,53 @@ class SecurityEventKind(StrEnum):
     RECOVERY_EMAIL_REQUESTED = "recovery_email_requested"
     RECOVERY_COMPLETED = "recovery_completed"
     PRIVACY_NOTICE_ACCEPTED = "privacy_notice_accepted"
+    PROOF_HELD = "proof_held"
+    PROOF_HOLD_CANCELED = "proof_hold_canceled"
+    FROZEN = "frozen"
+    UNFROZEN = "unfrozen"
+
+
+class HoldState(StrEnum):
+    HELD = "held"  # waiting for `until`
+    CANCELED = "canceled"  # "Cancel, this wasn't me" (or a specialist): nothing happens
+    DONE = "done"  # completed by the hold job
+    FAILED = "failed"  # the hold ended but the change no longer applies (`outcome` says why)
+
+
+class ProofHold(Model):
+    """A recovery, link or registration proven with a suspicious payment
+    (services.accounts.proof.suspicious_payment), waiting PROOF_HOLD_HOURS before it
+    takes effect. Completed by the hold job of any process, which claims the row with a
+    conditional UPDATE (HELD -> DONE), so it is done exactly once; a cancel makes the same
+    UPDATE (HELD -> CANCELED), so a cancel and a completion never both happen."""
+
+    id = fields.BigIntField(primary_key=True)
+    purpose = fields.CharEnumField(ProofPurpose, max_length=16)
+    state = fields.CharEnumField(HoldState, max_length=16, default=HoldState.HELD)
+    cabinet = fields.ForeignKeyField(
+        "models.Cabinet",
+        related_name="proof_holds",
+        on_delete=fields.CASCADE,
+        description="The cabinet the change applies to (recovered, linking, registered)",
+    )
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="proof_holds", on_delete=fields.CASCADE
+    )
+    attempt = fields.ForeignKeyField(
+        "models.ProofAttempt", related_name="holds", on_delete=fields.SET_NULL, null=True
+    )
+    new_email = fields.CharField(max_length=254, default="", description="Recovery: the address")
+    password_hash = fields.CharField(max_length=255, default="", description="Recovery")
+    ip = fields.CharField(max_length=64, default="")
+    user_agent = fields.CharField(max_length=300, default="")
+    until = UtcDatetimeField(description="When the change takes effect unless canceled")
+    outcome = fields.CharField(max_length=64, default="")
+    created_at = UtcDatetimeField()
+    done_at = UtcDatetimeField(null=True)
+
+    class Meta:
+        table = "proof_hold"
+        indexes = (Index(fields=("state", "until")), Index(fields=("account_id", "state")))
 
 
 class SecurityEvent(Model):

@@ -34,6 +34,11 @@ class Cabinet(Model):
         null=True,
         description="When the cabinet was closed (a specialist who left): no login, no sessions",
     )
+    frozen_at = UtcDatetimeField(
+        null=True,
+        description='When the owner said "this wasn\'t me" from a security notice: no login, '
+        "no recovery, no sessions until a specialist unfreezes it",
+    )
     privacy_notice_version = fields.CharField(
         max_length=32, null=True, description="Version of the personal-data notice accepted last"
     )

@@ -4,6 +4,7 @@ them `Account`s."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable
 from typing import Any
 
@@ -57,14 +58,17 @@ async def meter(info: Info, meter_pk: int) -> Row | None:
     return row
 
 
-async def link_account(info: Info, input: Any) -> Row | None:
-    """`input`: a LinkAccountInput (account_number, payment_amount)."""
+async def link_account(info: Info, input: Any) -> tuple[Row | None, dt.datetime | None]:
+    """`input`: a LinkAccountInput (account_number, payment_amount). The account linked,
+    or none and when the held link will complete."""
     ctx = info.context
     cabinet = await ctx.require_viewer()
     linked = await linking.link_account(
         cabinet, input.account_number, input.payment_amount, ctx.client
     )
-    return await account_of_cabinet(cabinet.id, linked.id)
+    if linked.hold_until is not None:
+        return None, linked.hold_until
+    return await account_of_cabinet(cabinet.id, linked.account.id), None
 
 
 async def unlink_account(info: Info, input: Any) -> Account:

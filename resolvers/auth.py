@@ -17,6 +17,8 @@ from services.auth import read_model
 from services.auth import rules as auth
 from services.core.ids import decode_id
 from services.core.paging import Page
+from services.recovery.rules import Completed
+from services.security import freeze
 from services.security import sessions as session_rules
 
 Info = strawberry.Info[Context]
@@ -50,7 +52,7 @@ async def security_events(cabinet_id: int, first: int, after: str | None) -> Pag
     return Page.cut(rows, args, "created_at", lambda: read_model.count_security_events(cabinet_id))
 
 
-async def register(info: Info, input: Any) -> Cabinet:
+async def register(info: Info, input: Any) -> auth.Registered:
     ctx = info.context
     return await auth.register(
         account_number=input.account_number,
@@ -124,7 +126,8 @@ async def request_password_reset(info: Info, input: Any) -> None:
     await auth.request_password_reset(input.email, ctx.client, ctx.language)
 
 
-async def set_password(info: Info, input: Any) -> Cabinet:
+async def set_password(info: Info, input: Any) -> Completed:
+    """The cabinet set, or the recovery held (`Completed.hold_until`)."""
     ctx = info.context
     ctx.no_referrer()
     return await auth.set_password(input.token, input.password, ctx.client)
@@ -152,3 +155,10 @@ async def change_email(info: Info, input: Any) -> str:
     return await auth.change_email(
         cabinet, input.password, input.new_email, ctx.client, ctx.device()
     )
+
+
+async def unfreeze_cabinet(info: Info, input: Any) -> Cabinet:
+    """A specialist lifts a freeze; `cabinetId` is the Customer id they see on questions."""
+    ctx = info.context
+    await ctx.require_viewer()
+    return await freeze.unfreeze(decode_id("Customer", input.cabinet_id) or 0, ctx.client)

@@ -665,3 +665,32 @@ async def recovery_log(settings: Settings, account: str) -> int:
             f"{when}  {entry.what:<30} {entry.outcome:<42} {entry.ip:<15} {entry.user_agent}"
         )
     return 0
+
+
+@kabinet.group(help="customers' cabinets")
+def cabinet() -> None:
+    pass
+
+
+@cabinet.command(
+    "unfreeze",
+    short_help='lift the freeze of a cabinet whose owner said "this wasn\'t me"',
+    help='lift the freeze of a cabinet whose owner said "this wasn\'t me" in a security '
+    "notice, once a specialist has checked it: login and recovery work again; "
+    "EMAIL: the cabinet's address",
+)
+@click.argument("email")
+@configured
+@with_database
+async def cabinet_unfreeze(_settings: Settings, email: str) -> int:
+    from services.core.errors import RuleError
+    from services.security import freeze
+    from services.security.sessions import Client
+
+    try:
+        done = await freeze.unfreeze_by_email(email, Client(user_agent="kabinet cabinet unfreeze"))
+    except RuleError:
+        click.echo(f"error: no customer's cabinet has the address {email!r}", err=True)
+        return 1
+    click.echo(f"cabinet {done.email} is not frozen: login and recovery work again")
+    return 0

@@ -34,7 +34,7 @@ STATIC_PREFIX = "/static"
 API_ONLY = frozenset({"graphql", "healthz", "readyz", "metrics", "static", "api"})
 # First segments whose paths *below* belong to the API (`/receipts/<id>.pdf`,
 # `/payments/sandbox/...`); the bare word is free for an app page (`/payments`).
-API_BELOW = frozenset({"receipts", "attachments", "payments", "ereceipt"})
+API_BELOW = frozenset({"receipts", "attachments", "payments", "ereceipt", "security"})
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; "

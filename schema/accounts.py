@@ -382,6 +382,18 @@ async def account(
 # ---------------------------------------------------------------- linking accounts
 # The codes of proving an account (services/accounts/proof.py), shared by every mutation
 # that takes a proof: register, linkAccount, startRecoveryWithoutEmail.
+@strawberry.type(
+    description="A change held because the payment that proved ownership could have been "
+    "planted (younger than PROOF_FRESH_PAYMENT_DAYS, paid as a guest or online from another "
+    "cabinet): nothing changes before `until`. A held recovery is told to the cabinet's "
+    "address at once, with a link to cancel it."
+)
+class ProofHold:
+    until: dt.datetime = strawberry.field(
+        description="When the change takes effect, unless it is canceled meanwhile."
+    )
+
+
 PROOF_CODES = [
     AccountError.INVALID_ACCOUNT_NUMBER,
     CoreError.INVALID_AMOUNT,
@@ -409,6 +421,11 @@ LinkAccountError = error_type(
 @strawberry.type(description="The result of linkAccount.")
 class LinkAccountPayload:
     account: Account | None = strawberry.field(default=None, description="The linked account.")
+    hold: ProofHold | None = strawberry.field(
+        default=None,
+        description="Set when the proof's payment could have been planted: `account` is "
+        "null, and the account joins the cabinet at `until`.",
+    )
     user_errors: list[LinkAccountError] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description="Why it was refused."
     )
@@ -438,10 +455,15 @@ class UnlinkAccountPayload:
 
 
 async def link_account(info: Info, input: MutationInput[LinkAccountInput]) -> LinkAccountPayload:
-    row, errors = await attempt(
+    done, errors = await attempt(
         account_resolvers.link_account(info, input), LinkAccountError, info.context.language
     )
-    return LinkAccountPayload(account=Account.from_row(row) if row else None, user_errors=errors)
+    row, until = done or (None, None)
+    return LinkAccountPayload(
+        account=Account.from_row(row) if row else None,
+        hold=ProofHold(until=until) if until else None,
+        user_errors=errors,
+    )
 
 
 async def unlink_account(

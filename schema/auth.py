@@ -16,7 +16,7 @@ from resolvers import questions as question_resolvers
 from resolvers.context import Context
 from schema import notifications as notification_fields
 from schema import privacy
-from schema.accounts import PROOF_CODES, Account, After, First
+from schema.accounts import PROOF_CODES, Account, After, First, ProofHold
 from schema.enums import described_enum
 from schema.errors import MutationInput, attempt, error_type, outcome
 from schema.notifications import NotificationPreference, PushDevice
@@ -58,6 +58,12 @@ SecurityEventKind = described_enum(
     "to the new address (`detail`, masked).",
     PRIVACY_NOTICE_ACCEPTED="The personal-data notice was accepted (at registration, or a "
     "new version later); `detail` is its version.",
+    PROOF_HELD="A recovery to the address in `detail` (masked) was proven with a payment that "
+    "could have been planted, so it is held (`setPassword.hold`) and this address was warned.",
+    PROOF_HOLD_CANCELED="The held recovery to `detail` (masked) was canceled from the warning.",
+    FROZEN='The owner answered "this wasn\'t me" to a security notice (sent to `detail`, '
+    "masked): the cabinet is frozen until a specialist unfreezes it.",
+    UNFROZEN="A specialist lifted the freeze.",
     description="What happened to the cabinet.",
 )
 
@@ -261,6 +267,12 @@ RegisterError = error_type(
 @strawberry.type(description="The result of register.")
 class RegisterPayload:
     user: User | None = strawberry.field(default=None, description="The new cabinet.")
+    hold: ProofHold | None = strawberry.field(
+        default=None,
+        description="Set when the proof's payment could have been planted: the cabinet "
+        "exists and can log in, but the account joins it (and its data shows) only at "
+        "`until`.",
+    )
     user_errors: list[RegisterError] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description="Why it was refused."
     )
@@ -306,7 +318,9 @@ class LoginInput:
 
 
 LoginError = error_type(
-    "Login", [AuthError.INVALID_CREDENTIALS, CoreError.TOO_MANY_ATTEMPTS], retryable=True
+    "Login",
+    [AuthError.INVALID_CREDENTIALS, CoreError.TOO_MANY_ATTEMPTS, SecurityError.CABINET_FROZEN],
+    retryable=True,
 )
 
 
@@ -382,19 +396,55 @@ SetPasswordError = error_type(
         SecurityError.WEAK_PASSWORD,
         CoreError.EMAIL_TAKEN,
         RecoveryError.PROOF_NO_LONGER_HOLDS,
+        SecurityError.CABINET_FROZEN,
     ],
 )
 
 
 @strawberry.type(
     description="The result of setPassword. Every session of the cabinet has "
-    "ended: log in with the new password."
+    "ended: log in with the new password. A recovery proven with a recent payment is "
+    "held instead (`hold`): `user` is null and nothing has changed yet."
 )
 class SetPasswordPayload:
-    user: User | None = strawberry.field(default=None, description="The cabinet.")
+    user: User | None = strawberry.field(
+        default=None, description="The cabinet; null while the recovery is on hold."
+    )
+    hold: ProofHold | None = strawberry.field(
+        default=None, description="Set when the recovery is held: when it will complete."
+    )
     user_errors: list[SetPasswordError] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list, description="Why it was refused."
     )
+
+
+@strawberry.input(description='Lift the freeze of a cabinet whose owner said "this wasn\'t me".')
+class UnfreezeCabinetInput:
+    cabinet_id: strawberry.ID = strawberry.field(
+        description="The customer's id as a question shows it (`Question.customer.id`)."
+    )
+
+
+UnfreezeCabinetError = error_type("UnfreezeCabinet", [CoreError.NOT_FOUND])
+
+
+@strawberry.type(description="The result of unfreezeCabinet.")
+class UnfreezeCabinetPayload:
+    unfrozen: bool = strawberry.field(
+        default=False, description="The cabinet is not frozen now: login and recovery work."
+    )
+    user_errors: list[UnfreezeCabinetError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
+async def unfreeze_cabinet(
+    info: Info, input: MutationInput[UnfreezeCabinetInput]
+) -> UnfreezeCabinetPayload:
+    done, errors = await attempt(
+        auth_resolvers.unfreeze_cabinet(info, input), UnfreezeCabinetError, info.context.language
+    )
+    return UnfreezeCabinetPayload(unfrozen=done is not None, user_errors=errors)
 
 
 @strawberry.input(description="Change the password, knowing the current one.")
@@ -464,10 +514,13 @@ def _user(cabinet: Any) -> User | None:
 
 
 async def register(info: Info, input: MutationInput[RegisterInput]) -> RegisterPayload:
-    cabinet, errors = await attempt(
+    done, errors = await attempt(
         auth_resolvers.register(info, input), RegisterError, info.context.language
     )
-    return RegisterPayload(user=_user(cabinet), user_errors=errors)
+    if done is None:
+        return RegisterPayload(user_errors=errors)
+    hold = ProofHold(until=done.hold_until) if done.hold_until is not None else None
+    return RegisterPayload(user=_user(done.cabinet), hold=hold, user_errors=errors)
 
 
 async def verify_email(info: Info, input: MutationInput[VerifyEmailInput]) -> VerifyEmailPayload:
@@ -529,10 +582,13 @@ async def request_password_reset(
 
 
 async def set_password(info: Info, input: MutationInput[SetPasswordInput]) -> SetPasswordPayload:
-    cabinet, errors = await attempt(
+    done, errors = await attempt(
         auth_resolvers.set_password(info, input), SetPasswordError, info.context.language
     )
-    return SetPasswordPayload(user=_user(cabinet), user_errors=errors)
+    if done is None:
+        return SetPasswordPayload(user_errors=errors)
+    hold = ProofHold(until=done.hold_until) if done.hold_until is not None else None
+    return SetPasswordPayload(user=_user(done.cabinet), hold=hold, user_errors=errors)
 
 
 async def change_password(

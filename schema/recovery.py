@@ -14,6 +14,7 @@ from schema.scalars import Money
 from services.core import telemetry
 from services.core.errors import CoreError
 from services.recovery.errors import RecoveryError
+from services.security.errors import SecurityError
 
 Info = strawberry.Info[Context]
 
@@ -27,7 +28,9 @@ class StartRecoveryWithoutEmailInput:
 
 
 StartRecoveryWithoutEmailError = error_type(
-    "StartRecoveryWithoutEmail", [*PROOF_CODES, RecoveryError.NO_CABINET], retryable=True
+    "StartRecoveryWithoutEmail",
+    [*PROOF_CODES, RecoveryError.NO_CABINET, SecurityError.CABINET_FROZEN],
+    retryable=True,
 )
 
 

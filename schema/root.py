@@ -333,6 +333,12 @@ class Mutation:
         permission_classes=[StaffOnly],
         description="Specialists only: give a question to a specialist (or take it).",
     )
+    unfreeze_cabinet = strawberry.mutation(
+        resolver=auth.unfreeze_cabinet,
+        permission_classes=[StaffOnly],
+        description="Specialists only: lift the freeze of a cabinet whose owner said "
+        '"this wasn\'t me", once they have checked it.',
+    )
 
 
 log = logging.getLogger("kabinet")

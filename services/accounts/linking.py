@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.accounts import Account
 from models.auth import ProofPurpose, SecurityEventKind
 from models.cabinets import Cabinet, CabinetAccount
-from services.accounts import proof
+from services.accounts import holds, proof
 from services.accounts.errors import AccountError
 from services.core.errors import CoreError, RuleError
 from services.ereceipts import rules as ereceipts
@@ -16,9 +19,15 @@ from services.security import audit
 from services.security.sessions import Client
 
 
+@dataclass(frozen=True)
+class Linked:
+    account: Account
+    hold_until: dt.datetime | None = None  # held (holds.py): not in the cabinet before
+
+
 async def link_account(
     cabinet: Cabinet, account_number: str, payment_amount: str, client: Client
-) -> Account:
+) -> Linked:
     number, amount = proof.read_proof(account_number, payment_amount)
     proven = await proof.prove(
         number, amount, purpose=ProofPurpose.LINK, client=client, cabinet_id=cabinet.id
@@ -28,6 +37,9 @@ async def link_account(
         if holder.cabinet_id == cabinet.id:  # type: ignore[attr-defined]
             raise RuleError(AccountError.ALREADY_LINKED, "accountNumber")
         raise RuleError(CoreError.ALREADY_REGISTERED, "accountNumber")
+    if await holds.needs_hold(proven):
+        held = await holds.hold(cabinet.id, ProofPurpose.LINK, proven, client)
+        return Linked(proven.account, held.until)
     try:
         async with in_transaction():
             await CabinetAccount.create(cabinet=cabinet, account=proven.account)
@@ -36,7 +48,7 @@ async def link_account(
             )
     except IntegrityError:
         raise RuleError(CoreError.ALREADY_REGISTERED, "accountNumber") from None
-    return proven.account
+    return Linked(proven.account)
 
 
 async def unlink_account(cabinet: Cabinet, account_id: int, client: Client) -> Account:

@@ -18,12 +18,15 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from config import get_settings
 from mail.compose import link_builder
 from models import sql
 from models.accounts import Account
 from models.auth import ProofAttempt, ProofOutcome, ProofPurpose
+from models.billing import Payment
+from models.payments import OnlinePayment
 from services.accounts.errors import AccountError
 from services.core import throttle
 from services.core.clock import now
@@ -39,6 +42,7 @@ MAX_ACCOUNT_DIGITS = 20
 class Proven:
     account: Account
     attempt: ProofAttempt
+    payment_id: int  # the ledger payment whose amount matched (the oldest such)
 
 
 def normalize_account_number(raw: str, field: str = "accountNumber") -> str:
@@ -81,12 +85,14 @@ async def _record(
     outcome: ProofOutcome,
     client: Client,
     cabinet_id: int | None,
+    payment_id: int | None = None,
 ) -> ProofAttempt:
     return await ProofAttempt.create(
         purpose=purpose,
         account_number=number,
         outcome=outcome,
         cabinet_id=cabinet_id,
+        payment_id=payment_id,
         ip=client.ip[:64],
         user_agent=client.user_agent[:300],
         created_at=now(),
@@ -117,10 +123,12 @@ async def prove(
     # The same query whether or not the account exists: equal answers, equal timing.
     rows = await sql.fetch(
         sql.connection(),
-        "SELECT amount FROM payment WHERE account_id = ? AND paid_at >= ?",
+        "SELECT id, amount FROM payment WHERE account_id = ? AND paid_at >= ? ORDER BY paid_at, id",
         [account.id if account else -1, since],
     )
-    paid = {Decimal(str(row["amount"])).quantize(Decimal("0.01")) for row in rows}
+    paid: dict[Decimal, int] = {}
+    for row in rows:  # the oldest payment of each amount: the least suspicious match
+        paid.setdefault(Decimal(str(row["amount"])).quantize(Decimal("0.01")), row["id"])
 
     if account is not None and not paid:
         await throttle.give_back(*limits)
@@ -131,8 +139,43 @@ async def prove(
         raise RuleError(AccountError.INVALID_PROOF, None)
 
     await throttle.give_back(*limits)
-    attempt = await _record(purpose, number, ProofOutcome.SUCCESS, client, cabinet_id)
-    return Proven(account, attempt)
+    attempt = await _record(purpose, number, ProofOutcome.SUCCESS, client, cabinet_id, paid[amount])
+    return Proven(account, attempt, paid[amount])
+
+
+class Suspicion(StrEnum):
+    """Why the payment a proof matched proves nothing at once (SECURITY.md 20)."""
+
+    FRESH = "fresh"  # younger than PROOF_FRESH_PAYMENT_DAYS when the proof was made
+    GUEST = "guest"  # paid online without a cabinet
+    OTHER_CABINET = "other_cabinet"  # paid online from a cabinet that does not hold it
+
+
+async def suspicious_payment(
+    payment_id: int | None, *, holder_cabinet_id: int | None, at: dt.datetime
+) -> Suspicion | None:
+    """Whether the ledger payment a proof matched could have been planted by whoever
+    makes the proof: anyone may pay into any account by its number. `holder_cabinet_id`
+    is the cabinet that holds the account (None when none does: a registration or link of
+    a free account, where any cabinet's online payment is another's); `at` is when the
+    proof was made. The one place that decides: the recovery, linking and registration
+    rules all ask it, and put the change on hold when it answers."""
+    if payment_id is None:
+        return Suspicion.FRESH  # nothing known of the payment: trust it least
+    payment = await Payment.get_or_none(id=payment_id)
+    if payment is None:
+        return Suspicion.FRESH
+    if at - payment.paid_at < dt.timedelta(days=get_settings().proof_fresh_payment_days):
+        return Suspicion.FRESH
+    online = await OnlinePayment.filter(ledger_payment_id=payment_id).first()
+    if online is None:
+        return None  # paid at a bank or a post office, as the billing import reports it
+    payer = online.cabinet_id  # type: ignore[attr-defined]
+    if payer is None:
+        return Suspicion.GUEST
+    if payer != holder_cabinet_id:
+        return Suspicion.OTHER_CABINET
+    return None
 
 
 def no_recent_payments(number: str) -> RuleError:

@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from config import get_settings
 from models.auth import ProofPurpose, SecurityEventKind, Session, TokenPurpose
 from models.cabinets import Cabinet, CabinetAccount
-from services.accounts import proof
+from services.accounts import holds, proof
 from services.auth import consent
 from services.auth.errors import AuthError
 from services.core import throttle, tokens
@@ -30,11 +30,13 @@ from services.notifications.notices import (
     mail_token,
     notify,
     notify_address,
+    notify_old_address,
 )
 from services.notifications.push import announce
 from services.recovery import rules as recovery
 from services.security import audit, sessions
 from services.security.devices import Device, describe_device, new_device
+from services.security.errors import SecurityError
 from services.security.passwords import (
     cabinet_context_words,
     check_policy,
@@ -45,6 +47,12 @@ from services.security.passwords import (
 from services.security.sessions import Client
 
 LANGUAGES = ("ru", "en")
+
+
+@dataclass(frozen=True)
+class Registered:
+    cabinet: Cabinet
+    hold_until: dt.datetime | None = None  # the account joins the cabinet then
 
 
 @dataclass(frozen=True)
@@ -154,9 +162,11 @@ async def register(
     language: str,
     client: Client,
     privacy_notice: str | None = None,
-) -> Cabinet:
+) -> Registered:
     """A new cabinet for the holder of an account. `privacy_notice`: the version of the
-    personal-data notice the customer accepted, which must be the current one."""
+    personal-data notice the customer accepted, which must be the current one. With a
+    proof whose payment could have been planted, the cabinet is created but the account
+    joins it only when the hold ends (services.accounts.holds)."""
     errors: list[RuleError] = []
     address = number = amount = None
     try:
@@ -190,6 +200,8 @@ async def register(
     if await Cabinet.filter(email=address).exists():
         raise RuleError(CoreError.EMAIL_TAKEN, "email")
     password_hash = await hash_password(password)
+    held = await holds.needs_hold(proven)
+    hold_until = None
     try:
         async with in_transaction():
             cabinet = await Cabinet.create(
@@ -198,11 +210,15 @@ async def register(
                 language=language if language in LANGUAGES else "ru",
                 created_at=now(),  # the rules' clock: retention counts from it
             )
-            await CabinetAccount.create(cabinet=cabinet, account=proven.account)
             await audit.record(cabinet.id, SecurityEventKind.REGISTERED, client)
-            await audit.record(
-                cabinet.id, SecurityEventKind.ACCOUNT_LINKED, client, proven.account.number
-            )
+            if held:
+                hold = await holds.hold(cabinet.id, ProofPurpose.REGISTER, proven, client)
+                hold_until = hold.until
+            else:
+                await CabinetAccount.create(cabinet=cabinet, account=proven.account)
+                await audit.record(
+                    cabinet.id, SecurityEventKind.ACCOUNT_LINKED, client, proven.account.number
+                )
             await consent.record(cabinet, notice_version, client)
             await _send_verification(cabinet)
     except IntegrityError:
@@ -210,7 +226,7 @@ async def register(
         if await CabinetAccount.filter(account_id=proven.account.id).exists():
             raise RuleError(CoreError.ALREADY_REGISTERED, "accountNumber") from None
         raise RuleError(CoreError.EMAIL_TAKEN, "email") from None
-    return cabinet
+    return Registered(cabinet, hold_until)
 
 
 async def _send_verification(cabinet: Cabinet) -> None:
@@ -258,7 +274,7 @@ async def verify_email(token: str, client: Client) -> Cabinet:
         await audit.record(
             cabinet.id, SecurityEventKind.EMAIL_CHANGED, client, mask_email(row.email)
         )
-        await notify(cabinet, "email_changed", to=old, new_email=mask_email(row.email))
+        await notify_old_address(cabinet, "email_changed", to=old, new_email=mask_email(row.email))
         await announce(
             cabinet.id,
             NotificationEvent.EMAIL_CHANGED,
@@ -289,6 +305,8 @@ async def login(
             await audit.record(cabinet.id, SecurityEventKind.LOGIN_FAILED, client)
         raise RuleError(AuthError.INVALID_CREDENTIALS)
     assert cabinet is not None
+    if cabinet.frozen_at is not None:  # told only to whoever knows the password
+        raise RuleError(SecurityError.CABINET_FROZEN)
     async with in_transaction():
         token, session = await sessions.create(cabinet, client)
         await audit.record(cabinet.id, SecurityEventKind.LOGIN, client)
@@ -369,9 +387,10 @@ async def _new_password_hash(cabinet: Cabinet, password: str, field: str, email:
     return await hash_password(password)
 
 
-async def set_password(token: str, password: str, client: Client) -> Cabinet:
+async def set_password(token: str, password: str, client: Client) -> recovery.Completed:
     """Set a password from an e-mailed link: a password reset, or the last step of a
-    recovery without e-mail. The link proved the mailbox, so it is verified too."""
+    recovery without e-mail (which may be held: `Completed.hold_until`). The link proved
+    the mailbox, so it is verified too."""
     row = await tokens.peek(token, (TokenPurpose.RESET_PASSWORD, TokenPurpose.RECOVERY_LINK))
     if row.purpose == TokenPurpose.RECOVERY_LINK:
         return await recovery.complete(row, token, password, client)
@@ -382,14 +401,16 @@ async def set_password(token: str, password: str, client: Client) -> Cabinet:
         cabinet = await Cabinet.filter(id=cabinet.id).select_for_update().get()
         if cabinet.email != row.email or cabinet.disabled_at is not None:
             raise RuleError(CoreError.INVALID_TOKEN, "token")
+        if cabinet.frozen_at is not None:
+            raise RuleError(SecurityError.CABINET_FROZEN, "token")
         cabinet.password_hash = password_hash
         cabinet.email_verified_at = cabinet.email_verified_at or now()
         await cabinet.save(update_fields=["password_hash", "email_verified_at", "updated_at"])
         await sessions.revoke_all(cabinet.id)
         await tokens.void_outstanding(cabinet.id)
         await audit.record(cabinet.id, SecurityEventKind.PASSWORD_CHANGED, client, "reset")
-        await notify(cabinet, "password_changed")
-    return cabinet
+        await notify_old_address(cabinet, "password_changed")
+    return recovery.Completed(cabinet)
 
 
 async def change_password(
@@ -409,7 +430,7 @@ async def change_password(
         await sessions.revoke_all(cabinet.id, keep=session.id)
         await tokens.void_outstanding(cabinet.id)
         await audit.record(cabinet.id, SecurityEventKind.PASSWORD_CHANGED, client)
-        await notify(cabinet, "password_changed")
+        await notify_old_address(cabinet, "password_changed")
 
 
 async def change_email(

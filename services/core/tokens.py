@@ -15,7 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 
 from config import get_settings
 from models import sql
-from models.auth import ActionToken, TokenPurpose
+from models.auth import LASTING_PURPOSES, ActionToken, TokenPurpose
 from services.core.clock import now
 from services.core.errors import CoreError, RuleError
 
@@ -96,13 +96,24 @@ def _db_time(moment: dt.datetime) -> object:
     return field.to_db_value(moment, None)
 
 
+def _signature_max_age(purpose: TokenPurpose) -> int:
+    """Seconds a signature of `purpose` may be old: a day, or the lifetime of the
+    purposes whose links live longer (the freeze link, the hold's cancel link)."""
+    settings = get_settings()
+    if purpose == TokenPurpose.FREEZE:
+        return (settings.freeze_link_days + 1) * 24 * 3600
+    if purpose == TokenPurpose.HOLD_CANCEL:
+        return (settings.proof_hold_hours + 24) * 3600
+    return 24 * 3600
+
+
 def _read(token: str, purpose: TokenPurpose, field: str) -> dict:
     if not token or len(token) > 1000:
         raise RuleError(CoreError.INVALID_TOKEN, field)
     try:
         # The row's expires_at is the real limit; the signature's own age check is a
         # second lock on the same door (a day, for links whose rows were purged).
-        data = _serializer(purpose).loads(token, max_age=24 * 3600)
+        data = _serializer(purpose).loads(token, max_age=_signature_max_age(purpose))
     except SignatureExpired:
         raise RuleError(CoreError.EXPIRED_TOKEN, field) from None
     except BadSignature:
@@ -155,10 +166,14 @@ async def void_outstanding(
     *,
     keep: int | None = None,
 ) -> int:
-    """Void the cabinet's unused tokens (all purposes unless given), except `keep`."""
+    """Void the cabinet's unused tokens (all purposes but the lasting ones unless given),
+    except `keep`. The "this wasn't me" links outlive the changes they report: a change
+    made by an intruder must not void the owner's way to undo it."""
     query = ActionToken.filter(cabinet_id=cabinet_id, used_at__isnull=True, voided_at__isnull=True)
     if purposes is not None:
         query = query.filter(purpose__in=list(purposes))
+    else:
+        query = query.exclude(purpose__in=list(LASTING_PURPOSES))
     if keep is not None:
         query = query.exclude(id=keep)
     return await query.update(voided_at=now())

@@ -12,6 +12,7 @@ from models.cabinets import Cabinet
 from models.mail import MailLane
 from services.core import throttle, tokens
 from services.core.errors import CoreError, RuleError
+from services.security import freeze
 
 
 async def charge_mail_budget(cabinet_id: int) -> None:
@@ -81,6 +82,17 @@ async def notify(
     """A notice to the cabinet's address (or `to`), with how to reach support; a security
     notice unless `lane` says it is routine."""
     await notify_address(to or cabinet.email, cabinet.language, template, lane=lane, **context)
+
+
+async def notify_old_address(
+    cabinet: Cabinet, template: str, *, to: str | None = None, **context: object
+) -> None:
+    """A security notice to the address that held the cabinet (SECURITY.md 21), with a
+    "this wasn't me" link (`freeze_token`, FREEZE_LINK_DAYS) that freezes the cabinet.
+    Call it inside the transaction of the change it reports."""
+    address = to or cabinet.email
+    token = await freeze.issue_link(cabinet.id, address)
+    await notify(cabinet, template, to=address, freeze_token=token, **context)
 
 
 async def notify_address(

@@ -38,7 +38,14 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from config import get_settings
-from models.auth import ActionToken, ProofAttempt, RateCounter, SecurityEventKind, Session
+from models.auth import (
+    ActionToken,
+    ProofAttempt,
+    ProofHold,
+    RateCounter,
+    SecurityEventKind,
+    Session,
+)
 from models.cabinets import Cabinet, CabinetAccount, Role
 from models.ereceipts import EReceiptSubscription
 from models.mail import MailState, OutboxMessage
@@ -189,6 +196,7 @@ async def _erase(cabinet_id: int, moment: dt.datetime) -> None:
         status=QuestionStatus.CLOSED, closed_at=moment, updated_at=moment
     )
     await ProofAttempt.filter(cabinet_id=cabinet_id).update(cabinet_id=None)
+    await ProofHold.filter(cabinet_id=cabinet_id).delete()  # addresses, IPs, a password hash
     # Attempt counters name the address in their keys (services.auth.rules).
     await RateCounter.filter(key__endswith=f":email:{address}").delete()
     tombstone = erased_email(cabinet_id)

@@ -32,3 +32,14 @@ class SecurityError(ErrorCode):
             en="The password must not contain your e-mail, account number or the company name.",
         ),
     )
+    CABINET_FROZEN = code(
+        'The cabinet is frozen: its owner answered "this wasn\'t me" to a security notice. '
+        "Login, recovery and password reset are refused until a specialist has checked the "
+        "cabinet and unfrozen it; call support.",
+        Sentence(
+            ru="Кабинет заморожен по вашей просьбе: вход и восстановление доступа временно "
+            "недоступны. Специалист свяжется с вами; позвонить нам можно по телефону поддержки.",
+            en="The cabinet is frozen at your request: login and recovery are unavailable for "
+            "now. A specialist will contact you; you can also call support.",
+        ),
+    )

@@ -19,6 +19,8 @@ addMessages({
     'login.guestPay': 'Оплатить без входа',
     'login.guestReading': 'Передать показания без входа',
     'login.INVALID_CREDENTIALS': 'Неверная почта или пароль. Проверьте раскладку клавиатуры и Caps Lock.',
+    'login.CABINET_FROZEN':
+      'Кабинет заморожен по вашей просьбе («это был не я»). Специалист свяжется с вами; позвонить нам можно по телефону поддержки.',
     'login.TOO_MANY_ATTEMPTS':
       'Слишком много неудачных попыток входа. Повторите {retryAfter} или восстановите пароль.',
     'login.ended.EXPIRED': 'Сеанс истёк: вас давно не было. Войдите снова.',
@@ -37,6 +39,8 @@ addMessages({
     'login.guestPay': 'Pay without logging in',
     'login.guestReading': 'Submit a reading without logging in',
     'login.INVALID_CREDENTIALS': 'Wrong e-mail or password. Check the keyboard layout and Caps Lock.',
+    'login.CABINET_FROZEN':
+      'The cabinet is frozen at your request ("this wasn\'t me"). A specialist will contact you; you can also call support.',
     'login.TOO_MANY_ATTEMPTS': 'Too many failed attempts. Try again {retryAfter}, or reset your password.',
     'login.ended.EXPIRED': 'Your session expired after a long pause. Please log in again.',
     'login.ended.REVOKED': 'Your session was ended: logged out elsewhere or the password changed. Please log in again.',

@@ -36,6 +36,8 @@ addMessages({
     'recover.register': 'Нет кабинета? Зарегистрируйтесь',
     'recover.NO_RECENT_PAYMENTS':
       'По этому счёту не было платежей за последний год, поэтому подтвердить владение пока нечем. Внесите минимальный платёж {minimalPayment} и повторите попытку, когда он поступит (обычно 1–3 рабочих дня).',
+    'recover.CABINET_FROZEN':
+      'Кабинет заморожен по просьбе владельца: восстановить его нельзя, пока его не проверит специалист. Позвоните в поддержку.',
     'recover.NO_CABINET':
       'К этому лицевому счёту ещё не подключён личный кабинет, восстанавливать нечего. Зарегистрируйте кабинет с этим номером и суммой платежа.',
     'recover.INVALID_TOKEN': 'Этот шаг устарел: восстановление начато заново в другой вкладке. Начните заново.',
@@ -66,6 +68,8 @@ addMessages({
     'recover.register': 'No cabinet? Register',
     'recover.NO_RECENT_PAYMENTS':
       'This account has had no payments in the last year, so there is nothing to prove ownership with yet. Make a minimal payment of {minimalPayment} and try again once it has arrived (usually 1-3 working days).',
+    'recover.CABINET_FROZEN':
+      'The cabinet is frozen at its owner\'s request: it cannot be recovered until a specialist has checked it. Call support.',
     'recover.NO_CABINET':
       'No cabinet holds this account yet, so there is nothing to recover. Register a cabinet with this number and payment amount.',
     'recover.INVALID_TOKEN': 'This step is out of date: the recovery was started again elsewhere. Start over.',

@@ -5,7 +5,7 @@
 import { codeText, mutate } from '../api.js';
 import { form, h, notice, page, showErrors } from '../dom.js';
 import { gql } from '../gql.js';
-import { addMessages, t } from '../i18n.js';
+import { addMessages, language, t } from '../i18n.js';
 import { onNavigate, refresh, route } from '../router.js';
 import { forgetViewer } from '../session.js';
 import { newPasswordField } from './auth-fields.js';
@@ -27,6 +27,10 @@ addMessages({
       'Новый адрес тем временем занял другой кабинет, поэтому восстановление не завершено. Начните его заново с другим адресом.',
     'setPassword.PROOF_NO_LONGER_HOLDS':
       'Лицевой счёт, которым вы подтвердили владение, больше не подключён к кабинету, поэтому восстановление не завершено. Начните его заново.',
+    'setPassword.CABINET_FROZEN':
+      'Кабинет заморожен по просьбе владельца, поэтому восстановление не завершено. Позвоните в поддержку.',
+    'setPassword.held':
+      'Пароль принят, но восстановление задержано до {until}: платёж, которым вы подтвердили владение, внесён недавно. Владельцу кабинета отправлено уведомление. Если его не отменят, кабинет перейдёт на новый адрес в указанное время, и вы войдёте с ним и новым паролем.',
     // WEAK_PASSWORD: the server's sentence says what exactly is wrong with it.
   },
   en: {
@@ -44,22 +48,32 @@ addMessages({
       'Another cabinet has taken the new address meanwhile, so the recovery is not complete. Start it again with another address.',
     'setPassword.PROOF_NO_LONGER_HOLDS':
       'The account you proved ownership with is no longer in the cabinet, so the recovery is not complete. Start it again.',
+    'setPassword.CABINET_FROZEN':
+      'The cabinet is frozen at its owner\'s request, so the recovery is not complete. Call support.',
+    'setPassword.held':
+      'The password is accepted, but the recovery is held until {until}: the payment you proved ownership with was made recently. The cabinet\'s address has been told. Unless it is canceled, the cabinet moves to the new address then, and you log in with it and the new password.',
   },
 });
 
 const SET_PASSWORD = gql`mutation SetPassword($input: SetPasswordInput!) {
   setPassword(input: $input) {
     user { email }
+    hold { until }
     userErrors { field message code }
   }
 }`;
 
 let doneFor = null; // the cabinet's address once the password is set
+let heldUntil = null; // when a held recovery completes
 onNavigate((path) => {
-  if (path !== '/set-password') doneFor = null;
+  if (path !== '/set-password') doneFor = heldUntil = null;
 });
 
 function render({ query }) {
+  if (heldUntil) {
+    const until = new Date(heldUntil).toLocaleString(language());
+    return page(t('setPassword.title'), notice(t('setPassword.held', { until }), 'ok'));
+  }
   if (doneFor) {
     return page(
       t('setPassword.title'),
@@ -81,6 +95,12 @@ function render({ query }) {
         const payload = await mutate('setPassword', SET_PASSWORD, { token, password: values.password });
         if (payload.userErrors.length) {
           showErrors(node, payload.userErrors, codeText('setPassword'));
+          return;
+        }
+        if (payload.hold) {
+          heldUntil = payload.hold.until; // nothing changed yet: no session has ended
+          history.replaceState(null, '', '/set-password');
+          await refresh();
           return;
         }
         doneFor = payload.user.email;

@@ -1,0 +1,84 @@
+"""A planted payment in a real browser (issue 16 items 4-6): the held recovery on
+/set-password, the owner's "Cancel, this wasn't me" page, and the freeze page of a
+security notice, each asking first and acting on its button only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from playwright.async_api import expect
+
+from models.accounts import Account
+from models.auth import HoldState, ProofHold
+from models.billing import Payment
+from models.cabinets import Cabinet
+
+pytestmark = pytest.mark.browser
+
+
+async def test_a_held_recovery_and_its_cancel_page(page, web_server) -> None:
+    # Given a payment of 10 roubles someone made into Иванова's account a moment ago
+    await Payment.create(
+        account=await Account.get(number="001234567890"),
+        amount=Decimal("10.00"),
+        paid_at=dt.datetime.now(dt.UTC),
+        channel="Сбербанк Онлайн",
+        external_id="PLANTED-1",
+    )
+    # When someone recovers the cabinet with that amount
+    await page.goto("/login")
+    await page.get_by_role("link", name="Забыли пароль или нет доступа к почте?").click()
+    await page.get_by_role("link", name="Восстановить без доступа к почте").click()
+    await page.get_by_label("Номер лицевого счёта").fill("001234567890")
+    await page.get_by_label("Сумма платежа").fill("10")
+    await page.get_by_role("button", name="Продолжить").click()
+    await page.get_by_label("Новый адрес электронной почты").fill("attacker@example.org")
+    await page.get_by_role("button", name="Прислать ссылку").click()
+    await expect(page.get_by_text("Ссылка отправлена на attacker@example.org")).to_be_visible()
+    letters = await web_server.mail(2)
+    [letter] = [m for m in letters if m["To"] == "attacker@example.org"]
+    await page.goto(web_server.link(letter, "/set-password?token="))
+    await page.get_by_role("textbox", name="Новый пароль").fill("a new long passphrase")
+    await page.get_by_role("button", name="Сохранить пароль").click()
+
+    # Then the page says it is held, and until when
+    await expect(page.get_by_text("восстановление задержано до")).to_be_visible()
+    assert (await Cabinet.get(id=(await ProofHold.get()).cabinet_id)).email == "ivanova@example.com"  # type: ignore[attr-defined]
+
+    # The owner's warning links to a page that asks, and cancels on its button
+    [warning] = [m for m in await web_server.mail(3) if "Кто-то" in m["Subject"]]
+    await page.goto(web_server.link(warning, "/security/cancel-hold?token="))
+    await expect(page.get_by_text("a***@example.org")).to_be_visible()
+    assert (await ProofHold.get()).state == HoldState.HELD
+    await page.get_by_role("button", name="Отменить: это был не я").click()
+    await expect(page.get_by_text("восстановление отменено")).to_be_visible()
+    assert (await ProofHold.get()).state == HoldState.CANCELED
+
+
+async def test_the_freeze_page_of_a_notice(page, web_server) -> None:
+    # Given a password reset someone completed with Кузнецова's mailbox
+    await page.goto("/forgot-password")
+    await page.get_by_label("Электронная почта").fill("kuznetsova@example.com")
+    await page.get_by_role("button", name="Прислать ссылку").click()
+    [letter] = await web_server.mail(1)
+    await page.goto(web_server.link(letter, "/set-password?token="))
+    await page.get_by_role("textbox", name="Новый пароль").fill("another long passphrase")
+    await page.get_by_role("button", name="Сохранить пароль").click()
+    await expect(page.get_by_text("Пароль сохранён")).to_be_visible()
+
+    # The notice's "this wasn't me" opens a page that asks first
+    [_, notice] = await web_server.mail(2)
+    await page.goto(web_server.link(notice, "/security/freeze?token="))
+    await expect(page.get_by_text("Заморозить кабинет?")).to_be_visible()
+    assert (await Cabinet.get(email="kuznetsova@example.com")).frozen_at is None
+    await page.get_by_role("button", name="Заморозить кабинет").click()
+    await expect(page.get_by_text("кабинет заморожен")).to_be_visible()
+
+    # And the right password no longer lets anyone in
+    await page.goto("/login")
+    await page.get_by_label("Электронная почта").fill("kuznetsova@example.com")
+    await page.get_by_label("Пароль").fill("another long passphrase")
+    await page.get_by_role("button", name="Войти").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Кабинет заморожен")
