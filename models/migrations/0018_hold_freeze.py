@@ -20,7 +20,7 @@ class AlterEnumDescription(ops.AlterField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0016_push')]
+    dependencies = [('models', '0017_guest')]
 
     initial = False
 
