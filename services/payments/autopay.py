@@ -7,9 +7,9 @@ reports the method it saved (`after_payment`). Each bill is then charged once
 does (the notification, the sweeper, or the acquirer's answer itself) and comes here:
 a success resets the count of refusals and is pushed (its mail is the receipt's), a
 refusal is mailed and pushed to the customer (as the preferences of AUTOPAY_CHARGED and
-AUTOPAY_REFUSED say), and the
-second refusal in a row - or a permission the customer revoked at the bank - turns
-autopay off (mailed too). `disable` is the customer's one step.
+AUTOPAY_REFUSED say), and the second refusal in a row - or a permission the customer
+revoked at the bank - turns autopay off (said in that refusal's mail and push).
+`disable` is the customer's one step.
 
 Called by `services.payments.rules` inside the transaction that moves the payment, so a
 payment and what it does to autopay are written together or not at all.
