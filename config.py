@@ -351,6 +351,20 @@ class Settings:
         "Last day of the month on which readings are accepted (the month's last day when "
         "the month is shorter).",
     )
+    reading_reminder_hour: int = setting(
+        10,
+        "Reading-window reminders to the apps go out from this hour (0-23, in `TIMEZONE`) "
+        'of their day on: "the window is open" on its first day, "it closes soon" '
+        "`READING_REMINDER_DAYS_BEFORE_CLOSE` days before its last.",
+    )
+    reading_reminder_days_before_close: int = setting(
+        2,
+        "Days before the reading window's last day on which an account with nothing "
+        'submitted in the window gets the "closes soon" push (0: on the last day).',
+    )
+    reading_reminder_poll_seconds: float = setting(
+        300.0, "How often each server process looks for reading-window reminders that are due."
+    )
     reading_max_factor: Decimal = setting(  # noqa: RUF009 - Decimal is immutable
         Decimal("5"),
         "A zone's consumption above this many times its average daily consumption of the "
@@ -783,6 +797,12 @@ def _check_readings(settings: Settings) -> None:
             "READING_WINDOW_START_DAY, READING_WINDOW_END_DAY: expected days of the month "
             f"with 1 <= start <= end <= 31, got {start} and {end}"
         )
+    if not 0 <= settings.reading_reminder_hour <= 23:
+        raise ConfigError("READING_REMINDER_HOUR: expected an hour from 0 to 23")
+    if settings.reading_reminder_days_before_close < 0:
+        raise ConfigError("READING_REMINDER_DAYS_BEFORE_CLOSE: must not be negative")
+    if settings.reading_reminder_poll_seconds <= 0:
+        raise ConfigError("READING_REMINDER_POLL_SECONDS: must be greater than zero")
     if settings.reading_max_factor <= 0 or settings.reading_max_daily_kwh <= 0:
         raise ConfigError("READING_MAX_FACTOR, READING_MAX_DAILY_KWH: must be greater than zero")
 

@@ -30,6 +30,7 @@ from services.core.background import every, running_loop
 from services.ereceipts.dispatch import Dispatcher
 from services.ops.check import client_address_warnings
 from services.payments.sweeper import running_charger, running_sweeper
+from services.readings import reminders as reading_reminders
 
 log = logging.getLogger("kabinet")
 
@@ -166,6 +167,13 @@ def lifespan(
                 )
                 await stack.enter_async_context(every("retention", 3600, _apply_retention))
                 await stack.enter_async_context(every("proof holds", 60, _proof_holds))
+                await stack.enter_async_context(
+                    every(
+                        "reading reminders",
+                        settings.reading_reminder_poll_seconds,
+                        reading_reminders.send_due,
+                    )
+                )
                 await stack.enter_async_context(
                     every("personal data", settings.privacy_job_seconds, _personal_data)
                 )

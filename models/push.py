@@ -99,3 +99,27 @@ class NotificationOptOut(Model):
     class Meta:
         table = "notification_opt_out"
         unique_together = (("cabinet", "event", "channel"),)
+
+
+class ReminderKind(StrEnum):
+    OPEN = "open"  # the reading window opened
+    CLOSING = "closing"  # it closes soon and nothing was submitted for the account
+
+
+class ReadingReminder(Model):
+    """A reading-window reminder sent for an account: (account, window, kind) is unique,
+    and the row is inserted in the transaction that queues the reminder's pushes, so of
+    several processes (or rounds) only the one whose insert went in sends it."""
+
+    id = fields.BigIntField(primary_key=True)
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="reading_reminders", on_delete=fields.CASCADE
+    )
+    window_start = fields.DateField(description="First day of the window, in TIMEZONE")
+    kind = fields.CharEnumField(ReminderKind, max_length=8)
+    pushed = fields.IntField(default=0, description="Pushes queued with it")
+    created_at = UtcDatetimeField()
+
+    class Meta:
+        table = "reading_reminder"
+        unique_together = (("account", "window_start", "kind"),)

@@ -154,6 +154,21 @@ NotificationEvent = described_enum(
     "devices. A security notice: always on.",
     EMAIL_CHANGED="The cabinet moved to another e-mail address: an e-mail to the old "
     "address, a push. A security notice: always on.",
+    NEW_BILL="The billing import brought a new bill (deep link: the Receipt): a push. "
+    "Its e-mail is the electronic receipt, an opt-in of its own (subscribeEReceipt).",
+    READING_WINDOW_OPEN="The monthly window for meter readings opened (deep link: the "
+    "Account): a push, once per account per window.",
+    READING_WINDOW_CLOSING="The reading window closes soon and nothing was submitted for the "
+    "account in it (deep link: the Account): a push, once per account per window.",
+    AUTOPAY_CHARGED="Autopay paid a bill (deep link: the OnlinePayment): the receipt by "
+    "e-mail, a push.",
+    AUTOPAY_REFUSED="The bank refused autopay's charge (deep link: the OnlinePayment): an "
+    "e-mail, a push.",
+    PASSWORD_CHANGED="The password was changed: an e-mail, a push to the devices of the "  # noqa: S106
+    "session that changed it (the others end with their sessions). A security notice: "
+    "always on.",
+    SESSIONS_ENDED="The other sessions were ended (logoutOtherDevices): a push to the "
+    "devices of the session that stays. A security notice: always on.",
     description="What the customer is told about outside the app.",
 )
 

@@ -336,8 +336,17 @@ async def logout_everywhere(cabinet: Cabinet, client: Client) -> int:
 async def logout_other_devices(session: Session, client: Client) -> int:
     """End every session of the cabinet but this one (a lost phone, a shared computer)."""
     cabinet_id = session.cabinet_id  # type: ignore[attr-defined]
-    ended = await sessions.revoke_all(cabinet_id, keep=session.id)
-    await audit.record(cabinet_id, SecurityEventKind.LOGOUT_EVERYWHERE, client, "others")
+    async with in_transaction():
+        ended = await sessions.revoke_all(cabinet_id, keep=session.id)
+        await audit.record(cabinet_id, SecurityEventKind.LOGOUT_EVERYWHERE, client, "others")
+        if ended:  # a security notice to the devices of the session that stays
+            await announce(
+                cabinet_id,
+                NotificationEvent.SESSIONS_ENDED,
+                node_id=encode_id("Session", session.id),
+                key=f"sessions_ended:{session.id}:{now().isoformat()}",
+                ended=ended,
+            )
     return ended
 
 
@@ -431,6 +440,14 @@ async def change_password(
         await tokens.void_outstanding(cabinet.id)
         await audit.record(cabinet.id, SecurityEventKind.PASSWORD_CHANGED, client)
         await notify_old_address(cabinet, "password_changed")
+        # The devices of the other sessions are gone with them: this one is told.
+        await announce(
+            cabinet.id,
+            NotificationEvent.PASSWORD_CHANGED,
+            node_id=encode_id("User", cabinet.id),
+            key=f"password_changed:{session.id}:{now().isoformat()}",
+            support_phone=get_settings().support_phone,
+        )
 
 
 async def change_email(

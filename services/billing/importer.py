@@ -29,6 +29,7 @@ from tortoise.transactions import in_transaction
 
 from models import sql
 from models.metering import ReadingSource, ReadingStatus
+from services.billing import bills
 from services.core.money import AmountError, parse_amount
 from services.core.timeutil import parse_date, parse_datetime, parse_period
 from services.ereceipts import rules as ereceipts
@@ -70,12 +71,15 @@ class ImportSummary:
     new_ids: list[int] = field(default_factory=list)
     ereceipts_queued: int = 0  # new receipts of subscribed accounts, to be e-mailed
     autopay_queued: int = 0  # new receipts of accounts with autopay, to be charged
+    bills_pushed: int = 0  # NEW_BILL pushes queued to the holders' devices
 
     def line(self) -> str:
         rate = self.rows / self.seconds if self.seconds > 0 else 0.0
         queued = f", {self.ereceipts_queued} e-receipt(s) queued" if self.ereceipts_queued else ""
         if self.autopay_queued:
             queued += f", {self.autopay_queued} autopay charge(s) queued"
+        if self.bills_pushed:
+            queued += f", {self.bills_pushed} push(es) queued"
         return (
             f"{self.kind}: {self.rows} rows, {self.inserted} inserted, {self.updated} updated, "
             f"{self.unchanged} unchanged{queued} in {self.seconds:.1f} s ({rate:,.0f} rows/s)"
@@ -565,6 +569,8 @@ async def _queue_ereceipts(summary: ImportSummary) -> None:
     summary.ereceipts_queued = await ereceipts.queue_new_receipts(summary.new_ids)
     # Likewise the bills of accounts with autopay, charged on the next day.
     summary.autopay_queued = await autopay.queue_new_bills(summary.new_ids)
+    # And a push to each device of the accounts' holders.
+    summary.bills_pushed = await bills.announce_new_bills(summary.new_ids)
 
 
 RECEIPTS = Kind(

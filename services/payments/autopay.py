@@ -5,9 +5,11 @@ the one `enableAutopay` starts with `save_payment_method` - succeeds and the acq
 reports the method it saved (`after_payment`). Each bill is then charged once
 (`services.payments.recurring`); what became of a charge arrives as any payment's outcome
 does (the notification, the sweeper, or the acquirer's answer itself) and comes here:
-a success resets the count of refusals, a refusal is mailed to the customer, and the
-second refusal in a row - or a permission the customer revoked at the bank - turns
-autopay off (mailed too). `disable` is the customer's one step.
+a success resets the count of refusals and is pushed (its mail is the receipt's), a
+refusal is mailed and pushed to the customer (as the preferences of AUTOPAY_CHARGED and
+AUTOPAY_REFUSED say), and the second refusal in a row - or a permission the customer
+revoked at the bank - turns autopay off (said in that refusal's mail and push).
+`disable` is the customer's one step.
 
 Called by `services.payments.rules` inside the transaction that moves the payment, so a
 payment and what it does to autopay are written together or not at all.
@@ -23,11 +25,16 @@ from models.accounts import Account
 from models.cabinets import Cabinet, CabinetAccount
 from models.mail import MailLane
 from models.payments import Autopay, AutopayCharge, ChargeState, OnlinePayment, PaymentStatus
+from models.push import NotificationChannel
 from payments.providers import Notification
 from services.core.clock import now
 from services.core.errors import CoreError, RuleError
+from services.core.ids import encode_id
 from services.core.money import format_rub
+from services.notifications.events import NotificationEvent
 from services.notifications.notices import notify
+from services.notifications.preferences import wants
+from services.notifications.push import announce
 from services.payments.reasons import reason_text
 
 log = logging.getLogger("kabinet.payments")
@@ -136,6 +143,15 @@ async def after_payment(payment: OnlinePayment, event: Notification) -> None:
     if event.status == PaymentStatus.SUCCEEDED:
         await AutopayCharge.filter(id=charge.id).update(outcome="paid")
         await Autopay.filter(id=autopay.id).update(refusals=0, updated_at=now())
+        account = await Account.get(id=payment.account_id)  # type: ignore[attr-defined]
+        await announce(
+            autopay.cabinet_id,  # type: ignore[attr-defined]
+            NotificationEvent.AUTOPAY_CHARGED,
+            node_id=encode_id("OnlinePayment", payment.id),
+            amount=format_rub(payment.amount),
+            account_number=account.number,
+            method=autopay.method_title,
+        )
     else:
         await _refused(autopay, charge, payment, event.reason or event.status.value)
 
@@ -167,14 +183,25 @@ async def _refused(
     await AutopayCharge.filter(id=charge.id).update(outcome=f"refused:{reason}"[:64])
     cabinet = await Cabinet.get(id=autopay.cabinet_id)  # type: ignore[attr-defined]
     account = await Account.get(id=payment.account_id)  # type: ignore[attr-defined]
-    await notify(
-        cabinet,
-        "autopay_failed",
-        lane=MailLane.ROUTINE,
+    event = NotificationEvent.AUTOPAY_REFUSED
+    if await wants(cabinet.id, event, NotificationChannel.EMAIL):
+        await notify(
+            cabinet,
+            "autopay_failed",
+            lane=MailLane.ROUTINE,
+            amount=format_rub(payment.amount),
+            account_number=account.number,
+            method=autopay.method_title,
+            reason=reason_text(reason, cabinet.language),
+            stopped=stop,
+        )
+    await announce(
+        cabinet.id,
+        event,
+        node_id=encode_id("OnlinePayment", payment.id),
         amount=format_rub(payment.amount),
         account_number=account.number,
         method=autopay.method_title,
-        reason=reason_text(reason, cabinet.language),
         stopped=stop,
     )
     log.warning(

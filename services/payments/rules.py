@@ -305,8 +305,11 @@ async def apply_notification(provider: str, event: Notification) -> Applied:
 
 async def _push_outcome(payment: OnlinePayment) -> None:
     """Tell the cabinet's apps, in the transaction that recorded the outcome (a guest
-    payment has no cabinet and no apps)."""
+    payment has no cabinet and no apps; an autopay charge's own push is autopay's:
+    AUTOPAY_CHARGED or AUTOPAY_REFUSED)."""
     if payment.cabinet_id is None:  # type: ignore[attr-defined]
+        return
+    if await autopay.charged_method(payment.id) is not None:
         return
     event = (
         NotificationEvent.PAYMENT_SUCCEEDED
@@ -351,10 +354,13 @@ async def _mail_receipt(payment: OnlinePayment, account: Account, ledger: Paymen
         await _mail_guest_receipt(payment, account, ledger)
         return
     cabinet = await Cabinet.get(id=payment.cabinet_id)  # type: ignore[attr-defined]
-    if not await wants(cabinet.id, NotificationEvent.PAYMENT_SUCCEEDED, NotificationChannel.EMAIL):
+    method = await autopay.charged_method(payment.id)
+    event = NotificationEvent.PAYMENT_SUCCEEDED
+    if method is not None:  # autopay's charge: its mail has a preference of its own
+        event = NotificationEvent.AUTOPAY_CHARGED
+    if not await wants(cabinet.id, event, NotificationChannel.EMAIL):
         return
     tz = ZoneInfo(get_settings().timezone)
-    method = await autopay.charged_method(payment.id)
     await notify(
         cabinet,
         "payment_received" if method is None else "autopay_charged",

@@ -251,5 +251,11 @@ def test_reading_window_and_limits_are_checked(tmp_path: Path) -> None:
         load_settings({**base, "READING_WINDOW_END_DAY": "32"}, env_file=None)
     with pytest.raises(ConfigError, match="READING_MAX_FACTOR"):
         load_settings({**base, "READING_MAX_FACTOR": "0"}, env_file=None)
+    with pytest.raises(ConfigError, match="READING_REMINDER_HOUR"):
+        load_settings({**base, "READING_REMINDER_HOUR": "24"}, env_file=None)
+    with pytest.raises(ConfigError, match="READING_REMINDER_DAYS_BEFORE_CLOSE"):
+        load_settings({**base, "READING_REMINDER_DAYS_BEFORE_CLOSE": "-1"}, env_file=None)
+    with pytest.raises(ConfigError, match="READING_REMINDER_POLL_SECONDS"):
+        load_settings({**base, "READING_REMINDER_POLL_SECONDS": "0"}, env_file=None)
     with pytest.raises(ConfigError, match="PAYMENT_MAX_AMOUNT"):
         load_settings({**base, "PAYMENT_MAX_AMOUNT": "-1"}, env_file=None)

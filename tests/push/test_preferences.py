@@ -26,6 +26,13 @@ DEFAULTS = [
     {"event": "QUESTION_ANSWERED", "email": True, "push": True, "alwaysOn": False},
     {"event": "NEW_LOGIN", "email": None, "push": True, "alwaysOn": True},
     {"event": "EMAIL_CHANGED", "email": True, "push": True, "alwaysOn": True},
+    {"event": "NEW_BILL", "email": None, "push": True, "alwaysOn": False},
+    {"event": "READING_WINDOW_OPEN", "email": None, "push": True, "alwaysOn": False},
+    {"event": "READING_WINDOW_CLOSING", "email": None, "push": True, "alwaysOn": False},
+    {"event": "AUTOPAY_CHARGED", "email": True, "push": True, "alwaysOn": False},
+    {"event": "AUTOPAY_REFUSED", "email": True, "push": True, "alwaysOn": False},
+    {"event": "PASSWORD_CHANGED", "email": True, "push": True, "alwaysOn": True},
+    {"event": "SESSIONS_ENDED", "email": None, "push": True, "alwaysOn": True},
 ]
 
 
