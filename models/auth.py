@@ -130,6 +130,7 @@ class SecurityEventKind(StrEnum):
     RECOVERY_EMAIL_REQUESTED = "recovery_email_requested"
     RECOVERY_COMPLETED = "recovery_completed"
     PRIVACY_NOTICE_ACCEPTED = "privacy_notice_accepted"
+    STAFF_VIEWED = "staff_viewed"
 
 
 class SecurityEvent(Model):

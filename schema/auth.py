@@ -58,6 +58,10 @@ SecurityEventKind = described_enum(
     "to the new address (`detail`, masked).",
     PRIVACY_NOTICE_ACCEPTED="The personal-data notice was accepted (at registration, or a "
     "new version later); `detail` is its version.",
+    STAFF_VIEWED="A specialist of the company saw the cabinet's accounts, readings, payments "
+    "and receipts while answering one of its questions; `detail` is "
+    "`<question id> <specialist's name>`. Written at most once an hour per specialist and "
+    "question.",
     description="What happened to the cabinet.",
 )
 

@@ -299,12 +299,19 @@ class Mutation:
     answer_question = strawberry.mutation(
         resolver=questions.answer_question,
         permission_classes=[StaffOnly],
-        description="Specialists only: answer a question; the customer is told by e-mail.",
+        description="Specialists only: answer a question, with photos if any; the customer "
+        "is told by e-mail.",
     )
     assign_question = strawberry.mutation(
         resolver=questions.assign_question,
         permission_classes=[StaffOnly],
         description="Specialists only: give a question to a specialist (or take it).",
+    )
+    reopen_question = strawberry.mutation(
+        resolver=questions.reopen_question,
+        permission_classes=[StaffOnly],
+        description="Specialists only: open a closed question again (OPEN when the "
+        "customer wrote last, else ANSWERED).",
     )
 
 
