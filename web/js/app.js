@@ -23,6 +23,8 @@ import './pages/payments.js';
 import './pages/receipts.js';
 import './pages/questions.js';
 import './pages/sessions.js';
+import './pages/security-log.js';
+import './pages/console.js';
 // ----------------------------------------------------------------------------------
 
 addMessages({
