@@ -20,6 +20,7 @@ from models.auth import SecurityEvent, SecurityEventKind
 from models.cabinets import Cabinet, Role
 from services.core.clock import now
 from services.core.ids import encode_id
+from services.core.paging import marks
 
 STAFF_VIEW_DEDUP = dt.timedelta(hours=1)
 
@@ -67,3 +68,25 @@ async def record_view(specialist: Cabinet, question_id: int, customer_id: int) -
         ],
     )
     return written > 0
+
+
+async def record_reached(
+    specialist: Cabinet, cabinet_ids: list[int], account_ids: list[int]
+) -> None:
+    """A specialist fetched customers or accounts by id (`node`/`nodes`), not through a
+    question's fields: each cabinet whose question led there gets the view, named after
+    its newest such question (the same once-an-hour rule)."""
+    if specialist.role != Role.STAFF or not (cabinet_ids or account_ids):
+        return
+    cabinets = list(dict.fromkeys(cabinet_ids)) or [0]
+    accounts = list(dict.fromkeys(account_ids)) or [0]
+    rows = await sql.fetch(
+        sql.connection(),
+        "SELECT q.cabinet_id, MAX(q.id) AS question_id FROM question q "  # noqa: S608
+        f"WHERE q.cabinet_id IN ({marks(cabinets)}) OR q.account_id IN ({marks(accounts)}) "
+        "OR q.cabinet_id IN (SELECT ca.cabinet_id FROM cabinet_account ca "
+        f"WHERE ca.account_id IN ({marks(accounts)})) GROUP BY q.cabinet_id",
+        [*cabinets, *accounts, *accounts],
+    )
+    for row in rows:
+        await record_view(specialist, row["question_id"], row["cabinet_id"])

@@ -163,3 +163,22 @@ async def test_a_specialist_reopens_a_closed_question(api: Api) -> None:
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     missing = await olga.data(REOPEN, {"id": encode_id("Question", 10**9)})
     assert codes(missing["reopenQuestion"]) == ["NOT_FOUND"]
+
+
+async def test_fetching_a_customers_data_by_id_is_a_view_too(api: Api) -> None:
+    customer = await api.signed_up()
+    question = await asked(customer)
+    olga = await specialist(api)
+    account = (await customer.data("{ me { accounts { id } } }"))["me"]["accounts"][0]["id"]
+    # node(id:) of the customer's account, through no question's field: still written
+    found = await olga.data(f'{{ node(id: "{account}") {{ ... on Account {{ balance }} }} }}')
+    assert found["node"]["balance"]
+    [event] = await staff_views(customer)
+    assert event["detail"].startswith(f"{question['id']} ")  # the question that led there
+    # and within the hour not again, through nodes(ids:) either
+    await olga.data(f'{{ nodes(ids: ["{account}"]) {{ id }} }}')
+    assert len(await staff_views(customer)) == 1
+    # Nothing found (another kind, missing) writes nothing for anyone
+    missing = encode_id("Account", 10**9)
+    assert (await olga.data(f'{{ node(id: "{missing}") {{ id }} }}'))["node"] is None
+    assert await SecurityEvent.filter(kind=SecurityEventKind.STAFF_VIEWED).count() == 1
