@@ -31,7 +31,7 @@ async def log_in(page: Page, email: str, lands_on: str) -> None:
 
 
 async def log_out(page: Page) -> None:
-    await page.get_by_role("button", name="Выйти").click()
+    await page.get_by_role("button", name="Выйти", exact=True).click()
     await expect(page).to_have_url(re.compile(r"/login$"))
 
 
