@@ -74,6 +74,7 @@ async def test_no_serious_violation_on_any_page(page, web_server, axe_installed)
         ("/receipts", re.compile(".")),
         ("/questions", "Вопросы специалистам"),
         ("/security", "Журнал безопасности"),
+        ("/settings", "Настройки кабинета"),
         ("/sessions", re.compile(".")),
     ]:
         found += await check(page, path, heading)

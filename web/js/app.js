@@ -24,6 +24,7 @@ import './pages/receipts.js';
 import './pages/questions.js';
 import './pages/sessions.js';
 import './pages/security-log.js';
+import './pages/settings.js';
 import './pages/console.js';
 // ----------------------------------------------------------------------------------
 

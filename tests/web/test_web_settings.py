@@ -1,0 +1,94 @@
+"""The customer's settings page in a real browser: changing the password (a refusal next
+to its field; then every other session ends) and the e-mail address (through the link
+sent to the new address)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.async_api import expect
+
+from models.cabinets import Cabinet
+from services.ops.demo import DEMO_PASSWORD
+from tests.support import LOGIN
+from tests.web.test_web_account import IVANOVA
+from tests.web.test_web_console import log_in
+
+pytestmark = pytest.mark.browser
+
+NEW_PASSWORD = "a brand new kitchen lantern"
+
+
+async def bearer_login(url: str) -> str:
+    async with httpx.AsyncClient(base_url=url) as http:
+        body = (
+            await http.post(
+                "/graphql",
+                json={
+                    "query": LOGIN,
+                    "variables": {"input": {"email": IVANOVA, "password": DEMO_PASSWORD}},
+                },
+            )
+        ).json()
+    return body["data"]["login"]["token"]
+
+
+async def still_logged_in(url: str, token: str) -> bool:
+    async with httpx.AsyncClient(base_url=url) as http:
+        body = (
+            await http.post(
+                "/graphql",
+                json={"query": "{ me { email } }"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        ).json()
+    return "errors" not in body
+
+
+async def test_change_the_password_and_the_address(page, web_server) -> None:
+    # Given the cabinet logged in on a phone app too
+    elsewhere = await bearer_login(web_server.url)
+    await log_in(page, IVANOVA, "/dashboard")
+    await page.get_by_role("link", name="Настройки").click()
+    await expect(page.get_by_role("heading", name="Настройки кабинета", level=1)).to_be_visible()
+
+    # A wrong current password is said next to its field
+    change = page.get_by_role("form", name="Сменить пароль")
+    await change.get_by_label("Текущий пароль").fill("not my password at all")
+    await change.get_by_label("Новый пароль").fill(NEW_PASSWORD)
+    await change.get_by_role("button", name="Сменить пароль").click()
+    await expect(change.get_by_text("Текущий пароль неверен.")).to_be_visible()
+    await expect(change.get_by_label("Текущий пароль")).to_have_attribute("aria-invalid", "true")
+    # and a weak new one too, with the server's reason
+    await change.get_by_label("Текущий пароль").fill(DEMO_PASSWORD)
+    await change.get_by_label("Новый пароль").fill("short")
+    await change.get_by_role("button", name="Сменить пароль").click()
+    await expect(change.get_by_label("Новый пароль")).to_have_attribute("aria-invalid", "true")
+    assert await still_logged_in(web_server.url, elsewhere)
+
+    # When it is right, the password changes and the other session ends; this one stays
+    await change.get_by_label("Новый пароль").fill(NEW_PASSWORD)
+    await change.get_by_role("button", name="Сменить пароль").click()
+    await expect(page.get_by_text("Пароль изменён.")).to_be_visible()
+    assert not await still_logged_in(web_server.url, elsewhere)
+    await page.get_by_role("link", name="Главная").click()
+    await expect(page).to_have_url(re.compile(r"/dashboard$"))
+
+    # The address: a link goes to the new one, and following it moves the cabinet
+    [notice] = await web_server.mail(1)  # the password change's notice
+    assert notice["To"] == IVANOVA
+    await page.get_by_role("link", name="Настройки").click()
+    move = page.get_by_role("form", name="Сменить адрес почты")
+    await move.get_by_label("Новый адрес").fill("ivanova.new@example.org")
+    await move.get_by_label("Пароль (для подтверждения)").fill(NEW_PASSWORD)
+    await move.get_by_role("button", name="Прислать ссылку на новый адрес").click()
+    await expect(page.get_by_text("Мы отправили ссылку на ivanova.new@example.org")).to_be_visible()
+    letters = await web_server.mail(2)
+    [link_letter] = [m for m in letters if m["To"] == "ivanova.new@example.org"]
+    await page.goto(web_server.link(link_letter, "/verify-email?token="))
+    await page.get_by_role("button", name="Подтвердить адрес").click()
+    await expect(page.get_by_text("ivanova.new@example.org").first).to_be_visible()
+    assert await Cabinet.filter(email="ivanova.new@example.org").exists()
+    assert not await Cabinet.filter(email=IVANOVA).exists()

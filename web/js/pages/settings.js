@@ -1,0 +1,130 @@
+// `/settings`: the cabinet's password (`changePassword`: the current one and a new one
+// under the same rules as at registration; every other session ends) and its e-mail
+// address (`changeEmail`: the change happens when the link sent to the new address is
+// followed, /verify-email). Every refusal is shown next to its field. The security log
+// is its own page (/security).
+
+import { codeText, mutate } from '../api.js';
+import { field, form, h, notice, page, showErrors } from '../dom.js';
+import { gql } from '../gql.js';
+import { addMessages, t } from '../i18n.js';
+import { route } from '../router.js';
+import { emailField, newPasswordField } from './auth-fields.js';
+
+addMessages({
+  ru: {
+    'nav.settings': 'Настройки',
+    'settings.title': 'Настройки кабинета',
+    'settings.password': 'Сменить пароль',
+    'settings.currentPassword': 'Текущий пароль',
+    'settings.changePassword': 'Сменить пароль',
+    'settings.passwordChanged': 'Пароль изменён. На других устройствах нужно войти заново; мы отправили уведомление на почту.',
+    'settings.email': 'Сменить адрес почты',
+    'settings.newEmail': 'Новый адрес',
+    'settings.passwordToConfirm': 'Пароль (для подтверждения)',
+    'settings.changeEmail': 'Прислать ссылку на новый адрес',
+    'settings.emailSent': 'Мы отправили ссылку на {email}. Адрес сменится, когда вы её откроете.',
+    'changePassword.WRONG_PASSWORD': 'Текущий пароль неверен.',
+    'changePassword.TOO_MANY_ATTEMPTS': 'Слишком много попыток. Повторите {retryAfter}.',
+    'changeEmail.WRONG_PASSWORD': 'Пароль неверен.',
+    'changeEmail.INVALID_EMAIL': 'Проверьте адрес: он должен выглядеть как name@example.ru.',
+    'changeEmail.SAME_EMAIL': 'Кабинет уже привязан к этому адресу.',
+    'changeEmail.TOO_MANY_ATTEMPTS': 'Слишком много попыток. Повторите {retryAfter}.',
+    'changeEmail.TOO_MANY_EMAILS': 'За последний час мы отправили вам много писем. Повторите {retryAfter}.',
+  },
+  en: {
+    'nav.settings': 'Settings',
+    'settings.title': 'Cabinet settings',
+    'settings.password': 'Change the password',
+    'settings.currentPassword': 'Current password',
+    'settings.changePassword': 'Change the password',
+    'settings.passwordChanged': 'The password is changed. Other devices must log in again; we sent a notice by e-mail.',
+    'settings.email': 'Change the e-mail address',
+    'settings.newEmail': 'New address',
+    'settings.passwordToConfirm': 'Password (to confirm)',
+    'settings.changeEmail': 'Send a link to the new address',
+    'settings.emailSent': 'We sent a link to {email}. The address changes once you open it.',
+    'changePassword.WRONG_PASSWORD': 'The current password is wrong.',
+    'changePassword.TOO_MANY_ATTEMPTS': 'Too many attempts. Try again {retryAfter}.',
+    'changeEmail.WRONG_PASSWORD': 'The password is wrong.',
+    'changeEmail.INVALID_EMAIL': 'Check the address: it should look like name@example.com.',
+    'changeEmail.SAME_EMAIL': 'The cabinet already uses this address.',
+    'changeEmail.TOO_MANY_ATTEMPTS': 'Too many attempts. Try again {retryAfter}.',
+    'changeEmail.TOO_MANY_EMAILS': 'We have sent you many letters in the last hour. Try again {retryAfter}.',
+  },
+});
+
+const CHANGE_PASSWORD = gql`mutation ChangePassword($input: ChangePasswordInput!) {
+  changePassword(input: $input) { user { id } userErrors { field message code retryAfter } }
+}`;
+
+const CHANGE_EMAIL = gql`mutation ChangeEmail($input: ChangeEmailInput!) {
+  changeEmail(input: $input) { sentTo userErrors { field message code retryAfter } }
+}`;
+
+// A form whose success replaces its status line (the form stays, cleared).
+function section(id, title, node, status) {
+  return h('section', { 'aria-labelledby': id }, h('h2', { id }, title), status, node);
+}
+
+function passwordForm(status) {
+  return form({
+    label: t('settings.password'),
+    submit: t('settings.changePassword'),
+    fields: [
+      field({ name: 'currentPassword', label: t('settings.currentPassword'), type: 'password', autocomplete: 'current-password' }),
+      newPasswordField('newPassword'),
+    ],
+    onSubmit: async (values, node) => {
+      status.replaceChildren();
+      const payload = await mutate('changePassword', CHANGE_PASSWORD, {
+        currentPassword: values.currentPassword,
+        newPassword: values.newPassword,
+      });
+      if (payload.userErrors.length) {
+        showErrors(node, payload.userErrors, codeText('changePassword'));
+        return;
+      }
+      node.reset();
+      status.append(notice(t('settings.passwordChanged'), 'ok'));
+    },
+  });
+}
+
+function emailForm(status) {
+  return form({
+    label: t('settings.email'),
+    submit: t('settings.changeEmail'),
+    fields: [
+      emailField('newEmail', 'email', t('settings.newEmail')),
+      field({ name: 'password', label: t('settings.passwordToConfirm'), type: 'password', autocomplete: 'current-password' }),
+    ],
+    onSubmit: async (values, node) => {
+      status.replaceChildren();
+      const payload = await mutate('changeEmail', CHANGE_EMAIL, { newEmail: values.newEmail.trim(), password: values.password });
+      if (payload.userErrors.length) {
+        showErrors(node, payload.userErrors, codeText('changeEmail'));
+        return;
+      }
+      node.reset();
+      status.append(notice(t('settings.emailSent', { email: payload.sentTo }), 'ok'));
+    },
+  });
+}
+
+function render() {
+  const passwordStatus = h('div');
+  const emailStatus = h('div');
+  return page(
+    t('settings.title'),
+    section('password', t('settings.password'), passwordForm(passwordStatus), passwordStatus),
+    section('email', t('settings.email'), emailForm(emailStatus), emailStatus),
+  );
+}
+
+route('/settings', render, {
+  auth: true,
+  roles: ['CUSTOMER', 'STAFF'],
+  title: 'settings.title',
+  nav: { label: 'nav.settings', order: 62 },
+});
