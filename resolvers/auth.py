@@ -152,3 +152,8 @@ async def change_email(info: Info, input: Any) -> str:
     return await auth.change_email(
         cabinet, input.password, input.new_email, ctx.client, ctx.device()
     )
+
+
+async def set_mail_language(info: Info, input: Any) -> Cabinet:
+    cabinet = await info.context.require_viewer()
+    return await auth.set_mail_language(cabinet, input.language)

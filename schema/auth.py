@@ -422,6 +422,24 @@ class ChangePasswordPayload:
     )
 
 
+@strawberry.input(description="Choose the language of the cabinet's e-mails.")
+class SetMailLanguageInput:
+    language: str = strawberry.field(description="ru or en.")
+
+
+SetMailLanguageError = error_type("SetMailLanguage", [AuthError.UNSUPPORTED_LANGUAGE])
+
+
+@strawberry.type(description="The result of setMailLanguage.")
+class SetMailLanguagePayload:
+    user: User | None = strawberry.field(
+        default=None, description="The cabinet, with its new `language`."
+    )
+    user_errors: list[SetMailLanguageError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
 @strawberry.input(description="Move the cabinet to another e-mail address.")
 class ChangeEmailInput:
     password: str = strawberry.field(description="The cabinet's password.")
@@ -537,6 +555,17 @@ async def set_password(info: Info, input: MutationInput[SetPasswordInput]) -> Se
         auth_resolvers.set_password(info, input), SetPasswordError, info.context.language
     )
     return SetPasswordPayload(user=_user(cabinet), user_errors=errors)
+
+
+async def set_mail_language(
+    info: Info, input: MutationInput[SetMailLanguageInput]
+) -> SetMailLanguagePayload:
+    cabinet, errors = await attempt(
+        auth_resolvers.set_mail_language(info, input),
+        SetMailLanguageError,
+        info.context.language,
+    )
+    return SetMailLanguagePayload(user=_user(cabinet), user_errors=errors)
 
 
 async def change_password(

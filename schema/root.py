@@ -213,6 +213,11 @@ class Mutation:
     change_password = strawberry.mutation(
         resolver=auth.change_password, description="Change the password."
     )
+    set_mail_language = strawberry.mutation(
+        resolver=auth.set_mail_language,
+        description="Choose the language (ru or en) of every e-mail and push to the cabinet "
+        "from now on; the web client also switches to it at login.",
+    )
     change_email = strawberry.mutation(
         resolver=auth.change_email, description="Move the cabinet to another e-mail address."
     )

@@ -92,3 +92,35 @@ async def test_change_the_password_and_the_address(page, web_server) -> None:
     await expect(page.get_by_text("ivanova.new@example.org").first).to_be_visible()
     assert await Cabinet.filter(email="ivanova.new@example.org").exists()
     assert not await Cabinet.filter(email=IVANOVA).exists()
+
+
+async def test_the_mail_language(page, web_server) -> None:
+    await log_in(page, IVANOVA, "/dashboard")
+    await page.goto("/settings")
+    choose = page.get_by_role("form", name="Язык писем")
+    await expect(choose.get_by_label("Письма и уведомления приходят")).to_have_value("ru")
+    await choose.get_by_label("Письма и уведомления приходят").select_option("en")
+    await choose.get_by_role("button", name="Сохранить язык").click()
+    # The page speaks English from now on, and so does every letter
+    await expect(page.get_by_text("Saved: letters will come in English.")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Cabinet settings", level=1)).to_be_visible()
+    change = page.get_by_role("form", name="Change the password")
+    await change.get_by_label("Current password").fill(DEMO_PASSWORD)
+    await change.get_by_label("New password").fill(NEW_PASSWORD)
+    await change.get_by_role("button", name="Change the password").click()
+    await expect(page.get_by_text("The password is changed.")).to_be_visible()
+    [letter] = await web_server.mail(1)
+    assert letter["To"] == IVANOVA
+    body = letter.get_body(("plain",)).get_content()
+    assert re.search(r"[A-Za-z]{4}", letter["Subject"]) and not re.search("[а-яА-Я]", body), (
+        letter["Subject"],
+        body,
+    )
+    # At the next login the client switches to the cabinet's language by itself
+    await page.evaluate("() => localStorage.clear()")
+    await page.get_by_role("button", name="Log out").click()
+    await page.reload()
+    await page.get_by_label("Электронная почта").fill(IVANOVA)
+    await page.get_by_label("Пароль").fill(NEW_PASSWORD)
+    await page.get_by_role("button", name="Войти").click()
+    await expect(page.get_by_text(f"Logged in as {IVANOVA}")).to_be_visible()

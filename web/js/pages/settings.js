@@ -1,4 +1,5 @@
-// `/settings`: the cabinet's password (`changePassword`: the current one and a new one
+// `/settings`: the language of the cabinet's letters (`setMailLanguage`; the client
+// switches to it as well, and at every login), the cabinet's password (`changePassword`: the current one and a new one
 // under the same rules as at registration; every other session ends) and its e-mail
 // address (`changeEmail`: the change happens when the link sent to the new address is
 // followed, /verify-email). Every refusal is shown next to its field. The security log
@@ -7,8 +8,9 @@
 import { codeText, mutate } from '../api.js';
 import { field, form, h, notice, page, showErrors } from '../dom.js';
 import { gql } from '../gql.js';
-import { addMessages, t } from '../i18n.js';
-import { route } from '../router.js';
+import { addMessages, language, setLanguage, t } from '../i18n.js';
+import { refresh, route } from '../router.js';
+import { setViewer, viewer, VIEWER_FIELDS } from '../session.js';
 import { emailField, newPasswordField } from './auth-fields.js';
 
 addMessages({
@@ -24,6 +26,13 @@ addMessages({
     'settings.passwordToConfirm': 'Пароль (для подтверждения)',
     'settings.changeEmail': 'Прислать ссылку на новый адрес',
     'settings.emailSent': 'Мы отправили ссылку на {email}. Адрес сменится, когда вы её откроете.',
+    'settings.language': 'Язык писем',
+    'settings.languageLabel': 'Письма и уведомления приходят',
+    'settings.language.ru': 'на русском',
+    'settings.language.en': 'на английском (English)',
+    'settings.saveLanguage': 'Сохранить язык',
+    'settings.languageSaved': 'Сохранено: письма будут приходить {language}.',
+    'setMailLanguage.UNSUPPORTED_LANGUAGE': 'Письма можно получать только на русском или английском.',
     'changePassword.WRONG_PASSWORD': 'Текущий пароль неверен.',
     'changePassword.TOO_MANY_ATTEMPTS': 'Слишком много попыток. Повторите {retryAfter}.',
     'changeEmail.WRONG_PASSWORD': 'Пароль неверен.',
@@ -44,6 +53,13 @@ addMessages({
     'settings.passwordToConfirm': 'Password (to confirm)',
     'settings.changeEmail': 'Send a link to the new address',
     'settings.emailSent': 'We sent a link to {email}. The address changes once you open it.',
+    'settings.language': 'Language of letters',
+    'settings.languageLabel': 'Letters and notifications come',
+    'settings.language.ru': 'in Russian (русский)',
+    'settings.language.en': 'in English',
+    'settings.saveLanguage': 'Save the language',
+    'settings.languageSaved': 'Saved: letters will come {language}.',
+    'setMailLanguage.UNSUPPORTED_LANGUAGE': 'Letters come only in Russian or English.',
     'changePassword.WRONG_PASSWORD': 'The current password is wrong.',
     'changePassword.TOO_MANY_ATTEMPTS': 'Too many attempts. Try again {retryAfter}.',
     'changeEmail.WRONG_PASSWORD': 'The password is wrong.',
@@ -57,6 +73,11 @@ addMessages({
 const CHANGE_PASSWORD = gql`mutation ChangePassword($input: ChangePasswordInput!) {
   changePassword(input: $input) { user { id } userErrors { field message code retryAfter } }
 }`;
+
+const SET_LANGUAGE = gql`mutation SetMailLanguage($input: SetMailLanguageInput!) {
+  setMailLanguage(input: $input) { user { ...ViewerFields } userErrors { field message code } }
+}
+${VIEWER_FIELDS}`;
 
 const CHANGE_EMAIL = gql`mutation ChangeEmail($input: ChangeEmailInput!) {
   changeEmail(input: $input) { sentTo userErrors { field message code retryAfter } }
@@ -112,11 +133,52 @@ function emailForm(status) {
   });
 }
 
-function render() {
+// The language of the cabinet's letters; the page switches to it too.
+function languageForm(user, status) {
+  const node = form({
+    label: t('settings.language'),
+    submit: t('settings.saveLanguage'),
+    fields: [
+      field({
+        name: 'language',
+        label: t('settings.languageLabel'),
+        type: 'select',
+        options: ['ru', 'en'].map((value) => ({ value, label: t(`settings.language.${value}`) })),
+      }),
+    ],
+    onSubmit: async (values, f) => {
+      status.replaceChildren();
+      const payload = await mutate('setMailLanguage', SET_LANGUAGE, { language: values.language });
+      if (payload.userErrors.length) {
+        showErrors(f, payload.userErrors, codeText('setMailLanguage'));
+        return;
+      }
+      languageFlash = payload.user.language;
+      setViewer(payload.user);
+      // A new language draws the page again by itself; the same one is drawn here.
+      if (language() === payload.user.language) await refresh();
+      else setLanguage(payload.user.language);
+    },
+  });
+  node.querySelector('select').value = user.language;
+  return node;
+}
+
+let languageFlash = null;
+
+async function render() {
+  const user = await viewer();
   const passwordStatus = h('div');
   const emailStatus = h('div');
+  const languageStatus = h('div');
+  if (languageFlash) {
+    const saved = t(`settings.language.${languageFlash}`);
+    languageStatus.append(notice(t('settings.languageSaved', { language: saved }), 'ok'));
+    languageFlash = null;
+  }
   return page(
     t('settings.title'),
+    section('language', t('settings.language'), languageForm(user, languageStatus), languageStatus),
     section('password', t('settings.password'), passwordForm(passwordStatus), passwordStatus),
     section('email', t('settings.email'), emailForm(emailStatus), emailStatus),
   );
