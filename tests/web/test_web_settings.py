@@ -124,3 +124,25 @@ async def test_the_mail_language(page, web_server) -> None:
     await page.get_by_label("Пароль").fill(NEW_PASSWORD)
     await page.get_by_role("button", name="Войти").click()
     await expect(page.get_by_text(f"Logged in as {IVANOVA}")).to_be_visible()
+
+
+async def test_unlink_an_account_after_a_confirmation(page, web_server) -> None:
+    await log_in(page, IVANOVA, "/dashboard")
+    await page.goto("/settings")
+    accounts = page.get_by_role("region", name="Лицевые счета кабинета")
+    await accounts.get_by_role("button", name="Отвязать счёт № 001234567891").click()
+    warning = accounts.get_by_text(re.compile(r"Счёт № 001234567891 .* исчезнет из кабинета"))
+    await expect(warning).to_be_visible()
+    # "Keep it" changes nothing
+    await accounts.get_by_role("button", name="Не отвязывать").click()
+    await expect(warning).to_be_hidden()
+    await accounts.get_by_role("button", name="Отвязать счёт № 001234567891").click()
+    await accounts.get_by_role("button", name="Да, отвязать № 001234567891").click()
+    await expect(page.get_by_text("Счёт № 001234567891 отвязан от кабинета.")).to_be_visible()
+    await expect(accounts.get_by_role("button", name=re.compile("001234567891"))).to_have_count(0)
+    # The last one stays, and the page says why
+    await accounts.get_by_role("button", name="Отвязать счёт № 001234567890").click()
+    await accounts.get_by_role("button", name="Да, отвязать № 001234567890").click()
+    await expect(
+        accounts.get_by_role("status").filter(has_text="единственный счёт")
+    ).to_be_visible()

@@ -1,12 +1,12 @@
-// `/settings`: the language of the cabinet's letters (`setMailLanguage`; the client
+// `/settings`: unlinking an account (asked once more first), the language of the cabinet's letters (`setMailLanguage`; the client
 // switches to it as well, and at every login), the cabinet's password (`changePassword`: the current one and a new one
 // under the same rules as at registration; every other session ends) and its e-mail
 // address (`changeEmail`: the change happens when the link sent to the new address is
 // followed, /verify-email). Every refusal is shown next to its field. The security log
 // is its own page (/security).
 
-import { codeText, mutate } from '../api.js';
-import { field, form, h, notice, page, showErrors } from '../dom.js';
+import { codeText, describeError, graphql, mutate } from '../api.js';
+import { button, field, form, h, notice, page, showErrors } from '../dom.js';
 import { gql } from '../gql.js';
 import { addMessages, language, setLanguage, t } from '../i18n.js';
 import { refresh, route } from '../router.js';
@@ -33,6 +33,14 @@ addMessages({
     'settings.saveLanguage': 'Сохранить язык',
     'settings.languageSaved': 'Сохранено: письма будут приходить {language}.',
     'setMailLanguage.UNSUPPORTED_LANGUAGE': 'Письма можно получать только на русском или английском.',
+    'settings.accounts': 'Лицевые счета кабинета',
+    'settings.unlink': 'Отвязать счёт № {number}',
+    'settings.unlinkConfirm': 'Счёт № {number} ({address}) исчезнет из кабинета вместе с его показаниями, платежами и квитанциями здесь. Вернуть его можно, добавив снова с суммой платежа.',
+    'settings.unlinkYes': 'Да, отвязать № {number}',
+    'settings.unlinkNo': 'Не отвязывать',
+    'settings.unlinked': 'Счёт № {number} отвязан от кабинета.',
+    'unlinkAccount.LAST_ACCOUNT': 'Это единственный счёт кабинета: его нельзя отвязать.',
+    'unlinkAccount.NOT_FOUND': 'Этого счёта уже нет в кабинете.',
     'changePassword.WRONG_PASSWORD': 'Текущий пароль неверен.',
     'changePassword.TOO_MANY_ATTEMPTS': 'Слишком много попыток. Повторите {retryAfter}.',
     'changeEmail.WRONG_PASSWORD': 'Пароль неверен.',
@@ -60,6 +68,14 @@ addMessages({
     'settings.saveLanguage': 'Save the language',
     'settings.languageSaved': 'Saved: letters will come {language}.',
     'setMailLanguage.UNSUPPORTED_LANGUAGE': 'Letters come only in Russian or English.',
+    'settings.accounts': 'The cabinet’s accounts',
+    'settings.unlink': 'Unlink account No. {number}',
+    'settings.unlinkConfirm': 'Account No. {number} ({address}) leaves the cabinet, with its readings, payments and bills here. You can add it again with a payment’s amount.',
+    'settings.unlinkYes': 'Yes, unlink No. {number}',
+    'settings.unlinkNo': 'Keep it',
+    'settings.unlinked': 'Account No. {number} is unlinked from the cabinet.',
+    'unlinkAccount.LAST_ACCOUNT': 'This is the cabinet’s only account: it cannot be unlinked.',
+    'unlinkAccount.NOT_FOUND': 'This account is no longer in the cabinet.',
     'changePassword.WRONG_PASSWORD': 'The current password is wrong.',
     'changePassword.TOO_MANY_ATTEMPTS': 'Too many attempts. Try again {retryAfter}.',
     'changeEmail.WRONG_PASSWORD': 'The password is wrong.',
@@ -78,6 +94,12 @@ const SET_LANGUAGE = gql`mutation SetMailLanguage($input: SetMailLanguageInput!)
   setMailLanguage(input: $input) { user { ...ViewerFields } userErrors { field message code } }
 }
 ${VIEWER_FIELDS}`;
+
+const ACCOUNTS = gql`query SettingsAccounts { me { accounts { id number address } } }`;
+
+const UNLINK = gql`mutation UnlinkAccount($input: UnlinkAccountInput!) {
+  unlinkAccount(input: $input) { unlinkedAccountId userErrors { field message code } }
+}`;
 
 const CHANGE_EMAIL = gql`mutation ChangeEmail($input: ChangeEmailInput!) {
   changeEmail(input: $input) { sentTo userErrors { field message code retryAfter } }
@@ -165,12 +187,69 @@ function languageForm(user, status) {
 }
 
 let languageFlash = null;
+let unlinkedFlash = null;
+
+// Each account with "Unlink", which asks once more before it does.
+function accountsList(accounts) {
+  return h(
+    'ul',
+    { class: 'items' },
+    accounts.map((account) => {
+      const status = h('p', { role: 'status' });
+      const confirm = h('div', { class: 'confirm', hidden: true });
+      const ask = button(t('settings.unlink', { number: account.number }), {
+        'aria-expanded': 'false',
+        onclick: () => {
+          confirm.hidden = false;
+          ask.setAttribute('aria-expanded', 'true');
+          confirm.querySelector('button').focus();
+        },
+      });
+      const yes = button(t('settings.unlinkYes', { number: account.number }), {
+        onclick: async () => {
+          yes.disabled = true;
+          try {
+            const payload = await mutate('unlinkAccount', UNLINK, { accountId: account.id });
+            if (payload.userErrors.length) {
+              status.textContent = codeText('unlinkAccount')(payload.userErrors[0]);
+              return;
+            }
+            unlinkedFlash = account.number;
+            await refresh();
+          } catch (error) {
+            status.textContent = describeError(error);
+          } finally {
+            yes.disabled = false;
+          }
+        },
+      });
+      const no = button(t('settings.unlinkNo'), {
+        onclick: () => {
+          confirm.hidden = true;
+          ask.setAttribute('aria-expanded', 'false');
+          ask.focus();
+        },
+      });
+      confirm.append(
+        h('p', {}, t('settings.unlinkConfirm', { number: account.number, address: account.address })),
+        h('div', { class: 'actions' }, yes, no),
+      );
+      return h('li', {}, h('p', {}, t('account.option', { number: account.number, address: account.address })), ask, confirm, status);
+    }),
+  );
+}
 
 async function render() {
   const user = await viewer();
   const passwordStatus = h('div');
   const emailStatus = h('div');
   const languageStatus = h('div');
+  const accountsStatus = h('div');
+  if (unlinkedFlash) {
+    accountsStatus.append(notice(t('settings.unlinked', { number: unlinkedFlash }), 'ok'));
+    unlinkedFlash = null;
+  }
+  const accounts = user.role === 'CUSTOMER' ? (await graphql(ACCOUNTS)).me.accounts : [];
   if (languageFlash) {
     const saved = t(`settings.language.${languageFlash}`);
     languageStatus.append(notice(t('settings.languageSaved', { language: saved }), 'ok'));
@@ -181,6 +260,7 @@ async function render() {
     section('language', t('settings.language'), languageForm(user, languageStatus), languageStatus),
     section('password', t('settings.password'), passwordForm(passwordStatus), passwordStatus),
     section('email', t('settings.email'), emailForm(emailStatus), emailStatus),
+    accounts.length ? section('accounts', t('settings.accounts'), accountsList(accounts), accountsStatus) : null,
   );
 }
 
