@@ -7,11 +7,13 @@ are closed to the other."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
 from playwright.async_api import Page, expect
 
+from config import ROOT
 from models.auth import SecurityEvent, SecurityEventKind
 from services.ops.demo import DEMO_PASSWORD, DEMO_SPECIALIST, seed_specialist
 from tests.questions.support import photo
@@ -20,6 +22,14 @@ from tests.web.test_web_account import IVANOVA
 pytestmark = pytest.mark.browser
 
 SUBJECT = "Счётчик мигает после замены"
+SCREENSHOTS = ROOT / "docs" / "img"
+
+
+async def screenshot(page: Page, name: str) -> None:
+    """With KABINET_SCREENSHOTS=1, the page as the docs show it (docs/img/<name>.png)."""
+    if os.environ.get("KABINET_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(exist_ok=True)
+        await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
 async def log_in(page: Page, email: str, lands_on: str) -> None:
@@ -72,6 +82,7 @@ async def test_a_specialist_answers_a_question_in_the_console(page, web_server, 
     await expect(item).to_contain_text("Новое от клиента")
     await expect(item).to_contain_text("ждёт")
     await expect(page.locator(".queue-item")).to_have_count(1)  # the filter keeps the rest out
+    await screenshot(page, "console-queue")
     # The keyboard: j to the first question, Enter to open it
     await page.locator("h1").focus()
     await page.keyboard.press("j")
@@ -94,6 +105,7 @@ async def test_a_specialist_answers_a_question_in_the_console(page, web_server, 
     await expect(context.get_by_text("Последние показания").first).to_be_visible()
     await expect(context.get_by_text("Последние платежи").first).to_be_visible()
     await expect(context.get_by_text("Последние квитанции").first).to_be_visible()
+    await screenshot(page, "console-question")
 
     # r goes to the answer; it is sent with a photo; then the question is closed
     await page.locator("h1").focus()
@@ -130,5 +142,6 @@ async def test_a_specialist_answers_a_question_in_the_console(page, web_server, 
     await expect(viewed).to_contain_text(
         f"Специалист компании ({specialist_name}) смотрел ваши счета"
     )
+    await screenshot(page, "security-log")
     await viewed.get_by_role("link", name="открыть вопрос").click()
     await expect(page).to_have_url(question_url)

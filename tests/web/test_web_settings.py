@@ -14,7 +14,7 @@ from models.cabinets import Cabinet
 from services.ops.demo import DEMO_PASSWORD
 from tests.support import LOGIN
 from tests.web.test_web_account import IVANOVA
-from tests.web.test_web_console import log_in
+from tests.web.test_web_console import log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +53,7 @@ async def test_change_the_password_and_the_address(page, web_server) -> None:
     await log_in(page, IVANOVA, "/dashboard")
     await page.get_by_role("link", name="Настройки").click()
     await expect(page.get_by_role("heading", name="Настройки кабинета", level=1)).to_be_visible()
+    await screenshot(page, "settings")
 
     # A wrong current password is said next to its field
     change = page.get_by_role("form", name="Сменить пароль")
