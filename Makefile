@@ -48,7 +48,13 @@ $(AUDIT)/node_modules/.installed: $(AUDIT)/package.json $(AUDIT)/package-lock.js
 	cd $(AUDIT) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-NODE_TOOLS := $(CODEGEN) $(AUDIT)/node_modules/.installed
+## tools/axe: axe-core, run inside the web client's pages by tests/web/test_web_accessibility.py.
+AXE := tools/axe/node_modules/.installed
+$(AXE): tools/axe/package.json tools/axe/package-lock.json
+	cd tools/axe && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+NODE_TOOLS := $(CODEGEN) $(AUDIT)/node_modules/.installed $(AXE)
 
 test-sqlite: $(VENV)/.test-deps $(NODE_TOOLS)
 	KABINET_TEST_BACKEND=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -73,7 +79,7 @@ migrations: $(VENV)/.test-deps
 	$(BIN)/python -m tortoise makemigrations
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info tools/codegen/node_modules $(AUDIT)/node_modules
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info tools/codegen/node_modules tools/axe/node_modules $(AUDIT)/node_modules
 
 ## make schema: write schema.graphql, the contract the client teams generate code from.
 schema: $(VENV)/.test-deps

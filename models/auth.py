@@ -148,6 +148,7 @@ class SecurityEventKind(StrEnum):
     PROOF_HOLD_CANCELED = "proof_hold_canceled"
     FROZEN = "frozen"
     UNFROZEN = "unfrozen"
+    STAFF_VIEWED = "staff_viewed"
 
 
 class HoldState(StrEnum):

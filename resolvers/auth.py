@@ -162,3 +162,8 @@ async def unfreeze_cabinet(info: Info, input: Any) -> Cabinet:
     ctx = info.context
     await ctx.require_viewer()
     return await freeze.unfreeze(decode_id("Customer", input.cabinet_id) or 0, ctx.client)
+
+
+async def set_mail_language(info: Info, input: Any) -> Cabinet:
+    cabinet = await info.context.require_viewer()
+    return await auth.set_mail_language(cabinet, input.language)

@@ -28,6 +28,7 @@ from resolvers.context import BadInput, Context
 from services.core.ids import parse_id
 from services.ereceipts.rules import EReceiptState
 from services.security import sessions as session_rules
+from services.staff import views as staff_views
 
 Info = strawberry.Info[Context]
 
@@ -170,11 +171,36 @@ async def _find(lookup: _Lookup, id: str) -> Found | None:
     return Found(kind, value) if value is not None else None
 
 
+# What a found object of the customers' data belongs to: (cabinet id, account id).
+_OWNERS: dict[str, Callable[[Any], tuple[int | None, int | None]]] = {
+    "Customer": lambda row: (row["id"], None),
+    "Account": lambda row: (None, row["id"]),
+    "Meter": lambda row: (None, row["account_id"]),
+    "MeterReading": lambda row: (None, row["owner_id"]),
+    "Payment": lambda row: (None, row["owner_id"]),
+    "Receipt": lambda row: (None, row["owner_id"]),
+    "EReceipt": lambda value: (None, value[0]),
+}
+
+
+async def _staff_views(viewer: Cabinet, found: list[Found | None]) -> None:
+    """A specialist who fetched customers' data by id is recorded as through a question's
+    fields (services.staff.views): the customer sees it in their security log."""
+    if viewer.role != Role.STAFF:
+        return
+    owners = [_OWNERS[f.kind](f.value) for f in found if f is not None and f.kind in _OWNERS]
+    await staff_views.record_reached(
+        viewer, [c for c, _ in owners if c is not None], [a for _, a in owners if a is not None]
+    )
+
+
 async def node(info: Info, id: str, kind: str | None = None) -> Found | None:
     """The object behind `id` if the viewer reaches it (and it is of `kind`, when given)."""
     viewer = await info.context.require_viewer()
     found = await _find(_Lookup(info, viewer), id)
-    return found if found is not None and kind in (None, found.kind) else None
+    found = found if found is not None and kind in (None, found.kind) else None
+    await _staff_views(viewer, [found])
+    return found
 
 
 async def nodes(info: Info, ids: list[str]) -> list[Found | None]:
@@ -183,4 +209,6 @@ async def nodes(info: Info, ids: list[str]) -> list[Found | None]:
         raise BadInput(f"`ids` may hold at most {MAX_NODES} ids.")
     viewer = await info.context.require_viewer()
     lookup = _Lookup(info, viewer)
-    return list(await asyncio.gather(*(_find(lookup, id) for id in ids)))
+    found = list(await asyncio.gather(*(_find(lookup, id) for id in ids)))
+    await _staff_views(viewer, found)
+    return found

@@ -20,6 +20,7 @@ from services.questions import read_model
 from services.questions import rules as questions
 from services.questions.read_model import AssigneeFilter
 from services.staff import specialists as staff
+from services.staff import views as staff_views
 
 Info = strawberry.Info[Context]
 Row = dict[str, Any]
@@ -55,14 +56,29 @@ async def own_questions(
     )
 
 
-async def account_of_question(info: Info, account_id: int | None) -> Row | None:
-    """The account a question is about: for a specialist any; for the customer only while
-    it is still in their cabinet."""
+async def seen_by_staff(info: Info, question_row: Row) -> None:
+    """A specialist is about to see the customer's data through this question: write it
+    to the customer's security log (once per request, and once an hour: staff_views)."""
+    viewer = await info.context.require_viewer()
+    if viewer.role != Role.STAFF:
+        return
+    seen = info.context.extra.setdefault("staff_views", set())
+    if question_row["id"] in seen:
+        return
+    seen.add(question_row["id"])
+    await staff_views.record_view(viewer, question_row["id"], question_row["cabinet_id"])
+
+
+async def account_of_question(info: Info, question_row: Row) -> Row | None:
+    """The account a question is about: for a specialist any (a view of the customer's
+    data, recorded); for the customer only while it is still in their cabinet."""
+    account_id = question_row["account_id"]
     if account_id is None:
         return None
     ctx = info.context
     viewer = await ctx.require_viewer()
     if viewer.role == Role.STAFF:
+        await seen_by_staff(info, question_row)
         return await ctx.loaders.questions.account.load(account_id)
     rows = await ctx.loaders.accounts_of_cabinet.load(viewer.id)
     return next((r for r in rows if r["id"] == account_id), None)
@@ -126,8 +142,14 @@ def unread_count(info: Info, question_pk: int) -> Awaitable[int]:
 
 
 def person(info: Info, cabinet_pk: int) -> Awaitable[Row | None]:
-    """Who asked or who took a question (the fields asking are for specialists only)."""
+    """Who took a question (the field asking is for specialists only)."""
     return info.context.loaders.questions.cabinet.load(cabinet_pk)
+
+
+async def customer(info: Info, question_row: Row) -> Row | None:
+    """Who asked, for a specialist: a view of the customer's data, recorded."""
+    await seen_by_staff(info, question_row)
+    return await info.context.loaders.questions.cabinet.load(question_row["cabinet_id"])
 
 
 def customer_accounts(info: Info, cabinet_pk: int) -> Awaitable[list[Row]]:
@@ -179,7 +201,10 @@ async def mark_question_read(info: Info, input: Any) -> tuple[models.Question, i
 async def answer_question(info: Info, input: Any) -> Posted:
     specialist = await info.context.require_viewer()
     question, message = await questions.answer(
-        specialist, _pk("Question", input.question_id), input.body
+        specialist,
+        _pk("Question", input.question_id),
+        input.body,
+        _pks("Attachment", input.attachment_ids),
     )
     return question, read_model.message_row(message, specialist)
 
@@ -188,3 +213,8 @@ async def assign_question(info: Info, input: Any) -> models.Question:
     specialist = await info.context.require_viewer()
     assignee = _pk("Specialist", input.specialist_id) if input.specialist_id else None
     return await questions.assign(specialist, _pk("Question", input.question_id), assignee)
+
+
+async def reopen_question(info: Info, input: Any) -> models.Question:
+    specialist = await info.context.require_viewer()
+    return await questions.reopen(specialist, _pk("Question", input.question_id))

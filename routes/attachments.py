@@ -2,9 +2,11 @@
 
 - `POST /attachments`: the raw bytes of one JPEG or PNG as the request body (any
   Content-Type; the bytes decide). 201 with `{"id", "contentType", "size", "width",
-  "height"}`; the id then goes into `askQuestion`/`replyToQuestion`.
-- `GET /attachments/{id}`: the photo, to its uploader (the question's customer) and
-  to specialists once it belongs to a question; 404 to anyone else, logged in or not.
+  "height"}`; the id then goes into `askQuestion`/`replyToQuestion` (customers) or
+  `answerQuestion` (specialists).
+- `GET /attachments/{id}`: the photo, to its uploader, to specialists once it belongs
+  to a question, and to the question's customer once it was sent in an answer; 404 to
+  anyone else, logged in or not.
 
 Both authenticate as /graphql does (bearer token, or the session cookie from our own
 origin). Refusals are JSON: `{"error": {"code", "message"}}`, in the request's language.

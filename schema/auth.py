@@ -64,6 +64,10 @@ SecurityEventKind = described_enum(
     FROZEN='The owner answered "this wasn\'t me" to a security notice (sent to `detail`, '
     "masked): the cabinet is frozen until a specialist unfreezes it.",
     UNFROZEN="A specialist lifted the freeze.",
+    STAFF_VIEWED="A specialist of the company saw the cabinet's accounts, readings, payments "
+    "and receipts while answering one of its questions; `detail` is "
+    "`<question id> <specialist's name>`. Written at most once an hour per specialist and "
+    "question.",
     description="What happened to the cabinet.",
 )
 
@@ -468,6 +472,24 @@ class ChangePasswordPayload:
     )
 
 
+@strawberry.input(description="Choose the language of the cabinet's e-mails.")
+class SetMailLanguageInput:
+    language: str = strawberry.field(description="ru or en.")
+
+
+SetMailLanguageError = error_type("SetMailLanguage", [AuthError.UNSUPPORTED_LANGUAGE])
+
+
+@strawberry.type(description="The result of setMailLanguage.")
+class SetMailLanguagePayload:
+    user: User | None = strawberry.field(
+        default=None, description="The cabinet, with its new `language`."
+    )
+    user_errors: list[SetMailLanguageError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
+
+
 @strawberry.input(description="Move the cabinet to another e-mail address.")
 class ChangeEmailInput:
     password: str = strawberry.field(description="The cabinet's password.")
@@ -589,6 +611,17 @@ async def set_password(info: Info, input: MutationInput[SetPasswordInput]) -> Se
         return SetPasswordPayload(user_errors=errors)
     hold = ProofHold(until=done.hold_until) if done.hold_until is not None else None
     return SetPasswordPayload(user=_user(done.cabinet), hold=hold, user_errors=errors)
+
+
+async def set_mail_language(
+    info: Info, input: MutationInput[SetMailLanguageInput]
+) -> SetMailLanguagePayload:
+    cabinet, errors = await attempt(
+        auth_resolvers.set_mail_language(info, input),
+        SetMailLanguageError,
+        info.context.language,
+    )
+    return SetMailLanguagePayload(user=_user(cabinet), user_errors=errors)
 
 
 async def change_password(

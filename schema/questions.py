@@ -203,7 +203,7 @@ class Question(Node):
         "the customer, about an account no longer in the cabinet)."
     )
     async def account(self, info: Info) -> Account | None:
-        row = await question_resolvers.account_of_question(info, self.row["account_id"])
+        row = await question_resolvers.account_of_question(info, self.row)
         return Account.from_row(row) if row else None
 
     @strawberry.field(description="The conversation, newest message first.")
@@ -237,11 +237,13 @@ class Question(Node):
         return Specialist.from_row(row) if row else None
 
     @strawberry.field(
-        description="Specialists only: who asked, with every account of their cabinet.",
+        description="Specialists only: who asked, with every account of their cabinet. "
+        "Asking for it (or for `account`) is written to the customer's security log as "
+        "STAFF_VIEWED, at most once an hour per specialist and question.",
         permission_classes=[StaffOnly],
     )
     async def customer(self, info: Info) -> Customer | None:
-        row = await question_resolvers.person(info, self.row["cabinet_id"])
+        row = await question_resolvers.customer(info, self.row)
         return Customer.from_row(row) if row else None
 
 
@@ -327,6 +329,15 @@ class QuestionInput:
 
 
 CloseQuestionError = error_type("CloseQuestion", [CoreError.NOT_FOUND])
+ReopenQuestionError = error_type("ReopenQuestion", [CoreError.NOT_FOUND])
+
+
+@strawberry.type(description="The result of reopenQuestion.")
+class ReopenQuestionPayload:
+    question: Question | None = strawberry.field(default=None, description="The question.")
+    user_errors: list[ReopenQuestionError] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Why it was refused."
+    )
 
 
 @strawberry.type(description="The result of closeQuestion.")
@@ -355,10 +366,22 @@ class MarkQuestionReadPayload:
 class AnswerQuestionInput:
     question_id: strawberry.ID = strawberry.field(description="Id of the question.")
     body: str = strawberry.field(description=BODY_DOC)
+    attachment_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Ids of photos the specialist uploaded with `POST /attachments` (at "
+        "most 3), not yet sent with another message.",
+    )
 
 
 AnswerQuestionError = error_type(
-    "AnswerQuestion", [CoreError.NOT_FOUND, QuestionError.QUESTION_CLOSED, *TEXT_CODES]
+    "AnswerQuestion",
+    [
+        CoreError.NOT_FOUND,
+        QuestionError.QUESTION_CLOSED,
+        *TEXT_CODES,
+        QuestionError.ATTACHMENT_NOT_FOUND,
+        QuestionError.TOO_MANY_ATTACHMENTS,
+    ],
 )
 
 
@@ -466,6 +489,15 @@ async def close_question(info: Info, input: MutationInput[QuestionInput]) -> Clo
         question_resolvers.close_question(info, input), CloseQuestionError, info.context.language
     )
     return CloseQuestionPayload(question=_question(closed), user_errors=errors)
+
+
+async def reopen_question(info: Info, input: MutationInput[QuestionInput]) -> ReopenQuestionPayload:
+    reopened, errors = await attempt(
+        question_resolvers.reopen_question(info, input),
+        ReopenQuestionError,
+        info.context.language,
+    )
+    return ReopenQuestionPayload(question=_question(reopened), user_errors=errors)
 
 
 async def mark_question_read(

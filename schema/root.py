@@ -226,6 +226,11 @@ class Mutation:
     change_password = strawberry.mutation(
         resolver=auth.change_password, description="Change the password."
     )
+    set_mail_language = strawberry.mutation(
+        resolver=auth.set_mail_language,
+        description="Choose the language (ru or en) of every e-mail and push to the cabinet "
+        "from now on; the web client also switches to it at login.",
+    )
     change_email = strawberry.mutation(
         resolver=auth.change_email, description="Move the cabinet to another e-mail address."
     )
@@ -326,7 +331,8 @@ class Mutation:
     answer_question = strawberry.mutation(
         resolver=questions.answer_question,
         permission_classes=[StaffOnly],
-        description="Specialists only: answer a question; the customer is told by e-mail.",
+        description="Specialists only: answer a question, with photos if any; the customer "
+        "is told by e-mail.",
     )
     assign_question = strawberry.mutation(
         resolver=questions.assign_question,
@@ -338,6 +344,12 @@ class Mutation:
         permission_classes=[StaffOnly],
         description="Specialists only: lift the freeze of a cabinet whose owner said "
         '"this wasn\'t me", once they have checked it.',
+    )
+    reopen_question = strawberry.mutation(
+        resolver=questions.reopen_question,
+        permission_classes=[StaffOnly],
+        description="Specialists only: open a closed question again (OPEN when the "
+        "customer wrote last, else ANSWERED).",
     )
 
 

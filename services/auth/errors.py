@@ -14,6 +14,13 @@ class AuthError(ErrorCode):
             en="Wrong e-mail address or password.",
         ),
     )
+    UNSUPPORTED_LANGUAGE = code(
+        "The language is not one the company writes in: `ru` or `en`.",
+        Sentence(
+            ru="Письма можно получать на русском (ru) или английском (en).",
+            en="Letters come in Russian (ru) or English (en).",
+        ),
+    )
     WRONG_PASSWORD = code(
         "The cabinet's current password, asked for to confirm the change, is wrong.",
         Sentence(

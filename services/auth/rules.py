@@ -477,3 +477,14 @@ async def change_email(
             cabinet.id, SecurityEventKind.EMAIL_CHANGE_REQUESTED, client, mask_email(address)
         )
     return address
+
+
+async def set_mail_language(cabinet: Cabinet, language: str) -> Cabinet:
+    """The language of every e-mail (and push) to the cabinet from now on: ru or en."""
+    value = (language or "").strip().lower()
+    if value not in LANGUAGES:
+        raise RuleError(AuthError.UNSUPPORTED_LANGUAGE, "language")
+    if cabinet.language != value:
+        cabinet.language = value
+        await cabinet.save(update_fields=["language"])
+    return cabinet

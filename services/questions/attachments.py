@@ -1,4 +1,5 @@
-"""Photos a customer attaches to a question: upload, storage, who may see them, cleanup.
+"""Photos customers and specialists attach to questions: upload, storage, who may see
+them, cleanup.
 
 An upload streams to a temporary file under `VAR_DIR/attachments/tmp/` while it is
 counted; past ATTACHMENT_MAX_BYTES it stops at once, so no body is ever held in
@@ -13,7 +14,8 @@ A cabinet's refused uploads are counted (ATTACHMENT_REJECTS_PER_HOUR, then every
 is refused for the rest of the hour), and a process decodes a bounded number of photos
 at once or waiting (ATTACHMENT_DECODE_QUEUE, then ATTACHMENT_QUEUE_FULL).
 
-An upload is pending until `askQuestion` or `replyToQuestion` references it; a
+An upload is pending until `askQuestion`, `replyToQuestion` or `answerQuestion`
+references it; a
 cabinet holds at most ATTACHMENT_PENDING_PER_CABINET of them, and `cleanup` deletes
 those older than ATTACHMENT_PENDING_HOURS.
 """
@@ -36,10 +38,10 @@ from tortoise.transactions import in_transaction
 from config import get_settings
 from models import sql
 from models.cabinets import Cabinet, Role
-from models.questions import Attachment, AttachmentContent
+from models.questions import Attachment, AttachmentContent, QuestionMessage
 from services.core import throttle
 from services.core.clock import now
-from services.core.errors import NotAllowed, RuleError
+from services.core.errors import RuleError
 from services.questions import images
 from services.questions.errors import QuestionError
 
@@ -135,14 +137,13 @@ _NOT_COUNTED = (
 async def upload(
     cabinet: Cabinet, chunks: AsyncIterator[bytes], declared_length: int | None = None
 ) -> Attachment:
-    """Store a photo a customer uploads; it stays pending until a message uses it.
+    """Store a photo a customer or a specialist uploads; it stays pending until a
+    message of theirs uses it.
 
     Every upload is counted against ATTACHMENT_REJECTS_PER_HOUR before it is read (so
     parallel uploads count exactly) and given back once it is stored: what stays counted
     are the refused ones (too large, not a photo, too many pixels, a dropped connection),
     each of which costs a transfer and perhaps a decode."""
-    if cabinet.role != Role.CUSTOMER:
-        raise NotAllowed("only customers attach photos")
     rejects = _rejects_limit(cabinet.id)
     try:
         await throttle.attempt(rejects)
@@ -231,16 +232,24 @@ def check_count(attachment_ids: list[int]) -> RuleError | None:
 
 
 async def viewable(viewer: Cabinet, attachment_id: int) -> tuple[Attachment, bytes] | None:
-    """The photo and its bytes if the viewer may see it: its uploader (the question's
-    customer), or a specialist once it belongs to a question. None for anyone else,
-    exactly as for a missing photo."""
+    """The photo and its bytes if the viewer may see it: its uploader, a specialist once
+    it belongs to a question, the question's customer once a specialist sent it in an
+    answer. None for anyone else, exactly as for a missing photo."""
     row = await Attachment.filter(id=attachment_id).first()
     if row is None:
         return None
-    if viewer.role == Role.STAFF:
+    if row.cabinet_id == viewer.id:  # type: ignore[attr-defined]
+        allowed = True  # its uploader
+    elif viewer.role == Role.STAFF:
         allowed = row.message_id is not None  # type: ignore[attr-defined]
-    else:
-        allowed = row.cabinet_id == viewer.id  # type: ignore[attr-defined]
+    else:  # a specialist's photo, in an answer to one of the customer's questions
+        allowed = (
+            row.message_id is not None
+            and await QuestionMessage.filter(  # type: ignore[attr-defined]
+                id=row.message_id,  # type: ignore[attr-defined]
+                question__cabinet_id=viewer.id,
+            ).exists()
+        )
     if not allowed:
         return None
     data = await AttachmentContent.filter(attachment_id=row.id).values_list("data", flat=True)

@@ -252,18 +252,21 @@ async def close(viewer: Cabinet, question_id: int) -> Question:
 
 
 async def answer(
-    specialist: Cabinet, question_id: int, body: str
+    specialist: Cabinet, question_id: int, body: str, attachment_ids: list[int] | None = None
 ) -> tuple[Question, QuestionMessage]:
-    """A specialist answers; the customer is told by e-mail in the same transaction.
-    An unassigned question becomes the answering specialist's."""
+    """A specialist answers, with the photos they uploaded; the customer is told by
+    e-mail in the same transaction. An unassigned question becomes the answering
+    specialist's."""
     require_staff(specialist)
+    attachment_ids = attachment_ids or []
     errors: list[RuleError] = []
-    body = clean_body(body, errors)
+    body = _check_message(body, attachment_ids, errors)
     raise_all(errors)
     async with in_transaction():
         question = await _writable(specialist, question_id)
         moment = now()
         message = await _add_message(question, specialist, MessageAuthor.SPECIALIST, body, moment)
+        await attachments.attach(specialist.id, message.id, attachment_ids)
         await _mark_read(question.id, MessageAuthor.CUSTOMER, moment)
         question.status, question.updated_at = QuestionStatus.ANSWERED, moment
         if question.assignee_id is None:  # type: ignore[attr-defined]
@@ -295,6 +298,31 @@ async def _announce(question: Question, body: str) -> None:
         question_subject=question.subject,
         excerpt=excerpt(body) if verified else "",
     )
+
+
+async def reopen(specialist: Cabinet, question_id: int) -> Question:
+    """A specialist opens a closed question again: it waits for a specialist (OPEN) when
+    the customer wrote last, else it stands ANSWERED. Reopening an open one changes
+    nothing."""
+    require_staff(specialist)
+    async with in_transaction():
+        question = await _locked_question(specialist, question_id)
+        if question.status == QuestionStatus.CLOSED:
+            last = (
+                await QuestionMessage.filter(question_id=question.id)
+                .order_by("-created_at", "-id")
+                .first()
+            )
+            moment = now()
+            waiting = last is None or last.author_kind == MessageAuthor.CUSTOMER
+            question.status = QuestionStatus.OPEN if waiting else QuestionStatus.ANSWERED
+            if waiting:
+                question.waiting_since = last.created_at if last else moment
+            question.closed_at, question.updated_at = None, moment
+            await question.save(
+                update_fields=["status", "waiting_since", "closed_at", "updated_at"]
+            )
+    return question
 
 
 async def assign(specialist: Cabinet, question_id: int, assignee_id: int | None) -> Question:

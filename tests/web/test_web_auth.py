@@ -179,6 +179,9 @@ async def test_password_reset_by_email(page, web_server) -> None:
     await expect(page.get_by_role("alert")).to_contain_text("Неверная почта или пароль")
     await page.get_by_label("Пароль").fill("another long passphrase")
     await page.get_by_role("button", name="Войти").click()
+    # Her cabinet writes to her in English, so the client switches to it at login
+    await expect(page.get_by_text("Logged in as kuznetsova@example.com")).to_be_visible()
+    await page.get_by_role("button", name="Перейти на русский язык").click()
     await expect(page.get_by_text("Вы вошли как kuznetsova@example.com")).to_be_visible()
 
     # A used link says what to do instead of failing silently

@@ -25,6 +25,9 @@ import './pages/questions.js';
 import './pages/sessions.js';
 import './pages/guest-pay.js';
 import './pages/guest-reading.js';
+import './pages/security-log.js';
+import './pages/settings.js';
+import './pages/console.js';
 // ----------------------------------------------------------------------------------
 
 addMessages({

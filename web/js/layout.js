@@ -127,7 +127,7 @@ function unverifiedBanner() {
 function draw() {
   const header = document.getElementById('header');
   const here = location.pathname;
-  const items = navigation(Boolean(user)).map((item) =>
+  const items = navigation(user).map((item) =>
     h(
       'li',
       {},

@@ -3,6 +3,8 @@
 //   route('/questions/:id', render, {
 //     auth: true,                  // true: logged-in only (else to /login?next=...)
 //                                  // 'guest': logged-out only (else to /); omitted: anyone
+//     roles: ['CUSTOMER'],         // with auth: true, whose pages these are (the default:
+//                                  // customers'); another role goes to the start page
 //     title: 'questions.title',    // i18n key for document.title
 //     nav: { label: 'nav.questions', order: 50 },  // an entry in the header's menu
 //   });
@@ -63,10 +65,18 @@ export function match(pathname) {
   return null;
 }
 
-// Menu entries of the registered pages, in order, for who is looking (logged in or not).
-export function navigation(loggedIn) {
+// Whose a logged-in-only page is: customers' unless it says (a specialist's console,
+// the sessions page both have).
+export function rolesOf(options) {
+  return options.roles || ['CUSTOMER'];
+}
+
+// Menu entries of the registered pages, in order, for who is looking (the viewer or null).
+export function navigation(user) {
+  const loggedIn = Boolean(user);
+  const mine = (r) => r.options.auth !== true || (loggedIn && rolesOf(r.options).includes(user.role));
   return routes
-    .filter((r) => r.options.nav && (r.options.auth === true ? loggedIn : r.options.auth !== 'guest' || !loggedIn))
+    .filter((r) => r.options.nav && mine(r) && (r.options.auth === true || r.options.auth !== 'guest' || !loggedIn))
     .sort((a, b) => (a.options.nav.order ?? 100) - (b.options.nav.order ?? 100))
     .map((r) => ({ path: r.pattern, label: t(r.options.nav.label) }));
 }
@@ -103,6 +113,10 @@ export async function render() {
           return navigate(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, { replace: true });
         }
         if (auth === 'guest' && user) return navigate('/', { replace: true });
+        // a specialist never sees a customer's page, nor a customer the console
+        if (auth === true && !rolesOf(found.entry.options).includes(user.role)) {
+          return navigate('/', { replace: true });
+        }
       }
       node = await found.entry.render({ params: found.params, query: url.searchParams, path: url.pathname });
     }

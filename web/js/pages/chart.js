@@ -183,7 +183,8 @@ export function consumptionChart(months) {
   return h(
     'figure',
     { class: 'consumption' },
-    h('div', { class: 'chart-scroll' }, chart),
+    // On a phone the chart scrolls sideways: the region takes focus so a keyboard scrolls it too.
+    h('div', { class: 'chart-scroll', tabindex: '0', role: 'group', 'aria-labelledby': titleId }, chart),
     h(
       'ul',
       { class: 'legend', 'aria-hidden': 'true' },

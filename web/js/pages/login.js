@@ -4,7 +4,7 @@
 import { codeText, mutate } from '../api.js';
 import { field, form, h, notice, page, showErrors } from '../dom.js';
 import { gql } from '../gql.js';
-import { addMessages, formatDate, has, t } from '../i18n.js';
+import { addMessages, formatDate, has, setLanguage, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
 import { setViewer, VIEWER_FIELDS } from '../session.js';
 
@@ -90,6 +90,7 @@ function render({ query }) {
           return;
         }
         setViewer(payload.user);
+        setLanguage(payload.user.language); // the cabinet's language (its mail's) from now on
         await navigate(safeNext(query), { replace: true });
       },
     }),

@@ -13,7 +13,7 @@ import { addMessages, formatDateTime, language, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
 import { growingList, loadAccounts, setUnread } from './account-common.js';
 
-const TOPICS = ['BILLING', 'READINGS', 'PAYMENTS', 'METER', 'E_RECEIPT', 'OTHER'];
+export const TOPICS = ['BILLING', 'READINGS', 'PAYMENTS', 'METER', 'E_RECEIPT', 'OTHER'];
 
 addMessages({
   ru: {
@@ -186,7 +186,7 @@ async function upload(file) {
   return body.id;
 }
 
-function photosField() {
+export function photosField() {
   return field({
     name: 'attachmentIds',
     label: t('questions.photos'),
@@ -199,7 +199,7 @@ function photosField() {
 }
 
 // The ids of the form's photos, uploaded; null (and the reason shown) when one is refused.
-async function photoIds(node) {
+export async function photoIds(node) {
   const input = node.querySelector('input[type=file]');
   try {
     return await Promise.all(Array.from(input.files).map(upload));
@@ -212,7 +212,7 @@ async function photoIds(node) {
 
 // ---- the list and asking -------------------------------------------------------------
 
-function statusBadge(status) {
+export function statusBadge(status) {
   return h('span', { class: `status-badge status-${status.toLowerCase()}` }, t(`questions.status.${status}`));
 }
 

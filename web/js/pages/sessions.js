@@ -147,4 +147,9 @@ async function render() {
   );
 }
 
-route('/sessions', render, { auth: true, title: 'sessions.title', nav: { label: 'nav.sessions', order: 60 } });
+route('/sessions', render, {
+  auth: true,
+  roles: ['CUSTOMER', 'STAFF'],
+  title: 'sessions.title',
+  nav: { label: 'nav.sessions', order: 60 },
+});
