@@ -37,7 +37,7 @@ from services.core.money import AmountError, format_rub, parse_amount
 from services.core.tokens import ClockSigner
 from services.guest.limits import count_attempt
 from services.payments.errors import PaymentError
-from services.payments.rules import _checkout, payments_unavailable
+from services.payments.rules import checkout, payments_unavailable
 from services.security.sessions import Client
 
 # The return page, or a bookmark of it, works this long.
@@ -167,7 +167,7 @@ async def pay_as_guest(
     if payment.status == PaymentStatus.PENDING and not payment.confirmation_url:
         if provider is None or provider.name != payment.provider:
             raise RuleError(PaymentError.PROVIDER_UNAVAILABLE, None)
-        await _checkout(payment, account, provider, guest.email, method, False, return_url(payment))
+        await checkout(payment, account, provider, guest.email, method, False, return_url(payment))
     return GuestPaid(payment, status_token(payment))
 
 

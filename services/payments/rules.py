@@ -186,7 +186,7 @@ async def pay_bill(
     if payment.status == PaymentStatus.PENDING and not payment.confirmation_url:
         if provider is None or provider.name != payment.provider:
             raise RuleError(PaymentError.PROVIDER_UNAVAILABLE, None)
-        await _checkout(payment, link.account, provider, cabinet.email, method, save_method)
+        await checkout(payment, link.account, provider, cabinet.email, method, save_method)
     return payment
 
 
@@ -217,7 +217,7 @@ def order_of(
     )
 
 
-async def _checkout(
+async def checkout(
     payment: OnlinePayment,
     account: Account,
     provider: Provider,

@@ -22,6 +22,7 @@ from server import create_app
 from tests.conftest import with_settings
 from tests.mail_fixtures import deliver_all
 from tests.payments.test_payments import _pk, press
+from tests.payments.test_refunds import refund
 from tests.payments.test_yookassa import Shop
 from tests.support import ACCOUNT_1, ACCOUNT_2, SILENT_ACCOUNT, Api, codes
 
@@ -311,3 +312,23 @@ async def test_a_guest_pays_through_yookassa(shop: Shop) -> None:
     status = (await api.data(STATUS, {"t": started["statusToken"]}))["guestPayment"]
     assert status["status"] == "SUCCEEDED"
     assert await ledger() == (balance - 1200, count + 1)
+
+
+async def test_a_guest_payment_is_refunded_to_the_payer(shop: Shop) -> None:
+    """The operator's refund: the acquirer's refund receipt goes to the payer's address;
+    no notice of ours (it would tell the payer the account's balance)."""
+    api = Api(shop.stranger)
+    started = await pay_as_guest(api, amount="700")
+    [external_id] = shop.api.payments
+    shop.api.succeed(external_id)
+    assert (await shop.notify(external_id, "payment.succeeded")).status_code == 200
+    balance, _count = await ledger()
+
+    done = await refund(shop, started["payment"]["id"])
+    assert done.returncode == 0, done.stderr
+    [made] = shop.api.refunds.values()
+    assert made["request"]["receipt"]["customer"] == {"email": "payer@example.ru"}
+    assert (await ledger())[0] == balance + 700
+    assert await OutboxMessage.filter(template="payment_refunded").count() == 0
+    status = (await api.data(STATUS, {"t": started["statusToken"]}))["guestPayment"]
+    assert status["status"] == "REFUNDED"

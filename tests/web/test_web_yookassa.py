@@ -147,3 +147,30 @@ async def test_a_payer_who_cancels_reads_why_in_english(page: Page, shop: YooKas
     await expect(status).to_contain_text("The payment was not confirmed in time.")
     assert shop.notified == [("payment.canceled", 200)]
     assert await balances() == before
+
+
+async def test_a_guest_pays_by_card_without_logging_in(page: Page, shop: YooKassaApi) -> None:
+    """/pay, no account: YooKassa's checkout page, then back to the guest page."""
+    account = await Account.get(number="001234567890")
+    before = (account.balance, await Payment.filter(account=account).count())
+    await page.goto("/pay?account=001234567890&amount=321.50")
+    await page.get_by_role("button", name="Продолжить").click()
+    await expect(page.get_by_label("Сумма, ₽")).to_have_value("321,50")
+    await page.get_by_label("Электронная почта для чека").fill("payer@example.ru")
+    await page.get_by_label("Способ оплаты").select_option(label="Банковская карта")
+    await page.get_by_role("button", name="Перейти к оплате").click()
+
+    await expect(page).to_have_url(re.compile(re.escape(shop.checkout_url) + "/checkout/"))
+    await expect(page.get_by_text("К оплате: 321,50 ₽")).to_be_visible()
+    [body] = shop.created()
+    assert body["receipt"]["customer"] == {"email": "payer@example.ru"}
+    await page.get_by_role("button", name="Оплатить").click()
+
+    await expect(page).to_have_url(re.compile(r"/pay\?status="))
+    await expect(page.get_by_role("status").filter(has_text="321,50")).to_contain_text("прошёл")
+    assert shop.notified == [("payment.succeeded", 200)]
+    await account.refresh_from_db()
+    assert (account.balance, await Payment.filter(account=account).count()) == (
+        before[0] - Decimal("321.50"),
+        before[1] + 1,
+    )
