@@ -357,3 +357,20 @@ async def test_a_hold_never_undoes_what_the_owner_did_since(api: Api, smtp, smtp
     hold = await ProofHold.get()
     assert (hold.state, hold.outcome) == (HoldState.FAILED, "changed_since")
     assert await Cabinet.exists(email=VICTIM)
+
+
+async def test_ended_holds_go_with_the_security_log(api: Api, smtp, smtp_settings):
+    from services.privacy import retention
+
+    await api.signed_up()
+    # confirmed, so the cabinet itself is no unverified one retention would remove
+    await Cabinet.filter(email=VICTIM).update(email_verified_at=clock.now())
+    await plant()
+    assert (await attack(api, smtp, smtp_settings))["hold"] is not None
+    clock.advance(dt.timedelta(days=1094))
+    await retention.run_round()
+    assert await ProofHold.exists()  # still held: a held one is never removed
+    assert await complete_due_holds() == 1
+    clock.advance(dt.timedelta(days=2))
+    await retention.run_round()
+    assert not await ProofHold.exists()
