@@ -93,6 +93,15 @@ RULES = (
         lambda s, moment: [_days_ago(s.audit_retention_days, moment)],
     ),
     Rule(
+        "ended proof holds",
+        "to delete",
+        "proof_hold",
+        # Held recoveries, links and registrations that ended (completed, canceled, failed):
+        # evidence of who tried what, kept as long as the security log.
+        "state <> 'held' AND created_at < ?",
+        lambda s, moment: [_days_ago(s.audit_retention_days, moment)],
+    ),
+    Rule(
         "unverified cabinets",
         "to delete with their sessions, tokens, log and account links",
         "cabinet",
@@ -100,6 +109,7 @@ RULES = (
         # and nothing that must stay hangs on it: payments made in it, readings given in it,
         # questions asked in it would go with it by ON DELETE CASCADE.
         "email_verified_at IS NULL AND role = 'customer' AND disabled_at IS NULL "
+        "AND frozen_at IS NULL "
         "AND created_at < ? "
         "AND NOT EXISTS (SELECT 1 FROM online_payment p WHERE p.cabinet_id = cabinet.id) "
         "AND NOT EXISTS (SELECT 1 FROM reading_submission r WHERE r.cabinet_id = cabinet.id) "

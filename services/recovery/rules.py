@@ -7,7 +7,12 @@ of an account, names a new address, and sets a password from the link sent there
 2. `confirm_new_email`: a link (1 hour) bound to the cabinet, the new address and the
    attempt goes to the new address; the old address is told at once. Calling it again
    voids the earlier link.
-3. `complete` (setPassword with that link): in one transaction the proof is checked
+3. `complete` (setPassword with that link): if the payment the proof matched could have
+   been planted (proof.suspicious_payment), nothing changes yet: the change is held
+   PROOF_HOLD_HOURS, the cabinet's address is warned with a cancel link, and
+   `complete_due_holds` (every process's job) does what follows when the hold ends,
+   unless it was canceled, the cabinet frozen, or its password or address changed since.
+   Otherwise, at once: in one transaction the proof is checked
    again (the proven account must still be in the cabinet: PROOF_NO_LONGER_HOLDS), the
    new address (verified: the link reached it) and password are bound to the cabinet,
    every other account of the cabinet is unlinked (the recoverer proved one account, not
@@ -34,6 +39,7 @@ from models.auth import (
     ProofHold,
     ProofOutcome,
     ProofPurpose,
+    SecurityEvent,
     SecurityEventKind,
     TokenPurpose,
 )
@@ -335,6 +341,18 @@ async def complete_due_holds(limit: int = 20) -> int:
 async def _no_longer_applies(hold: ProofHold, cabinet: Cabinet) -> str:
     if cabinet.frozen_at is not None or cabinet.disabled_at is not None:
         return "frozen"
+    # Someone with the cabinet's password or mailbox changed it since: the owner is there,
+    # and a hold must not undo their recovery, reset or change.
+    if await SecurityEvent.exists(
+        cabinet_id=cabinet.id,
+        kind__in=[
+            SecurityEventKind.RECOVERY_COMPLETED,
+            SecurityEventKind.PASSWORD_CHANGED,
+            SecurityEventKind.EMAIL_CHANGED,
+        ],
+        created_at__gt=hold.created_at,
+    ):
+        return "changed_since"
     if not await CabinetAccount.exists(cabinet_id=cabinet.id, account_id=hold.account_id):  # type: ignore[attr-defined]
         return "proof_no_longer_holds"
     if await Cabinet.filter(email=hold.new_email).exclude(id=cabinet.id).exists():

@@ -343,3 +343,34 @@ async def test_an_unclaimed_registration_hold_links_at_its_end(api: Api):
     assert sorted(rounds) == [0, 1]
     user = api.as_user((await api.login("late@mail.ru"))["token"])
     assert (await user.data(ACCOUNTS))["me"]["accounts"] == [{"number": ACCOUNT_1}]
+
+
+async def test_a_hold_never_undoes_what_the_owner_did_since(api: Api, smtp, smtp_settings):
+    owner = await api.signed_up()
+    await plant()
+    assert (await attack(api, smtp, smtp_settings))["hold"] is not None
+    # the owner, warned, only changes the password (and never clicks cancel)
+    changed = await owner.data(CHANGE_PASSWORD, {"c": PASSWORD, "n": "owner-Maple-55-river"})
+    assert changed["changePassword"]["userErrors"] == []
+    clock.advance(dt.timedelta(hours=48, seconds=1))
+    assert await complete_due_holds() == 0
+    hold = await ProofHold.get()
+    assert (hold.state, hold.outcome) == (HoldState.FAILED, "changed_since")
+    assert await Cabinet.exists(email=VICTIM)
+
+
+async def test_ended_holds_go_with_the_security_log(api: Api, smtp, smtp_settings):
+    from services.privacy import retention
+
+    await api.signed_up()
+    # confirmed, so the cabinet itself is no unverified one retention would remove
+    await Cabinet.filter(email=VICTIM).update(email_verified_at=clock.now())
+    await plant()
+    assert (await attack(api, smtp, smtp_settings))["hold"] is not None
+    clock.advance(dt.timedelta(days=1094))
+    await retention.run_round()
+    assert await ProofHold.exists()  # still held: a held one is never removed
+    assert await complete_due_holds() == 1
+    clock.advance(dt.timedelta(days=2))
+    await retention.run_round()
+    assert not await ProofHold.exists()

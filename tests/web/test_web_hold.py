@@ -82,3 +82,29 @@ async def test_the_freeze_page_of_a_notice(page, web_server) -> None:
     await page.get_by_label("Пароль").fill("another long passphrase")
     await page.get_by_role("button", name="Войти").click()
     await expect(page.get_by_role("alert")).to_contain_text("Кабинет заморожен")
+
+
+async def test_a_held_link_on_the_dashboard(page, web_server) -> None:
+    from services.ops.demo import DEMO_PASSWORD
+
+    # Given a fresh payment into an account no cabinet holds
+    await Payment.create(
+        account=await Account.get(number="001234567895"),
+        amount=Decimal("10.00"),
+        paid_at=dt.datetime.now(dt.UTC),
+        channel="Сбербанк Онлайн",
+        external_id="PLANTED-2",
+    )
+    await page.goto("/login")
+    await page.get_by_label("Электронная почта").fill("ivanova@example.com")
+    await page.get_by_label("Пароль").fill(DEMO_PASSWORD)
+    await page.get_by_role("button", name="Войти").click()
+    await expect(page.get_by_text("Вы вошли как ivanova@example.com")).to_be_visible()
+
+    # When it is linked with that amount, the dashboard says when it will join
+    form = page.get_by_role("form", name="Подключить ещё один лицевой счёт")
+    await form.get_by_label("Номер лицевого счёта").fill("001234567895")
+    await form.get_by_label("Сумма одного из платежей, ₽").fill("10")
+    await form.get_by_role("button", name="Подключить").click()
+    await expect(page.get_by_text("счёт № 001234567895 появится в кабинете")).to_be_visible()
+    assert (await ProofHold.get()).state == HoldState.HELD

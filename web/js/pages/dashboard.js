@@ -4,7 +4,7 @@
 import { codeText, mutate } from '../api.js';
 import { field, form, h, notice, page, showErrors } from '../dom.js';
 import { gql } from '../gql.js';
-import { addMessages, formatDate, formatNumber, t } from '../i18n.js';
+import { addMessages, formatDate, formatNumber, language, t } from '../i18n.js';
 import { navigate, route } from '../router.js';
 import { ACCOUNT_FIELDS, balanceKind, balanceText, loadAccounts, METER_FIELDS } from './account-common.js';
 import { payOffer } from './auth-fields.js';
@@ -36,6 +36,8 @@ addMessages({
     'dashboard.paymentAmountHint': 'Например 1500 или 1 234,56.',
     'dashboard.link': 'Подключить',
     'dashboard.linked': 'Лицевой счёт № {number} подключён к кабинету.',
+    'dashboard.linkHeld':
+      'Платёж, которым вы подтвердили владение, внесён недавно, поэтому счёт № {number} появится в кабинете {until}.',
     'link.INVALID_ACCOUNT_NUMBER': 'Номер лицевого счёта — это только цифры (до 20), как в квитанции.',
     'link.INVALID_AMOUNT': 'Укажите сумму в рублях и копейках, например 1234,56.',
     'link.INVALID_PROOF':
@@ -70,6 +72,8 @@ addMessages({
     'dashboard.paymentAmountHint': 'E.g. 1500 or 1 234.56.',
     'dashboard.link': 'Link the account',
     'dashboard.linked': 'Account No. {number} is now in your cabinet.',
+    'dashboard.linkHeld':
+      'The payment you proved ownership with was made recently, so account No. {number} joins your cabinet on {until}.',
     'link.INVALID_ACCOUNT_NUMBER': 'An account number has digits only (up to 20), as printed on the bill.',
     'link.INVALID_AMOUNT': 'Enter an amount in roubles and kopecks, e.g. 1234.56.',
     'link.INVALID_PROOF':
@@ -88,6 +92,7 @@ ${METER_FIELDS}`;
 const LINK = gql`mutation LinkAccount($input: LinkAccountInput!) {
   linkAccount(input: $input) {
     account { id number }
+    hold { until }
     userErrors { field message code retryAfter ... on LinkAccountError { minimalPayment payUrl } }
   }
 }`;
@@ -191,7 +196,12 @@ function linkForm() {
           payOffer(node, payload.userErrors);
           return;
         }
-        flash = t('dashboard.linked', { number: payload.account.number });
+        if (payload.hold) {
+          const until = new Date(payload.hold.until).toLocaleString(language());
+          flash = t('dashboard.linkHeld', { number: values.accountNumber.trim(), until });
+        } else {
+          flash = t('dashboard.linked', { number: payload.account.number });
+        }
         await navigate('/dashboard', { replace: true });
       },
     }),

@@ -19,6 +19,8 @@ addMessages({
     'register.done':
       'Кабинет создан. Мы отправили письмо на {email}: откройте ссылку из него, чтобы подтвердить адрес. Письмо может прийти через несколько минут; загляните и в папку «Спам».',
     'register.doneLogin': 'Войти в кабинет',
+    'register.held':
+      'Платёж, которым вы подтвердили владение, внесён недавно, поэтому лицевой счёт появится в кабинете {until}.',
     'register.ALREADY_REGISTERED':
       'К этому лицевому счёту уже подключён личный кабинет. Войдите в него или восстановите доступ по ссылке «Забыли пароль?».',
     'register.EMAIL_TAKEN': 'Этот адрес уже используется другим кабинетом. Укажите другой адрес или войдите.',
@@ -40,6 +42,8 @@ addMessages({
     'register.done':
       'Your cabinet is ready. We sent a letter to {email}: open the link in it to confirm the address. It may take a few minutes to arrive; check the spam folder too.',
     'register.doneLogin': 'Log in to the cabinet',
+    'register.held':
+      'The payment you proved ownership with was made recently, so the account joins your cabinet on {until}.',
     'register.ALREADY_REGISTERED':
       'This account already has a cabinet. Log in, or recover access with "Forgot the password?".',
     'register.EMAIL_TAKEN': 'This address is used by another cabinet. Enter another address, or log in.',
@@ -54,6 +58,7 @@ addMessages({
 const REGISTER = gql`mutation Register($input: RegisterInput!) {
   register(input: $input) {
     user { email emailVerified }
+    hold { until }
     userErrors { field message code retryAfter ... on RegisterError { minimalPayment payUrl } }
   }
 }`;
@@ -61,6 +66,7 @@ const REGISTER = gql`mutation Register($input: RegisterInput!) {
 const NOTICE = gql`query PrivacyNotice { privacyNotice { version url } }`;
 
 let registered = null; // the address the letter went to, while its page is shown
+let heldUntil = null; // when the account joins the cabinet, for a held registration
 onNavigate((path) => {
   if (path !== '/register') registered = null;
 });
@@ -99,6 +105,7 @@ async function render() {
     return page(
       t('register.doneTitle'),
       notice(t('register.done', { email: registered }), 'ok'),
+      heldUntil ? notice(t('register.held', { until: heldUntil }), 'ok') : null,
       h('p', {}, h('a', { href: '/login' }, t('register.doneLogin'))),
     );
   }
@@ -129,6 +136,7 @@ async function render() {
           return;
         }
         registered = payload.user.email;
+        heldUntil = payload.hold ? new Date(payload.hold.until).toLocaleString(language()) : null;
         await refresh();
       },
     }),
