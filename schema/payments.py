@@ -122,19 +122,18 @@ class PayBillInput:
     )
 
 
-PayBillError = error_type(
-    "PayBill",
-    [
-        CoreError.NOT_FOUND,
-        CoreError.INVALID_AMOUNT,
-        PaymentError.AMOUNT_TOO_LARGE,
-        CoreError.INVALID_IDEMPOTENCY_KEY,
-        CoreError.IDEMPOTENCY_KEY_REUSED,
-        PaymentError.PROVIDER_UNAVAILABLE,
-        PaymentError.PAYMENTS_UNAVAILABLE,
-        PaymentError.PROVIDER_REFUSED,
-    ],
-)
+# What can refuse a payment a cabinet starts: payBill, and enableAutopay's first payment.
+PAYING_CODES = [
+    CoreError.NOT_FOUND,
+    CoreError.INVALID_AMOUNT,
+    PaymentError.AMOUNT_TOO_LARGE,
+    CoreError.INVALID_IDEMPOTENCY_KEY,
+    CoreError.IDEMPOTENCY_KEY_REUSED,
+    PaymentError.PROVIDER_UNAVAILABLE,
+    PaymentError.PAYMENTS_UNAVAILABLE,
+    PaymentError.PROVIDER_REFUSED,
+]
+PayBillError = error_type("PayBill", PAYING_CODES)
 
 
 @strawberry.type(description="The result of payBill.")
@@ -187,18 +186,7 @@ class EnableAutopayInput:
 
 
 EnableAutopayError = error_type(
-    "EnableAutopay",
-    [
-        CoreError.NOT_FOUND,
-        CoreError.INVALID_AMOUNT,
-        PaymentError.AMOUNT_TOO_LARGE,
-        CoreError.INVALID_IDEMPOTENCY_KEY,
-        CoreError.IDEMPOTENCY_KEY_REUSED,
-        PaymentError.PROVIDER_UNAVAILABLE,
-        PaymentError.PAYMENTS_UNAVAILABLE,
-        PaymentError.PROVIDER_REFUSED,
-        PaymentError.AUTOPAY_NOT_SUPPORTED,
-    ],
+    "EnableAutopay", [*PAYING_CODES, PaymentError.AUTOPAY_NOT_SUPPORTED]
 )
 
 
