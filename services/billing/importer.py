@@ -29,6 +29,7 @@ from tortoise.transactions import in_transaction
 
 from models import sql
 from models.metering import ReadingSource, ReadingStatus
+from services.core import live
 from services.core.money import AmountError, parse_amount
 from services.core.timeutil import parse_date, parse_datetime, parse_period
 from services.ereceipts import rules as ereceipts
@@ -565,6 +566,14 @@ async def _queue_ereceipts(summary: ImportSummary) -> None:
     summary.ereceipts_queued = await ereceipts.queue_new_receipts(summary.new_ids)
     # Likewise the bills of accounts with autopay, charged on the next day.
     summary.autopay_queued = await autopay.queue_new_bills(summary.new_ids)
+    # And the accounts' subscribers (accountUpdated) read them again.
+    if summary.new_ids:
+        marks = ", ".join("?" * len(summary.new_ids))
+        await live.publish_selected(
+            "account",
+            f"SELECT DISTINCT account_id AS id FROM receipt WHERE id IN ({marks})",  # noqa: S608
+            list(summary.new_ids),
+        )
 
 
 RECEIPTS = Kind(
