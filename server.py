@@ -121,7 +121,7 @@ def app_routes(settings: Settings) -> list[BaseRoute]:
         Route("/attachments/{id}", attachment_routes.download, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
         # the web client last: its pages answer only what no route above took
-        *web.routes(graphiql=not settings.is_production),
+        *web.routes(graphiql=not settings.is_production, public_web_url=settings.public_web_url),
     ]
 
 
