@@ -129,6 +129,11 @@ async def socket_session(
     return found
 
 
+async def session_ended(session_id: int) -> sessions.Dead | None:
+    """Why the session of an open WebSocket has ended since (None while it lives)."""
+    return await sessions.still_live(session_id)
+
+
 @dataclass
 class Context:
     request: Request

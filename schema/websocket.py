@@ -34,10 +34,10 @@ from starlette.websockets import WebSocket, WebSocketState
 from strawberry.types.execution import PreExecutionError
 
 from config import Settings
-from resolvers.context import Context, SocketRefusal, socket_session
+from models import db
+from resolvers.context import Context, SocketRefusal, session_ended, socket_session
 from schema.http import _format
 from services.core import live
-from services.security import sessions
 
 log = logging.getLogger("kabinet")
 
@@ -50,6 +50,7 @@ INIT_TIMEOUT = 4408
 SUBSCRIBER_EXISTS = 4409
 TOO_MANY_INIT = 4429  # also: too many sockets for this session (the same code, "too many")
 MAX_ID = 100
+TRY_AGAIN_LATER = 1013  # RFC 6455's "Try Again Later"
 
 
 class _Refused(Exception):
@@ -135,6 +136,12 @@ class _Socket:
             await self.close(refused.code, refused.reason)
         except (RuntimeError, OSError):  # the peer is gone mid-send
             pass
+        except Exception as exc:
+            if (cause := db.outage_cause(exc)) is None:
+                raise
+            # The database is away (the session cannot be checked): come back later.
+            log.warning("socket: database unavailable: %s", db.describe_outage(cause))
+            await self.close(TRY_AGAIN_LATER, "Service unavailable: reconnect in a few seconds")
         finally:
             for task in [*self.operations.values(), *([watcher_task] if watcher_task else [])]:
                 task.cancel()
@@ -170,7 +177,7 @@ class _Socket:
             while True:
                 await watcher.changed(self.settings.socket_session_check_seconds)
                 try:
-                    dead = await sessions.still_live(session.id)
+                    dead = await session_ended(session.id)
                 except Exception:  # the database is away: try again at the next tick
                     log.warning("socket: cannot check session %s", session.id, exc_info=True)
                     continue

@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.conftest import BACKEND
 from tests.processes import free_port, start_kabinet, stop_kabinet, wait_until_ready
+from tests.questions.support import ANSWER, asked, specialist
 from tests.support import ACCOUNT_1, ACCOUNT_3, AMOUNT_1, AMOUNT_3, Api
 
 pytestmark = pytest.mark.usefixtures("demo_data")
@@ -33,6 +34,8 @@ PAY = """mutation($input: PayBillInput!) { payBill(input: $input) {
   payment { id status confirmationUrl } userErrors { code } } }"""
 PAYMENT_UPDATED = """subscription($id: ID!) {
   onlinePaymentUpdated(id: $id) { id status amount } }"""
+QUESTION_UPDATED = """subscription($id: ID!) {
+  questionUpdated(id: $id) { id status messages(first: 5) { totalCount } } }"""
 ACCOUNT_UPDATED = "subscription($id: ID!) { accountUpdated(id: $id) { id number balance } }"
 
 
@@ -188,6 +191,30 @@ async def test_another_cabinet_cannot_watch_someone_elses_payment(servers: Serve
             await press_pay(http, payment["confirmationUrl"])
             await socket.send({"type": "ping"})
             assert await socket.receive() == {"type": "pong"}
+
+
+async def test_a_specialists_answer_reaches_the_customers_socket(
+    servers: Servers, settings
+) -> None:
+    async with servers.http(0) as http_a, servers.http(1) as http_b:
+        customer = await signed_up(http_a, ACCOUNT_1, AMOUNT_1, "ivanova@mail.ru")
+        question = await asked(customer)
+        olga = await specialist(Api(http_b))
+        async with servers.socket(0) as connection:
+            socket = Socket(connection)
+            await socket.init({"authorization": f"Bearer {customer.token}"})
+            await socket.subscribe("q", QUESTION_UPDATED, id=question["id"])
+            first = (await socket.receive())["payload"]["data"]["questionUpdated"]
+            assert (first["status"], first["messages"]["totalCount"]) == ("OPEN", 1)
+
+            answer = {"questionId": question["id"], "body": "Показания приняты 21-го."}
+            answered = await olga.data(ANSWER, {"input": answer})  # on the other process
+            assert answered["answerQuestion"]["userErrors"] == []
+
+            update = await socket.receive()
+            assert (update["type"], update["id"]) == ("next", "q"), update
+            now = update["payload"]["data"]["questionUpdated"]
+            assert (now["status"], now["messages"]["totalCount"]) == ("ANSWERED", 2)
 
 
 @pytest.mark.parametrize("ending", ["logout", "logoutEverywhere"])
