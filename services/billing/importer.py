@@ -566,13 +566,13 @@ async def _queue_ereceipts(summary: ImportSummary) -> None:
     summary.ereceipts_queued = await ereceipts.queue_new_receipts(summary.new_ids)
     # Likewise the bills of accounts with autopay, charged on the next day.
     summary.autopay_queued = await autopay.queue_new_bills(summary.new_ids)
-    # And the accounts' subscribers (accountUpdated) read them again.
+    # And the subscribers of the accounts with a new bill (accountUpdated) read them again.
     if summary.new_ids:
-        marks = ", ".join("?" * len(summary.new_ids))
         await live.publish_selected(
             "account",
-            f"SELECT DISTINCT account_id AS id FROM receipt WHERE id IN ({marks})",  # noqa: S608
-            list(summary.new_ids),
+            "SELECT DISTINCT a.id FROM import_stage s JOIN account a "
+            "ON a.number = s.account_number WHERE s.existed = 0",
+            [],
         )
 
 

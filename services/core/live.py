@@ -45,6 +45,11 @@ class Watcher:
     def wake(self) -> None:
         self._event.set()
 
+    @property
+    def woken(self) -> bool:
+        """Whether a change has come that `changed` has not returned yet."""
+        return self._event.is_set()
+
     async def changed(self, within: float | None = None) -> bool:
         """Wait for the next change (True) or `within` seconds (False)."""
         try:
@@ -60,7 +65,6 @@ class Broker:
 
     def __init__(self) -> None:
         self._watchers: dict[Topic, set[Watcher]] = {}
-        self._listener: asyncio.Task | None = None
         self.listening = asyncio.Event()  # set while the PostgreSQL listener is connected
 
     @property
@@ -122,12 +126,16 @@ class Broker:
                 _done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
                 for task in pending:
                     task.cancel()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("live updates: LISTEN failed (%s)", exc)
             finally:
                 self.listening.clear()
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(connection.close(), 5)
             if not stop.is_set():
                 log.warning("live updates: the LISTEN connection was lost; reconnecting")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), RECONNECT_SECONDS)
 
 
 def asyncpg_dsn(database_url: str) -> str:
