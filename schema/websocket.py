@@ -178,8 +178,8 @@ class _Socket:
                 await watcher.changed(self.settings.socket_session_check_seconds)
                 try:
                     dead = await session_ended(session.id)
-                except Exception:  # the database is away: try again at the next tick
-                    log.warning("socket: cannot check session %s", session.id, exc_info=True)
+                except Exception as exc:  # the database is away: try again at the next tick
+                    log.warning("socket: cannot check session %s: %s", session.id, exc)
                     continue
                 if dead is not None:
                     await self.close(UNAUTHORIZED, f"Unauthorized: session {dead.value.lower()}")
