@@ -295,3 +295,14 @@ async def test_the_protocol_refusals(servers: Servers) -> None:
         assert (await socket.receive())["type"] == "error"
         await socket.subscribe("p", PAYMENT_UPDATED, id=payment["id"])
         assert (await socket.closed())[0] == 4409
+
+
+@pytest.mark.server_env(RATE_LIMIT_PER_MINUTE="3")
+async def test_handshakes_count_on_the_clients_rate_limit(servers: Servers) -> None:
+    for _ in range(3):
+        async with servers.socket(0) as connection:
+            await connection.close()
+    with pytest.raises(InvalidStatus) as refused:
+        async with servers.socket(0):
+            pass
+    assert refused.value.response.status_code == 403
