@@ -220,6 +220,24 @@ class Settings:
     session_absolute_days: int = setting(
         90, "A session ends this many days after the login, used or not."
     )
+    subscriptions_per_connection: int = setting(
+        20,
+        "GraphQL subscriptions one WebSocket may run at once; one more is an `error` "
+        "message with `TOO_MANY_SUBSCRIPTIONS` (docs/api.md#subscriptions).",
+    )
+    sockets_per_session: int = setting(
+        5,
+        "WebSockets one session (login) may hold open at once on one server process; one "
+        "more is closed with 4429 after `connection_init`.",
+    )
+    socket_init_seconds: float = setting(
+        10.0, "A WebSocket that sends no `connection_init` within this long is closed (4408)."
+    )
+    socket_session_check_seconds: float = setting(
+        30.0,
+        "How often an open WebSocket checks that its session still lives (besides at once "
+        "when a session of its cabinet ends); a dead one is closed with 4401.",
+    )
     login_free_failures: int = setting(
         5,
         "Consecutive failed logins of one e-mail from one client (a device the cabinet has "

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from config import Settings, get_settings, online_payments
 from mail.worker import running_worker
@@ -25,7 +25,8 @@ from routes.middleware import middleware_stack
 from routes.payments import payment_routes
 from schema.http import GraphQLEndpoint
 from schema.root import build_schema
-from services.core import telemetry, tracing
+from schema.websocket import SubscriptionServer
+from services.core import live, telemetry, tracing
 from services.core.background import every, running_loop
 from services.ereceipts.dispatch import Dispatcher
 from services.ops.check import client_address_warnings
@@ -111,10 +112,13 @@ def create_app(
     return app
 
 
-def app_routes(settings: Settings) -> list[Route]:
-    graphql = GraphQLEndpoint(build_schema(settings), settings, graphql_context)
+def app_routes(settings: Settings) -> list[BaseRoute]:
+    schema = build_schema(settings)
+    graphql = GraphQLEndpoint(schema, settings, graphql_context)
     return [
         Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        # The same path's WebSocket: subscriptions (graphql-transport-ws, schema/websocket.py)
+        WebSocketRoute("/graphql", SubscriptionServer(schema, settings).handle),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/receipts/{receipt_id}.pdf", receipts.receipt_pdf, methods=["GET"]),
@@ -129,7 +133,7 @@ def app_routes(settings: Settings) -> list[Route]:
         Route("/attachments/{id}", attachment_routes.download, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
         # the web client last: its pages answer only what no route above took
-        *web.routes(graphiql=not settings.is_production),
+        *web.routes(graphiql=not settings.is_production, public_web_url=settings.public_web_url),
     ]
 
 
@@ -148,6 +152,8 @@ def lifespan(
             if manage_db:
                 await db.open_db(settings.database_url, share_across_tasks=True)
                 stack.push_async_callback(db.close_db)
+                # Subscriptions hear of changes made by every process (LISTEN on PostgreSQL)
+                await stack.enter_async_context(live.running_broker(settings.database_url))
             if mail_worker:
                 app.state.mail_worker = await stack.enter_async_context(running_worker(settings))
                 app.state.push_worker = await stack.enter_async_context(

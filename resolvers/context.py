@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from graphql import GraphQLError
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from config import Settings
@@ -79,7 +79,7 @@ def _presented_token(request: Request, settings: Settings) -> tuple[str | None, 
     return None, False
 
 
-def _cookie_request_is_same_site(request: Request, settings: Settings) -> bool:
+def _cookie_request_is_same_site(request: HTTPConnection, settings: Settings) -> bool:
     """Cookies ride along with any request the browser makes; a cross-site page
     must not act with them (CSRF). Browsers send Origin on POST: it must be ours."""
     origin = request.headers.get("origin")
@@ -97,6 +97,41 @@ async def request_session(request: Request, settings: Settings) -> tuple[Session
     token, from_cookie = _presented_token(request, settings)
     session = await sessions.authenticate(token) if token else None
     return session, from_cookie and session is not None
+
+
+class SocketRefusal(Exception):
+    """Why a WebSocket's connection_init is refused: `origin` (a cookie from a page of
+    another site), or no live session."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def socket_session(
+    connection: HTTPConnection, settings: Settings, init_payload: dict[str, Any]
+) -> Session:
+    """The live session a WebSocket presents in its connection_init: the payload's
+    `authorization: "Bearer <token>"` (apps), else the session cookie of the handshake -
+    only when its Origin is ours, as browsers send any site's WebSocket handshake with
+    the cookie (cross-site WebSocket hijacking). Raises SocketRefusal."""
+    authorization = init_payload.get("authorization")
+    if isinstance(authorization, str) and authorization.strip():
+        scheme, _, value = authorization.strip().partition(" ")
+        token = value.strip() if scheme.lower() == "bearer" else ""
+    else:
+        token = connection.cookies.get(SESSION_COOKIE) or ""
+        if token and not _cookie_request_is_same_site(connection, settings):
+            raise SocketRefusal("origin")
+    found = await sessions.check(token) if token else None
+    if not isinstance(found, Session):
+        raise SocketRefusal(str(found) if found is not None else "anonymous")
+    return found
+
+
+async def session_ended(session_id: int) -> sessions.Dead | None:
+    """Why the session of an open WebSocket has ended since (None while it lives)."""
+    return await sessions.still_live(session_id)
 
 
 @dataclass

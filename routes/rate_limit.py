@@ -117,6 +117,9 @@ class RateLimit:
         self.limiter = MovingWindowRateLimiter(Windows())
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket" and self.limit > 0:
+            await self._handshake(scope, receive, send)
+            return
         if scope["type"] != "http" or self.limit <= 0 or scope["path"] in self.EXEMPT:
             await self.app(scope, receive, send)
             return
@@ -148,6 +151,17 @@ class RateLimit:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _handshake(self, scope: Any, receive: Any, send: Any) -> None:
+        """A WebSocket's handshake counts as one request of its client; past the budget it
+        is refused (before it is accepted: an HTTP 403 to the client)."""
+        client = client_key((scope.get("client") or ("", 0))[0])
+        if self.limiter.hit(self.per_minute, client):
+            await self.app(scope, receive, send)
+            return
+        telemetry.RATE_LIMITED.inc()
+        await receive()  # websocket.connect
+        await send({"type": "websocket.close", "code": 1008, "reason": "Too many requests"})
 
     async def _refuse(
         self, wait: int, headers: list[tuple[bytes, bytes]], scope: Any, receive: Any, send: Any

@@ -11,14 +11,17 @@
 
 This route list is mounted last, so it shadows no API route. The pages carry a strict
 Content-Security-Policy: scripts are same-origin module files only (no inline script, no
-eval), styles same-origin files, requests only to our own origin. Tokens arrive in the
-query string of these pages; `Referrer-Policy: no-referrer` (every response has it, see
-server.RequestContext) keeps them from leaking onward.
+eval), styles same-origin files, requests only to our own origin (and its WebSocket,
+named for browsers older than CSP Level 3: the subscriptions of web/js/live.js). Tokens
+arrive in the query string of these pages; `Referrer-Policy: no-referrer` (every response
+has it, see server.RequestContext) keeps them from leaking onward.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
@@ -37,25 +40,45 @@ API_ONLY = frozenset({"graphql", "healthz", "readyz", "metrics", "static", "api"
 API_BELOW = frozenset({"receipts", "attachments", "payments", "ereceipt", "security"})
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; "
+    "connect-src 'self'{socket}; font-src 'self'; manifest-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
-HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    # No build step means no content hashes in the names: revalidate every time (the
-    # answer is a cheap 304 while the file is unchanged).
-    "Cache-Control": "no-cache",
-}
+
+
+def socket_origin(public_web_url: str) -> str:
+    """The WebSocket origin of PUBLIC_WEB_URL (wss for https), where the pages open their
+    subscriptions: CSP Level 3 lets 'self' match it, older browsers need it named."""
+    parts = urlsplit(public_web_url)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    return f"{scheme}://{parts.netloc}"
+
+
+def headers_for(public_web_url: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY.format(
+            socket=f" {socket_origin(public_web_url)}"
+        ),
+        # No build step means no content hashes in the names: revalidate every time (the
+        # answer is a cheap 304 while the file is unchanged).
+        "Cache-Control": "no-cache",
+    }
+
+
+HEADERS = headers_for("http://127.0.0.1:8000")  # PUBLIC_WEB_URL's default
 
 
 class _StaticFiles(StaticFiles):
     """Starlette's StaticFiles (ETag, Last-Modified, 304s, no path traversal) with the
     app's headers on every answer."""
 
+    def __init__(self, *args: Any, headers: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.headers = headers
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
-                extra = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+                extra = [(k.lower().encode(), v.encode()) for k, v in self.headers.items()]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
@@ -70,22 +93,28 @@ def is_app_path(path: str) -> bool:
     return "." not in segments[-1]
 
 
-async def app_page(request: Request) -> Response:
-    if not is_app_path(request.url.path):
-        return PlainTextResponse("Not Found", status_code=404)
-    return FileResponse(WEB_DIR / "index.html", headers=HEADERS, media_type="text/html")
+def app_page(headers: dict[str, str]):
+    async def page(request: Request) -> Response:
+        if not is_app_path(request.url.path):
+            return PlainTextResponse("Not Found", status_code=404)
+        return FileResponse(WEB_DIR / "index.html", headers=headers, media_type="text/html")
+
+    return page
 
 
 async def not_found(request: Request) -> Response:
     return PlainTextResponse("Not Found", status_code=404)
 
 
-def routes(web_dir: Path = WEB_DIR, graphiql: bool = True) -> list[BaseRoute]:
+def routes(
+    web_dir: Path = WEB_DIR, graphiql: bool = True, public_web_url: str = "http://127.0.0.1:8000"
+) -> list[BaseRoute]:
     """The web client's routes; mount them after every API route. Without `graphiql`
     (production) the files of GraphiQL's page under /static/graphiql/ are not served."""
+    headers = headers_for(public_web_url)
     hidden = [] if graphiql else [Route(f"{STATIC_PREFIX}/graphiql/{{path:path}}", not_found)]
     return [
         *hidden,
-        Mount(STATIC_PREFIX, app=_StaticFiles(directory=web_dir), name="static"),
-        Route("/{path:path}", app_page, methods=["GET", "HEAD"]),
+        Mount(STATIC_PREFIX, app=_StaticFiles(directory=web_dir, headers=headers), name="static"),
+        Route("/{path:path}", app_page(headers), methods=["GET", "HEAD"]),
     ]

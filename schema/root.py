@@ -1,4 +1,5 @@
-"""The root Query and Mutation, and the assembled schema."""
+"""The root Query and Mutation (the Subscription is schema/subscriptions.py), and the
+assembled schema."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ from schema.questions import Question, Specialist
 from schema.readings import PreviewMeterReadingPayload
 from schema.relay import Connection, Node
 from schema.scalars import SCALARS
+from schema.subscriptions import Subscription
 from schema.text import StorableTextRule
 from schema.tracing import OperationTracing
 from services.core import tracing
@@ -434,6 +436,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=production),
         execution_context_class=FastLeafExecutionContext,
         extensions=extensions,

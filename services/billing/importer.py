@@ -30,6 +30,7 @@ from tortoise.transactions import in_transaction
 from models import sql
 from models.metering import ReadingSource, ReadingStatus
 from services.billing import bills
+from services.core import live
 from services.core.money import AmountError, parse_amount
 from services.core.timeutil import parse_date, parse_datetime, parse_period
 from services.ereceipts import rules as ereceipts
@@ -571,6 +572,14 @@ async def _queue_ereceipts(summary: ImportSummary) -> None:
     summary.autopay_queued = await autopay.queue_new_bills(summary.new_ids)
     # And a push to each device of the accounts' holders.
     summary.bills_pushed = await bills.announce_new_bills(summary.new_ids)
+    # And the subscribers of the accounts with a new bill (accountUpdated) read them again.
+    if summary.new_ids:
+        await live.publish_selected(
+            "account",
+            "SELECT DISTINCT a.id FROM import_stage s JOIN account a "
+            "ON a.number = s.account_number WHERE s.existed = 0",
+            [],
+        )
 
 
 RECEIPTS = Kind(

@@ -33,6 +33,7 @@ from payments.providers import (
     RefundOrder,
     RefundResult,
 )
+from services.core import live
 from services.core.clock import now
 from services.core.ids import decode_id
 from services.core.money import AmountError, format_rub, parse_amount
@@ -203,6 +204,7 @@ async def _count(refund: Refund, moment) -> None:  # type: ignore[no-untyped-def
     await OnlinePayment.filter(id=payment.id).update(
         refunded_amount=total, status=status, updated_at=moment
     )
+    await live.publish("payment", payment.id)
     account = await Account.filter(id=payment.account_id).select_for_update().get()  # type: ignore[attr-defined]
     tz = ZoneInfo(get_settings().timezone)
     account.balance = account.balance + refund.amount

@@ -37,6 +37,7 @@ from payments.providers import (
     ProviderRefused,
     ProviderUnavailable,
 )
+from services.core import live
 from services.core.clock import now
 from services.core.errors import CoreError, RuleError, raise_all
 from services.core.idempotency import check_key
@@ -299,6 +300,7 @@ async def apply_notification(provider: str, event: Notification) -> Applied:
         await payment.refresh_from_db()
         await autopay.after_payment(payment, event)
         await _push_outcome(payment)
+        await live.publish("payment", payment.id)
     log.info("payment %s: %s (event %s)", payment.id, event.status.value, event.event_id)
     return Applied(payment, changed=True)
 
@@ -346,6 +348,7 @@ async def _record_success(payment: OnlinePayment, event: Notification, moment: d
         await account.save(update_fields=["balance", "balance_on", "updated_at"])
     # else: the billing export brought it in first, and its balance counts it already.
     await OnlinePayment.filter(id=payment.id).update(ledger_payment_id=ledger.id)
+    await live.publish("account", account.id)
     await _mail_receipt(payment, account, ledger)
 
 
@@ -428,6 +431,7 @@ async def _close_unsent(payment_id: int, status: PaymentStatus, reason: str) -> 
             status=status, failure_reason=reason[:64], completed_at=moment, updated_at=moment
         )
         await payment.refresh_from_db()
+        await live.publish("payment", payment.id)
         if status == PaymentStatus.FAILED:  # the acquirer's word: autopay counts it
             event = Notification(
                 event_id=f"refused:{payment.id}",
@@ -478,12 +482,17 @@ async def fail_stale() -> int:
         return 0
     moment = now()
     cutoff = moment - dt.timedelta(minutes=get_settings().payment_pending_timeout_minutes)
-    failed = await OnlinePayment.filter(status=PaymentStatus.PENDING, created_at__lt=cutoff).update(
-        status=PaymentStatus.FAILED,
-        failure_reason=TIMEOUT_REASON,
-        completed_at=moment,
-        updated_at=moment,
-    )
+    async with in_transaction():
+        stale = OnlinePayment.filter(status=PaymentStatus.PENDING, created_at__lt=cutoff)
+        ids = await stale.select_for_update().values_list("id", flat=True)
+        failed = await OnlinePayment.filter(id__in=list(ids), status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.FAILED,
+            failure_reason=TIMEOUT_REASON,
+            completed_at=moment,
+            updated_at=moment,
+        )
+        for pk in ids:
+            await live.publish("payment", pk)
     if failed:
         log.info("payments: %d pending payment(s) timed out", failed)
     return failed

@@ -32,7 +32,7 @@ from models.questions import (
     QuestionStatus,
     QuestionTopic,
 )
-from services.core import throttle
+from services.core import live, throttle
 from services.core.clock import now
 from services.core.errors import CoreError, NotAllowed, RuleError, raise_all
 from services.core.ids import encode_id
@@ -216,6 +216,7 @@ async def reply(
                 question.status, question.waiting_since = QuestionStatus.OPEN, moment
             question.updated_at = moment
             await question.save(update_fields=["status", "waiting_since", "updated_at"])
+            await live.publish("question", question.id)
     except RuleError:
         await throttle.give_back(quota)
         raise
@@ -228,7 +229,9 @@ async def mark_read(cabinet: Cabinet, question_id: int) -> Question:
     question = await Question.filter(id=question_id, cabinet_id=cabinet.id).first()
     if question is None:
         raise RuleError(CoreError.NOT_FOUND, "questionId")
-    await _mark_read(question.id, MessageAuthor.SPECIALIST, now())
+    async with in_transaction():
+        await _mark_read(question.id, MessageAuthor.SPECIALIST, now())
+        await live.publish("question", question.id)
     return question
 
 
@@ -245,6 +248,7 @@ async def close(viewer: Cabinet, question_id: int) -> Question:
                 moment,
             )
             await question.save(update_fields=["status", "closed_at", "updated_at"])
+            await live.publish("question", question.id)
     return question
 
 
@@ -272,6 +276,7 @@ async def answer(
         if question.assignee_id is None:  # type: ignore[attr-defined]
             question.assignee_id = specialist.id  # type: ignore[attr-defined]
         await question.save(update_fields=["status", "updated_at", "assignee_id"])
+        await live.publish("question", question.id)
         await _announce(question, body)
         await announce(
             question.cabinet_id,  # type: ignore[attr-defined]
@@ -335,4 +340,5 @@ async def assign(specialist: Cabinet, question_id: int, assignee_id: int | None)
         question = await _locked_question(specialist, question_id)
         question.assignee_id, question.updated_at = target, now()  # type: ignore[attr-defined]
         await question.save(update_fields=["assignee_id", "updated_at"])
+        await live.publish("question", question.id)
     return question

@@ -39,6 +39,7 @@ from tortoise.transactions import in_transaction
 from config import Settings, get_settings
 from models import sql
 from models.metering import Meter, MeterReading, ReadingSource, ReadingStatus, ReadingSubmission
+from services.core import live
 from services.core.clock import now
 from services.core.errors import CoreError, RuleError, RuleErrors, raise_all
 from services.core.idempotency import check_key
@@ -498,6 +499,7 @@ async def _store(
         claim.consumption = _to_json(estimate.consumption)
         claim.estimated_charge = estimate.estimated_charge
         await claim.save(update_fields=["reading_id", "consumption", "estimated_charge"])
+        await live.publish("account", meter["account_id"])
     return Submitted(reading, estimate.consumption, estimate.estimated_charge)
 
 

@@ -15,6 +15,7 @@ from models import sql
 from models.auth import Session
 from models.cabinets import Cabinet
 from models.push import PushDevice
+from services.core import live
 from services.core.clock import now
 from services.core.throttle import client_key
 
@@ -137,6 +138,7 @@ async def revoke(cabinet_id: int, session_id: int) -> bool:
         updated = await Session.filter(
             id=session_id, cabinet_id=cabinet_id, revoked_at__isnull=True
         ).update(revoked_at=now())
+        await live.publish("cabinet", cabinet_id)  # its open sockets check their session
     return updated == 1
 
 
@@ -149,4 +151,20 @@ async def revoke_all(cabinet_id: int, *, keep: int | None = None) -> int:
         devices = devices.exclude(session_id=keep)
     async with in_transaction():
         await devices.delete()
+        await live.publish("cabinet", cabinet_id)  # its open sockets check their session
         return await query.update(revoked_at=now())
+
+
+async def still_live(session_id: int) -> Dead | None:
+    """Why a session that was live has ended since (None while it lives), without
+    touching its last use: an open WebSocket checks with this, and a socket left open is
+    no use of the session that would keep it from ending idle."""
+    session = await Session.get_or_none(id=session_id).select_related("cabinet")
+    if session is None or session.revoked_at is not None:
+        return Dead.REVOKED
+    if session.cabinet.disabled_at is not None:
+        return Dead.REVOKED
+    moment = now()
+    if session.expires_at <= moment or idle_deadline(session) <= moment:
+        return Dead.EXPIRED
+    return None

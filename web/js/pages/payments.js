@@ -6,8 +6,9 @@
 // the app goes there, remembering the payment's id in sessionStorage too. The acquirer (the
 // sandbox too) sends the customer back to `/payments?payment=<id>`; there (and on the
 // dashboard, for a customer who comes back another way) `paymentReturnNotice()` asks
-// onlinePayment(id) for the status, and asks again while it is PENDING (the acquirer's
-// webhook may come later).
+// onlinePayment(id) for the status and, while it is PENDING (the acquirer's webhook may
+// come later), listens for its change on the onlinePaymentUpdated subscription (live.js);
+// when the socket is refused or drops, it asks again every two seconds instead.
 //
 // A deployment may take no payments online (PAYMENT_PROVIDER=none): `paymentOptions`
 // says so, and then the page shows no pay form, only where else to pay (`otherWays`, the
@@ -18,6 +19,7 @@
 // method and a button that turns autopay off in one step (disableAutopay).
 
 import { codeText, graphql, mutate } from '../api.js';
+import { subscribe } from '../live.js';
 import { button, field, fill, form, h, notice, page, showErrors } from '../dom.js';
 import { gql } from '../gql.js';
 import { addMessages, formatDateTime, formatMoney, language, t } from '../i18n.js';
@@ -139,6 +141,10 @@ const STATUS = gql`query OnlinePayment($id: ID!) {
   onlinePayment(id: $id) { id status amount completedAt failureReason account { number } }
 }`;
 
+const PAYMENT_UPDATED = gql`subscription PaymentUpdated($id: ID!) {
+  onlinePaymentUpdated(id: $id) { id status amount completedAt failureReason account { number } }
+}`;
+
 const PAYMENTS = gql`query Payments($account: ID!, $after: String) {
   account(id: $account) {
     payments(first: 20, after: $after) {
@@ -232,7 +238,34 @@ export async function paymentReturnNotice() {
     if (current.status === 'PENDING' && round < POLL_TIMES) setTimeout(() => check(round + 1), POLL_MS);
   };
   show(payment);
-  if (payment.status === 'PENDING') setTimeout(() => check(1), POLL_MS);
+  if (payment.status === 'PENDING') {
+    // Told at once when the payment moves; polling only if the socket fails.
+    let polling = false;
+    let shown = false; // the box is on the page (the caller puts it there after this returns)
+    const gone = () => {
+      shown = shown || box.isConnected;
+      return shown && !box.isConnected;
+    };
+    const stop = subscribe(PAYMENT_UPDATED, { id }, {
+      next: (data) => {
+        const current = data.onlinePaymentUpdated;
+        if (current && !gone()) show(current);
+        if (gone() || (current && current.status !== 'PENDING')) stop();
+      },
+      failed: () => {
+        if (polling || gone()) return;
+        polling = true;
+        setTimeout(() => check(1), POLL_MS);
+      },
+    });
+    // Leaving the page ends the subscription (checked locally, no request).
+    const leave = setInterval(() => {
+      if (gone()) {
+        stop();
+        clearInterval(leave);
+      }
+    }, POLL_MS);
+  }
   return box;
 }
 
