@@ -99,3 +99,18 @@ def test_the_security_log_names_every_kind_in_both_languages() -> None:
         key = re.escape(f"'security.kind.{kind.name}': '")
         assert re.search(key, ru), f"{kind.name} has no Russian sentence"
         assert re.search(key, en), f"{kind.name} has no English sentence"
+
+
+def test_the_settings_name_every_notification_event_in_both_languages() -> None:
+    """Every NotificationEvent has a name in ru and en on /settings' notifications."""
+    import re
+    from pathlib import Path
+
+    from services.notifications.events import NotificationEvent
+
+    source = (Path(__file__).parents[2] / "web/js/pages/settings.js").read_text()
+    ru, en = source.split("\n  en: {", 1)
+    for event in NotificationEvent:
+        key = re.escape(f"'notification.{event.name}': '")
+        assert re.search(key, ru), f"{event.name} has no Russian name"
+        assert re.search(key, en), f"{event.name} has no English name"
