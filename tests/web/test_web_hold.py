@@ -14,6 +14,7 @@ from models.accounts import Account
 from models.auth import HoldState, ProofHold
 from models.billing import Payment
 from models.cabinets import Cabinet
+from tests.web.test_web_console import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -55,6 +56,16 @@ async def test_a_held_recovery_and_its_cancel_page(page, web_server) -> None:
     await page.get_by_role("button", name="Отменить: это был не я").click()
     await expect(page.get_by_text("восстановление отменено")).to_be_visible()
     assert (await ProofHold.get()).state == HoldState.CANCELED
+
+    # and the owner's security log says both in words
+    await log_in(page, "ivanova@example.com", "/dashboard")
+    await page.goto("/security")
+    await expect(page.locator("tr[data-kind=PROOF_HELD]")).to_contain_text(
+        "Изменение, подтверждённое платежом, отложено на время проверки: a***@example.org"
+    )
+    await expect(page.locator("tr[data-kind=PROOF_HOLD_CANCELED]")).to_contain_text(
+        "Отложенное изменение отменено"
+    )
 
 
 async def test_the_freeze_page_of_a_notice(page, web_server) -> None:

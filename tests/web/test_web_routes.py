@@ -83,3 +83,36 @@ async def test_the_api_is_not_shadowed(client) -> None:
         assert response.status_code in (401, 404), path  # the API's answer, not a page
         assert "text/html" not in response.headers.get("content-type", ""), path
     assert (await client.post("/")).status_code == 405
+
+
+def test_the_security_log_names_every_kind_in_both_languages() -> None:
+    """Every SecurityEventKind has a sentence in ru and en on /security (STAFF_VIEWED is
+    written from its detail), so the page never shows a raw enum name."""
+    import re
+    from pathlib import Path
+
+    from models.auth import SecurityEventKind
+
+    source = (Path(__file__).parents[2] / "web/js/pages/security-log.js").read_text()
+    ru, en = source.split("\n  en: {", 1)
+    for kind in SecurityEventKind:
+        if kind is SecurityEventKind.STAFF_VIEWED:
+            continue
+        key = re.escape(f"'security.kind.{kind.name}': '")
+        assert re.search(key, ru), f"{kind.name} has no Russian sentence"
+        assert re.search(key, en), f"{kind.name} has no English sentence"
+
+
+def test_the_settings_name_every_notification_event_in_both_languages() -> None:
+    """Every NotificationEvent has a name in ru and en on /settings' notifications."""
+    import re
+    from pathlib import Path
+
+    from services.notifications.events import NotificationEvent
+
+    source = (Path(__file__).parents[2] / "web/js/pages/settings.js").read_text()
+    ru, en = source.split("\n  en: {", 1)
+    for event in NotificationEvent:
+        key = re.escape(f"'notification.{event.name}': '")
+        assert re.search(key, ru), f"{event.name} has no Russian name"
+        assert re.search(key, en), f"{event.name} has no English name"

@@ -147,3 +147,66 @@ async def test_unlink_an_account_after_a_confirmation(page, web_server) -> None:
     await expect(
         accounts.get_by_role("status").filter(has_text="единственный счёт")
     ).to_be_visible()
+
+
+PREFERENCES = "{ me { notificationPreferences { event email push alwaysOn } } }"
+
+
+async def preferences_of(url: str, token: str) -> dict[str, dict]:
+    async with httpx.AsyncClient(base_url=url) as http:
+        body = (
+            await http.post(
+                "/graphql",
+                json={"query": PREFERENCES},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        ).json()
+    return {p["event"]: p for p in body["data"]["me"]["notificationPreferences"]}
+
+
+async def test_notification_preferences(page, web_server) -> None:
+    await log_in(page, IVANOVA, "/dashboard")
+    await page.goto("/settings")
+    prefs = page.get_by_role("form", name="Уведомления")
+    answered = prefs.get_by_role("group", name="Специалист ответил на вопрос")
+    await expect(answered.get_by_label("По почте")).to_be_checked()
+    await expect(answered.get_by_label("Push-уведомлением")).to_be_checked()
+    # A security notice is shown on, cannot be changed, and says why
+    login = prefs.get_by_role("group", name="Вход с нового устройства")
+    await expect(login.get_by_label("Push-уведомлением")).to_be_checked()
+    await expect(login.get_by_label("Push-уведомлением")).to_be_disabled()
+    await expect(login.get_by_label("Push-уведомлением")).to_have_accessible_description(
+        re.compile("нельзя отключить")
+    )
+    await expect(login.get_by_label("По почте")).to_have_count(0)  # a login is never mailed
+
+    # Turning the answer's e-mail off is saved, and stays off after a reload
+    await answered.get_by_label("По почте").uncheck()
+    await prefs.get_by_role("button", name="Сохранить уведомления").click()
+    await expect(page.get_by_role("status").filter(has_text="Сохранено.")).to_be_visible()
+    await page.reload()
+    answered = page.get_by_role("group", name="Специалист ответил на вопрос")
+    await expect(answered.get_by_label("По почте")).not_to_be_checked()
+    await expect(answered.get_by_label("Push-уведомлением")).to_be_checked()
+    token = await bearer_login(web_server.url)
+    api = await preferences_of(web_server.url, token)
+    assert api["QUESTION_ANSWERED"]["email"] is False
+    assert api["QUESTION_ANSWERED"]["push"] is True
+    assert api["NEW_LOGIN"] == {"event": "NEW_LOGIN", "email": None, "push": True, "alwaysOn": True}
+    await screenshot(page, "settings-notifications")
+
+    # A refusal (a page whose security notice was tampered on) is shown next to its box,
+    # and nothing of the request is saved
+    await answered.get_by_label("По почте").check()
+    login = page.get_by_role("group", name="Вход с нового устройства")
+    await login.get_by_label("Push-уведомлением").evaluate(
+        "box => { box.disabled = false; box.checked = false; }"
+    )
+    await page.get_by_role("button", name="Сохранить уведомления").click()
+    await expect(
+        login.get_by_text("Это уведомление о безопасности: его нельзя отключить.")
+    ).to_be_visible()
+    await expect(login.get_by_label("Push-уведомлением")).to_have_attribute("aria-invalid", "true")
+    api = await preferences_of(web_server.url, token)
+    assert api["QUESTION_ANSWERED"]["email"] is False
+    assert api["NEW_LOGIN"]["push"] is True

@@ -37,6 +37,10 @@ addMessages({
     'security.kind.RECOVERY_EMAIL_REQUESTED': 'При восстановлении указан новый адрес',
     'security.kind.RECOVERY_COMPLETED': 'Доступ восстановлен',
     'security.kind.PRIVACY_NOTICE_ACCEPTED': 'Принято уведомление об обработке персональных данных',
+    'security.kind.PROOF_HELD': 'Изменение, подтверждённое платежом, отложено на время проверки',
+    'security.kind.PROOF_HOLD_CANCELED': 'Отложенное изменение отменено («это был не я»)',
+    'security.kind.FROZEN': 'Кабинет заморожен («это был не я»): все сеансы завершены',
+    'security.kind.UNFROZEN': 'Специалист компании снял заморозку кабинета',
   },
   en: {
     'nav.security': 'Security log',
@@ -65,6 +69,10 @@ addMessages({
     'security.kind.RECOVERY_EMAIL_REQUESTED': 'Recovery named a new address',
     'security.kind.RECOVERY_COMPLETED': 'Access recovered',
     'security.kind.PRIVACY_NOTICE_ACCEPTED': 'The personal-data notice was accepted',
+    'security.kind.PROOF_HELD': 'A change proven by a payment is on hold while it is checked',
+    'security.kind.PROOF_HOLD_CANCELED': 'A held change was canceled (“it wasn’t me”)',
+    'security.kind.FROZEN': 'The cabinet was frozen (“it wasn’t me”): every session ended',
+    'security.kind.UNFROZEN': 'A specialist of the company lifted the freeze',
   },
 });
 

@@ -2,13 +2,14 @@
 // switches to it as well, and at every login), the cabinet's password (`changePassword`: the current one and a new one
 // under the same rules as at registration; every other session ends) and its e-mail
 // address (`changeEmail`: the change happens when the link sent to the new address is
-// followed, /verify-email). Every refusal is shown next to its field. The security log
-// is its own page (/security).
+// followed, /verify-email), and which notifications come by e-mail and by push
+// (`setNotificationPreferences`; security notices stay on, shown checked and disabled).
+// Every refusal is shown next to its field. The security log is its own page (/security).
 
 import { codeText, describeError, graphql, mutate } from '../api.js';
-import { button, field, form, h, notice, page, showErrors } from '../dom.js';
+import { button, field, form, h, notice, page, showErrors, uid } from '../dom.js';
 import { gql } from '../gql.js';
-import { addMessages, language, setLanguage, t } from '../i18n.js';
+import { addMessages, has, language, setLanguage, t } from '../i18n.js';
 import { refresh, route } from '../router.js';
 import { setViewer, viewer, VIEWER_FIELDS } from '../session.js';
 import { emailField, newPasswordField } from './auth-fields.js';
@@ -48,6 +49,28 @@ addMessages({
     'changeEmail.SAME_EMAIL': 'Кабинет уже привязан к этому адресу.',
     'changeEmail.TOO_MANY_ATTEMPTS': 'Слишком много попыток. Повторите {retryAfter}.',
     'changeEmail.TOO_MANY_EMAILS': 'За последний час мы отправили вам много писем. Повторите {retryAfter}.',
+    'settings.notifications': 'Уведомления',
+    'settings.notificationsIntro': 'О чём сообщать по почте и push-уведомлением на телефон или в браузер.',
+    'settings.billByEmail': 'Письмо о новом счёте — это электронная квитанция: её адрес задаётся для каждого лицевого счёта на странице',
+    'settings.byEmail': 'По почте',
+    'settings.byPush': 'Push-уведомлением',
+    'settings.alwaysOn': 'Уведомление о безопасности: его нельзя отключить, чтобы вы сразу узнали о чужих действиях в кабинете.',
+    'settings.saveNotifications': 'Сохранить уведомления',
+    'settings.notificationsSaved': 'Сохранено.',
+    'setNotificationPreferences.ALWAYS_ON': 'Это уведомление о безопасности: его нельзя отключить.',
+    'setNotificationPreferences.CHANNEL_NOT_AVAILABLE': 'Это уведомление так не отправляется.',
+    'notification.PAYMENT_SUCCEEDED': 'Платёж прошёл',
+    'notification.PAYMENT_FAILED': 'Платёж не прошёл',
+    'notification.QUESTION_ANSWERED': 'Специалист ответил на вопрос',
+    'notification.NEW_LOGIN': 'Вход с нового устройства',
+    'notification.EMAIL_CHANGED': 'Адрес почты кабинета изменён',
+    'notification.NEW_BILL': 'Новый счёт',
+    'notification.READING_WINDOW_OPEN': 'Открылся приём показаний',
+    'notification.READING_WINDOW_CLOSING': 'Приём показаний скоро закончится',
+    'notification.AUTOPAY_CHARGED': 'Автоплатёж оплатил счёт',
+    'notification.AUTOPAY_REFUSED': 'Банк отклонил автоплатёж',
+    'notification.PASSWORD_CHANGED': 'Пароль изменён',
+    'notification.SESSIONS_ENDED': 'Завершены сеансы на других устройствах',
   },
   en: {
     'nav.settings': 'Settings',
@@ -83,6 +106,28 @@ addMessages({
     'changeEmail.SAME_EMAIL': 'The cabinet already uses this address.',
     'changeEmail.TOO_MANY_ATTEMPTS': 'Too many attempts. Try again {retryAfter}.',
     'changeEmail.TOO_MANY_EMAILS': 'We have sent you many letters in the last hour. Try again {retryAfter}.',
+    'settings.notifications': 'Notifications',
+    'settings.notificationsIntro': 'What to tell you by e-mail and by push to a phone or a browser.',
+    'settings.billByEmail': 'The letter about a new bill is the electronic receipt: its address is set per account on the page',
+    'settings.byEmail': 'By e-mail',
+    'settings.byPush': 'By push',
+    'settings.alwaysOn': 'A security notice: it cannot be turned off, so that you learn at once if someone else acts in your cabinet.',
+    'settings.saveNotifications': 'Save the notifications',
+    'settings.notificationsSaved': 'Saved.',
+    'setNotificationPreferences.ALWAYS_ON': 'This is a security notice: it cannot be turned off.',
+    'setNotificationPreferences.CHANNEL_NOT_AVAILABLE': 'This notification is not sent this way.',
+    'notification.PAYMENT_SUCCEEDED': 'A payment went through',
+    'notification.PAYMENT_FAILED': 'A payment failed',
+    'notification.QUESTION_ANSWERED': 'A specialist answered a question',
+    'notification.NEW_LOGIN': 'A login from a new device',
+    'notification.EMAIL_CHANGED': 'The cabinet’s e-mail address changed',
+    'notification.NEW_BILL': 'A new bill',
+    'notification.READING_WINDOW_OPEN': 'Meter readings are open',
+    'notification.READING_WINDOW_CLOSING': 'Meter readings close soon',
+    'notification.AUTOPAY_CHARGED': 'Autopay paid a bill',
+    'notification.AUTOPAY_REFUSED': 'The bank refused autopay',
+    'notification.PASSWORD_CHANGED': 'The password changed',
+    'notification.SESSIONS_ENDED': 'Sessions on other devices ended',
   },
 });
 
@@ -104,6 +149,18 @@ const UNLINK = gql`mutation UnlinkAccount($input: UnlinkAccountInput!) {
 const CHANGE_EMAIL = gql`mutation ChangeEmail($input: ChangeEmailInput!) {
   changeEmail(input: $input) { sentTo userErrors { field message code retryAfter } }
 }`;
+
+const PREFERENCE_FIELDS = gql`fragment PreferenceFields on NotificationPreference { event email push alwaysOn }`;
+
+const PREFERENCES = gql`query NotificationPreferences { me { notificationPreferences { ...PreferenceFields } } }
+${PREFERENCE_FIELDS}`;
+
+const SET_PREFERENCES = gql`mutation SetNotificationPreferences($input: SetNotificationPreferencesInput!) {
+  setNotificationPreferences(input: $input) {
+    preferences { ...PreferenceFields } userErrors { field message code }
+  }
+}
+${PREFERENCE_FIELDS}`;
 
 // A form whose success replaces its status line (the form stays, cleared).
 function section(id, title, node, status) {
@@ -186,6 +243,88 @@ function languageForm(user, status) {
   return node;
 }
 
+// One checkbox of an event's channel, in a .field wrapper named `${event}.${channel}`
+// with its error slot (a refusal is shown there). An always-on event's is checked and
+// disabled, its reason tied to it for screen readers.
+function channelBox(preference, channel, label, alwaysOnHintId) {
+  const id = uid(`${preference.event}-${channel}`);
+  const errorId = `${id}-error`;
+  const input = h('input', {
+    type: 'checkbox',
+    id,
+    'data-event': preference.event,
+    'data-channel': channel,
+    checked: preference[channel] === true,
+    disabled: preference.alwaysOn,
+    'aria-describedby': [alwaysOnHintId, errorId].filter(Boolean).join(' '),
+  });
+  return h(
+    'div',
+    { class: 'field checkbox', 'data-field': `${preference.event}.${channel}` },
+    h('label', { for: id }, input, ' ', label),
+    h('p', { class: 'error', id: errorId, hidden: true }),
+  );
+}
+
+function preferenceGroup(preference) {
+  const hintId = preference.alwaysOn ? uid(`${preference.event}-always`) : null;
+  const name = has(`notification.${preference.event}`) ? t(`notification.${preference.event}`) : preference.event;
+  return h(
+    'fieldset',
+    { class: 'preference', 'data-event': preference.event },
+    h('legend', {}, name),
+    preference.alwaysOn ? h('p', { class: 'hint', id: hintId }, t('settings.alwaysOn')) : null,
+    preference.email === null ? null : channelBox(preference, 'email', t('settings.byEmail'), hintId),
+    preference.push === null ? null : channelBox(preference, 'push', t('settings.byPush'), hintId),
+  );
+}
+
+// Every event the customer may turn off, each channel it has: the whole state is sent, so
+// what is saved is what the page shows. A refusal (["preferences", index, channel]) is
+// shown next to that event's checkbox.
+function notificationsForm(preferences, status) {
+  const node = form({
+    label: t('settings.notifications'),
+    submit: t('settings.saveNotifications'),
+    fields: [
+      h('p', { class: 'hint' }, t('settings.notificationsIntro')),
+      h('p', { class: 'hint' }, t('settings.billByEmail'), ' ', h('a', { href: '/receipts' }, t('nav.receipts')), '.'),
+      preferences.map(preferenceGroup),
+    ],
+    onSubmit: async (_values, f) => {
+      status.replaceChildren();
+      const changes = [];
+      for (const group of f.querySelectorAll('fieldset.preference')) {
+        const change = { event: group.dataset.event };
+        let any = false;
+        for (const box of group.querySelectorAll('input[type=checkbox]:not([disabled])')) {
+          change[box.dataset.channel] = box.checked;
+          any = true;
+        }
+        if (any) changes.push(change);
+      }
+      const payload = await mutate('setNotificationPreferences', SET_PREFERENCES, { preferences: changes });
+      if (payload.userErrors.length) {
+        const named = payload.userErrors.map((error) => {
+          const [, index, channel] = error.field || [];
+          const change = changes[Number(index)];
+          return change && channel ? { ...error, field: [`${change.event}.${channel}`] } : error;
+        });
+        showErrors(f, named, codeText('setNotificationPreferences'));
+        return;
+      }
+      for (const preference of payload.preferences) {
+        for (const channel of ['email', 'push']) {
+          const box = f.querySelector(`input[data-event="${preference.event}"][data-channel="${channel}"]`);
+          if (box) box.checked = preference[channel] === true;
+        }
+      }
+      status.append(notice(t('settings.notificationsSaved'), 'ok'));
+    },
+  });
+  return node;
+}
+
 let languageFlash = null;
 let unlinkedFlash = null;
 
@@ -250,6 +389,8 @@ async function render() {
     unlinkedFlash = null;
   }
   const accounts = user.role === 'CUSTOMER' ? (await graphql(ACCOUNTS)).me.accounts : [];
+  const preferences = user.role === 'CUSTOMER' ? (await graphql(PREFERENCES)).me.notificationPreferences : [];
+  const notificationsStatus = h('div');
   if (languageFlash) {
     const saved = t(`settings.language.${languageFlash}`);
     languageStatus.append(notice(t('settings.languageSaved', { language: saved }), 'ok'));
@@ -260,6 +401,9 @@ async function render() {
     section('language', t('settings.language'), languageForm(user, languageStatus), languageStatus),
     section('password', t('settings.password'), passwordForm(passwordStatus), passwordStatus),
     section('email', t('settings.email'), emailForm(emailStatus), emailStatus),
+    preferences.length
+      ? section('notifications', t('settings.notifications'), notificationsForm(preferences, notificationsStatus), notificationsStatus)
+      : null,
     accounts.length ? section('accounts', t('settings.accounts'), accountsList(accounts), accountsStatus) : null,
   );
 }
