@@ -96,6 +96,7 @@ async def staff_questions(
     assignee: AssigneeFilter,
     first: int,
     after: str | None,
+    frozen: bool | None = None,
 ) -> Page:
     """The staff queue: the customer who has waited longest first."""
     viewer = await info.context.require_viewer()
@@ -104,6 +105,7 @@ async def staff_questions(
         topic=topic,
         assignee_id=viewer.id if assignee == AssigneeFilter.ME else None,
         unassigned=assignee == AssigneeFilter.NOBODY,
+        frozen=frozen,
     )
     args = paging.page_args(first, after, (None, None), dt.datetime)
     rows = await read_model.queue(which, args)

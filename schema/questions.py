@@ -153,6 +153,11 @@ class Customer(Node):
     )
     email: str = strawberry.field(description="The cabinet's e-mail address.")
     language: str = strawberry.field(description="The language to answer in: ru or en.")
+    frozen_at: dt.datetime | None = strawberry.field(
+        default=None,
+        description='When the owner froze the cabinet ("this wasn\'t me"): no login or '
+        "recovery until a specialist calls unfreezeCabinet; null when it is not frozen.",
+    )
     pk: strawberry.Private[int]
 
     @classmethod
@@ -161,6 +166,7 @@ class Customer(Node):
             id=encode_id("Customer", row["id"]),
             email=row["email"],
             language=row["language"],
+            frozen_at=row.get("frozen_at"),
             pk=row["id"],
         )
 
@@ -442,9 +448,19 @@ async def staff_questions(
     ] = AssigneeFilter.ANYONE,
     first: First = 20,
     after: After = None,
+    frozen: Annotated[
+        bool | None,
+        strawberry.argument(
+            description="true: only questions of cabinets their owner froze (\"this wasn't "
+            "me\"; the system's question carries the security log), the queue to check and "
+            "unfreezeCabinet; false: only of others; null: both."
+        ),
+    ] = None,
 ) -> Connection[Question]:
     """The staff queue: the customer who has waited longest first."""
-    page = await question_resolvers.staff_questions(info, status, topic, assignee, first, after)
+    page = await question_resolvers.staff_questions(
+        info, status, topic, assignee, first, after, frozen
+    )
     return to_connection(page, Question.from_row)
 
 

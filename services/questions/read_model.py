@@ -95,6 +95,7 @@ class QueueFilter:
     topic: QuestionTopic | None
     assignee_id: int | None = None  # only this specialist's
     unassigned: bool = False  # only questions nobody took
+    frozen: bool | None = None  # only of cabinets frozen by "this wasn't me" (or not)
 
 
 def _own_where(cabinet_id: int, status: QuestionStatus | None) -> tuple[list[str], list[Any]]:
@@ -135,6 +136,11 @@ def _queue_where(which: QueueFilter) -> tuple[list[str], list[Any]]:
         params.append(which.assignee_id)
     if which.unassigned:
         clauses.append("q.assignee_id IS NULL")
+    if which.frozen is not None:
+        frozen = (
+            "EXISTS (SELECT 1 FROM cabinet c WHERE c.id = q.cabinet_id AND c.frozen_at IS NOT NULL)"
+        )
+        clauses.append(frozen if which.frozen else f"NOT {frozen}")
     return clauses, params
 
 
@@ -257,5 +263,12 @@ async def attachments_of_messages(message_ids: Sequence[int]) -> list[list[dict]
 async def cabinets_by_id(cabinet_ids: Sequence[int]) -> list[dict | None]:
     """The people of questions: who asked, who was assigned."""
     return await rows_in_order(
-        "SELECT id, email, language, role, display_name FROM cabinet WHERE id IN", cabinet_ids
+        "SELECT id, email, language, role, display_name, frozen_at FROM cabinet WHERE id IN",
+        cabinet_ids,
+        _cabinet,
     )
+
+
+def _cabinet(row: dict[str, Any]) -> dict[str, Any]:
+    row["frozen_at"] = sql.as_datetime(row["frozen_at"]) if row["frozen_at"] else None
+    return row

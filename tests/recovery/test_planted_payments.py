@@ -24,7 +24,7 @@ from services.core.clock import clock
 from services.recovery.rules import complete_due_holds
 from tests.conftest import BACKEND
 from tests.mail_fixtures import deliver_all, links_in
-from tests.questions.support import specialist
+from tests.questions.support import asked, specialist
 from tests.recovery.test_recovery import NEW_PASSWORD, confirm, link_token, start
 from tests.support import ACCOUNT_1, ACCOUNT_2, AMOUNT_1, AMOUNT_2, PASSWORD, Api, codes
 
@@ -270,6 +270,42 @@ async def test_freeze_from_a_notice_and_unfreeze(api: Api, db, smtp, smtp_settin
     assert (await api.login(VICTIM, "another-Quiet-77-harbor"))["userErrors"] == []
     unknown = (await staff.data(UNFREEZE, {"id": "nope"}))["unfreezeCabinet"]
     assert codes(unknown) == ["NOT_FOUND"]
+
+
+FROZEN_QUEUE = """query($frozen: Boolean) { staffQuestions(first: 20, frozen: $frozen) {
+  totalCount nodes { subject customer { id email frozenAt } } } }"""
+
+
+async def test_frozen_cabinets_are_a_queue_of_their_own(api: Api, smtp, smtp_settings):
+    # given a customer with an ordinary question, and the owner of another who freezes it
+    other = await api.signed_up(ACCOUNT_2, AMOUNT_2, "petrov@mail.ru")
+    await asked(other, subject="Переплата", body="Верните деньги")
+    owner = await api.signed_up()
+    await deliver_all(smtp_settings)
+    smtp.messages.clear()
+    await owner.data(CHANGE_PASSWORD, {"c": PASSWORD, "n": NEW_PASSWORD})
+    await deliver_all(smtp_settings)
+    [notice] = mails_to(smtp, VICTIM)
+    assert (await api.http.post(link_path(notice, "/security/freeze"))).status_code == 200
+    api.http.cookies.clear()
+    staff = await specialist(api)
+
+    # the frozen queue holds the system's question, its customer frozen; the rest do not
+    frozen = (await staff.data(FROZEN_QUEUE, {"frozen": True}))["staffQuestions"]
+    assert frozen["totalCount"] == 1
+    [listed] = frozen["nodes"]
+    assert listed["customer"]["email"] == VICTIM and listed["customer"]["frozenAt"]
+    others = (await staff.data(FROZEN_QUEUE, {"frozen": False}))["staffQuestions"]
+    emails = {q["customer"]["email"] for q in others["nodes"]}
+    assert "petrov@mail.ru" in emails and VICTIM not in emails
+    assert all(q["customer"]["frozenAt"] is None for q in others["nodes"])
+    everyone = (await staff.data(FROZEN_QUEUE, {"frozen": None}))["staffQuestions"]
+    assert everyone["totalCount"] == others["totalCount"] + 1
+
+    # unfrozen, the cabinet leaves the frozen queue
+    lifted = (await staff.data(UNFREEZE, {"id": listed["customer"]["id"]}))["unfreezeCabinet"]
+    assert lifted["userErrors"] == []
+    assert (await staff.data(FROZEN_QUEUE, {"frozen": True}))["staffQuestions"]["nodes"] == []
 
 
 async def test_a_freeze_cancels_a_held_recovery(api: Api, smtp, smtp_settings):
