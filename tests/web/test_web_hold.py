@@ -5,6 +5,7 @@ security notice, each asking first and acting on its button only."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -93,6 +94,37 @@ async def test_the_freeze_page_of_a_notice(page, web_server) -> None:
     await page.get_by_label("Пароль").fill("another long passphrase")
     await page.get_by_role("button", name="Войти").click()
     await expect(page.get_by_role("alert")).to_contain_text("Кабинет заморожен")
+
+    # A specialist finds it in the queue of frozen cabinets, checks, and lifts the freeze
+    from services.ops.demo import DEMO_SPECIALIST, seed_specialist
+    from services.security.freeze import QUESTION_SUBJECT
+    from tests.web.test_web_console import log_in as log_in_as
+    from tests.web.test_web_console import log_out
+
+    await seed_specialist()
+    await log_in_as(page, DEMO_SPECIALIST[0], "/console")
+    filters = page.get_by_role("form", name="Отбор вопросов")
+    await filters.get_by_label("Кабинеты").select_option(
+        label="Замороженные владельцем («это был не я»)"
+    )
+    await filters.get_by_role("button", name="Показать").click()
+    await expect(page).to_have_url(re.compile(r"/console\?frozen=1$"))
+    await expect(page.locator(".queue-item")).to_have_count(1)
+    await page.get_by_role("link", name=QUESTION_SUBJECT).click()
+    await expect(page.get_by_text("kuznetsova@example.com").first).to_be_visible()
+    await page.get_by_role("button", name="Показать данные клиента").click()
+    context = page.get_by_role("complementary", name="Данные клиента")
+    await expect(context).to_contain_text("Кабинет заморожен владельцем")
+    await context.get_by_role("button", name="Снять заморозку").click()
+    await expect(page.get_by_role("status").filter(has_text="Заморозка снята")).to_be_visible()
+    assert (await Cabinet.get(email="kuznetsova@example.com")).frozen_at is None
+    await log_out(page)
+
+    # and the owner logs in again
+    await page.get_by_label("Электронная почта").fill("kuznetsova@example.com")
+    await page.get_by_label("Пароль").fill("another long passphrase")
+    await page.get_by_role("button", name="Войти").click()
+    await expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 
 async def test_a_held_link_on_the_dashboard(page, web_server) -> None:

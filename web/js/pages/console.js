@@ -38,6 +38,12 @@ addMessages({
     'console.assignee.ANYONE': 'Все',
     'console.assignee.ME': 'Мои',
     'console.assignee.NOBODY': 'Ничьи',
+    'console.cabinets': 'Кабинеты',
+    'console.cabinets.ALL': 'Все',
+    'console.cabinets.FROZEN': 'Замороженные владельцем («это был не я»)',
+    'console.frozen': 'Кабинет заморожен владельцем {date}: вход и восстановление закрыты. Проверьте журнал безопасности в первом сообщении и свяжитесь с владельцем.',
+    'console.unfreeze': 'Снять заморозку',
+    'console.unfrozen': 'Заморозка снята: владелец снова может войти.',
     'console.apply': 'Показать',
     'console.empty': 'Таких вопросов нет.',
     'console.keys': 'Клавиши: j и k — следующий и предыдущий вопрос, Enter — открыть, r на странице вопроса — ответить.',
@@ -99,6 +105,12 @@ addMessages({
     'console.assignee.ANYONE': 'Everyone’s',
     'console.assignee.ME': 'Mine',
     'console.assignee.NOBODY': 'Nobody’s',
+    'console.cabinets': 'Cabinets',
+    'console.cabinets.ALL': 'All',
+    'console.cabinets.FROZEN': 'Frozen by their owner (“this wasn’t me”)',
+    'console.frozen': 'The owner froze the cabinet on {date}: logging in and recovery are closed. Check the security log in the first message and contact the owner.',
+    'console.unfreeze': 'Lift the freeze',
+    'console.unfrozen': 'The freeze is lifted: the owner can log in again.',
     'console.apply': 'Show',
     'console.empty': 'No such questions.',
     'console.keys': 'Keys: j and k for the next and previous question, Enter to open, r on a question to answer.',
@@ -150,8 +162,8 @@ addMessages({
   },
 });
 
-const QUEUE = gql`query StaffQueue($status: QuestionStatus, $topic: QuestionTopic, $assignee: AssigneeFilter!, $after: String) {
-  staffQuestions(status: $status, topic: $topic, assignee: $assignee, first: 50, after: $after) {
+const QUEUE = gql`query StaffQueue($status: QuestionStatus, $topic: QuestionTopic, $assignee: AssigneeFilter!, $frozen: Boolean, $after: String) {
+  staffQuestions(status: $status, topic: $topic, assignee: $assignee, frozen: $frozen, first: 50, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     nodes { id subject topic status createdAt waitingSince assignee { id displayName } }
   }
@@ -173,7 +185,7 @@ const CUSTOMER_CONTEXT = gql`query CustomerContext($id: ID!) {
     id
     account { id }
     customer {
-      id email language
+      id email language frozenAt
       accounts {
         id number holderName address tariff balance balanceOn
         readings(first: 3) { nodes { id takenOn values { name value } } }
@@ -194,6 +206,10 @@ const ASSIGN = gql`mutation AssignQuestion($input: AssignQuestionInput!) {
 
 const STAFF_CLOSE = gql`mutation StaffCloseQuestion($input: QuestionInput!) {
   closeQuestion(input: $input) { question { id status } userErrors { field message code } }
+}`;
+
+const UNFREEZE = gql`mutation UnfreezeCabinet($input: UnfreezeCabinetInput!) {
+  unfreezeCabinet(input: $input) { unfrozen userErrors { field message code } }
 }`;
 
 const REOPEN = gql`mutation ReopenQuestion($input: QuestionInput!) {
@@ -222,6 +238,7 @@ function filters(query) {
     status: STATUSES.includes(status) ? status : status === 'ALL' ? 'ALL' : 'OPEN',
     topic: TOPICS.includes(topic) ? topic : '',
     assignee,
+    frozen: query.get('frozen') === '1',
   };
 }
 
@@ -255,12 +272,19 @@ function filterForm(current) {
         ASSIGNEES.map((s) => ({ value: s, label: t(`console.assignee.${s}`) })),
         current.assignee,
       ),
+      select(
+        'cabinets',
+        t('console.cabinets'),
+        ['ALL', 'FROZEN'].map((s) => ({ value: s, label: t(`console.cabinets.${s}`) })),
+        current.frozen ? 'FROZEN' : 'ALL',
+      ),
     ],
     onSubmit: async (values) => {
       const params = new URLSearchParams();
       if (values.status !== 'OPEN') params.set('status', values.status);
       if (values.topic) params.set('topic', values.topic);
       if (values.assignee !== 'ANYONE') params.set('assignee', values.assignee);
+      if (values.cabinets === 'FROZEN') params.set('frozen', '1');
       const search = params.toString();
       await navigate(`/console${search ? `?${search}` : ''}`);
     },
@@ -333,6 +357,7 @@ async function renderQueue({ query }) {
     status: current.status === 'ALL' ? null : current.status,
     topic: current.topic || null,
     assignee: current.assignee,
+    frozen: current.frozen ? true : null,
   };
   const list = await growingList({
     load: async (after) => (await graphql(QUEUE, { ...variables, after })).staffQuestions,
@@ -493,6 +518,23 @@ function accountCard(account, about) {
   );
 }
 
+// The owner froze the cabinet ("this wasn't me"): said first, with the one step that lifts it.
+function frozenNotice(customer) {
+  const status = h('p', { role: 'status' });
+  return h(
+    'div',
+    { class: 'notice notice-error' },
+    h('p', {}, t('console.frozen', { date: formatDateTime(customer.frozenAt) })),
+    action(
+      t('console.unfreeze'),
+      () => mutate('unfreezeCabinet', UNFREEZE, { cabinetId: customer.id }),
+      () => t('console.unfrozen'),
+      status,
+    ),
+    status,
+  );
+}
+
 function customerContext(question) {
   const body = h('div', { class: 'context-body', 'aria-live': 'polite' });
   const show = button(t('console.showContext'), {
@@ -507,6 +549,7 @@ function customerContext(question) {
         show.hidden = true;
         fill(
           body,
+          customer.frozenAt ? frozenNotice(customer) : null,
           h('p', {}, t('console.email', { email: customer.email })),
           h('p', {}, t('console.language', { language: customer.language })),
           customer.accounts.length ? customer.accounts.map((a) => accountCard(a, a.id === about)) : h('p', {}, t('console.noAccounts')),
