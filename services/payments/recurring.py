@@ -49,8 +49,7 @@ from payments.providers import (
     recurring,
 )
 from services.core.clock import now
-from services.core.errors import CoreError, RuleError, raise_all
-from services.core.idempotency import check_key
+from services.core.errors import CoreError, RuleError
 from services.core.money import AmountError, format_rub, parse_amount
 from services.notifications.notices import notify
 from services.payments import rules
@@ -95,17 +94,7 @@ async def enable_autopay(
     settings = get_settings()
     if not online_payments(settings):
         raise rules.payments_unavailable(settings)
-    errors: list[RuleError] = []
-    cap = Decimal(0)
-    try:
-        cap = _read_cap(max_amount_text)
-    except RuleError as error:
-        errors.append(error)
-    try:
-        check_key(key)
-    except RuleError as error:
-        errors.append(error)
-    raise_all(errors)
+    cap = rules.read_input(max_amount_text, key, read=_read_cap)
     account = await linked(cabinet, account_id)
     if provider is None:
         raise RuleError(PaymentError.PROVIDER_UNAVAILABLE, None)

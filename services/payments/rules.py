@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -124,11 +125,15 @@ def _read_amount(text: str) -> Decimal:
     return amount
 
 
-def _read_input(amount_text: str, key: str) -> Decimal:
+def read_input(
+    amount_text: str, key: str, read: Callable[[str], Decimal] = _read_amount
+) -> Decimal:
+    """The amount (read by `read`) and the idempotency key of a payment a cabinet starts;
+    both refusals at once when both are wrong (payBill, and enableAutopay with its cap)."""
     errors: list[RuleError] = []
     amount = Decimal(0)
     try:
-        amount = _read_amount(amount_text)
+        amount = read(amount_text)
     except RuleError as error:
         errors.append(error)
     try:
@@ -155,7 +160,7 @@ async def pay_bill(
     settings = get_settings()
     if not online_payments(settings):
         raise payments_unavailable(settings)
-    amount = _read_input(amount_text, key)
+    amount = read_input(amount_text, key)
     link = None
     if account_id is not None:
         link = (
