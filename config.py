@@ -104,6 +104,13 @@ class Settings:
     graphql_max_depth: int = setting(12, "Deepest selection nesting a query may have.")
     graphql_max_aliases: int = setting(30, "Most aliases one document may use.")
     graphql_max_tokens: int = setting(5000, "Most lexical tokens one document may have.")
+    graphql_executor: str = setting(
+        "compiled",
+        "How documents execute: `compiled` (a plan compiled on a document's first "
+        "execution, schema/compiler.py; what a plan does not cover runs on graphql-core), "
+        "`graphql-core` (the interpreter for everything), or `differential` (the test "
+        "suite's mode: each query through both, any difference an EXECUTOR_MISMATCH error).",
+    )
     graphql_max_cost: int = setting(
         5000,
         "Largest query cost: every field costs 1 and a connection multiplies what it selects "
@@ -733,6 +740,11 @@ def load_settings(
         raise ConfigError(
             f"LOG_LEVEL: expected debug, info, warning or error, got {settings.log_level!r}"
         )
+    if settings.graphql_executor not in GRAPHQL_EXECUTORS:
+        raise ConfigError(
+            f"GRAPHQL_EXECUTOR: expected {', '.join(GRAPHQL_EXECUTORS)},"
+            f" got {settings.graphql_executor!r}"
+        )
     check_company_requisites(settings)
     _check_mail(settings)
     _check_questions(settings)
@@ -749,6 +761,7 @@ def load_settings(
 
 
 SMTP_TLS_MODES = ("none", "starttls", "tls")
+GRAPHQL_EXECUTORS = ("compiled", "graphql-core", "differential")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

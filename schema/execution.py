@@ -15,12 +15,30 @@ tests cover nulls, errors, enums and every scalar kind through this path.
 
 from __future__ import annotations
 
+import json
+import logging
+from copy import copy
+from types import CoroutineType
 from typing import Any
 
-from graphql import GraphQLError, GraphQLNonNull, Undefined, ValidationRule, is_leaf_type
-from graphql.execution.executor import gather_with_cancel
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLNonNull,
+    OperationType,
+    Undefined,
+    ValidationRule,
+    is_leaf_type,
+    print_ast,
+)
+from graphql.execution.executor import CollectedErrors, Executor, gather_with_cancel
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema import compiler
+from services.core import telemetry
+
+log = logging.getLogger("kabinet")
 
 _UNPLANNED = object()
 # (parent type name, field name) -> (resolver, leaf type) or None for the regular path.
@@ -162,3 +180,151 @@ def _fast_leaf(plan: tuple[Any, Any], source: Any) -> Any:
     except Exception:
         return Undefined
     return Undefined if coerced is None else coerced
+
+
+# ------------------------------------------------------------------ compiled plans
+
+_COMPILED = compiler.PlanCache(maxsize=1000)  # as many as the parser cache keeps documents
+
+
+def _count(executor: str, reason: str) -> None:
+    telemetry.GRAPHQL_EXECUTIONS.labels(executor, reason).inc()
+
+
+class CompiledExecutionContext(FastLeafExecutionContext):
+    """Executes a document through its compiled plan (schema/compiler.py); anything a
+    plan does not cover runs on graphql-core as before, counted in /metrics by reason
+    (`kabinet_graphql_executions_total`)."""
+
+    def compiled_plan(self) -> compiler.Plan | None:
+        try:
+            compiler.check_supported(self)
+            plan = _COMPILED.get(self)
+        except compiler.Unsupported as refusal:
+            _count("graphql-core", str(refusal))
+            return None
+        _count("compiled", "")
+        return plan
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        plan = self.compiled_plan()
+        if plan is None:
+            return super().execute_operation(serially)
+        return self.run_plan(plan, serially)
+
+    def interpret(self, serially: bool | None = None) -> Any:
+        """graphql-core's execution of the operation (the interpreter)."""
+        return super().execute_operation(serially)
+
+    def run_plan(self, plan: compiler.Plan, serially: bool | None) -> Any:
+        serial = plan.serial if serially is None else serially
+        try:
+            if serial:
+                data = compiler.run_fields_serially(self, plan.root, self.root_value)
+            else:
+                data = compiler.run_fields(self, plan.root, self.root_value, None)
+        except GraphQLError as error:
+            self.collected_errors.add(error, None)
+            return self.build_response(None)
+        if type(data) is not CoroutineType:
+            return self.build_response(data)
+
+        async def await_result() -> Any:
+            try:
+                awaited = await data
+            except GraphQLError as error:
+                self.collected_errors.add(error, None)
+                return self.build_response(None)
+            return self.build_response(awaited)
+
+        return await_result()
+
+
+# What differential execution found different, for the test suite to fail on.
+MISMATCHES: list[dict[str, Any]] = []
+MISMATCH = "EXECUTOR_MISMATCH"
+
+
+class DifferentialExecutionContext(CompiledExecutionContext):
+    """GRAPHQL_EXECUTOR=differential (the test suite): every query that has a plan runs
+    through it and then through graphql-core, and any difference in `data` (values and
+    key order) or `errors` (message, path, locations, extensions; in any order) is
+    logged, kept in MISMATCHES and answered as an EXECUTOR_MISMATCH error, so the test
+    that sent it fails. Mutations run once (through the plan): running one twice would
+    apply it twice."""
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        plan = self.compiled_plan()
+        if plan is None:
+            return self.interpret(serially)
+        if self.operation.operation != OperationType.QUERY:
+            return self.run_plan(plan, serially)
+        reference = copy(self)
+        reference.collected_errors = CollectedErrors()
+        compiled = self.run_plan(plan, serially)
+
+        async def compare_later(compiled: Any) -> Any:
+            if self.is_awaitable(compiled):
+                compiled = await compiled
+            expected = reference.interpret(serially)
+            if self.is_awaitable(expected):
+                expected = await expected
+            return _compare(self, compiled, expected)
+
+        if self.is_awaitable(compiled):
+            return compare_later(compiled)
+        expected = reference.interpret(serially)
+        if self.is_awaitable(expected):
+            return compare_later(compiled)
+        return _compare(self, compiled, expected)
+
+
+def _compare(executor: Executor, compiled: ExecutionResult, expected: ExecutionResult) -> Any:
+    if _same(compiled.data, expected.data) and _errors(compiled) == _errors(expected):
+        return compiled
+    document = print_ast(executor.operation)
+    found = {
+        "operation": document,
+        "variables": executor.variable_values.coerced,
+        "compiled": {"data": compiled.data, "errors": _errors(compiled)},
+        "graphql-core": {"data": expected.data, "errors": _errors(expected)},
+    }
+    MISMATCHES.append(found)
+    log.error("the compiled plan and graphql-core differ: %s", json.dumps(found, default=str))
+    error = GraphQLError(
+        "The compiled plan and graphql-core answered this query differently.",
+        extensions={"code": MISMATCH},
+    )
+    return ExecutionResult(compiled.data, [*(compiled.errors or ()), error])
+
+
+def _errors(result: ExecutionResult) -> list[str]:
+    return sorted(
+        json.dumps(error.formatted, sort_keys=True, default=str) for error in result.errors or ()
+    )
+
+
+def _same(left: Any, right: Any) -> bool:
+    """Equal values of the same types, dict keys in the same order."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, dict):
+        return list(left) == list(right) and all(_same(left[k], right[k]) for k in left)
+    if isinstance(left, list):
+        return len(left) == len(right) and all(map(_same, left, right))
+    return left == right
+
+
+class InterpretedExecutionContext(FastLeafExecutionContext):
+    """GRAPHQL_EXECUTOR=graphql-core: no plans at all."""
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        _count("graphql-core", "setting")
+        return super().execute_operation(serially)
+
+
+EXECUTION_CONTEXTS = {
+    "compiled": CompiledExecutionContext,
+    "graphql-core": InterpretedExecutionContext,
+    "differential": DifferentialExecutionContext,
+}

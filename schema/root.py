@@ -39,7 +39,7 @@ from schema import (
 from schema import nodes as node_fields
 from schema.accounts import Account, MeterReading, Receipt
 from schema.auth import User
-from schema.execution import FastLeafExecutionContext, coded
+from schema.execution import EXECUTION_CONTEXTS, coded
 from schema.http import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from schema.limits import QueryCost
 from schema.metrics import OperationMetrics
@@ -438,7 +438,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=production),
-        execution_context_class=FastLeafExecutionContext,
+        execution_context_class=EXECUTION_CONTEXTS[settings.graphql_executor],
         extensions=extensions,
     )
 

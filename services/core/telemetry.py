@@ -163,6 +163,13 @@ OPERATIONS = Counter(
     "GraphQL operations by name, type and outcome (ok, user_error, error, rejected).",
     ["operation", "type", "outcome"],
 )
+GRAPHQL_EXECUTIONS = Counter(
+    "kabinet_graphql_executions_total",
+    "GraphQL executions by executor: `compiled` (a plan, schema/compiler.py) or "
+    "`graphql-core` with the reason a plan did not cover it (subscription, "
+    "compile_error, ...; `setting` when GRAPHQL_EXECUTOR turns plans off).",
+    ["executor", "reason"],
+)
 OPERATION_LATENCY = Histogram(
     "kabinet_graphql_operation_seconds",
     "GraphQL operation duration by name.",

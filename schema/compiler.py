@@ -1,0 +1,691 @@
+"""Compiled execution plans: a document we have seen before, executed without
+graphql-core's field-by-field interpreter.
+
+graphql-core executes a document by interpreting it field by field: for every field of
+every object of the answer it looks the field up, builds a path entry and a resolve-info
+record, calls the resolver (Strawberry's default one for a plain attribute), asks whether
+the result is awaitable, walks down the type's wrappers (non-null, list, leaf, abstract,
+object), and for every object collects its sub-fields again (memoized per object). For
+the dashboard that is ~365 fields at a few microseconds each: more than the whole
+hand-written request.
+
+A plan does that work once per (document, operation, values of the variables used by
+@skip/@include): field collection (graphql-core's own `collect_fields`, so fragments,
+type conditions, merging and the directives behave exactly as there), the field
+definitions, which resolver each field has, and how to complete its type. Executing the
+plan is then a loop per object over precomputed field entries:
+
+- a plain attribute (Strawberry's default resolver) is read with `getattr`, a
+  `str`/`bool` leaf is stored as it is, other leaves are coerced inline;
+- a field whose Strawberry resolver is a plain method of the object taking nothing else
+  (no arguments, no info, no permission classes or field extensions) is called directly;
+- every other field gets the resolve-info graphql-core would build and its resolver;
+- a path entry is made only where a resolver or an error needs one;
+- lists loop without per-item machinery; awaitables are gathered as graphql-core does
+  (`gather_with_cancel`, a single one awaited directly).
+
+Errors are graphql-core's own: raised, located and recorded by its `handle_field_error`
+with the same nodes and path, so null propagation to the nearest nullable parent, error
+paths and locations are the interpreter's. Anything unusual at a position (an async
+iterable where a list is expected, a non-iterable, an abstract type resolved by an
+awaitable) is completed there by graphql-core's `complete_value`. What a plan does not
+cover at all (subscriptions, an abort signal, middleware, fragment variables, disabled
+error propagation, @defer/@stream) runs on graphql-core entirely; `schema/execution.py`
+decides and counts that in /metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from types import CoroutineType
+from typing import Any
+
+from graphql import (
+    GraphQLBoolean,
+    GraphQLID,
+    GraphQLString,
+    OperationType,
+    Undefined,
+    is_abstract_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.execution.collect_fields import collect_fields, collect_subfields
+from graphql.execution.executor import (
+    Executor,
+    gather_with_cancel,
+    invalid_return_type_error,
+)
+from graphql.execution.values import get_argument_values
+from graphql.language import DirectiveNode, FragmentDefinitionNode, OperationDefinitionNode
+from graphql.pyutils import Path
+from graphql.type import TypeNameMetaFieldDef
+from strawberry.types.field import StrawberryField
+
+log = logging.getLogger("kabinet")
+
+# How a field gets its value.
+ATTR = 0  # getattr(source, name): Strawberry's default resolver with the default getattr
+BASIC = 1  # Strawberry's default resolver with a configured default_resolver(source, name)
+DIRECT = 2  # a Strawberry resolver that is a plain method of the source: func(source)
+RESOLVE = 3  # the field's resolve function with graphql-core's resolve-info and arguments
+TYPENAME = 4  # __typename: the parent type's name
+
+# Leaf types whose coercion keeps a value of exactly this Python type as it is.
+_UNCHANGED = {GraphQLString.name: str, GraphQLID.name: str, GraphQLBoolean.name: bool}
+_NO_FAST_TYPE = type("_NoFastType", (), {})  # no value is ever of this type
+
+_STRAWBERRY_IS_TYPE_OF = "_get_is_type_of.<locals>.is_type_of"
+
+
+class Unsupported(Exception):
+    """The operation uses something a plan does not cover; the reason names it."""
+
+
+class ObjectPlan:
+    """The fields of one object type for one group of field nodes."""
+
+    __slots__ = ("fields", "type", "type_name")
+
+    def __init__(self, object_type: Any, fields: tuple[FieldPlan, ...]) -> None:
+        self.type = object_type
+        self.type_name = object_type.name
+        self.fields = fields
+
+
+class FieldPlan:
+    """One response key of an object: how to get its value and complete it."""
+
+    __slots__ = (
+        "attr",
+        "complete",
+        "details",
+        "fast",
+        "field_def",
+        "fragment_variables",
+        "func",
+        "has_args",
+        "key",
+        "kind",
+        "leaf",
+        "node",
+        "nodes",
+        "parent_type",
+        "return_type",
+    )
+
+    def __init__(self) -> None:
+        self.fast: type = _NO_FAST_TYPE
+        self.leaf = False
+        self.attr = ""
+        self.func: Any = None
+
+
+class Plan:
+    """A compiled operation: its root fields and whether they run one after another."""
+
+    __slots__ = ("root", "serial")
+
+    def __init__(self, root: ObjectPlan, serial: bool) -> None:
+        self.root = root
+        self.serial = serial
+
+
+# ------------------------------------------------------------------ compiling
+
+
+def directive_variables(operation: OperationDefinitionNode, fragments: dict) -> tuple[str, ...]:
+    """Names of the variables @skip/@include read: field collection depends on their
+    values, so a plan is kept per combination of them."""
+    names: set[str] = set()
+    stack: list[Any] = [operation.selection_set]
+    stack.extend(
+        fragment.definition.selection_set
+        for fragment in fragments.values()
+        if fragment.definition is not None
+    )
+    while stack:
+        selection_set = stack.pop()
+        if selection_set is None:
+            continue
+        for selection in selection_set.selections:
+            for directive in selection.directives or ():
+                _variables_of(directive, names)
+            stack.append(getattr(selection, "selection_set", None))
+    return tuple(sorted(names))
+
+
+def _variables_of(directive: DirectiveNode, names: set[str]) -> None:
+    for argument in directive.arguments or ():
+        value = argument.value
+        if value.kind == "variable":
+            names.add(value.name.value)
+
+
+def check_supported(executor: Executor) -> None:
+    """Raise Unsupported when this execution must run on graphql-core."""
+    operation = executor.operation
+    if operation.operation not in (OperationType.QUERY, OperationType.MUTATION):
+        raise Unsupported("subscription")
+    if executor.abort_signal is not None:
+        raise Unsupported("abort_signal")
+    if executor.hooks is not None:
+        raise Unsupported("hooks")
+    if not executor.error_propagation:
+        raise Unsupported("error_propagation")
+    manager = executor.middleware_manager
+    if manager is not None and manager.middlewares:
+        raise Unsupported("middleware")
+    schema = executor.schema
+    if schema.get_directive("defer") or schema.get_directive("stream"):
+        raise Unsupported("incremental_delivery")
+    for definition in executor.fragment_definitions.values():
+        if isinstance(definition, FragmentDefinitionNode) and definition.variable_definitions:
+            raise Unsupported("fragment_variables")
+
+
+def compile_plan(executor: Executor) -> Plan:
+    """The plan of the executor's operation (for its @skip/@include values)."""
+    schema = executor.schema
+    operation = executor.operation
+    root_type = schema.get_root_type(operation.operation)
+    if root_type is None:
+        raise Unsupported("no_root_type")
+    grouped, defers, _forbidden = collect_fields(
+        schema,
+        executor.fragments,
+        executor.variable_values,
+        root_type,
+        operation,
+        executor.hide_suggestions,
+    )
+    if defers:
+        raise Unsupported("incremental_delivery")
+    return Plan(
+        _object_plan(executor, root_type, grouped),
+        operation.operation == OperationType.MUTATION,
+    )
+
+
+def _object_plan(executor: Executor, object_type: Any, grouped: dict) -> ObjectPlan:
+    fields = []
+    for key, details in grouped.items():
+        field = _field_plan(executor, object_type, key, details)
+        if field is not None:
+            fields.append(field)
+    return ObjectPlan(object_type, tuple(fields))
+
+
+def _field_plan(executor: Executor, parent_type: Any, key: str, details: list) -> FieldPlan | None:
+    first = details[0]
+    if first.defer_usage is not None:
+        raise Unsupported("incremental_delivery")
+    if any(detail.fragment_variable_values is not None for detail in details):
+        raise Unsupported("fragment_variables")
+    node = first.node
+    field_def = executor.schema.get_field(parent_type, node.name.value)
+    if field_def is None:
+        return None  # graphql-core skips an unknown field too (validation rejects it)
+    plan = FieldPlan()
+    plan.key = key
+    plan.node = node
+    plan.details = details
+    plan.nodes = [detail.node for detail in details]
+    plan.field_def = field_def
+    plan.parent_type = parent_type
+    plan.return_type = field_def.type
+    plan.fragment_variables = first.fragment_variable_values
+    plan.has_args = bool(field_def.args or node.arguments)
+    resolve = field_def.resolve or executor.field_resolver
+    plan.func = resolve
+    plan.kind = RESOLVE
+    if field_def is TypeNameMetaFieldDef:
+        plan.kind = TYPENAME
+    elif not plan.has_args:
+        _shortcut(executor, plan, resolve)
+    named = field_def.type.of_type if is_non_null_type(field_def.type) else field_def.type
+    if is_leaf_type(named):
+        plan.leaf = True
+        plan.fast = _UNCHANGED.get(named.name, _NO_FAST_TYPE)
+    plan.complete = _completer(executor, plan, field_def.type)
+    return plan
+
+
+def _shortcut(executor: Executor, plan: FieldPlan, resolve: Any) -> None:
+    """ATTR/BASIC/DIRECT where the field's Strawberry resolver is known to do no more."""
+    definition = (plan.field_def.extensions or {}).get("strawberry-definition")
+    if definition is None or type(definition).get_result is not StrawberryField.get_result:
+        return
+    if getattr(resolve, "_is_default", False):
+        # Strawberry's basic field: field.get_result(source, None, [], {}), which is
+        # default_resolver(source, python_name) for a field without a resolver.
+        if definition.base_resolver is not None:
+            return
+        plan.attr = definition.python_name
+        if definition.default_resolver is getattr:
+            plan.kind = ATTR
+        else:
+            plan.kind = BASIC
+            plan.func = definition.default_resolver
+        return
+    resolver = definition.base_resolver
+    if (
+        resolver is None
+        or definition.extensions
+        or definition.arguments
+        or _exception_handlers(executor)
+        or resolver.parent_parameter is not None
+        or resolver.root_parameter is not None
+        or resolver.info_parameter is not None
+        or not callable(resolver.wrapped_func)
+    ):
+        return
+    wrapped = resolver.wrapped_func
+    if resolver.self_parameter is not None:
+        plan.kind = DIRECT
+        plan.func = wrapped
+
+
+def _exception_handlers(executor: Executor) -> bool:
+    strawberry_schema = getattr(executor.schema, "_strawberry_schema", None)
+    converter = getattr(strawberry_schema, "schema_converter", None)
+    return bool(getattr(converter, "exception_handlers", ()))
+
+
+def _field_path(path: Path) -> Path:
+    """The path of the field a (possibly list item) position belongs to."""
+    while path.typename is None and path.prev is not None and isinstance(path.key, int):
+        path = path.prev
+    return path
+
+
+def _info(executor: Any, plan: FieldPlan, path: Path) -> Any:
+    return executor.build_resolve_info(
+        plan.field_def, plan.nodes, plan.parent_type, _field_path(path)
+    )
+
+
+def _completer(executor: Executor, plan: FieldPlan, return_type: Any) -> Any:
+    """complete(executor, value, path) for `return_type` at `plan`'s field: the
+    completed value, or a coroutine of it."""
+    if is_non_null_type(return_type):
+        inner = _completer(executor, plan, return_type.of_type)
+        message = (
+            f"Cannot return null for non-nullable field {plan.parent_type}.{plan.node.name.value}."
+        )
+
+        def complete_non_null(ex: Any, value: Any, path: Path | None) -> Any:
+            completed = inner(ex, value, path)
+            if completed is None:
+                raise TypeError(message)
+            return completed
+
+        return complete_non_null
+    if is_list_type(return_type):
+        return _list_completer(executor, plan, return_type)
+    if is_leaf_type(return_type):
+        return _leaf_completer(return_type)
+    if is_abstract_type(return_type):
+        return _abstract_completer(plan, return_type)
+    if is_object_type(return_type):
+        return _object_completer(executor, plan, return_type)
+    raise Unsupported("output_type")  # pragma: no cover - graphql-core has no other kind
+
+
+def _leaf_completer(leaf: Any) -> Any:
+    coerce = leaf.coerce_output_value
+    fast = _UNCHANGED.get(leaf.name, _NO_FAST_TYPE)
+
+    def complete_leaf(_ex: Any, value: Any, _path: Path | None) -> Any:
+        if type(value) is fast:
+            return value
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            return Executor.complete_leaf_value(leaf, value)  # raises graphql-core's error
+        return coerced
+
+    return complete_leaf
+
+
+def _object_completer(executor: Executor, plan: FieldPlan, object_type: Any) -> Any:
+    sub_plan = object_plan_for(executor, object_type, plan.details)
+    is_type_of = object_type.is_type_of
+    plain_check = is_type_of is not None and getattr(is_type_of, "__qualname__", "").endswith(
+        _STRAWBERRY_IS_TYPE_OF
+    )
+
+    def complete_object(ex: Any, value: Any, path: Path) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        if is_type_of is not None:
+            # Strawberry's own check reads only the value; any other gets the info.
+            matches = is_type_of(value, None if plain_check else _info(ex, plan, path))
+            if ex.is_awaitable(matches):
+                return _later(
+                    matches,
+                    lambda: ex.complete_object_value(
+                        object_type, plan.details, _info(ex, plan, path), path, value, None
+                    ),
+                )
+            if not matches:
+                raise invalid_return_type_error(object_type, value, plan.details)
+        return run_fields(ex, sub_plan, value, path)
+
+    return complete_object
+
+
+async def _later(awaitable: Any, complete: Any) -> Any:
+    """graphql-core's own completion once an awaitable check has settled (it repeats
+    the check, which is a pure predicate)."""
+    await awaitable
+    completed = complete()
+    if type(completed) is CoroutineType:
+        completed = await completed
+    return completed
+
+
+def _abstract_completer(plan: FieldPlan, abstract_type: Any) -> Any:
+    by_type: dict[str, Any] = {}
+
+    def complete_abstract(ex: Any, value: Any, path: Path) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        info = _info(ex, plan, path)
+        resolve_type = abstract_type.resolve_type or ex.type_resolver
+        runtime = resolve_type(value, info, abstract_type)
+        if ex.is_awaitable(runtime):
+            return _resolve_later(ex, plan, abstract_type, runtime, info, path, value)
+        object_type = ex.ensure_valid_runtime_type(
+            runtime, abstract_type, plan.details, info, value
+        )
+        complete = by_type.get(object_type.name)
+        if complete is None:
+            complete = by_type[object_type.name] = _object_completer(ex, plan, object_type)
+        return complete(ex, value, path)
+
+    return complete_abstract
+
+
+async def _resolve_later(
+    ex: Any, plan: FieldPlan, abstract_type: Any, runtime: Any, info: Any, path: Path, value: Any
+) -> Any:
+    object_type = ex.ensure_valid_runtime_type(
+        await runtime, abstract_type, plan.details, info, value
+    )
+    completed = ex.complete_object_value(object_type, plan.details, info, path, value, None)
+    if ex.is_awaitable(completed):
+        completed = await completed
+    return completed
+
+
+def _list_completer(executor: Executor, plan: FieldPlan, list_type: Any) -> Any:
+    item_type = list_type.of_type
+    item_complete = _completer(executor, plan, item_type)
+    named = item_type.of_type if is_non_null_type(item_type) else item_type
+    leaf_items = is_leaf_type(named)
+    details = plan.details
+
+    def complete_list(ex: Any, value: Any, path: Path) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        if type(value) is not list and type(value) is not tuple:
+            # async iterables, other iterables, non-iterables: graphql-core's way
+            return ex.complete_value(list_type, details, _info(ex, plan, path), path, value, None)
+        is_awaitable = ex.is_awaitable
+        completed: list[Any] = []
+        append = completed.append
+        pending: list[int] = []
+        try:
+            for index, item in enumerate(value):
+                item_path = None if leaf_items else Path(path, index, None)
+                try:
+                    if is_awaitable(item):
+                        item_path = item_path or Path(path, index, None)
+                        append(_await_item(ex, item, item_complete, item_type, details, item_path))
+                        pending.append(index)
+                        continue
+                    result = item_complete(ex, item, item_path)
+                    if type(result) is CoroutineType:
+                        item_path = item_path or Path(path, index, None)
+                        append(_settle_item(ex, result, item_type, details, item_path))
+                        pending.append(index)
+                    else:
+                        append(result)
+                except Exception as raw_error:
+                    ex.handle_field_error(
+                        raw_error, item_type, details, item_path or Path(path, index, None)
+                    )
+                    append(None)
+        except Exception:
+            if pending:
+                ex.settle_in_background([completed[i] for i in pending])
+            raise
+        if not pending:
+            return completed
+        return _gather_items(completed, pending)
+
+    return complete_list
+
+
+async def _await_item(
+    ex: Any, item: Any, complete: Any, item_type: Any, details: list, path: Path
+) -> Any:
+    try:
+        resolved = await item
+        completed = complete(ex, resolved, path)
+        if ex.is_awaitable(completed):
+            completed = await completed
+    except Exception as raw_error:
+        ex.handle_field_error(raw_error, item_type, details, path)
+        return None
+    return completed
+
+
+async def _settle_item(ex: Any, completed: Any, item_type: Any, details: list, path: Path) -> Any:
+    try:
+        return await completed
+    except Exception as raw_error:
+        ex.handle_field_error(raw_error, item_type, details, path)
+        return None
+
+
+async def _gather_items(completed: list[Any], pending: list[int]) -> list[Any]:
+    if len(pending) == 1:
+        index = pending[0]
+        completed[index] = await completed[index]
+    else:
+        results = await gather_with_cancel(*(completed[i] for i in pending))
+        for index, result in zip(pending, results, strict=True):
+            completed[index] = result
+    return completed
+
+
+def object_plan_for(executor: Executor, object_type: Any, details: list) -> Any:
+    """A callable giving the object's plan, compiled the first time it is needed
+    (abstract types meet their runtime types only then)."""
+    grouped, defers, _forbidden = collect_subfields(
+        executor.schema,
+        executor.fragments,
+        executor.variable_values,
+        executor.operation,
+        object_type,
+        details,
+        executor.hide_suggestions,
+    )
+    if defers:
+        raise Unsupported("incremental_delivery")
+    return _object_plan(executor, object_type, grouped)
+
+
+# ------------------------------------------------------------------ executing
+
+
+def run_fields(ex: Any, plan: ObjectPlan, source: Any, path: Path | None) -> Any:
+    """The object's fields, in parallel: a dict, or a coroutine of it."""
+    results: dict[str, Any] = {}
+    pending: list[str] = []
+    is_awaitable = ex.is_awaitable
+    type_name = plan.type_name
+    try:
+        for field in plan.fields:
+            key = field.key
+            kind = field.kind
+            field_path = None
+            try:
+                if kind == ATTR:
+                    value = getattr(source, field.attr)
+                elif kind == DIRECT:
+                    value = field.func(source)
+                elif kind == TYPENAME:
+                    results[key] = type_name
+                    continue
+                elif kind == BASIC:
+                    value = field.func(source, field.attr)
+                else:
+                    field_path = Path(path, key, type_name)
+                    value = _resolve(ex, field, source, field_path)
+                if type(value) is field.fast:
+                    results[key] = value
+                    continue
+                if is_awaitable(value):
+                    results[key] = _await_field(
+                        ex, field, value, field_path or Path(path, key, type_name)
+                    )
+                    pending.append(key)
+                    continue
+                if field.leaf:
+                    results[key] = field.complete(ex, value, None)
+                    continue
+                field_path = field_path or Path(path, key, type_name)
+                completed = field.complete(ex, value, field_path)
+                if type(completed) is CoroutineType:
+                    results[key] = _settle_field(ex, field, completed, field_path)
+                    pending.append(key)
+                else:
+                    results[key] = completed
+            except Exception as raw_error:
+                ex.handle_field_error(
+                    raw_error,
+                    field.return_type,
+                    field.details,
+                    field_path or Path(path, key, type_name),
+                )
+                results[key] = None
+    except Exception:
+        if pending:
+            ex.settle_in_background([results[key] for key in pending])
+        raise
+    if not pending:
+        return results
+    return _gather_fields(results, pending)
+
+
+def _resolve(ex: Any, field: FieldPlan, source: Any, path: Path) -> Any:
+    info = ex.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
+    if field.has_args:
+        args = get_argument_values(
+            field.field_def,
+            field.node,
+            ex.variable_values,
+            field.fragment_variables,
+            ex.hide_suggestions,
+        )
+        return field.func(source, info, **args)
+    return field.func(source, info)
+
+
+async def _await_field(ex: Any, field: FieldPlan, value: Any, path: Path) -> Any:
+    try:
+        resolved = await value
+        completed = field.complete(ex, resolved, path)
+        if type(completed) is CoroutineType:
+            completed = await completed
+    except Exception as raw_error:
+        ex.handle_field_error(raw_error, field.return_type, field.details, path)
+        return None
+    return completed
+
+
+async def _settle_field(ex: Any, field: FieldPlan, completed: Any, path: Path) -> Any:
+    try:
+        return await completed
+    except Exception as raw_error:
+        ex.handle_field_error(raw_error, field.return_type, field.details, path)
+        return None
+
+
+async def _gather_fields(results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
+    if len(pending) == 1:
+        key = pending[0]
+        results[key] = await results[key]
+    else:
+        awaited = await gather_with_cancel(*(results[key] for key in pending))
+        results.update(zip(pending, awaited, strict=True))
+    return results
+
+
+async def run_fields_serially(ex: Any, plan: ObjectPlan, source: Any) -> dict[str, Any]:
+    """A mutation's root fields, one after another (each awaited before the next)."""
+    results: dict[str, Any] = {}
+    for field in plan.fields:
+        single = ObjectPlan(plan.type, (field,))
+        completed = run_fields(ex, single, source, None)
+        if type(completed) is CoroutineType:
+            completed = await completed
+        results.update(completed)
+    return results
+
+
+class PlanCache:
+    """Plans by operation node (the parser cache hands out the same node for the same
+    document text) and the values of its @skip/@include variables; least recently
+    used forgotten first."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[tuple[int, int], tuple[Any, Any, tuple[str, ...], dict]] = (
+            OrderedDict()
+        )
+
+    def get(self, executor: Executor) -> Plan:
+        """The plan for this execution, compiled on first use; raises Unsupported."""
+        operation = executor.operation
+        key = (id(executor.schema), id(operation))
+        entry = self._entries.get(key)
+        if entry is None or entry[0] is not operation or entry[1] is not executor.schema:
+            names = directive_variables(operation, executor.fragments)
+            entry = (operation, executor.schema, names, {})
+            self._entries[key] = entry
+            if len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(key)
+        _operation, _schema, names, plans = entry
+        coerced = executor.variable_values.coerced
+        values = tuple(coerced.get(name) for name in names)
+        plan = plans.get(values)
+        if plan is None:
+            try:
+                plan = compile_plan(executor)
+            except Unsupported as refusal:
+                plan = refusal
+            except Exception:
+                log.exception("compiling a plan failed; graphql-core executes this document")
+                plan = Unsupported("compile_error")
+            plans[values] = plan
+        if isinstance(plan, Unsupported):
+            raise plan
+        return plan
