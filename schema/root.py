@@ -10,11 +10,9 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
-    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     ValidationCache,
@@ -41,7 +39,7 @@ from schema.accounts import Account, MeterReading, Receipt
 from schema.auth import User
 from schema.execution import FastLeafExecutionContext, coded
 from schema.http import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
-from schema.limits import QueryCost
+from schema.limits import DocumentLimits
 from schema.metrics import OperationMetrics
 from schema.payments import GuestPayment, OnlinePayment, PayableAccount, PaymentOptions
 from schema.permissions import CustomersOnly, StaffOnly
@@ -423,9 +421,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     extensions: list = [
         lambda: ParserCache(maxsize=1000),
         lambda: ValidationCache(maxsize=1000),
-        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: AddValidationRules(rules),
-        lambda: QueryCost(settings.graphql_max_cost),
+        lambda: DocumentLimits(settings.graphql_max_tokens, rules, settings.graphql_max_cost),
         MaskUnexpected,
         OperationMetrics,
     ]
