@@ -424,6 +424,11 @@ async def _profile(url: str, tmp: str, token: str, items: int, args: argparse.Na
     print("\nbusiest functions (innermost frame; share of the loop's thread):")
     for (stage, function), n in sampler.functions.most_common(args.top):
         print(f"  {n / busy:6.1%}  {function:70} [{stage}]")
+    print("\nin each stage of everything else, its busiest functions:")
+    for stage, group, _ in STAGES:
+        top = [(f, n) for (s, f), n in sampler.functions.most_common() if s == stage][:4]
+        if group == REST and top:
+            print(f"  {stage}: " + ", ".join(f"{f} {n / busy:.1%}" for f, n in top))
     if args.cprofile:
         profiler = cProfile.Profile()
         profiler.enable()
