@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import statistics
 import sys
 import tempfile
@@ -35,6 +36,7 @@ PASSWORD = "bench-Login-Password-1"
 LOGIN = """mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) {
   token userErrors { code } } }"""
 LOGINS_PER_SECOND = 10
+LOGIN_USERS = 50
 PROBE_SLEEP = 0.005
 GOAL_RATIO = 1.5
 GOAL_STALL_MS = 10.0
@@ -92,16 +94,20 @@ def server_app():
     return app
 
 
-async def add_login_user(url: str) -> str:
+async def add_login_users(url: str, count: int = LOGIN_USERS) -> list[str]:
+    """Cabinets that log in in turn: the logins of one cabinet from one address at once
+    count as failures until each is proven (the login throttle), and customers who log
+    in at 10/s are many."""
     from models import db
     from models.cabinets import Cabinet
     from services.security.passwords import hash_password
 
     await db.open_db(url)
-    email = "login@bench.example"
-    await Cabinet.create(email=email, password_hash=await hash_password(PASSWORD))
+    emails = [f"login{i}@bench.example" for i in range(count)]
+    password_hash = await hash_password(PASSWORD)
+    await Cabinet.bulk_create([Cabinet(email=e, password_hash=password_hash) for e in emails])
     await db.close_db()
-    return email
+    return emails
 
 
 class Phase:
@@ -122,7 +128,7 @@ class Phase:
             self.stall[key] += seen[key]
 
 
-async def run(port: int, token: str, email: str, rate: float, seconds: float, rounds: int):
+async def run(port: int, token: str, emails: list[str], rate: float, seconds: float, rounds: int):
     import httpx
 
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
@@ -138,7 +144,10 @@ async def run(port: int, token: str, email: str, rate: float, seconds: float, ro
             response.raise_for_status()
             assert "errors" not in response.json(), response.text
 
+        turn = itertools.count()
+
         async def login() -> None:
+            email = emails[next(turn) % len(emails)]
             response = await http.post(
                 "/graphql", json={"query": LOGIN, "variables": {"e": email, "p": PASSWORD}}
             )
@@ -229,10 +238,10 @@ def main() -> None:
         try:
             url = fresh.new()
             tokens = asyncio.run(prepare(url))
-            email = asyncio.run(add_login_user(url))
+            emails = asyncio.run(add_login_users(url))
             with served("bench.login_under_load:server_app", url, tmp) as server:
                 alone, loaded = asyncio.run(
-                    run(server.port, tokens["2x12"], email, args.rate, args.seconds, args.rounds)
+                    run(server.port, tokens["2x12"], emails, args.rate, args.seconds, args.rounds)
                 )
         finally:
             fresh.drop_all()
