@@ -29,19 +29,20 @@ async def test_full_collections_after_startup_do_not_wait_for_the_frozen_heap(se
         if phase == "stop" and info["generation"] == 2:
             full.append(info["collected"])
 
-    thresholds = gc.get_threshold()
+    before = gc.get_threshold()
     async with app.router.lifespan_context(app):
         # Left counting the frozen heap as its long-lived objects, the collector would
         # wait for a quarter of that many to pile up before a full collection; half that
-        # is churned here, with thresholds that consider a full collection every 2,800.
+        # is churned here, several times what the server's thresholds let pass between
+        # two looks at the oldest generation.
+        young, middle, oldest = gc.get_threshold()
         churn = gc.get_freeze_count() // 8
-        assert churn > 5 * 2_800
-        gc.set_threshold(700, 2, 2)
+        assert churn > 3 * young * middle * oldest
         gc.callbacks.append(note)
         try:
             _churn(churn)
         finally:
             gc.callbacks.remove(note)
-            gc.set_threshold(*thresholds)
+    assert gc.get_threshold() == before  # the process's own again after shutdown
     assert full, "no full collection"
     assert sum(full) > 0
