@@ -12,7 +12,7 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from enum import Enum
 from types import SimpleNamespace
-from typing import Annotated, Any
+from typing import Annotated, Any, NewType
 
 import pytest
 import strawberry
@@ -20,6 +20,7 @@ from graphql import ExecutionResult
 from prometheus_client import REGISTRY
 from strawberry.extensions import ParserCache
 from strawberry.permission import BasePermission
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.execution import CompiledExecutionContext, InterpretedExecutionContext
@@ -55,8 +56,9 @@ def _never(value: Any) -> None:
     return None
 
 
-Broken = strawberry.scalar(
-    str, name="Broken", serialize=_never, parse_value=str, description="serializes to None"
+Broken = NewType("Broken", str)
+BROKEN = strawberry.scalar(
+    name="Broken", serialize=_never, parse_value=str, description="serializes to None"
 )
 
 
@@ -179,12 +181,12 @@ class Query:
         raise Unexpected("database password is hunter2")
 
     @strawberry.field
-    def broken(self) -> Broken | None:  # type: ignore[valid-type]
-        return "anything"
+    def broken(self) -> Broken | None:
+        return Broken("anything")
 
     @strawberry.field
-    def broken_required(self) -> Broken:  # type: ignore[valid-type]
-        return "anything"
+    def broken_required(self) -> Broken:
+        return Broken("anything")
 
     @strawberry.field
     def colour(self, colour: Colour = Colour.RED) -> Colour:
@@ -257,6 +259,7 @@ def make(context: type, *, masked: bool = False) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        config=StrawberryConfig(scalar_map={Broken: BROKEN}),
         execution_context_class=context,
         extensions=[lambda: ParserCache(maxsize=100), *([MaskUnexpected] if masked else [])],
     )
