@@ -36,9 +36,12 @@ decides and counts that in /metrics.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import OrderedDict
-from types import CoroutineType
+from collections.abc import Mapping
+from decimal import Decimal
+from types import CoroutineType, GeneratorType
 from typing import Any
 
 from graphql import (
@@ -56,6 +59,7 @@ from graphql import (
 from graphql.execution.collect_fields import collect_fields, collect_subfields
 from graphql.execution.executor import (
     Executor,
+    default_field_resolver,
     gather_with_cancel,
     invalid_return_type_error,
 )
@@ -73,12 +77,32 @@ BASIC = 1  # Strawberry's default resolver with a configured default_resolver(so
 DIRECT = 2  # a Strawberry resolver that is a plain method of the source: func(source)
 RESOLVE = 3  # the field's resolve function with graphql-core's resolve-info and arguments
 TYPENAME = 4  # __typename: the parent type's name
+DEFAULT = 5  # graphql-core's default_field_resolver: a key of a mapping, else an attribute
 
 # Leaf types whose coercion keeps a value of exactly this Python type as it is.
 _UNCHANGED = {GraphQLString.name: str, GraphQLID.name: str, GraphQLBoolean.name: bool}
 _NO_FAST_TYPE = type("_NoFastType", (), {})  # no value is ever of this type
 
 _STRAWBERRY_IS_TYPE_OF = "_get_is_type_of.<locals>.is_type_of"
+
+
+# Types whose values are known to be neither awaitable, nor an exception, nor None or
+# Undefined: their values skip those checks. Learned as values are met (`_learn`).
+_PLAIN: set[type] = {int, float, str, bool, list, tuple, dict, Decimal, dt.date, dt.datetime}
+
+
+def _learn(value_type: type, value: Any) -> None:
+    """Remember a type whose value was found not awaitable, when that holds for every
+    value of the type: not an exception, not a generator (awaitable by a flag of its
+    code), no __getattr__ that could answer `__await__` per instance."""
+    if (
+        value is not Undefined
+        and value_type is not GeneratorType
+        and not issubclass(value_type, BaseException)
+        and not hasattr(value_type, "__getattr__")
+        and not hasattr(value_type, "__await__")
+    ):
+        _PLAIN.add(value_type)
 
 
 class Unsupported(Exception):
@@ -113,13 +137,15 @@ class FieldPlan:
         "leaf",
         "node",
         "nodes",
+        "non_null",
+        "null_message",
         "parent_type",
         "return_type",
     )
 
     def __init__(self) -> None:
         self.fast: type = _NO_FAST_TYPE
-        self.leaf = False
+        self.leaf: Any = None  # the leaf type's coerce_output_value, for a leaf field
         self.attr = ""
         self.func: Any = None
 
@@ -244,13 +270,20 @@ def _field_plan(executor: Executor, parent_type: Any, key: str, details: list) -
     plan.kind = RESOLVE
     if field_def is TypeNameMetaFieldDef:
         plan.kind = TYPENAME
+    elif resolve is default_field_resolver:
+        plan.kind = DEFAULT
+        plan.attr = node.name.value
     elif not plan.has_args:
         _shortcut(executor, plan, resolve)
-    named = field_def.type.of_type if is_non_null_type(field_def.type) else field_def.type
+    plan.non_null = is_non_null_type(field_def.type)
+    named = field_def.type.of_type if plan.non_null else field_def.type
+    plan.null_message = (
+        f"Cannot return null for non-nullable field {parent_type}.{node.name.value}."
+    )
     if is_leaf_type(named):
-        plan.leaf = True
+        plan.leaf = named.coerce_output_value
         plan.fast = _UNCHANGED.get(named.name, _NO_FAST_TYPE)
-    plan.complete = _completer(executor, plan, field_def.type)
+    plan.complete = _completer(executor, plan, named)
     return plan
 
 
@@ -260,9 +293,11 @@ def _shortcut(executor: Executor, plan: FieldPlan, resolve: Any) -> None:
     if definition is None or type(definition).get_result is not StrawberryField.get_result:
         return
     if getattr(resolve, "_is_default", False):
-        # Strawberry's basic field: field.get_result(source, None, [], {}), which is
-        # default_resolver(source, python_name) for a field without a resolver.
-        if definition.base_resolver is not None:
+        # Strawberry's basic field (no resolver, no extensions such as permission classes,
+        # no exception handlers): field.get_result(source, None, [], {}), which is
+        # default_resolver(source, python_name). Strawberry marks a resolver-less field
+        # with extensions `_is_default` too, but runs them: that one stays RESOLVE.
+        if not definition.is_basic_field or _exception_handlers(executor):
             return
         plan.attr = definition.python_name
         if definition.default_resolver is getattr:
@@ -309,21 +344,8 @@ def _info(executor: Any, plan: FieldPlan, path: Path) -> Any:
 
 
 def _completer(executor: Executor, plan: FieldPlan, return_type: Any) -> Any:
-    """complete(executor, value, path) for `return_type` at `plan`'s field: the
-    completed value, or a coroutine of it."""
-    if is_non_null_type(return_type):
-        inner = _completer(executor, plan, return_type.of_type)
-        message = (
-            f"Cannot return null for non-nullable field {plan.parent_type}.{plan.node.name.value}."
-        )
-
-        def complete_non_null(ex: Any, value: Any, path: Path | None) -> Any:
-            completed = inner(ex, value, path)
-            if completed is None:
-                raise TypeError(message)
-            return completed
-
-        return complete_non_null
+    """complete(executor, value, path) for the nullable `return_type` at `plan`'s field:
+    the completed value, or a coroutine of it. Callers check non-null themselves."""
     if is_list_type(return_type):
         return _list_completer(executor, plan, return_type)
     if is_leaf_type(return_type):
@@ -431,10 +453,12 @@ async def _resolve_later(
 
 def _list_completer(executor: Executor, plan: FieldPlan, list_type: Any) -> Any:
     item_type = list_type.of_type
-    item_complete = _completer(executor, plan, item_type)
-    named = item_type.of_type if is_non_null_type(item_type) else item_type
+    item_non_null = is_non_null_type(item_type)
+    named = item_type.of_type if item_non_null else item_type
+    item_complete = _completer(executor, plan, named)
     leaf_items = is_leaf_type(named)
     details = plan.details
+    message = plan.null_message
 
     def complete_list(ex: Any, value: Any, path: Path) -> Any:
         if isinstance(value, Exception):
@@ -452,13 +476,28 @@ def _list_completer(executor: Executor, plan: FieldPlan, list_type: Any) -> Any:
             for index, item in enumerate(value):
                 item_path = None if leaf_items else Path(path, index, None)
                 try:
-                    if is_awaitable(item):
+                    kind = type(item)
+                    if kind in _PLAIN:
+                        result = item_complete(ex, item, item_path)
+                    elif item is None:
+                        result = None
+                    elif is_awaitable(item):
                         item_path = item_path or Path(path, index, None)
-                        append(_await_item(ex, item, item_complete, item_type, details, item_path))
+                        append(
+                            _await_item(
+                                ex, item, item_complete, item_type, details, item_path, message
+                            )
+                        )
                         pending.append(index)
                         continue
-                    result = item_complete(ex, item, item_path)
-                    if type(result) is CoroutineType:
+                    else:
+                        _learn(kind, item)
+                        result = item_complete(ex, item, item_path)
+                    if result is None:
+                        if item_non_null:
+                            raise TypeError(message)
+                        append(None)
+                    elif type(result) is CoroutineType:
                         item_path = item_path or Path(path, index, None)
                         append(_settle_item(ex, result, item_type, details, item_path))
                         pending.append(index)
@@ -481,13 +520,15 @@ def _list_completer(executor: Executor, plan: FieldPlan, list_type: Any) -> Any:
 
 
 async def _await_item(
-    ex: Any, item: Any, complete: Any, item_type: Any, details: list, path: Path
+    ex: Any, item: Any, complete: Any, item_type: Any, details: list, path: Path, message: str
 ) -> Any:
     try:
         resolved = await item
         completed = complete(ex, resolved, path)
-        if ex.is_awaitable(completed):
+        if type(completed) is CoroutineType:
             completed = await completed
+        if completed is None and is_non_null_type(item_type):
+            raise TypeError(message)
     except Exception as raw_error:
         ex.handle_field_error(raw_error, item_type, details, path)
         return None
@@ -554,25 +595,57 @@ def run_fields(ex: Any, plan: ObjectPlan, source: Any, path: Path | None) -> Any
                     continue
                 elif kind == BASIC:
                     value = field.func(source, field.attr)
+                elif kind == DEFAULT:
+                    # graphql-core's default_field_resolver, the resolve-info made only
+                    # for a callable value (the only case that reads it)
+                    if type(source) is dict or isinstance(source, Mapping):
+                        value = source.get(field.attr)
+                    else:
+                        value = getattr(source, field.attr, None)
+                    if callable(value):
+                        field_path = Path(path, key, type_name)
+                        value = _call_value(ex, field, value, field_path)
                 else:
                     field_path = Path(path, key, type_name)
                     value = _resolve(ex, field, source, field_path)
-                if type(value) is field.fast:
+                value_type = type(value)
+                if value_type is field.fast:
                     results[key] = value
                     continue
-                if is_awaitable(value):
+                if value_type in _PLAIN:
+                    leaf = field.leaf
+                    if leaf is not None:
+                        completed = leaf(value)
+                        if completed is None or completed is Undefined:
+                            field.complete(ex, value, None)  # raises graphql-core's error
+                        results[key] = completed
+                        continue
+                elif value is None:
+                    if field.non_null:
+                        raise TypeError(field.null_message)
+                    results[key] = None
+                    continue
+                elif is_awaitable(value):
                     results[key] = _await_field(
                         ex, field, value, field_path or Path(path, key, type_name)
                     )
                     pending.append(key)
                     continue
-                if field.leaf:
-                    results[key] = field.complete(ex, value, None)
-                    continue
-                field_path = field_path or Path(path, key, type_name)
-                completed = field.complete(ex, value, field_path)
-                if type(completed) is CoroutineType:
-                    results[key] = _settle_field(ex, field, completed, field_path)
+                else:
+                    _learn(value_type, value)
+                if field.leaf is not None:
+                    completed = field.complete(ex, value, None)
+                else:
+                    field_path = field_path or Path(path, key, type_name)
+                    completed = field.complete(ex, value, field_path)
+                if completed is None:
+                    if field.non_null:
+                        raise TypeError(field.null_message)
+                    results[key] = None
+                elif type(completed) is CoroutineType:
+                    results[key] = _settle_field(
+                        ex, field, completed, field_path or Path(path, key, type_name)
+                    )
                     pending.append(key)
                 else:
                     results[key] = completed
@@ -591,6 +664,20 @@ def run_fields(ex: Any, plan: ObjectPlan, source: Any, path: Path | None) -> Any
     if not pending:
         return results
     return _gather_fields(results, pending)
+
+
+def _call_value(ex: Any, field: FieldPlan, value: Any, path: Path) -> Any:
+    info = ex.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
+    if field.has_args:
+        args = get_argument_values(
+            field.field_def,
+            field.node,
+            ex.variable_values,
+            field.fragment_variables,
+            ex.hide_suggestions,
+        )
+        return value(info, **args)
+    return value(info)
 
 
 def _resolve(ex: Any, field: FieldPlan, source: Any, path: Path) -> Any:
@@ -613,6 +700,8 @@ async def _await_field(ex: Any, field: FieldPlan, value: Any, path: Path) -> Any
         completed = field.complete(ex, resolved, path)
         if type(completed) is CoroutineType:
             completed = await completed
+        if completed is None and field.non_null:
+            raise TypeError(field.null_message)
     except Exception as raw_error:
         ex.handle_field_error(raw_error, field.return_type, field.details, path)
         return None
@@ -621,7 +710,10 @@ async def _await_field(ex: Any, field: FieldPlan, value: Any, path: Path) -> Any
 
 async def _settle_field(ex: Any, field: FieldPlan, completed: Any, path: Path) -> Any:
     try:
-        return await completed
+        completed = await completed
+        if completed is None and field.non_null:
+            raise TypeError(field.null_message)
+        return completed
     except Exception as raw_error:
         ex.handle_field_error(raw_error, field.return_type, field.details, path)
         return None
