@@ -467,11 +467,6 @@ async def test_permission_classes() -> None:
     assert (error.message, error.extensions) == ("Not allowed.", {"code": "FORBIDDEN"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the plan reads a resolver-less field as a plain attribute, skipping its "
-    "permission classes (/work/notes/mismatches.md #1; remove once fixed on main)",
-)
 async def test_a_permission_class_on_a_plain_attribute() -> None:
     result = await same("{ guarded { shown hidden } }")
     assert result.data == {"guarded": {"shown": "shown", "hidden": None}}
