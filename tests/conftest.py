@@ -9,12 +9,20 @@ backends in one process would silently read each other's value conversions.
 Each run gets a fresh database (a temporary SQLite file, or a new PostgreSQL database
 created beside TEST_DATABASE_URL's and dropped at the end), brought up by the real
 migrations. Tests share it and each starts from empty tables.
+
+GraphQL runs in `differential` mode (GRAPHQL_EXECUTOR, schema/execution.py): every query
+executes through its compiled plan and through graphql-core's interpreter, and a test
+fails when the two answer differently. `GRAPHQL_EXECUTOR=compiled` (or `graphql-core`)
+in the environment runs the suite on one executor instead. A test that cannot see its
+queries run twice (a side effect counted per execution) is marked `single_execution`
+and runs on the compiled plan alone.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -31,6 +39,7 @@ from tortoise.context import TortoiseContext, require_context
 from config import Settings, use_settings
 from models import db as dbmod
 from models import sql
+from schema import execution
 from services.core.clock import clock
 from services.ops import demo
 from tests.support import Api
@@ -51,6 +60,33 @@ def pytest_report_header() -> list[str]:
 
 
 TEST_SECRET = "test-secret-key-" + "x" * 32
+
+# The executor of this run; a test marked single_execution runs `compiled` instead of
+# `differential` (pyproject.toml's markers say why that exists).
+EXECUTOR = os.environ.get("GRAPHQL_EXECUTOR", "differential")
+
+
+@pytest.fixture(autouse=True)
+def graphql_executor(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """The test's executor, in GRAPHQL_EXECUTOR too (server processes inherit it: see
+    tests/processes.py); fails the test when differential execution found a difference
+    in this process (one in a server process is an EXECUTOR_MISMATCH error in its
+    answer, and a line in its stderr that stop_kabinet refuses)."""
+    executor = EXECUTOR
+    if executor == "differential" and request.node.get_closest_marker("single_execution"):
+        executor = "compiled"
+    monkeypatch.setenv("GRAPHQL_EXECUTOR", executor)
+    execution.MISMATCHES.clear()
+    yield executor
+    found, execution.MISMATCHES[:] = list(execution.MISMATCHES), []
+    if found:
+        pytest.fail(
+            "the compiled plan and graphql-core answered differently:\n"
+            + "\n".join(json.dumps(mismatch, default=str, indent=1) for mismatch in found),
+            pytrace=False,
+        )
 
 
 @dataclass
@@ -146,9 +182,10 @@ async def db(shared_database: TestDatabase) -> AsyncIterator[TestDatabase]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, db: TestDatabase) -> Settings:
+def settings(tmp_path: Path, db: TestDatabase, graphql_executor: str) -> Settings:
     value = Settings(
         env="test",
+        graphql_executor=graphql_executor,
         database_url=db.url,
         secret_key=TEST_SECRET,
         public_web_url="https://lk.example.ru",

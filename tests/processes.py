@@ -33,6 +33,8 @@ def start_kabinet(
         "VAR_DIR": str(tmp_path / "var"),
         "SECRET_KEY": TEST_SECRET,
         "PUBLIC_WEB_URL": "https://lk.example.ru",
+        # The test's executor (tests/conftest.py's graphql_executor fixture sets it).
+        "GRAPHQL_EXECUTOR": os.environ.get("GRAPHQL_EXECUTOR", "differential"),
         **env,
     }
     log = tmp_path / f"kabinet-{command}-{next(_serial)}.stderr"
@@ -52,11 +54,19 @@ def stderr_of(process: subprocess.Popen) -> str:
     return _logs[process.pid].read_text(errors="replace")
 
 
+# What schema/execution.py logs when differential execution finds a difference.
+MISMATCH_LOGGED = "the compiled plan and graphql-core differ"
+
+
 def stop_kabinet(process: subprocess.Popen) -> tuple[int, str]:
-    """SIGTERM, then wait; returns (exit status, stderr)."""
+    """SIGTERM, then wait; returns (exit status, stderr). A difference differential
+    execution found in the process fails the test here, even one whose
+    EXECUTOR_MISMATCH error the test did not look at."""
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=30)
-    return process.returncode, stderr_of(process)
+    err = stderr_of(process)
+    assert MISMATCH_LOGGED not in err, err
+    return process.returncode, err
 
 
 async def wait_until_ready(port: int, process: subprocess.Popen, within: float = 60) -> None:
