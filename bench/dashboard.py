@@ -154,6 +154,7 @@ def encode_id(kind: str, pk: int) -> str:
 
 async def baseline_dashboard(token: str, n: int) -> dict:
     from models import sql
+    from services.core.timeutil import format_moment
     from services.readings.zones import zone_name
     from services.security.sessions import hash_token
 
@@ -281,7 +282,7 @@ async def baseline_dashboard(token: str, n: int) -> dict:
                         {
                             "id": encode_id("Payment", p["id"]),
                             "amount": f"{sql.as_decimal(p['amount']):.2f}",
-                            "paidAt": sql.as_datetime(p["paid_at"]).isoformat(),
+                            "paidAt": format_moment(sql.as_datetime(p["paid_at"])),
                             "channel": p["channel"],
                         }
                         for p in payments
