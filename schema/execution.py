@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
 from copy import copy
 from types import CoroutineType
 from typing import Any
@@ -25,6 +26,7 @@ from graphql import (
     ExecutionResult,
     GraphQLError,
     GraphQLNonNull,
+    GraphQLResolveInfoHelpers,
     OperationType,
     Undefined,
     ValidationRule,
@@ -83,7 +85,27 @@ def _bad_input(error: GraphQLError) -> GraphQLError:
     )
 
 
+def _weak_helpers(executor: Executor) -> GraphQLResolveInfoHelpers:
+    """graphql-core's resolve-info helpers (gather, track), holding the executor weakly:
+    its own hold it through bound methods, a cycle that kept every request's context,
+    loaders and rows alive until the collector's next pass (which then stalls whichever
+    request is running)."""
+    ref = weakref.ref(executor)
+
+    def gather(values: Any) -> Any:
+        return ref().gather_async_work(values)  # type: ignore[union-attr]
+
+    def track(values: Any) -> None:
+        ref().track_async_work(values)  # type: ignore[union-attr]
+
+    return GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.async_helpers = _weak_helpers(self)
+
     @classmethod
     def build(cls, *args: Any, **kwargs: Any) -> Any:
         """The executor, or the errors of the variables' values: the only errors left
