@@ -7,7 +7,7 @@ caches them for one request."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
+from functools import cached_property, partial
 
 from strawberry.dataloader import DataLoader
 
@@ -75,7 +75,9 @@ class Loaders:
         self.receipt_counts = DataLoader(load_fn=lambda keys: load_counts(receipts.RECEIPTS, keys))
         self.ereceipt_of_account = DataLoader(load_fn=ereceipts.ereceipts_of_accounts)
         self.autopay_of_account = DataLoader(load_fn=autopay.autopays_of_accounts)
-        self.consumption = DataLoader(load_fn=self._consumption)
+        # Not a bound method: the loaders would be in a reference cycle, and with them
+        # every row the request loaded would wait for the garbage collector.
+        self.consumption = DataLoader(load_fn=partial(_consumption, settings.timezone))
 
     @cached_property
     def questions(self) -> QuestionLoaders:
@@ -87,9 +89,10 @@ class Loaders:
         """Loaders of objects by id (`node`, `nodes`), made on first use."""
         return NodeLoaders()
 
-    async def _consumption(
-        self, keys: Sequence[tuple[int, int]]
-    ) -> list[list[consumption.MonthConsumption]]:
-        """Keys are (account id, months); "this month" is the company's, not the server's."""
-        today = now().astimezone(company_tz(self.settings.timezone)).date()
-        return await receipts.consumption_of_accounts(keys, today)
+
+async def _consumption(
+    timezone: str, keys: Sequence[tuple[int, int]]
+) -> list[list[consumption.MonthConsumption]]:
+    """Keys are (account id, months); "this month" is the company's, not the server's."""
+    today = now().astimezone(company_tz(timezone)).date()
+    return await receipts.consumption_of_accounts(keys, today)

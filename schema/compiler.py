@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from decimal import Decimal
@@ -751,20 +752,23 @@ class PlanCache:
         self._entries: OrderedDict[tuple[int, int], tuple[Any, Any, tuple[str, ...], dict]] = (
             OrderedDict()
         )
+        self._lock = threading.Lock()
 
     def get(self, executor: Executor) -> Plan:
         """The plan for this execution, compiled on first use; raises Unsupported."""
         operation = executor.operation
-        key = (id(executor.schema), id(operation))
-        entry = self._entries.get(key)
-        if entry is None or entry[0] is not operation or entry[1] is not executor.schema:
-            names = directive_variables(operation, executor.fragments)
-            entry = (operation, executor.schema, names, {})
-            self._entries[key] = entry
-            if len(self._entries) > self.maxsize:
-                self._entries.popitem(last=False)
-        else:
-            self._entries.move_to_end(key)
+        schema = executor.schema
+        key = (id(schema), id(operation))
+        with self._lock:  # a test may execute in a second thread with its own loop
+            entry = self._entries.get(key)
+            if entry is None or entry[0] is not operation or entry[1] is not schema:
+                names = directive_variables(operation, executor.fragments)
+                entry = (operation, schema, names, {})
+                self._entries[key] = entry
+                if len(self._entries) > self.maxsize:
+                    self._entries.popitem(last=False)
+            else:
+                self._entries.move_to_end(key)
         _operation, _schema, names, plans = entry
         coerced = executor.variable_values.coerced
         values = tuple(coerced.get(name) for name in names)
@@ -773,11 +777,11 @@ class PlanCache:
             try:
                 plan = compile_plan(executor)
             except Unsupported as refusal:
-                plan = refusal
+                plan = str(refusal)
             except Exception:
                 log.exception("compiling a plan failed; graphql-core executes this document")
-                plan = Unsupported("compile_error")
+                plan = "compile_error"
             plans[values] = plan
-        if isinstance(plan, Unsupported):
-            raise plan
+        if isinstance(plan, str):  # the reason it has no plan; a new exception each time
+            raise Unsupported(plan)
         return plan

@@ -431,7 +431,7 @@ def _format(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
-# graphql-core raises its token limit (Strawberry's MaxTokensLimiter) as a plain syntax
+# graphql-core raises its token limit (schema/limits.py's DocumentLimits) as a plain syntax
 # error: only its words tell it apart from a typo.
 _TOO_MANY_TOKENS = "Syntax Error: Document contains more than"
 

@@ -9,19 +9,20 @@ number of ids. Introspection is not counted (depth and token limits bound it).
 A page size given by a variable counts as the value the request gives it, coerced as
 execution will see it - not the variable's declared default: `query($n: Int = 1)` sent with
 `{"n": 100}` fetches pages of 100 (issue 17, item 5). So the cost is not a validation rule,
-whose verdict ValidationCache keeps per document whatever the variables: the `QueryCost`
-extension computes it when execution is about to start, and refuses the operation there
-with the same QUERY_TOO_COMPLEX a validation error had.
+whose verdict ValidationCache keeps per document whatever the variables: the
+`DocumentLimits` extension computes it when execution is about to start, and refuses the
+operation there with the same QUERY_TOO_COMPLEX a validation error had.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graphql import (
     ArgumentNode,
+    ASTValidationRule,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -231,12 +232,27 @@ def query_cost(
     return cost
 
 
-class QueryCost(SchemaExtension):
-    """Refuses, before any resolver runs, an operation that costs more than `max_cost`
-    with the request's actual variables (QUERY_TOO_COMPLEX, `extensions.cost`, `maxCost`)."""
+class DocumentLimits(SchemaExtension):
+    """The limits of a document, in one extension: the token limit the parser applies
+    (what Strawberry's MaxTokensLimiter sets), the validation rules of depth, aliases and
+    text (what its AddValidationRules adds: ValidationCache keys its verdicts by them),
+    and the cost with the request's actual variables, refused before any resolver runs
+    (QUERY_TOO_COMPLEX, `extensions.cost`, `maxCost`). One extension, not three:
+    Strawberry makes every extension and wraps its hooks anew for each request, about
+    40-70 us apiece on the dashboard (bench/request_profile.py)."""
 
-    def __init__(self, max_cost: int) -> None:
+    def __init__(
+        self, max_tokens: int, rules: Sequence[type[ASTValidationRule]], max_cost: int
+    ) -> None:
+        self.max_tokens = max_tokens
+        self.rules = tuple(rules)
         self.max_cost = max_cost
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = self.max_tokens
+        context.validation_rules = context.validation_rules + self.rules
+        yield
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context

@@ -4,12 +4,18 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Iterator
 
-from graphql import FieldNode, OperationDefinitionNode
+from graphql import DocumentNode, FieldNode, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from services.core import telemetry
+
+# Names by the parsed document and operation name: ParserCache hands the same DocumentNode
+# back for the same text, so a document is named once, not once per request. An entry
+# leaves with its document.
+_NAMES: dict[int, dict[str | None, str]] = {}
 
 
 def root_fields(execution_context) -> str:
@@ -17,6 +23,16 @@ def root_fields(execution_context) -> str:
     if document is None:
         return "unparsed"
     wanted = execution_context.operation_name
+    names = _NAMES.get(id(document))
+    if names is None:
+        names = _NAMES[id(document)] = {}
+        weakref.finalize(document, _NAMES.pop, id(document), None)
+    if wanted not in names:
+        names[wanted] = _root_fields(document, wanted)
+    return names[wanted]
+
+
+def _root_fields(document: DocumentNode, wanted: str | None) -> str:
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode):
             continue

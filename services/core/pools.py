@@ -15,11 +15,24 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's cpuset, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def pool_size() -> int:
+    """Threads of each background pool: every CPU but one, which is left to the event
+    loop, and at least one; at most 4 (an Argon2 hash holds 19 MiB while it runs)."""
+    return max(1, min(4, usable_cpus() - 1))
+
+
 def background_pool(name: str) -> ThreadPoolExecutor:
     """A small pool at a lower priority, leaving a core to the event loop: a flood of
-    such work queues for the pool instead of slowing every other request down."""
+    such work queues for the pool (its queue holds only the calls' arguments) instead
+    of slowing every other request down."""
     return ThreadPoolExecutor(
-        max_workers=max(1, min(4, (os.cpu_count() or 2) - 1)),
-        thread_name_prefix=name,
-        initializer=_lower_priority,
+        max_workers=pool_size(), thread_name_prefix=name, initializer=_lower_priority
     )

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
+from models import sql
 from models.auth import RateCounter
 from services.core.clock import now as clock_now
 
@@ -127,14 +128,22 @@ async def attempt(*limits: Limit) -> None:
 
 
 async def give_back(*limits: Limit) -> None:
-    """The attempt succeeded: it does not count against the limits."""
+    """The attempt succeeded: it does not count against the limits.
+
+    Every successful login runs this, so it is one plain UPDATE a key (in the keys'
+    order, as `attempt` locks them) instead of the ORM's select-then-save, which cost
+    the event loop about as much CPU as the rest of the login's rule together."""
     async with in_transaction():
+        conn = sql.connection()
         for key, policy in sorted(limits, key=lambda limit: limit[0]):
-            counter = await RateCounter.filter(key=key).select_for_update().first()
-            if counter is None:
-                continue
             if isinstance(policy, Backoff) and policy.success_resets:
-                counter.count, counter.blocked_until = 0, None
+                await sql.execute(conn, _RESET, [key])
             else:
-                counter.count = max(counter.count - 1, 0)
-            await counter.save(update_fields=["count", "blocked_until"])
+                await sql.execute(conn, _ONE_BACK, [key])
+
+
+_RESET = 'UPDATE rate_counter SET "count" = 0, blocked_until = NULL WHERE "key" = ?'
+_ONE_BACK = (
+    'UPDATE rate_counter SET "count" = CASE WHEN "count" > 0 THEN "count" - 1 ELSE 0 END '
+    'WHERE "key" = ?'
+)
