@@ -664,24 +664,19 @@ def run_fields(ex: Any, plan: ObjectPlan, source: Any, path: Path | None) -> Any
         raise
     if not pending:
         return results
-    return _gather_fields(results, pending)
+    return gather_fields(results, pending)
 
 
 def _call_value(ex: Any, field: FieldPlan, value: Any, path: Path) -> Any:
-    info = ex.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
-    if field.has_args:
-        args = get_argument_values(
-            field.field_def,
-            field.node,
-            ex.variable_values,
-            field.fragment_variables,
-            ex.hide_suggestions,
-        )
-        return value(info, **args)
-    return value(info)
+    return _with_info(ex, field, path, value)
 
 
 def _resolve(ex: Any, field: FieldPlan, source: Any, path: Path) -> Any:
+    return _with_info(ex, field, path, field.func, source)
+
+
+def _with_info(ex: Any, field: FieldPlan, path: Path, func: Any, *before: Any) -> Any:
+    """func(*before, info, **arguments) with the resolve-info graphql-core would build."""
     info = ex.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
     if field.has_args:
         args = get_argument_values(
@@ -691,8 +686,8 @@ def _resolve(ex: Any, field: FieldPlan, source: Any, path: Path) -> Any:
             field.fragment_variables,
             ex.hide_suggestions,
         )
-        return field.func(source, info, **args)
-    return field.func(source, info)
+        return func(*before, info, **args)
+    return func(*before, info)
 
 
 async def _await_field(ex: Any, field: FieldPlan, value: Any, path: Path) -> Any:
@@ -720,7 +715,8 @@ async def _settle_field(ex: Any, field: FieldPlan, completed: Any, path: Path) -
         return None
 
 
-async def _gather_fields(results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
+async def gather_fields(results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
+    """`results` with the awaitables under the `pending` keys awaited together."""
     if len(pending) == 1:
         key = pending[0]
         results[key] = await results[key]

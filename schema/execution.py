@@ -33,7 +33,7 @@ from graphql import (
     is_leaf_type,
     print_ast,
 )
-from graphql.execution.executor import CollectedErrors, Executor, gather_with_cancel
+from graphql.execution.executor import CollectedErrors, Executor
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -179,16 +179,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not awaitable_fields:
             return results
 
-        async def get_results() -> dict[str, Any]:
-            if len(awaitable_fields) == 1:
-                field = awaitable_fields[0]
-                results[field] = await results[field]
-            else:
-                awaited = await gather_with_cancel(*(results[f] for f in awaitable_fields))
-                results.update(zip(awaitable_fields, awaited, strict=True))
-            return results
-
-        return get_results()
+        return compiler.gather_fields(results, awaitable_fields)
 
 
 def _fast_leaf(plan: tuple[Any, Any], source: Any) -> Any:
