@@ -306,14 +306,11 @@ async def baseline_dashboard(token: str, n: int) -> dict:
     return {"data": {"me": {"email": session["email"], "accounts": out}}}
 
 
-def server_app():
+def with_baseline(app):
+    """`app` with the hand-written dashboard at GET /bench/dashboard?n=..."""
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import Route
-
-    from server import create_app
-
-    app = create_app()
 
     async def route(request: Request) -> Response:
         token = request.headers["authorization"].removeprefix("Bearer ")
@@ -323,6 +320,12 @@ def server_app():
     # first: the web client answers every other GET path with its page
     app.router.routes.insert(0, Route("/bench/dashboard", route, methods=["GET"]))
     return app
+
+
+def server_app():
+    from server import create_app
+
+    return with_baseline(create_app())
 
 
 # ---------------------------------------------------------------- the client

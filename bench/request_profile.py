@@ -1,11 +1,12 @@
 """Where the CPU of one dashboard request goes, by stage, in one process.
 
-    python bench/request_profile.py [--shape 2x12] [--requests 400] [--database URL]
+    python bench/request_profile.py [--shape 2x12] [--requests 400] [--database URL] [--baseline]
                                     [--cprofile FILE] [--instructions]
 
 The dashboard query of bench/dashboard.py, sent over and over through the whole ASGI app
 (every middleware, the GraphQL endpoint, the database) by a raw ASGI call in the same
-process, one request at a time - no HTTP client, no socket, no uvicorn. It prints:
+process, one request at a time - no HTTP client, no socket, no uvicorn (with --baseline,
+bench/dashboard.py's hand-written route for the same answer instead). It prints:
 
 - CPU per request: the process's, the event loop's thread's, and the other threads'
   (aiosqlite runs SQLite in a thread of its own); no profiler is running meanwhile;
@@ -284,20 +285,32 @@ def settings_for(url: str, tmp: str):
 class Caller:
     """The dashboard request as httpx sends it, through the app by a raw ASGI call."""
 
-    def __init__(self, app: Any, token: str, items: int) -> None:
+    def __init__(self, app: Any, token: str, items: int, baseline: bool = False) -> None:
         self.app = app
-        self.body = json.dumps(
-            {"query": QUERY, "variables": {"n": items}}, ensure_ascii=False, separators=(",", ":")
-        ).encode()
+        if baseline:  # bench/dashboard.py's hand-written route: GET, no body
+            self.body = b""
+            method, path, query = "GET", "/bench/dashboard", f"n={items}".encode()
+            content: list[tuple[bytes, bytes]] = []
+        else:
+            self.body = json.dumps(
+                {"query": QUERY, "variables": {"n": items}},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            ).encode()
+            method, path, query = "POST", "/graphql", b""
+            content = [
+                (b"content-length", str(len(self.body)).encode()),
+                (b"content-type", b"application/json"),
+            ]
         self.scope = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
             "http_version": "1.1",
-            "method": "POST",
+            "method": method,
             "scheme": "http",
-            "path": "/graphql",
-            "raw_path": b"/graphql",
-            "query_string": b"",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query,
             "root_path": "",
             "headers": [
                 (b"host", b"127.0.0.1:8000"),
@@ -305,8 +318,7 @@ class Caller:
                 (b"accept-encoding", b"gzip, deflate, br"),
                 (b"connection", b"keep-alive"),
                 (b"user-agent", b"python-httpx/0.28.1"),
-                (b"content-length", str(len(self.body)).encode()),
-                (b"content-type", b"application/json"),
+                *content,
                 (b"authorization", f"Bearer {token}".encode()),
             ],
             "client": ("127.0.0.1", 50000),
@@ -347,13 +359,14 @@ def decoded(headers: dict[bytes, bytes], body: bytes) -> Any:
     return json.loads(body)
 
 
-async def open_app(url: str, tmp: str, token: str, items: int) -> Caller:
+async def open_app(url: str, tmp: str, token: str, items: int, baseline: bool = False) -> Caller:
+    from bench.dashboard import with_baseline
     from models import db
     from server import create_app
 
     await db.open_db(url)
-    app = create_app(settings_for(url, tmp), manage_db=False)
-    call = Caller(app, token, items)
+    app = with_baseline(create_app(settings_for(url, tmp), manage_db=False))
+    call = Caller(app, token, items, baseline)
     status, headers, body = await call()
     assert status == 200, (status, body[:500])
     answer = decoded(headers, body)
@@ -383,7 +396,7 @@ async def profile(url: str, tmp: str, token: str, items: int, args: argparse.Nam
 async def _profile(url: str, tmp: str, token: str, items: int, args: argparse.Namespace) -> None:
     from models import db
 
-    call = await open_app(url, tmp, token, items)
+    call = await open_app(url, tmp, token, items, args.baseline)
     # 1. CPU per request, no profiler
     best = None
     for _ in range(args.rounds):
@@ -406,7 +419,7 @@ async def _profile(url: str, tmp: str, token: str, items: int, args: argparse.Na
     ms["SQLite's thread"] = others
     load = os.getloadavg()
     print(
-        f"{args.shape}, {db.dialect_of(url)}: {args.requests} requests x {args.rounds} rounds, "
+        f"{'baseline ' if args.baseline else ''}{args.shape}, {db.dialect_of(url)}: {args.requests} requests x {args.rounds} rounds, "
         f"one at a time; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     print(
@@ -443,18 +456,22 @@ async def _profile(url: str, tmp: str, token: str, items: int, args: argparse.Na
 # ---------------------------------------------------------------- instruction counts
 
 
-async def loop_only(url: str, tmp: str, token: str, items: int, requests: int) -> None:
+async def loop_only(
+    url: str, tmp: str, token: str, items: int, requests: int, baseline: bool
+) -> None:
     from models import db
 
     try:
-        call = await open_app(url, tmp, token, items)
+        call = await open_app(url, tmp, token, items, baseline)
         for _ in range(requests):
             await call()
     finally:
         await db.close_db()
 
 
-def instructions(url: str, tmp: str, token: str, items: int, short: int, long: int) -> float:
+def instructions(
+    url: str, tmp: str, token: str, items: int, short: int, long: int, baseline: bool
+) -> float:
     """Instructions per request (callgrind), start-up cancelled out."""
     counts = []
     for requests in (short, long):
@@ -473,6 +490,7 @@ def instructions(url: str, tmp: str, token: str, items: int, short: int, long: i
                 token,
                 str(items),
                 str(requests),
+                *(["baseline"] if baseline else []),
             ],
             check=True,
             capture_output=True,
@@ -486,8 +504,9 @@ def instructions(url: str, tmp: str, token: str, items: int, short: int, long: i
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--loop-only":  # the child of --instructions
         url, token, items, requests = sys.argv[2:6]
+        baseline = sys.argv[6:] == ["baseline"]
         with tempfile.TemporaryDirectory() as tmp:
-            asyncio.run(loop_only(url, tmp, token, int(items), int(requests)))
+            asyncio.run(loop_only(url, tmp, token, int(items), int(requests), baseline))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shape", choices=SHAPES, default="2x12")
@@ -499,6 +518,11 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.001, help="sampling period, s")
     parser.add_argument("--top", type=int, default=25, help="functions listed")
     parser.add_argument("--database", help="postgres:// URL of a server to measure on")
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="profile bench/dashboard.py's hand-written route instead of the GraphQL request",
+    )
     parser.add_argument("--cprofile", metavar="FILE", help="also run cProfile, write it here")
     parser.add_argument(
         "--instructions", action="store_true", help="also count instructions (callgrind)"
@@ -512,7 +536,7 @@ def main() -> None:
             token = asyncio.run(prepare(url))[args.shape]
             asyncio.run(profile(url, tmp, token, items, args))
             if args.instructions:
-                per_request = instructions(url, tmp, token, items, 20, 120)
+                per_request = instructions(url, tmp, token, items, 20, 120, args.baseline)
                 print(f"\ninstructions per request (callgrind): {per_request / 1e6:.2f} M")
         finally:
             fresh.drop_all()
