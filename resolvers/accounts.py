@@ -26,9 +26,7 @@ async def accounts(info: Info, cabinet_pk: int) -> list[Row]:
     is loaded for all of them at once before they are returned (resolvers/lists.py)."""
     ctx = info.context
     rows = await ctx.loaders.accounts_of_cabinet.load(cabinet_pk)
-    await lists.warm_accounts(
-        info.selected_fields[0].selections, ctx.loaders, ctx.settings, [r["id"] for r in rows]
-    )
+    await lists.warm_accounts(info, ctx.loaders, ctx.settings, [r["id"] for r in rows])
     return rows
 
 

@@ -15,7 +15,7 @@ from config import Settings
 from services.accounts import read_model as accounts
 from services.auth import read_model as auth
 from services.core.clock import now
-from services.core.paging import load_counts, load_pages, rows_by_id
+from services.core.paging import ListSpec, PageArgs, load_counts, load_pages, rows_by_id
 from services.core.timeutil import company_tz
 from services.ereceipts import read_model as ereceipts
 from services.payments import autopay
@@ -27,13 +27,26 @@ from services.receipts import consumption
 from services.receipts import read_model as receipts
 
 
+def _list_loaders(spec: ListSpec) -> tuple[DataLoader, DataLoader]:
+    """A list's loaders: totals by count key, and pages by (owner, PageArgs), whose query
+    primes the totals of first pages (services/core/paging.py `load_pages`). The page
+    loader holds the count loader, never the other way: no reference cycle."""
+    counts: DataLoader = DataLoader(load_fn=partial(load_counts, spec))
+    pages: DataLoader = DataLoader(load_fn=partial(_pages, spec, counts))
+    return counts, pages
+
+
+async def _pages(
+    spec: ListSpec, counts: DataLoader, keys: Sequence[tuple[int, PageArgs]]
+) -> list[list[dict]]:
+    return await load_pages(spec, keys, counts.prime)
+
+
 class QuestionLoaders:
     """Per-request loaders of what hangs off questions (made on first use by `Loaders`)."""
 
     def __init__(self) -> None:
-        spec = questions.MESSAGES
-        self.messages = DataLoader(load_fn=lambda keys: load_pages(spec, keys))
-        self.message_counts = DataLoader(load_fn=lambda keys: load_counts(spec, keys))
+        self.message_counts, self.messages = _list_loaders(questions.MESSAGES)
         self.unread = DataLoader(load_fn=questions.unread_of_questions)
         self.attachments = DataLoader(load_fn=questions.attachments_of_messages)
         self.account = DataLoader(load_fn=accounts.accounts_by_id)
@@ -67,12 +80,9 @@ class Loaders:
         self.meters_of_account = DataLoader(load_fn=accounts.meters_of_accounts)
         self.meter = DataLoader(load_fn=accounts.meters_by_id)
         self.last_reading_of_meter = DataLoader(load_fn=readings.last_reading_of_meters)
-        self.payments = DataLoader(load_fn=lambda keys: load_pages(PAYMENTS, keys))
-        self.readings = DataLoader(load_fn=lambda keys: load_pages(readings.READINGS, keys))
-        self.receipts = DataLoader(load_fn=lambda keys: load_pages(receipts.RECEIPTS, keys))
-        self.payment_counts = DataLoader(load_fn=lambda keys: load_counts(PAYMENTS, keys))
-        self.reading_counts = DataLoader(load_fn=lambda keys: load_counts(readings.READINGS, keys))
-        self.receipt_counts = DataLoader(load_fn=lambda keys: load_counts(receipts.RECEIPTS, keys))
+        self.payment_counts, self.payments = _list_loaders(PAYMENTS)
+        self.reading_counts, self.readings = _list_loaders(readings.READINGS)
+        self.receipt_counts, self.receipts = _list_loaders(receipts.RECEIPTS)
         self.ereceipt_of_account = DataLoader(load_fn=ereceipts.ereceipts_of_accounts)
         self.autopay_of_account = DataLoader(load_fn=autopay.autopays_of_accounts)
         # Not a bound method: the loaders would be in a reference cycle, and with them

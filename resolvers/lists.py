@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
+from strawberry.types.nodes import convert_value
 
 from config import Settings
 from resolvers import paging
@@ -25,6 +27,7 @@ from resolvers.context import Context
 from resolvers.dataloaders import Loaders
 from services.core.ids import decode_id
 from services.core.paging import Page, PageArgs
+from services.readings import read_model as readings
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -131,15 +134,22 @@ def account_page(
 
 
 # ---------------------------------------------------------------- the look-ahead
+# Read from graphql-core's own nodes of the document, not Strawberry's `selected_fields`,
+# which converts the field's whole selection into objects on every request (~40 of them
+# for the dashboard); the arguments' values come out as there (`convert_value`).
 
 
-def _flatten(selections: Iterable[Any]) -> list[Any]:
-    fields = []
+def _fields(selections: Iterable[Any], fragments: dict[str, Any]) -> list[FieldNode]:
+    fields: list[FieldNode] = []
     for selection in selections:
-        if hasattr(selection, "name") and hasattr(selection, "arguments"):
+        if isinstance(selection, FieldNode):
             fields.append(selection)
-        elif hasattr(selection, "selections"):  # fragment spread or inline fragment
-            fields.extend(_flatten(selection.selections))
+        elif isinstance(selection, InlineFragmentNode):
+            fields.extend(_fields(selection.selection_set.selections, fragments))
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                fields.extend(_fields(fragment.selection_set.selections, fragments))
     return fields
 
 
@@ -149,8 +159,8 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
-def _args_of(kind: str, field: Any, settings: Settings) -> PageArgs | None:
-    raw = field.arguments or {}
+def _args_of(kind: str, field: FieldNode, info: Any, settings: Settings) -> PageArgs | None:
+    raw = {argument.name.value: convert_value(info, argument.value) for argument in field.arguments}
     try:
         return page_args(
             kind,
@@ -166,29 +176,44 @@ def _args_of(kind: str, field: Any, settings: Settings) -> PageArgs | None:
 
 
 async def warm_accounts(
-    selections: list[Any], loaders: Loaders, settings: Settings, account_pks: list[int]
+    info: strawberry.Info[Context], loaders: Loaders, settings: Settings, account_pks: list[int]
 ) -> None:
-    """Load what the selection under `accounts` will ask for, for all accounts at once."""
+    """Load what the selection of the field being resolved (`me.accounts`) will ask of
+    its accounts, for all of them at once."""
+    raw = info._raw_info
+    fragments = raw.fragments
     pending: list[Awaitable[Any]] = []
     meters: list[Awaitable[list[dict]]] = []
     last_readings = False
-    for field in _flatten(selections):
+    selections = [s for node in raw.field_nodes for s in node.selection_set.selections]
+    for field in _fields(selections, fragments):
         if field.directives:
             continue
-        subfields = {f.name for f in _flatten(field.selections or [])}
-        if field.name == "meters":
+        name = field.name.value
+        below = field.selection_set.selections if field.selection_set else ()
+        subfields = {f.name.value for f in _fields(below, fragments)}
+        if name == "meters":
             meters = [loaders.meters_of_account.load(pk) for pk in account_pks]
             last_readings = last_readings or "lastReading" in subfields
-        elif field.name in KINDS:
-            args = _args_of(field.name, field, settings)
+        elif name in KINDS:
+            args = _args_of(name, field, raw, settings)
             if args is None:
                 continue
-            pending += [page(loaders, field.name, pk, args) for pk in account_pks]
-            if "totalCount" in subfields:
-                pending += [count(loaders, field.name, pk, args) for pk in account_pks]
+            pending += [page(loaders, name, pk, args) for pk in account_pks]
+            if "totalCount" in subfields and args.after is not None:
+                # a first page's query counts the list too (services/core/paging.py)
+                pending += [count(loaders, name, pk, args) for pk in account_pks]
     if not pending and not meters:
         return
-    meter_rows, _ = await asyncio.gather(asyncio.gather(*meters), asyncio.gather(*pending))
-    if last_readings:
-        meter_ids = [m["id"] for rows in meter_rows for m in rows]
-        await asyncio.gather(*(loaders.last_reading_of_meter.load(m) for m in meter_ids))
+    # the meters' latest readings in the same round as the meters (by the accounts' ids)
+    latest = readings.last_readings_of_accounts(account_pks) if last_readings else _nothing()
+    meter_rows, _, found = await asyncio.gather(
+        asyncio.gather(*meters), asyncio.gather(*pending), latest
+    )
+    for rows in meter_rows if last_readings else ():
+        for meter in rows:
+            loaders.last_reading_of_meter.prime(meter["id"], found.get(meter["id"]))
+
+
+async def _nothing() -> dict[int, dict]:
+    return {}

@@ -23,6 +23,7 @@ from schema.scalars import Money, Period
 from services.accounts.errors import AccountError
 from services.core.errors import CoreError
 from services.readings.zones import zone_count, zone_name
+from services.receipts.read_model import receipt_lines
 
 Info = strawberry.Info[Context]
 
@@ -184,8 +185,26 @@ class Receipt(Node):
     charged: Money = strawberry.field(description="Charged for the month.")
     paid: Money = strawberry.field(description="Paid during the month.")
     amount_due: Money = strawberry.field(description="To pay: opening + charged - paid.")
-    lines: list[ReceiptLine] = strawberry.field(description="Charges per tariff zone.")
     pk: strawberry.Private[int]
+    stored_lines: strawberry.Private[Any]  # as the read model has them: parsed when asked for
+    language: strawberry.Private[str]
+
+    @strawberry.field(description="Charges per tariff zone.")
+    def lines(self) -> list[ReceiptLine]:
+        lines = receipt_lines(self.stored_lines)
+        zones = zone_count(int(line["zone"]) for line in lines)
+        return [
+            ReceiptLine(
+                zone=line["zone"],
+                name=zone_name(zones, line["zone"], self.language),
+                previous=_decimal(line.get("previous")),
+                current=_decimal(line.get("current")),
+                consumption=_decimal(line.get("consumption")),
+                rate=_decimal(line.get("rate")),  # type: ignore[arg-type]
+                amount=_decimal(line.get("amount")),  # type: ignore[arg-type]
+            )
+            for line in lines
+        ]
 
     @strawberry.field(
         description="A link to the printable bill (PDF) that works without the session for "
@@ -197,7 +216,6 @@ class Receipt(Node):
 
     @classmethod
     def from_row(cls, row: dict[str, Any], language: str) -> Receipt:
-        zones = zone_count(int(line["zone"]) for line in row["lines"])
         return cls(
             id=encode_id("Receipt", row["id"]),
             pk=row["id"],
@@ -208,18 +226,8 @@ class Receipt(Node):
             charged=Money(row["charged"]),
             paid=Money(row["paid"]),
             amount_due=Money(row["amount_due"]),
-            lines=[
-                ReceiptLine(
-                    zone=line["zone"],
-                    name=zone_name(zones, line["zone"], language),
-                    previous=_decimal(line.get("previous")),
-                    current=_decimal(line.get("current")),
-                    consumption=_decimal(line.get("consumption")),
-                    rate=_decimal(line.get("rate")),  # type: ignore[arg-type]
-                    amount=_decimal(line.get("amount")),  # type: ignore[arg-type]
-                )
-                for line in row["lines"]
-            ],
+            stored_lines=row["lines"],
+            language=language,
         )
 
 

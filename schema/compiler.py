@@ -19,6 +19,10 @@ plan is then a loop per object over precomputed field entries:
   `str`/`bool` leaf is stored as it is, other leaves are coerced inline;
 - a field whose Strawberry resolver is a plain method of the object taking nothing else
   (no arguments, no info, no permission classes or field extensions) is called directly;
+- other Strawberry resolvers without permission classes or field extensions, whose
+  arguments are scalars (which Strawberry passes on as graphql-core coerced them), are
+  called as Strawberry calls them - renamed arguments, `strawberry.Info`, the source as
+  self, root or parent - without its layers of wrappers;
 - every other field gets the resolve-info graphql-core would build and its resolver;
 - a path entry is made only where a resolver or an error needs one;
 - lists loop without per-item machinery; awaitables are gathered as graphql-core does
@@ -68,6 +72,9 @@ from graphql.execution.values import get_argument_values
 from graphql.language import DirectiveNode, FragmentDefinitionNode, OperationDefinitionNode
 from graphql.pyutils import Path
 from graphql.type import TypeNameMetaFieldDef
+from strawberry.relay import GlobalID
+from strawberry.scalars import is_scalar
+from strawberry.types.base import StrawberryMaybe, StrawberryOptional
 from strawberry.types.field import StrawberryField
 
 log = logging.getLogger("kabinet")
@@ -79,6 +86,7 @@ DIRECT = 2  # a Strawberry resolver that is a plain method of the source: func(s
 RESOLVE = 3  # the field's resolve function with graphql-core's resolve-info and arguments
 TYPENAME = 4  # __typename: the parent type's name
 DEFAULT = 5  # graphql-core's default_field_resolver: a key of a mapping, else an attribute
+CALL = 6  # a Strawberry resolver called as Strawberry calls it, without its wrappers
 
 # Leaf types whose coercion keeps a value of exactly this Python type as it is.
 _UNCHANGED = {GraphQLString.name: str, GraphQLID.name: str, GraphQLBoolean.name: bool}
@@ -126,6 +134,7 @@ class FieldPlan:
 
     __slots__ = (
         "attr",
+        "call",
         "complete",
         "details",
         "fast",
@@ -149,6 +158,7 @@ class FieldPlan:
         self.leaf: Any = None  # the leaf type's coerce_output_value, for a leaf field
         self.attr = ""
         self.func: Any = None
+        self.call: StrawberryCall | None = None
 
 
 class Plan:
@@ -159,6 +169,30 @@ class Plan:
     def __init__(self, root: ObjectPlan, serial: bool) -> None:
         self.root = root
         self.serial = serial
+
+
+class StrawberryCall:
+    """How Strawberry calls a field's resolver, worked out once: what its wrappers do per
+    call (convert each argument - nothing, for scalars -, rename it to the Python
+    parameter, build `strawberry.Info`, pass the source as self, root or parent) without
+    their layers of functions (`bench/request_profile.py`: "Strawberry field wrappers")."""
+
+    __slots__ = ("arguments", "definition", "func", "info_class", "info_name", "sources", "this")
+
+    def __init__(self, definition: StrawberryField, info_class: Any) -> None:
+        resolver = definition.base_resolver
+        assert resolver is not None
+        self.definition = definition
+        self.func = resolver.wrapped_func
+        self.this = resolver.self_parameter is not None
+        self.sources = tuple(
+            parameter.name
+            for parameter in (resolver.parent_parameter, resolver.root_parameter)
+            if parameter is not None
+        )
+        self.info_name = resolver.info_parameter.name if resolver.info_parameter else None
+        self.info_class = info_class
+        self.arguments: tuple[tuple[str, str], ...] = ()
 
 
 # ------------------------------------------------------------------ compiling
@@ -274,7 +308,7 @@ def _field_plan(executor: Executor, parent_type: Any, key: str, details: list) -
     elif resolve is default_field_resolver:
         plan.kind = DEFAULT
         plan.attr = node.name.value
-    elif not plan.has_args:
+    else:
         _shortcut(executor, plan, resolve)
     plan.non_null = is_non_null_type(field_def.type)
     named = field_def.type.of_type if plan.non_null else field_def.type
@@ -289,11 +323,12 @@ def _field_plan(executor: Executor, parent_type: Any, key: str, details: list) -
 
 
 def _shortcut(executor: Executor, plan: FieldPlan, resolve: Any) -> None:
-    """ATTR/BASIC/DIRECT where the field's Strawberry resolver is known to do no more."""
+    """ATTR/BASIC/DIRECT/CALL where the field's Strawberry resolver is known to do no
+    more than they do."""
     definition = (plan.field_def.extensions or {}).get("strawberry-definition")
     if definition is None or type(definition).get_result is not StrawberryField.get_result:
         return
-    if getattr(resolve, "_is_default", False):
+    if getattr(resolve, "_is_default", False) and not plan.has_args:
         # Strawberry's basic field (no resolver, no extensions such as permission classes,
         # no exception handlers): field.get_result(source, None, [], {}), which is
         # default_resolver(source, python_name). Strawberry marks a resolver-less field
@@ -311,24 +346,62 @@ def _shortcut(executor: Executor, plan: FieldPlan, resolve: Any) -> None:
     if (
         resolver is None
         or definition.extensions
-        or definition.arguments
         or _exception_handlers(executor)
-        or resolver.parent_parameter is not None
-        or resolver.root_parameter is not None
-        or resolver.info_parameter is not None
         or not callable(resolver.wrapped_func)
     ):
         return
-    wrapped = resolver.wrapped_func
-    if resolver.self_parameter is not None:
+    if (
+        not plan.has_args
+        and resolver.self_parameter is not None
+        and resolver.parent_parameter is None
+        and resolver.root_parameter is None
+        and resolver.info_parameter is None
+    ):
         plan.kind = DIRECT
-        plan.func = wrapped
+        plan.func = resolver.wrapped_func
+        return
+    _strawberry_call(executor, plan, definition)
+
+
+def _strawberry_call(executor: Executor, plan: FieldPlan, definition: StrawberryField) -> None:
+    """CALL where every argument reaches the resolver as graphql-core coerced it: a scalar
+    or an optional scalar (Strawberry converts enums, input types, lists, Maybe and GlobalID;
+    those fields keep its wrappers)."""
+    strawberry_schema = getattr(executor.schema, "_strawberry_schema", None)
+    converter = getattr(strawberry_schema, "schema_converter", None)
+    if converter is None or not _strawberry_resolve(plan.func):
+        return
+    config = strawberry_schema.config
+    registry = converter.scalar_registry
+    names = []
+    for argument in definition.arguments:
+        kind = argument.type
+        if isinstance(kind, StrawberryOptional) and not isinstance(kind, StrawberryMaybe):
+            kind = kind.of_type
+        if kind is GlobalID or not is_scalar(kind, registry):
+            return
+        names.append((config.name_converter.from_argument(argument), argument.python_name))
+    call = StrawberryCall(definition, config.info_class)
+    call.arguments = tuple(names)
+    plan.call = call
+    plan.kind = CALL
 
 
 def _exception_handlers(executor: Executor) -> bool:
     strawberry_schema = getattr(executor.schema, "_strawberry_schema", None)
     converter = getattr(strawberry_schema, "schema_converter", None)
     return bool(getattr(converter, "exception_handlers", ()))
+
+
+_STRAWBERRY_RESOLVERS = (
+    "from_resolver.<locals>._resolver",
+    "from_resolver.<locals>._async_resolver",
+)
+
+
+def _strawberry_resolve(resolve: Any) -> bool:
+    """Whether a field's resolve function is Strawberry's own (not wrapped by anyone)."""
+    return getattr(resolve, "__qualname__", "").endswith(_STRAWBERRY_RESOLVERS)
 
 
 def _field_path(path: Path) -> Path:
@@ -606,6 +679,9 @@ def run_fields(ex: Any, plan: ObjectPlan, source: Any, path: Path | None) -> Any
                     if callable(value):
                         field_path = Path(path, key, type_name)
                         value = _call_value(ex, field, value, field_path)
+                elif kind == CALL:
+                    field_path = Path(path, key, type_name)
+                    value = _call(ex, field, source, field_path)
                 else:
                     field_path = Path(path, key, type_name)
                     value = _resolve(ex, field, source, field_path)
@@ -688,6 +764,31 @@ def _with_info(ex: Any, field: FieldPlan, path: Path, func: Any, *before: Any) -
         )
         return func(*before, info, **args)
     return func(*before, info)
+
+
+def _call(ex: Any, field: FieldPlan, source: Any, path: Path) -> Any:
+    """The field's Strawberry resolver with what Strawberry would give it."""
+    call: StrawberryCall = field.call  # type: ignore[assignment]
+    kwargs: dict[str, Any] = {}
+    if field.has_args:
+        args = get_argument_values(
+            field.field_def,
+            field.node,
+            ex.variable_values,
+            field.fragment_variables,
+            ex.hide_suggestions,
+        )
+        for graphql_name, python_name in call.arguments:
+            if graphql_name in args:
+                kwargs[python_name] = args[graphql_name]
+    for name in call.sources:
+        kwargs[name] = source
+    if call.info_name is not None:
+        info = ex.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
+        kwargs[call.info_name] = call.info_class(_raw_info=info, _field=call.definition)
+    if call.this:
+        return call.func(source, **kwargs)
+    return call.func(**kwargs)
 
 
 async def _await_field(ex: Any, field: FieldPlan, value: Any, path: Path) -> Any:

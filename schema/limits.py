@@ -9,14 +9,17 @@ number of ids. Introspection is not counted (depth and token limits bound it).
 A page size given by a variable counts as the value the request gives it, coerced as
 execution will see it - not the variable's declared default: `query($n: Int = 1)` sent with
 `{"n": 100}` fetches pages of 100 (issue 17, item 5). So the cost is not a validation rule,
-whose verdict ValidationCache keeps per document whatever the variables: the
+whose verdict is kept per document whatever the variables: the
 `DocumentLimits` extension computes it when execution is about to start, and refuses the
 operation there with the same QUERY_TOO_COMPLEX a validation error had.
 """
 
 from __future__ import annotations
 
+import functools
+import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -40,6 +43,7 @@ from graphql import (
     visit,
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import parse as parse_document
 from graphql.execution.values import get_variable_values
 from strawberry.extensions import SchemaExtension
 
@@ -168,7 +172,7 @@ class _Plan:
         self.costs: dict[tuple[Any, ...], int] = {}
 
 
-# Plans by the parsed document (ParserCache hands the same DocumentNode back for the same
+# Plans by the parsed document (the parse cache hands the same DocumentNode back for the same
 # text, so the walk runs once per document and page sizes, not once per request: it costs
 # about as much as validating the dashboard). An entry leaves with its document.
 _PLANS: dict[int, dict[str | None, _Plan | None]] = {}
@@ -232,26 +236,86 @@ def query_cost(
     return cost
 
 
+class DocumentCache:
+    """Parsed documents by their text, and validation verdicts by the parsed document,
+    least recently used forgotten first (what Strawberry's ParserCache and
+    ValidationCache keep, in one place). A verdict is looked up by the document's
+    identity - the parse cache hands out one node per text - where ValidationCache hashes
+    the whole tree on every request (graphql-core's nodes hash their fields recursively)."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self.parse = functools.lru_cache(maxsize=maxsize)(parse_document)
+        self._verdicts: OrderedDict[tuple[int, int, tuple], tuple[Any, Any, list]] = OrderedDict()
+        self._lock = threading.Lock()  # a test may execute in a second thread
+        self.hits = self.misses = 0
+
+    def validate(
+        self, schema: GraphQLSchema, document: DocumentNode, rules: tuple[Any, ...]
+    ) -> list[GraphQLError]:
+        from strawberry.schema.schema import validate_document
+
+        key = (id(schema), id(document), rules)
+        with self._lock:
+            entry = self._verdicts.get(key)
+            if entry is not None and entry[0] is document and entry[1] is schema:
+                self._verdicts.move_to_end(key)
+                self.hits += 1
+                return entry[2]
+        errors = validate_document(schema, document, rules)
+        with self._lock:
+            self.misses += 1
+            self._verdicts[key] = (document, schema, errors)
+            while len(self._verdicts) > self.maxsize:
+                self._verdicts.popitem(last=False)
+        return errors
+
+    def sizes(self) -> tuple[int, int]:
+        """Documents parsed and verdicts kept."""
+        return self.parse.cache_info().currsize, len(self._verdicts)
+
+
+DOCUMENTS = DocumentCache(1000)
+
+
 class DocumentLimits(SchemaExtension):
-    """The limits of a document, in one extension: the token limit the parser applies
-    (what Strawberry's MaxTokensLimiter sets), the validation rules of depth, aliases and
-    text (what its AddValidationRules adds: ValidationCache keys its verdicts by them),
-    and the cost with the request's actual variables, refused before any resolver runs
-    (QUERY_TOO_COMPLEX, `extensions.cost`, `maxCost`). One extension, not three:
-    Strawberry makes every extension and wraps its hooks anew for each request, about
-    40-70 us apiece on the dashboard (bench/request_profile.py)."""
+    """A document's way to execution, in one extension: parsed once per text under the
+    token limit (what Strawberry's ParserCache and MaxTokensLimiter do), validated once per
+    document with the rules of depth, aliases and text added (ValidationCache and
+    AddValidationRules), and its cost with the request's actual variables checked before
+    any resolver runs (QUERY_TOO_COMPLEX, `extensions.cost`, `maxCost`). One extension, not
+    four: Strawberry makes every extension and wraps its hooks anew for each request,
+    about 40-70 us apiece on the dashboard (bench/request_profile.py)."""
 
     def __init__(
-        self, max_tokens: int, rules: Sequence[type[ASTValidationRule]], max_cost: int
+        self,
+        max_tokens: int,
+        rules: Sequence[type[ASTValidationRule]],
+        max_cost: int,
+        cache: DocumentCache = DOCUMENTS,
     ) -> None:
         self.max_tokens = max_tokens
         self.rules = tuple(rules)
         self.max_cost = max_cost
+        self.cache = cache
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
         context.parse_options["max_tokens"] = self.max_tokens
         context.validation_rules = context.validation_rules + self.rules
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None and context.query:
+            context.graphql_document = self.cache.parse(context.query, **context.parse_options)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        context.pre_execution_errors = self.cache.validate(
+            context.schema._schema, context.graphql_document, tuple(context.validation_rules)
+        )
         yield
 
     def on_execute(self) -> Iterator[None]:

@@ -12,9 +12,9 @@ from strawberry.extensions import SchemaExtension
 
 from services.core import telemetry
 
-# Names by the parsed document and operation name: ParserCache hands the same DocumentNode
-# back for the same text, so a document is named once, not once per request. An entry
-# leaves with its document.
+# Names by the parsed document and operation name: the parse cache (schema/limits.py) hands
+# the same DocumentNode back for the same text, so a document is named once, not once per
+# request. An entry leaves with its document.
 _NAMES: dict[int, dict[str | None, str]] = {}
 
 

@@ -13,9 +13,7 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
-    ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 
@@ -409,9 +407,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with the limits of `settings`; production also hides introspection and
     the "did you mean" suggestions that would map the schema for an attacker."""
     production = settings.is_production
-    # The limits' validation rules, made once: ValidationCache keys its entries by the rule
-    # classes too, and a limiter made per request makes new classes - never a cache hit,
-    # and every request validated again (half the CPU of the dashboard query).
+    # The limits' validation rules, made once: the validation cache keys its entries by the
+    # rule classes too, and a limiter made per request makes new classes - never a cache
+    # hit, and every request validated again (half the CPU of the dashboard query).
     rules = [
         *(
             coded(rule, "QUERY_TOO_DEEP")
@@ -426,8 +424,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         StorableTextRule,
     ]
     extensions: list = [
-        lambda: ParserCache(maxsize=1000),
-        lambda: ValidationCache(maxsize=1000),
         lambda: DocumentLimits(settings.graphql_max_tokens, rules, settings.graphql_max_cost),
         MaskUnexpected,
         OperationMetrics,

@@ -126,13 +126,23 @@ def _where(spec: ListSpec, ids: Sequence[int], start: Any, end: Any, meter_id: i
     return clauses, params
 
 
+CountKey = tuple[int, Any, Any, "int | None"]  # (owner, start, end, meter id): `load_counts`
+
+
 async def load_pages(
-    spec: ListSpec, keys: Sequence[tuple[int, PageArgs]]
+    spec: ListSpec,
+    keys: Sequence[tuple[int, PageArgs]],
+    totals: Callable[[CountKey, int], Any] | None = None,
 ) -> list[list[dict[str, Any]]]:
     """Up to `first + 1` rows per (owner, args) key, newest first (the extra row tells
     whether another page follows). One query per distinct args, whatever the owners.
     Pages are cut per owner with a window function (`ROW_NUMBER() OVER (PARTITION BY
-    owner ...)`), never by slicing a loaded history."""
+    owner ...)`), never by slicing a loaded history.
+
+    The same query counts each owner's whole list (`COUNT(*) OVER` the same partition,
+    which the numbering scans anyway): for a first page (no `after`, whose rows the
+    count must not leave out) `totals(count key, n)` is told what `load_counts` would
+    answer for it, so a page and its `totalCount` cost one query, not two."""
     groups: dict[PageArgs, list[int]] = defaultdict(list)
     for owner_id, args in keys:
         groups[args].append(owner_id)
@@ -145,12 +155,18 @@ async def load_pages(
             params.extend(args.after)
         query = (
             f"SELECT * FROM (SELECT {spec.select}, ROW_NUMBER() OVER ("  # noqa: S608
-            f"PARTITION BY {spec.owner} ORDER BY {spec.sort} DESC, t.id DESC) AS rn "
+            f"PARTITION BY {spec.owner} ORDER BY {spec.sort} DESC, t.id DESC) AS rn, "
+            f"COUNT(*) OVER (PARTITION BY {spec.owner}) AS total "
             f"FROM {spec.source} WHERE {' AND '.join(clauses)}) q "
             f"WHERE rn <= ? ORDER BY owner_id, rn"
         )
+        counted: dict[int, int] = {}
         for row in await sql.fetch(conn, query, [*params, args.first + 1]):
+            counted[row["owner_id"]] = row["total"]
             found[(row["owner_id"], args)].append(spec.convert(row))
+        if totals is not None and args.after is None:
+            for owner_id in ids:
+                totals((owner_id, *args.filters()), int(counted.get(owner_id, 0)))
     return [found[key] for key in keys]
 
 
@@ -161,9 +177,7 @@ async def rows_by_id(spec: ListSpec, ids: Sequence[int]) -> list[dict[str, Any] 
     return await rows_in_order(query, ids, spec.convert)
 
 
-async def load_counts(
-    spec: ListSpec, keys: Sequence[tuple[int, Any, Any, int | None]]
-) -> list[int]:
+async def load_counts(spec: ListSpec, keys: Sequence[CountKey]) -> list[int]:
     """The whole list's length per (owner, start, end, meter id) key."""
     groups: dict[tuple[Any, Any, int | None], list[int]] = defaultdict(list)
     for owner_id, *filters in keys:

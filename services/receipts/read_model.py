@@ -15,13 +15,18 @@ from services.receipts import consumption
 
 
 def _receipt(row: dict[str, Any]) -> dict[str, Any]:
+    """A receipt's row for the API; its `lines` stay as stored (JSON text on SQLite) until
+    `receipt_lines` reads them: most lists of bills never ask for them."""
     for column in ("opening_balance", "charged", "paid", "amount_due"):
         row[column] = sql.as_decimal(row[column])
     for column in ("period", "issued_on", "due_on"):
         row[column] = sql.as_date(row[column])
-    lines = row["lines"]
-    row["lines"] = json.loads(lines) if isinstance(lines, str | bytes) else (lines or [])
     return row
+
+
+def receipt_lines(stored: Any) -> list[dict[str, Any]]:
+    """The charges per zone of a receipt row's `lines` (JSON text, or decoded already)."""
+    return json.loads(stored) if isinstance(stored, str | bytes) else (stored or [])
 
 
 RECEIPTS = ListSpec(

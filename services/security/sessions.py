@@ -102,8 +102,8 @@ async def check(token: str) -> Session | Dead:
     )
     if row is None:
         return Dead.INVALID
-    session = Session._init_from_db(**{c: row[f"s_{c}"] for c in session_columns})
-    session.cabinet = Cabinet._init_from_db(**{c: row[f"c_{c}"] for c in cabinet_columns})
+    session = sql.instance(Session, {c: row[f"s_{c}"] for c in session_columns})
+    session.cabinet = sql.instance(Cabinet, {c: row[f"c_{c}"] for c in cabinet_columns})
     if session.revoked_at is not None or session.cabinet.disabled_at is not None:
         return Dead.REVOKED
     moment = now()

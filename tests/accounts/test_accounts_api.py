@@ -13,6 +13,7 @@ from models.billing import Payment
 from models.metering import Meter
 from services.core.clock import clock
 from tests.support import (
+    ACCOUNT_1,
     ACCOUNT_2,
     ACCOUNT_3,
     ACCOUNT_5,
@@ -151,6 +152,24 @@ async def test_dashboard_queries_do_not_grow_with_accounts(api: Api) -> None:
     assert len(data["me"]["accounts"]) == 5
     assert len(many.queries) == len(single.queries), (single.queries, many.queries)
     assert 5 <= len(single.queries) <= 12, single.queries
+
+
+async def test_a_first_page_and_its_total_are_one_query(api: Api) -> None:
+    """The query of a first page counts the whole list too (COUNT(*) OVER the owner's
+    rows): no count query of its own. A later page's rows leave out those before the
+    cursor, so its total still comes from a count query - and both totals agree."""
+    user = await api.signed_up()
+    query = """query ($after: String) { me { accounts {
+        payments(first: 2, after: $after) { totalCount pageInfo { endCursor } } } } }"""
+    with count_queries() as first:
+        page = (await user.data(query))["me"]["accounts"][0]["payments"]
+    assert not [q for q in first.queries if "count(*) AS n" in q], first.queries
+    assert page["totalCount"] == await Payment.filter(account__number=ACCOUNT_1).count() > 2
+    with count_queries() as later:
+        after = {"after": page["pageInfo"]["endCursor"]}
+        next_page = (await user.data(query, after))["me"]["accounts"][0]["payments"]
+    assert len([q for q in later.queries if "count(*) AS n" in q]) == 1, later.queries
+    assert next_page["totalCount"] == page["totalCount"]
 
 
 async def test_link_and_unlink(api: Api) -> None:

@@ -96,6 +96,10 @@ class Item:
         raise ValueError(f"item {self.id} failed")
 
     @strawberry.field
+    def scaled(self, by: int = 2) -> int:
+        return self.id * by
+
+    @strawberry.field
     def child(self) -> Item | None:
         return Item(id=self.id * 10, label=None, required=None) if self.id < 3 else None  # type: ignore[arg-type]
 
@@ -163,6 +167,30 @@ class Query:
     @strawberry.field
     def echo(self, text: str = "default", times: int = 1) -> str:
         return text * times
+
+    @strawberry.field
+    def window(
+        self,
+        info: strawberry.Info,
+        from_: Annotated[str | None, strawberry.argument(name="from")] = "start",
+        last_days: int | None = None,
+        until: str | None = strawberry.UNSET,
+    ) -> str:
+        """Renamed arguments, a Python default, UNSET when left out, and the info."""
+        until_text = "unset" if until is strawberry.UNSET else repr(until)
+        return (
+            f"{info.field_name} at {info.path.key} from={from_!r} lastDays={last_days!r} "
+            f"until={until_text} {type(info).__name__}"
+        )
+
+    @strawberry.field
+    def root_value(self, root: strawberry.Parent[Any], word: str = "root") -> str:
+        return f"{word}: {root!r}"
+
+    @strawberry.field
+    def colour_name(self, colour: Colour = Colour.RED) -> str:
+        """An enum argument: Strawberry converts it (its wrappers stay in the way)."""
+        return f"{type(colour).__name__}.{colour.name}"
 
     @strawberry.field(permission_classes=[Denied])
     def secret(self) -> str | None:
@@ -547,3 +575,49 @@ async def test_executions_are_counted_by_executor() -> None:
     # each event is an execution of the operation
     assert executions("graphql-core", "subscription") == subscriptions + 2
     assert executions("compiled") == compiled + 1
+
+
+def root_kinds(document: str) -> dict[str, int]:
+    """How the plan of `document` (compiled by an execution before) gets each root field."""
+    from schema import compiler, execution
+
+    compiled_schema, _ = SCHEMAS[False]
+    found = {}
+    for operation, graphql_schema, _names, plans in execution._COMPILED._entries.values():
+        if graphql_schema is compiled_schema._schema and operation.loc.source.body == document:
+            for plan in plans.values():
+                found.update({field.key: field.kind for field in plan.root.fields})
+    assert found, "no plan of the document"
+    kinds = {v: k for k, v in vars(compiler).items() if k.isupper() and isinstance(v, int)}
+    return {key: kinds[kind] for key, kind in found.items()}
+
+
+async def test_resolvers_with_scalar_arguments_are_called_as_strawberry_calls_them() -> None:
+    document = """query ($days: Int) {
+      window
+      named: window(from: "May", lastDays: $days, until: null)
+      defaulted: window(lastDays: 7)
+      rootValue(word: "source")
+      items(first: 2, offset: 1) { id scaled big: scaled(by: 10) }
+      colourName(colour: GREEN)
+      echo
+    }"""
+    result = await same(document, {"days": 30})
+    assert result.data == {
+        "window": "window at window from='start' lastDays=None until=unset Info",
+        "named": "window at named from='May' lastDays=30 until=None Info",
+        "defaulted": "window at defaulted from='start' lastDays=7 until=unset Info",
+        "rootValue": "source: None",
+        "items": [{"id": 2, "scaled": 4, "big": 20}, {"id": 3, "scaled": 6, "big": 30}],
+        "colourName": "Colour.GREEN",
+        "echo": "default",
+    }
+    assert root_kinds(document) == {
+        "window": "CALL",
+        "named": "CALL",
+        "defaulted": "CALL",
+        "rootValue": "CALL",
+        "items": "CALL",
+        "colourName": "RESOLVE",  # an enum argument: Strawberry converts it
+        "echo": "CALL",
+    }

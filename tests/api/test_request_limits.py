@@ -8,10 +8,9 @@ import hashlib
 import json
 
 import httpx
-from strawberry.extensions.parser_cache import _get_parse_cache
-from strawberry.extensions.validation_cache import _get_validate_cache
 
 from models.persisted import PersistedQuery
+from schema.limits import DOCUMENTS
 from server import create_app
 from services.core import persisted_queries
 from services.core.clock import clock
@@ -19,8 +18,6 @@ from tests.conftest import with_settings
 
 GQL = "application/graphql-response+json"
 JSON = "application/json"
-# The schema's caches (schema/root.py: ParserCache and ValidationCache of 1,000 entries).
-CACHE_SIZE = 1000
 
 
 def app_client(settings, address: str = "198.51.100.4", **changes) -> httpx.AsyncClient:
@@ -42,11 +39,8 @@ def apq(query: str) -> dict:
 
 
 def cache_sizes() -> tuple[int, int, int]:
-    return (
-        _get_parse_cache(CACHE_SIZE).cache_info().currsize,
-        _get_validate_cache(CACHE_SIZE).cache_info().currsize,
-        len(persisted_queries._LOCAL),
-    )
+    """Documents parsed, verdicts of validation kept (schema/limits.py), persisted queries."""
+    return (*DOCUMENTS.sizes(), len(persisted_queries._LOCAL))
 
 
 def error(response: httpx.Response) -> dict:
