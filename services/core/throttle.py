@@ -83,28 +83,26 @@ class _Counter:
     blocked_until: dt.datetime | None
 
 
-_SELECT = 'SELECT "count", window_start, blocked_until FROM rate_counter WHERE "key" = ?'
-_CREATE = (
-    'INSERT INTO rate_counter ("key", "count", window_start) VALUES (?, 0, ?) '
-    'ON CONFLICT ("key") DO NOTHING'
-)
 _SAVE = 'UPDATE rate_counter SET "count" = ?, window_start = ?, blocked_until = ? WHERE "key" = ?'
 
 
-async def _locked_counter(conn: Any, key: str, moment: dt.datetime) -> _Counter:
-    """The key's counter, locked until the transaction ends (FOR UPDATE on PostgreSQL;
-    SQLite has one writer at a time), created at zero if it is new."""
-    select = _SELECT + (" FOR UPDATE" if sql.dialect(conn) == "postgres" else "")
-    row = await sql.fetch_one(conn, select, [key])
-    if row is None:
-        await sql.execute(conn, _CREATE, [key, moment])
-        row = await sql.fetch_one(conn, select, [key])
-        assert row is not None
-    return _counter(key, row)
+async def _locked_counters(conn: Any, keys: list[str], moment: dt.datetime) -> dict[str, _Counter]:
+    """Every key's counter, created at zero where it is new, locked until the transaction
+    ends (FOR UPDATE on PostgreSQL; SQLite has one writer at a time).
 
-
-async def _locked_counters(conn: Any, keys: list[str]) -> dict[str, _Counter]:
-    """The counters of these keys that exist, locked as `_locked_counter` locks one."""
+    Two statements whatever the keys, and in an order that cannot deadlock: first the
+    missing rows are inserted (in the keys' order; a key another attempt is inserting just
+    now waits for it, holding no lock of ours that it could need), then every row is locked
+    in the keys' order. Locking the existing rows before inserting the missing ones would
+    take some locks out of that order: two attempts on the same keys deadlocked on
+    PostgreSQL (tests/recovery/test_recovery.py, the parallel attempts)."""
+    values = ", ".join("(?, 0, ?)" for _ in keys)
+    await sql.execute(
+        conn,
+        f'INSERT INTO rate_counter ("key", "count", window_start) VALUES {values} '  # noqa: S608
+        'ON CONFLICT ("key") DO NOTHING',
+        [value for key in keys for value in (key, moment)],
+    )
     lock = " FOR UPDATE" if sql.dialect(conn) == "postgres" else ""
     marks = ", ".join("?" for _ in keys)
     rows = await sql.fetch(
@@ -158,13 +156,8 @@ async def attempt(*limits: Limit) -> None:
     async with in_transaction():
         conn = sql.connection()
         ordered = sorted(limits, key=lambda limit: limit[0])
-        # Every existing counter in one statement, locked in the keys' order, so two
-        # attempts on the same keys cannot deadlock; a key's first attempt creates it.
-        found = await _locked_counters(conn, [key for key, _ in ordered])
-        counters = [
-            (found.get(key) or await _locked_counter(conn, key, moment), policy)
-            for key, policy in ordered
-        ]
+        found = await _locked_counters(conn, sorted({key for key, _ in ordered}), moment)
+        counters = [(found[key], policy) for key, policy in ordered]
         waits = [_blocked_until(c, policy, moment) for c, policy in counters]
         if any(waits):
             raise Throttled(max(w for w in waits if w is not None))
