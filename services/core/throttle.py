@@ -86,23 +86,20 @@ class _Counter:
 _SAVE = 'UPDATE rate_counter SET "count" = ?, window_start = ?, blocked_until = ? WHERE "key" = ?'
 
 
-async def _locked_counters(conn: Any, keys: list[str], moment: dt.datetime) -> dict[str, _Counter]:
-    """Every key's counter, created at zero where it is new, locked until the transaction
-    ends (FOR UPDATE on PostgreSQL; SQLite has one writer at a time).
+class _NewKeys(Exception):
+    """Some keys have no counter yet."""
 
-    Two statements whatever the keys, and in an order that cannot deadlock: first the
-    missing rows are inserted (in the keys' order; a key another attempt is inserting just
-    now waits for it, holding no lock of ours that it could need), then every row is locked
-    in the keys' order. Locking the existing rows before inserting the missing ones would
-    take some locks out of that order: two attempts on the same keys deadlocked on
-    PostgreSQL (tests/recovery/test_recovery.py, the parallel attempts)."""
-    values = ", ".join("(?, 0, ?)" for _ in keys)
-    await sql.execute(
-        conn,
-        f'INSERT INTO rate_counter ("key", "count", window_start) VALUES {values} '  # noqa: S608
-        'ON CONFLICT ("key") DO NOTHING',
-        [value for key in keys for value in (key, moment)],
-    )
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(", ".join(keys))
+        self.keys = keys
+
+
+async def _locked_counters(conn: Any, keys: list[str]) -> dict[str, _Counter]:
+    """Every key's counter, locked until the transaction ends, in the keys' order (FOR
+    UPDATE on PostgreSQL; SQLite has one writer at a time), so two attempts on the same
+    keys cannot deadlock. _NewKeys when some have no counter: inserting them here, with
+    the others already locked, would take locks out of that order (two attempts
+    deadlocked on PostgreSQL that way: tests/recovery/test_recovery.py's parallel ones)."""
     lock = " FOR UPDATE" if sql.dialect(conn) == "postgres" else ""
     marks = ", ".join("?" for _ in keys)
     rows = await sql.fetch(
@@ -111,7 +108,22 @@ async def _locked_counters(conn: Any, keys: list[str], moment: dt.datetime) -> d
         f'WHERE "key" IN ({marks}) ORDER BY "key"{lock}',
         keys,
     )
-    return {row["key"]: _counter(row["key"], row) for row in rows}
+    found = {row["key"]: _counter(row["key"], row) for row in rows}
+    if len(found) < len(keys):
+        raise _NewKeys([key for key in keys if key not in found])
+    return found
+
+
+async def _create(keys: list[str], moment: dt.datetime) -> None:
+    """Counters at zero for these keys, those another attempt has not created meanwhile;
+    outside any transaction, holding no lock, in the keys' order."""
+    values = ", ".join("(?, 0, ?)" for _ in keys)
+    await sql.execute(
+        sql.connection(),
+        f'INSERT INTO rate_counter ("key", "count", window_start) VALUES {values} '  # noqa: S608
+        'ON CONFLICT ("key") DO NOTHING',
+        [value for key in keys for value in (key, moment)],
+    )
 
 
 def _counter(key: str, row: dict[str, Any]) -> _Counter:
@@ -153,10 +165,24 @@ async def attempt(*limits: Limit) -> None:
     Plain statements, not the ORM: every login and proof runs this, and the ORM's
     select-then-save cost the event loop about a third of a login's own work."""
     moment = clock_now()
+    ordered = sorted(limits, key=lambda limit: limit[0])
+    keys = sorted({key for key, _ in ordered})
+    for _ in range(_CREATE_TRIES):
+        try:
+            await _count_attempt(ordered, keys, moment)
+            return
+        except _NewKeys as new:  # a key's first attempt: create it, lock all again
+            await _create(new.keys, moment)
+    await _count_attempt(ordered, keys, moment)
+
+
+_CREATE_TRIES = 3  # a counter deleted again each time (erasing a cabinet) cannot last
+
+
+async def _count_attempt(ordered: list[Limit], keys: list[str], moment: dt.datetime) -> None:
     async with in_transaction():
         conn = sql.connection()
-        ordered = sorted(limits, key=lambda limit: limit[0])
-        found = await _locked_counters(conn, sorted({key for key, _ in ordered}), moment)
+        found = await _locked_counters(conn, keys)
         counters = [(found[key], policy) for key, policy in ordered]
         waits = [_blocked_until(c, policy, moment) for c, policy in counters]
         if any(waits):
