@@ -116,7 +116,7 @@ async def _locked_counters(conn: Any, keys: list[str]) -> dict[str, _Counter]:
 
 async def _create(keys: list[str], moment: dt.datetime) -> None:
     """Counters at zero for these keys, those another attempt has not created meanwhile;
-    outside any transaction, holding no lock, in the keys' order."""
+    outside the attempt's transaction, so holding none of its locks, in the keys' order."""
     values = ", ".join("(?, 0, ?)" for _ in keys)
     await sql.execute(
         sql.connection(),
