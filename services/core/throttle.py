@@ -26,6 +26,7 @@ from tortoise.transactions import in_transaction
 
 from models import sql
 from services.core.clock import now as clock_now
+from services.core.paging import marks
 
 
 def client_key(ip: str) -> str:
@@ -101,14 +102,13 @@ async def _locked_counters(conn: Any, keys: list[str]) -> dict[str, _Counter]:
     the others already locked, would take locks out of that order (two attempts
     deadlocked on PostgreSQL that way: tests/recovery/test_recovery.py's parallel ones)."""
     lock = " FOR UPDATE" if sql.dialect(conn) == "postgres" else ""
-    marks = ", ".join("?" for _ in keys)
     rows = await sql.fetch(
         conn,
         'SELECT "key", "count", window_start, blocked_until FROM rate_counter '  # noqa: S608
-        f'WHERE "key" IN ({marks}) ORDER BY "key"{lock}',
+        f'WHERE "key" IN ({marks(keys)}) ORDER BY "key"{lock}',
         keys,
     )
-    found = {row["key"]: _counter(row["key"], row) for row in rows}
+    found = {row["key"]: _counter(row) for row in rows}
     if len(found) < len(keys):
         raise _NewKeys([key for key in keys if key not in found])
     return found
@@ -126,10 +126,10 @@ async def _create(keys: list[str], moment: dt.datetime) -> None:
     )
 
 
-def _counter(key: str, row: dict[str, Any]) -> _Counter:
+def _counter(row: dict[str, Any]) -> _Counter:
     window_start = sql.as_datetime(row["window_start"])
     assert window_start is not None
-    return _Counter(key, row["count"], window_start, sql.as_datetime(row["blocked_until"]))
+    return _Counter(row["key"], row["count"], window_start, sql.as_datetime(row["blocked_until"]))
 
 
 def _blocked_until(counter: _Counter, policy: Window | Backoff, moment: dt.datetime):
@@ -207,13 +207,13 @@ async def give_back(*limits: Limit) -> None:
     if not keys:
         return
     if resets:
-        reset = f'"key" IN ({", ".join("?" for _ in resets)})'
+        reset = f'"key" IN ({marks(resets)})'
         count = f'CASE WHEN {reset} THEN 0 WHEN "count" > 0 THEN "count" - 1 ELSE 0 END'
         blocked = f"CASE WHEN {reset} THEN NULL ELSE blocked_until END"
     else:
         count, blocked = 'CASE WHEN "count" > 0 THEN "count" - 1 ELSE 0 END', "blocked_until"
     statement = (
         f'UPDATE rate_counter SET "count" = {count}, blocked_until = {blocked} '  # noqa: S608
-        f'WHERE "key" IN ({", ".join("?" for _ in keys)})'
+        f'WHERE "key" IN ({marks(keys)})'
     )
     await sql.execute(sql.connection(), statement, [*resets, *resets, *keys])
