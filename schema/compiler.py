@@ -755,15 +755,19 @@ def _with_info(ex: Any, field: FieldPlan, path: Path, func: Any, *before: Any) -
     """func(*before, info, **arguments) with the resolve-info graphql-core would build."""
     info = ex.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
     if field.has_args:
-        args = get_argument_values(
-            field.field_def,
-            field.node,
-            ex.variable_values,
-            field.fragment_variables,
-            ex.hide_suggestions,
-        )
-        return func(*before, info, **args)
+        return func(*before, info, **_arguments(ex, field))
     return func(*before, info)
+
+
+def _arguments(ex: Any, field: FieldPlan) -> dict[str, Any]:
+    """The field's arguments as graphql-core coerces them (by their GraphQL names)."""
+    return get_argument_values(
+        field.field_def,
+        field.node,
+        ex.variable_values,
+        field.fragment_variables,
+        ex.hide_suggestions,
+    )
 
 
 def _call(ex: Any, field: FieldPlan, source: Any, path: Path) -> Any:
@@ -771,13 +775,7 @@ def _call(ex: Any, field: FieldPlan, source: Any, path: Path) -> Any:
     call: StrawberryCall = field.call  # type: ignore[assignment]
     kwargs: dict[str, Any] = {}
     if field.has_args:
-        args = get_argument_values(
-            field.field_def,
-            field.node,
-            ex.variable_values,
-            field.fragment_variables,
-            ex.hide_suggestions,
-        )
+        args = _arguments(ex, field)
         for graphql_name, python_name in call.arguments:
             if graphql_name in args:
                 kwargs[python_name] = args[graphql_name]
