@@ -6,15 +6,17 @@ Queries are written once with `?` placeholders; on PostgreSQL they are rewritten
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
+from tortoise.backends.sqlite.client import SqliteClient
 from tortoise.connection import get_connection
 from tortoise.fields import DatetimeField
 from tortoise.models import Model
@@ -58,12 +60,88 @@ async def execute(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ())
 
 
 async def fetch(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> list[dict]:
+    """The rows of one query, as dicts by column name. On SQLite, outside a transaction,
+    the queries of one turn of the event loop go to the database together (`_Trip`)."""
     sql = render(conn, sql)
     log.debug("%s: %s", sql, params)
+    if isinstance(conn, SqliteClient) and not isinstance(conn, TransactionalDBClient):
+        return await _Trip.join(conn, sql, tuple(params))
     async with conn.acquire_connection() as raw:
         if dialect(conn) == "postgres":
             return [dict(row) for row in await raw.fetch(sql, *params)]
         return [dict(row) for row in await raw.execute_fetchall(sql, tuple(params))]
+
+
+class _Trip:
+    """SQLite's reads of one turn of the event loop, run in one trip to its thread.
+
+    aiosqlite runs each statement on the connection's own thread: the loop hands the
+    statement over, the thread hands the rows back, and each hand-over waits for the
+    other side to be scheduled and to take the GIL. A request's DataLoaders dispatch
+    together - the dashboard's meters, latest readings and three lists in one turn - so
+    their queries join one trip, which runs them one after another on the thread (in
+    the order they were asked, as the connection's lock would have) and hands back all
+    rows at once. A query that fails fails for its own caller only; a caller cancelled
+    meanwhile is skipped. Inside a transaction queries go one by one on the transaction's
+    connection, as every statement there must (`fetch`)."""
+
+    _open: ClassVar[dict[int, _Trip]] = {}  # by client: the trip still taking queries
+    _running: ClassVar[set[asyncio.Task]] = set()  # held here: the loop holds tasks weakly
+
+    def __init__(self, conn: SqliteClient) -> None:
+        self.conn = conn
+        self.queries: list[tuple[str, tuple[Any, ...], asyncio.Future]] = []
+
+    @classmethod
+    def join(cls, conn: SqliteClient, sql: str, params: tuple[Any, ...]) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        trip = cls._open.get(id(conn))
+        if trip is None:
+            # The task starts on the loop's next turn: every query asked in this turn
+            # (all the tasks that were ready with this one) has joined by then.
+            trip = cls._open[id(conn)] = cls(conn)
+            task = loop.create_task(trip.run())
+            cls._running.add(task)
+            task.add_done_callback(cls._running.discard)
+        future = loop.create_future()
+        trip.queries.append((sql, params, future))
+        return future
+
+    async def run(self) -> None:
+        del self._open[id(self.conn)]
+        statements = [(sql, params) for sql, params, _ in self.queries]
+        try:
+            async with self.conn.acquire_connection() as raw:
+                # aiosqlite's own way to run a function on the connection's thread
+                # (constraints.txt pins the version this is written against).
+                results = await raw._execute(_run_all, raw._conn, statements)
+        except asyncio.CancelledError:  # the loop is closing
+            for *_, future in self.queries:
+                future.cancel()
+            raise
+        except Exception as error:  # no connection: each caller hears it
+            for *_, future in self.queries:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (*_, future), result in zip(self.queries, results, strict=True):
+            if future.done():  # its caller was cancelled
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result([dict(row) for row in result])
+
+
+def _run_all(db: Any, statements: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+    """On SQLite's thread: each statement's rows, or the error it raised."""
+    results: list[Any] = []
+    for sql, params in statements:
+        try:
+            results.append(db.execute(sql, params).fetchall())
+        except Exception as error:  # handed to the query's own caller
+            results.append(error)
+    return results
 
 
 async def fetch_one(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> dict | None:

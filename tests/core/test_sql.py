@@ -1,0 +1,108 @@
+"""models/sql.py's `fetch`: on SQLite the queries of one turn of the event loop go to the
+database's thread in one trip; each caller still gets its own rows or its own error."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiosqlite
+import pytest
+from tortoise.transactions import in_transaction
+
+from models import sql
+from models.accounts import Account
+from tests.conftest import BACKEND
+
+pytestmark = pytest.mark.asyncio
+
+
+def _trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Records, for each hand-over to aiosqlite's thread, how many statements it took
+    (aiosqlite's `_execute` is where every one of them passes)."""
+    trips: list[int] = []
+    handed = aiosqlite.Connection._execute
+
+    async def counting(self, fn, *args, **kwargs):
+        trips.append(len(args[1]) if fn is sql._run_all else 1)
+        return await handed(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    return trips
+
+
+async def test_queries_asked_together_go_in_one_trip_and_each_gets_its_rows(
+    db, monkeypatch
+) -> None:
+    await Account.create(number="1001", holder_name="A", address="x")
+    await Account.create(number="1002", holder_name="B", address="y")
+    conn = sql.connection()
+    trips = _trips(monkeypatch)
+    numbers, one, empty, two = await asyncio.gather(
+        sql.fetch(conn, "SELECT number FROM account ORDER BY number"),
+        sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [1]),
+        sql.fetch(conn, "SELECT number FROM account WHERE number = ?", ["9999"]),
+        sql.fetch_one(conn, "SELECT CAST(? AS INTEGER) AS n, ? AS m", [2, "two"]),
+    )
+    assert numbers == [{"number": "1001"}, {"number": "1002"}]
+    assert one == [{"n": 1}]
+    assert empty == []
+    assert two == {"n": 2, "m": "two"}
+    if BACKEND == "sqlite":
+        assert trips == [4]
+    # one after another: a trip each
+    trips.clear()
+    assert await sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [3]) == [{"n": 3}]
+    assert await sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [4]) == [{"n": 4}]
+    if BACKEND == "sqlite":
+        assert trips == [1, 1]
+
+
+async def test_a_failing_query_fails_its_own_caller_only(db) -> None:
+    conn = sql.connection()
+    before, failed, after = await asyncio.gather(
+        sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [1]),
+        sql.fetch(conn, "SELECT * FROM no_such_table"),
+        sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [2]),
+        return_exceptions=True,
+    )
+    assert before == [{"n": 1}]
+    assert after == [{"n": 2}]
+    assert isinstance(failed, Exception)
+    assert "no_such_table" in str(failed)
+    # and the connection goes on serving
+    assert await sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [3]) == [{"n": 3}]
+
+
+async def test_a_caller_cancelled_before_its_trip_leaves_the_others_their_rows(db) -> None:
+    conn = sql.connection()
+    first = asyncio.ensure_future(sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [1]))
+    gone = asyncio.ensure_future(sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [2]))
+    last = asyncio.ensure_future(sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [3]))
+    await asyncio.sleep(0)  # all three have asked
+    gone.cancel()
+    assert await first == [{"n": 1}]
+    assert await last == [{"n": 3}]
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+
+
+async def test_inside_a_transaction_queries_see_its_writes_and_others_wait_for_it(db) -> None:
+    outside: asyncio.Task | None = None
+    plain = sql.connection()  # out of the transaction
+    async with in_transaction():
+        conn = sql.connection()
+        await Account.create(number="2001", holder_name="A", address="x")
+        # the transaction's own connection: its uncommitted row is there
+        assert await sql.fetch(conn, "SELECT number FROM account") == [{"number": "2001"}]
+        rows = await asyncio.gather(
+            sql.fetch(conn, "SELECT count(*) AS n FROM account"),
+            sql.fetch(conn, "SELECT number FROM account WHERE number = ?", ["2001"]),
+        )
+        assert rows == [[{"n": 1}], [{"number": "2001"}]]
+        if BACKEND == "sqlite":
+            # a read from outside waits for the transaction (SQLite's one connection)
+            outside = asyncio.create_task(sql.fetch(plain, "SELECT number FROM account"))
+            await asyncio.sleep(0.05)
+            assert not outside.done()
+    if outside is not None:
+        assert await outside == [{"number": "2001"}]
