@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
@@ -61,11 +62,11 @@ async def execute(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ())
 
 async def fetch(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> list[dict]:
     """The rows of one query, as dicts by column name. On SQLite, outside a transaction,
-    the queries of one turn of the event loop go to the database together (`_Trip`)."""
+    queries asked while another is on its way go to the database together (`_Trip`)."""
     sql = render(conn, sql)
     log.debug("%s: %s", sql, params)
     if isinstance(conn, SqliteClient) and not isinstance(conn, TransactionalDBClient):
-        return await _Trip.join(conn, sql, tuple(params))
+        return await _Trip.take(conn, sql, tuple(params))
     async with conn.acquire_connection() as raw:
         if dialect(conn) == "postgres":
             return [dict(row) for row in await raw.fetch(sql, *params)]
@@ -73,64 +74,123 @@ async def fetch(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -
 
 
 class _Trip:
-    """SQLite's reads of one turn of the event loop, run in one trip to its thread.
+    """SQLite's reads, in as few trips to its thread as the load allows.
 
     aiosqlite runs each statement on the connection's own thread: the loop hands the
     statement over, the thread hands the rows back, and each hand-over waits for the
-    other side to be scheduled and to take the GIL. A request's DataLoaders dispatch
-    together - the dashboard's meters, latest readings and three lists in one turn - so
-    their queries join one trip, which runs them one after another on the thread (in
-    the order they were asked, as the connection's lock would have) and hands back all
-    rows at once. A query that fails fails for its own caller only; a caller cancelled
-    meanwhile is skipped. Inside a transaction queries go one by one on the transaction's
-    connection, as every statement there must (`fetch`)."""
+    other side to be scheduled and to take the GIL. A query asked while none of ours is
+    on its way goes at once, alone, as it always did. Queries asked while one is on its
+    way - the rest of a request's DataLoaders, which dispatch together, and other
+    requests' - wait for it and then all go in one trip, which runs them one after
+    another on the thread (in the order they were asked, as the connection's lock would
+    have) and hands back all rows at once; what was asked meanwhile goes in the next.
+    A query that fails fails for its own caller only; a caller cancelled meanwhile is
+    skipped. Inside a transaction queries go one by one on the transaction's connection
+    (`fetch`).
 
-    _open: ClassVar[dict[int, _Trip]] = {}  # by client: the trip still taking queries
+    Code that starts several loads at once (`together()`: DataLoaders' batches, the
+    dashboard's look-ahead) knows more: its queries come in the same turn of the event
+    loop. There the first query of a turn waits that one turn and sets off with the
+    others, all in one trip."""
+
+    _busy: ClassVar[dict[int, list]] = {}  # by client: the queries waiting for a trip
     _running: ClassVar[set[asyncio.Task]] = set()  # held here: the loop holds tasks weakly
 
-    def __init__(self, conn: SqliteClient) -> None:
-        self.conn = conn
-        self.queries: list[tuple[str, tuple[Any, ...], asyncio.Future]] = []
+    @classmethod
+    async def take(cls, conn: SqliteClient, sql: str, params: tuple[Any, ...]) -> list[dict]:
+        key = id(conn)
+        waiting = cls._busy.get(key)
+        if waiting is not None:  # ours are on their way: go with the next trip
+            future = asyncio.get_running_loop().create_future()
+            waiting.append((sql, params, future))
+            return await future
+        waiting = cls._busy[key] = []
+        if _TOGETHER.get():
+            return await cls._with_this_turn(conn, key, waiting, sql, params)
+        try:
+            async with conn.acquire_connection() as raw:
+                rows = await raw.execute_fetchall(sql, params)
+        finally:
+            if waiting:  # even if this caller was cancelled: the others were not
+                cls._start(conn, key)
+            else:
+                del cls._busy[key]
+        return [dict(row) for row in rows]
 
     @classmethod
-    def join(cls, conn: SqliteClient, sql: str, params: tuple[Any, ...]) -> asyncio.Future:
-        loop = asyncio.get_running_loop()
-        trip = cls._open.get(id(conn))
-        if trip is None:
-            # The task starts on the loop's next turn: every query asked in this turn
-            # (all the tasks that were ready with this one) has joined by then.
-            trip = cls._open[id(conn)] = cls(conn)
-            task = loop.create_task(trip.run())
-            cls._running.add(task)
-            task.add_done_callback(cls._running.discard)
-        future = loop.create_future()
-        trip.queries.append((sql, params, future))
-        return future
-
-    async def run(self) -> None:
-        del self._open[id(self.conn)]
-        statements = [(sql, params) for sql, params, _ in self.queries]
+    async def _with_this_turn(
+        cls, conn: SqliteClient, key: int, waiting: list, sql: str, params: tuple[Any, ...]
+    ) -> list[dict]:
+        """The first query of a turn in `together()`: every task ready in this turn runs
+        before this one resumes, and their queries join `waiting` meanwhile."""
+        own = asyncio.get_running_loop().create_future()
+        waiting.append((sql, params, own))
         try:
-            async with self.conn.acquire_connection() as raw:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            own.cancel()  # the trip skips it
+            raise
+        finally:  # cancelled too: the others' callers are not
+            cls._start(conn, key)
+        return await own
+
+    @classmethod
+    def _start(cls, conn: SqliteClient, key: int) -> None:
+        task = asyncio.get_running_loop().create_task(cls._trips(conn, key))
+        cls._running.add(task)
+        task.add_done_callback(cls._running.discard)
+
+    @classmethod
+    async def _trips(cls, conn: SqliteClient, key: int) -> None:
+        """Trips until nothing waits: each takes all that waited when it set off."""
+        try:
+            while queries := cls._busy[key]:
+                cls._busy[key] = []
+                await cls._trip(conn, queries)
+        finally:
+            for *_, future in cls._busy.pop(key):  # only if cancelled: the loop is closing
+                future.cancel()
+
+    @staticmethod
+    async def _trip(conn: SqliteClient, queries: list) -> None:
+        statements = [(sql, params) for sql, params, _ in queries]
+        try:
+            async with conn.acquire_connection() as raw:
                 # aiosqlite's own way to run a function on the connection's thread
                 # (constraints.txt pins the version this is written against).
                 results = await raw._execute(_run_all, raw._conn, statements)
-        except asyncio.CancelledError:  # the loop is closing
-            for *_, future in self.queries:
+        except asyncio.CancelledError:
+            for *_, future in queries:
                 future.cancel()
             raise
         except Exception as error:  # no connection: each caller hears it
-            for *_, future in self.queries:
+            for *_, future in queries:
                 if not future.done():
                     future.set_exception(error)
             return
-        for (*_, future), result in zip(self.queries, results, strict=True):
+        for (*_, future), result in zip(queries, results, strict=True):
             if future.done():  # its caller was cancelled
                 continue
             if isinstance(result, Exception):
                 future.set_exception(result)
             else:
                 future.set_result([dict(row) for row in result])
+
+
+_TOGETHER: contextvars.ContextVar[bool] = contextvars.ContextVar("sql_together", default=False)
+
+
+@contextlib.contextmanager
+def together() -> Iterator[None]:
+    """Loads started inside (and the tasks and callbacks they start) ask their queries in
+    the same turn of the event loop: on SQLite they go to the database in one trip
+    (`_Trip`). Sequential code gains nothing from it and should not use it: its first
+    query would wait a turn of the loop for company that never comes."""
+    token = _TOGETHER.set(True)
+    try:
+        yield
+    finally:
+        _TOGETHER.reset(token)
 
 
 def _run_all(db: Any, statements: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:

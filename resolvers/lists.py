@@ -22,6 +22,7 @@ from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry.types.nodes import convert_value
 
 from config import Settings
+from models import sql
 from resolvers import paging
 from resolvers.context import Context
 from resolvers.dataloaders import Loaders
@@ -205,11 +206,12 @@ async def warm_accounts(
                 pending += [count(loaders, name, pk, args) for pk in account_pks]
     if not pending and not meters:
         return
-    # the meters' latest readings in the same round as the meters (by the accounts' ids)
-    latest = readings.last_readings_of_accounts(account_pks) if last_readings else _nothing()
-    meter_rows, _, found = await asyncio.gather(
-        asyncio.gather(*meters), asyncio.gather(*pending), latest
-    )
+    # the meters' latest readings in the same round as the meters (by the accounts' ids),
+    # and on SQLite all of the round's queries in one trip to the database
+    with sql.together():
+        latest = readings.last_readings_of_accounts(account_pks) if last_readings else _nothing()
+        gathered = asyncio.gather(asyncio.gather(*meters), asyncio.gather(*pending), latest)
+    meter_rows, _, found = await gathered
     for rows in meter_rows if last_readings else ():
         for meter in rows:
             loaders.last_reading_of_meter.prime(meter["id"], found.get(meter["id"]))

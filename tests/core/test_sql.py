@@ -1,9 +1,11 @@
-"""models/sql.py's `fetch`: on SQLite the queries of one turn of the event loop go to the
-database's thread in one trip; each caller still gets its own rows or its own error."""
+"""models/sql.py's `fetch`: on SQLite, queries asked while one is on its way to the
+database's thread go there together, in one trip; each caller still gets its own rows or
+its own error."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import aiosqlite
 import pytest
@@ -30,7 +32,7 @@ def _trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return trips
 
 
-async def test_queries_asked_together_go_in_one_trip_and_each_gets_its_rows(
+async def test_queries_asked_while_one_is_on_its_way_go_in_one_trip_and_each_gets_its_rows(
     db, monkeypatch
 ) -> None:
     await Account.create(number="1001", holder_name="A", address="x")
@@ -48,11 +50,30 @@ async def test_queries_asked_together_go_in_one_trip_and_each_gets_its_rows(
     assert empty == []
     assert two == {"n": 2, "m": "two"}
     if BACKEND == "sqlite":
-        assert trips == [4]
+        assert trips == [1, 3]  # the first at once, alone; the three asked meanwhile
     # one after another: a trip each
     trips.clear()
     assert await sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [3]) == [{"n": 3}]
     assert await sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [4]) == [{"n": 4}]
+    if BACKEND == "sqlite":
+        assert trips == [1, 1]
+
+
+async def test_together_the_queries_of_one_turn_go_in_one_trip(db, monkeypatch) -> None:
+    """What DataLoaders' batches and the dashboard's look-ahead ask: the first query of
+    the turn waits for the rest of it instead of setting off alone."""
+    conn = sql.connection()
+    trips = _trips(monkeypatch)
+    with sql.together():
+        rows = await asyncio.gather(
+            *(sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [n]) for n in range(4))
+        )
+    assert rows == [[{"n": n}] for n in range(4)]
+    if BACKEND == "sqlite":
+        assert trips == [4]
+    # outside `together()` again: the first goes at once
+    trips.clear()
+    await asyncio.gather(*(sql.fetch(conn, "SELECT 1 AS n") for _ in range(2)))
     if BACKEND == "sqlite":
         assert trips == [1, 1]
 
@@ -73,17 +94,27 @@ async def test_a_failing_query_fails_its_own_caller_only(db) -> None:
     assert await sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [3]) == [{"n": 3}]
 
 
-async def test_a_caller_cancelled_before_its_trip_leaves_the_others_their_rows(db) -> None:
+@pytest.mark.parametrize("together", [False, True])
+@pytest.mark.parametrize("gone_index", [0, 1, 2])
+async def test_a_caller_cancelled_before_its_trip_leaves_the_others_their_rows(
+    db, gone_index: int, together: bool
+) -> None:
+    """Whichever it was: the one on its way (or, `together()`, waiting for the rest of
+    its turn), with the others waiting for it, or one of those."""
     conn = sql.connection()
-    first = asyncio.ensure_future(sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [1]))
-    gone = asyncio.ensure_future(sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [2]))
-    last = asyncio.ensure_future(sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [3]))
+    with sql.together() if together else contextlib.nullcontext():
+        callers = [
+            asyncio.ensure_future(sql.fetch(conn, "SELECT CAST(? AS INTEGER) AS n", [n]))
+            for n in range(3)
+        ]
     await asyncio.sleep(0)  # all three have asked
-    gone.cancel()
-    assert await first == [{"n": 1}]
-    assert await last == [{"n": 3}]
-    with pytest.raises(asyncio.CancelledError):
-        await gone
+    callers[gone_index].cancel()
+    for n, caller in enumerate(callers):
+        if n == gone_index:
+            with pytest.raises(asyncio.CancelledError):
+                await caller
+        else:
+            assert await asyncio.wait_for(caller, 10) == [{"n": n}]  # never left waiting
 
 
 async def test_inside_a_transaction_queries_see_its_writes_and_others_wait_for_it(db) -> None:
