@@ -1,12 +1,13 @@
 """The dashboard query over HTTP against a hand-written route doing the same work.
 
-    python bench/dashboard.py [--seconds 10] [--concurrency 8] [--database URL]
+    python bench/dashboard.py [--seconds 15] [--slice 0.5] [--concurrency 8] [--database URL]
 
 For two cabinets - 2 accounts x 12 items per list, and 5 accounts x 50 items - a
 server process (uvicorn, one worker) serves both the real GraphQL endpoint and a
 baseline Starlette route in the same process that reads the same rows with plain SQL
-and returns the same JSON. A client process drives each in turn at a fixed
-concurrency and prints requests/s of both, their ratio (goal: >= 0.5 for both shapes),
+and returns the same JSON. A client process drives the two at a fixed concurrency in
+short alternating slices (so the machine's drifting speed falls on both alike) and
+prints requests/s of both over all their slices, their ratio (goal: >= 0.5 for both shapes),
 the SQL queries per request of each, the server's CPU per request, the share of the time
 the server was busy and the client's own CPU per request (what limits each side).
 """
@@ -339,35 +340,50 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def drive(
-    port: int, make_request, seconds: float, concurrency: int, pid: int
-) -> tuple[float, float, float, float]:
-    """(requests/s, server CPU ms per request, share of the time the server was busy,
-    this client's CPU ms per request) at a fixed concurrency."""
-    import httpx
+    http, make_request, seconds: float, concurrency: int, pid: int
+) -> tuple[int, float, float, float]:
+    """One slice at a fixed concurrency: (requests done, seconds it took, the server's
+    CPU seconds, this client's CPU seconds)."""
+    done = 0
+    deadline = time.perf_counter() + seconds
 
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-        for _ in range(20):  # warm up
-            (await make_request(http)).raise_for_status()
-        done = 0
-        deadline = time.perf_counter() + seconds
+    async def worker() -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            response = await make_request(http)
+            response.raise_for_status()
+            done += 1
 
-        async def worker() -> None:
-            nonlocal done
-            while time.perf_counter() < deadline:
-                response = await make_request(http)
-                response.raise_for_status()
-                done += 1
+    started, cpu, own = time.perf_counter(), cpu_seconds(pid), time.process_time()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu
+    return done, elapsed, cpu, time.process_time() - own
 
-        started, cpu, own = time.perf_counter(), cpu_seconds(pid), time.process_time()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu
-        own = time.process_time() - own
-        return done / elapsed, cpu * 1000 / done, cpu / elapsed, own * 1000 / done
+
+class Side:
+    """What the slices of one side (GraphQL or the baseline) added up to."""
+
+    def __init__(self) -> None:
+        self.done, self.elapsed, self.cpu, self.client = 0, 0.0, 0.0, 0.0
+        self.rates: list[float] = []
+
+    def add(self, done: int, elapsed: float, cpu: float, client: float) -> None:
+        self.done += done
+        self.elapsed += elapsed
+        self.cpu += cpu
+        self.client += client
+        self.rates.append(done / elapsed)
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed
 
 
 async def compare(
-    port: int, tokens: dict[str, str], seconds: float, concurrency: int, pid: int, rounds: int
+    port: int, tokens: dict[str, str], seconds: float, concurrency: int, pid: int, piece: float
 ) -> None:
+    import httpx
+
     for shape, (_, items) in SHAPES.items():
         headers = {"Authorization": f"Bearer {tokens[shape]}"}
 
@@ -379,27 +395,35 @@ async def compare(
         def baseline(http, headers=headers, items=items):
             return http.get("/bench/dashboard", params={"n": items}, headers=headers)
 
-        async with __import__("httpx").AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             a = (await graphql(http)).json()
             b = (await baseline(http)).json()
             assert a == b, "the baseline must return the same JSON"
-        # Alternate the two, several rounds, and keep each one's best: the machine's
-        # noise only ever slows a round down.
-        g_best = r_best = (0.0, 0.0, 0.0, 0.0)
-        for _ in range(rounds):
-            g_best = max(g_best, await drive(port, graphql, seconds, concurrency, pid))
-            r_best = max(r_best, await drive(port, baseline, seconds, concurrency, pid))
-        (g, g_cpu, g_busy, g_client), (r, r_cpu, r_busy, r_client) = g_best, r_best
+            for _ in range(20):  # warm up both
+                (await graphql(http)).raise_for_status()
+                (await baseline(http)).raise_for_status()
+            # Alternate the two in short slices and add each side's slices up: this
+            # machine's speed drifts by a quarter within seconds, and slices this short
+            # put both sides in the same stretches of it.
+            g, r = Side(), Side()
+            for _ in range(max(1, round(seconds / piece))):
+                g.add(*await drive(http, graphql, piece, concurrency, pid))
+                r.add(*await drive(http, baseline, piece, concurrency, pid))
+        pairs = sorted(a / b for a, b in zip(g.rates, r.rates, strict=True))
+        low, high = pairs[len(pairs) // 10], pairs[-1 - len(pairs) // 10]
         goal = 0.5  # issue 21: both shapes
         print(
-            f"{shape}: GraphQL {g:7.1f} req/s   baseline {r:7.1f} req/s   ratio {g / r:5.2f} "
-            f"(goal >= {goal})   server CPU per request: {g_cpu:5.2f} ms vs {r_cpu:5.2f} ms"
+            f"{shape}: GraphQL {g.rate:7.1f} req/s   baseline {r.rate:7.1f} req/s   "
+            f"ratio {g.rate / r.rate:5.2f} (goal >= {goal})   server CPU per request: "
+            f"{g.cpu * 1000 / g.done:5.2f} ms vs {r.cpu * 1000 / r.done:5.2f} ms"
         )
         # A server busy less than all the time waits on something (its database's thread,
         # the client); a client near a whole core would be the limit itself.
         print(
-            f"{'':6}server busy {g_busy:4.0%} vs {r_busy:4.0%} of the time (its CPU / wall); "
-            f"this client's CPU per request {g_client:4.2f} ms vs {r_client:4.2f} ms"
+            f"{'':6}slices' ratios {low:.2f}-{high:.2f} (10th-90th percentile of "
+            f"{len(pairs)} pairs); server busy {g.cpu / g.elapsed:4.0%} vs "
+            f"{r.cpu / r.elapsed:4.0%} of the time (its CPU / wall); this client's CPU per "
+            f"request {g.client * 1000 / g.done:4.2f} ms vs {r.client * 1000 / r.done:4.2f} ms"
         )
 
 
@@ -435,8 +459,10 @@ async def count_queries(url: str, tokens: dict[str, str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5, help="length of one round")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of each, best kept")
+    parser.add_argument("--seconds", type=float, default=15, help="of each side, in all")
+    parser.add_argument(
+        "--slice", type=float, default=0.5, help="the sides alternate in slices this long, s"
+    )
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--database", help="postgres:// URL of a server to measure on")
     args = parser.parse_args()
@@ -449,8 +475,8 @@ def main() -> None:
             with served("bench.dashboard:server_app", url, tmp) as server:
                 backend = "postgres" if args.database else "sqlite"
                 print(
-                    f"database: {backend}, concurrency {args.concurrency}, "
-                    f"{args.rounds} rounds of {args.seconds:.0f} s each"
+                    f"database: {backend}, concurrency {args.concurrency}, {args.seconds:.0f} s "
+                    f"of each side in slices of {args.slice} s, alternating"
                 )
                 asyncio.run(
                     compare(
@@ -459,7 +485,7 @@ def main() -> None:
                         args.seconds,
                         args.concurrency,
                         server.pid,
-                        args.rounds,
+                        args.slice,
                     )
                 )
         finally:
