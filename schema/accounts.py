@@ -46,6 +46,9 @@ ReadingStatus = described_enum(
     REPLACED="A later submission of the same reading window took its place: it does not count.",
     description="What became of a meter reading.",
 )
+# Members by stored value: a dict lookup a row, not the enum's call machinery.
+_SOURCES = {member.value: member for member in ReadingSource}
+_STATUSES = {member.value: member for member in ReadingStatus}
 
 
 @strawberry.type(description="A tariff zone of a meter.")
@@ -90,8 +93,8 @@ class MeterReading(Node):
             id=encode_id("MeterReading", row["id"]),
             taken_on=row["taken_on"],
             values=values,
-            source=ReadingSource(row["source"]),
-            status=ReadingStatus(row["status"]),
+            source=_SOURCES.get(row["source"]) or ReadingSource(row["source"]),
+            status=_STATUSES.get(row["status"]) or ReadingStatus(row["status"]),
             meter_pk=row["meter_id"],
         )
 

@@ -146,7 +146,7 @@ async def load_pages(
     groups: dict[PageArgs, list[int]] = defaultdict(list)
     for owner_id, args in keys:
         groups[args].append(owner_id)
-    found: dict[tuple[int, PageArgs], list[dict[str, Any]]] = defaultdict(list)
+    found: dict[tuple[int, PageArgs], list[dict[str, Any]]] = {}
     conn = sql.connection()
     for args, ids in groups.items():
         clauses, params = _where(spec, ids, *args.filters())
@@ -161,9 +161,12 @@ async def load_pages(
             f"WHERE rn <= ? ORDER BY owner_id, rn"
         )
         counted: dict[int, int] = {}
+        by_owner: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for row in await sql.fetch(conn, query, [*params, args.first + 1]):
             counted[row["owner_id"]] = row["total"]
-            found[(row["owner_id"], args)].append(spec.convert(row))
+            by_owner[row["owner_id"]].append(spec.convert(row))
+        for owner_id in ids:  # by owner first: a key's hash hashes all of its PageArgs
+            found[(owner_id, args)] = by_owner.get(owner_id, [])
         if totals is not None and args.after is None:
             for owner_id in ids:
                 totals((owner_id, *args.filters()), int(counted.get(owner_id, 0)))
