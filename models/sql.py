@@ -65,12 +65,18 @@ async def fetch(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -
     queries asked while another is on its way go to the database together (`_Trip`)."""
     sql = render(conn, sql)
     log.debug("%s: %s", sql, params)
-    if isinstance(conn, SqliteClient) and not isinstance(conn, TransactionalDBClient):
+    if trips and isinstance(conn, SqliteClient) and not isinstance(conn, TransactionalDBClient):
         return await _Trip.take(conn, sql, tuple(params))
     async with conn.acquire_connection() as raw:
         if dialect(conn) == "postgres":
             return [dict(row) for row in await raw.fetch(sql, *params)]
         return [dict(row) for row in await raw.execute_fetchall(sql, tuple(params))]
+
+
+# Off while statements are traced (services/core/tracing.py wraps aiosqlite's methods to
+# give each statement a span of its own, and a trip's statements would pass them by): then
+# every query goes on its own, as it did before trips.
+trips = True
 
 
 class _Trip:

@@ -22,6 +22,8 @@ from typing import Any
 
 from opentelemetry import trace
 
+from models import sql
+
 log = logging.getLogger("kabinet")
 
 _enabled = False
@@ -66,6 +68,7 @@ def configure() -> bool:
     trace.set_tracer_provider(provider)
     AsyncPGInstrumentor().instrument(tracer_provider=provider)
     _instrument_aiosqlite()
+    sql.trips = False  # each statement through the methods just wrapped: a span each
     _enabled = True
     log.info("tracing: spans exported over OTLP/HTTP (%s)", resource.attributes[SERVICE_NAME])
     return True

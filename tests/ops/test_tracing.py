@@ -197,6 +197,40 @@ async def test_a_request_is_traced_from_the_clients_traceparent_to_its_sql(
     }
 
 
+async def test_every_sql_statement_of_a_query_has_its_span(
+    db, settings, tmp_path: Path, collector: Collector
+) -> None:
+    """The dashboard's DataLoaders ask their queries together, which on SQLite otherwise
+    go to the database in one trip (models/sql.py): traced, each still has a span."""
+    from models.accounts import Account
+    from models.cabinets import Cabinet, CabinetAccount
+    from services.security import sessions
+
+    cabinet = await Cabinet.create(email=EMAIL, password_hash="x")
+    for number in ("700000000001", "700000000002"):
+        account = await Account.create(number=number, holder_name="H", address="A")
+        await CabinetAccount.create(cabinet=cabinet, account=account)
+    token, _ = await sessions.create(cabinet, sessions.Client("127.0.0.1", "probe"))
+    query = """query Lists { me { accounts { number meters { serial }
+      payments(first: 2) { totalCount nodes { id } } receipts(first: 2) { nodes { id } } } } }"""
+    (response,), _stderr = await run_server(
+        db,
+        tmp_path,
+        [({"query": query}, {"Authorization": f"Bearer {token}"})],
+        OTEL_EXPORTER_OTLP_ENDPOINT=collector.url,
+        OTEL_BSP_SCHEDULE_DELAY="600000",
+    )
+    assert len(response.json()["data"]["me"]["accounts"]) == 2, response.text
+    (operation,) = [s for _r, s in collector.spans() if s.name == "query Lists"]
+    statements = [
+        str(attributes_of(s)["db.statement"])
+        for _r, s in collector.spans()
+        if s.kind == Span.SPAN_KIND_CLIENT and s.parent_span_id == operation.span_id
+    ]
+    for table in ("cabinet_account", "meter", "payment", "receipt"):
+        assert any(f"FROM {table}" in text for text in statements), (table, statements)
+
+
 async def test_without_an_endpoint_nothing_is_exported(db, tmp_path: Path) -> None:
     """The exporter's default endpoint is localhost:4318: a collector listens there, and
     gets nothing, because without OTEL_EXPORTER_OTLP_ENDPOINT tracing is not installed."""
