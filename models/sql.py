@@ -99,12 +99,15 @@ class _Trip:
     loop. There the first query of a turn waits that one turn and sets off with the
     others, all in one trip."""
 
-    _busy: ClassVar[dict[int, list]] = {}  # by client: the queries waiting for a trip
+    # By (event loop, client): the queries waiting for a trip. The loop is part of the key
+    # so that a loop dropped with a query of ours on its way (its finally never run)
+    # cannot leave a later loop's queries waiting for a trip that will never come.
+    _busy: ClassVar[dict[tuple[Any, SqliteClient], list]] = {}
     _running: ClassVar[set[asyncio.Task]] = set()  # held here: the loop holds tasks weakly
 
     @classmethod
     async def take(cls, conn: SqliteClient, sql: str, params: tuple[Any, ...]) -> list[dict]:
-        key = id(conn)
+        key = (asyncio.get_running_loop(), conn)
         waiting = cls._busy.get(key)
         if waiting is not None:  # ours are on their way: go with the next trip
             future = asyncio.get_running_loop().create_future()
@@ -125,7 +128,7 @@ class _Trip:
 
     @classmethod
     async def _with_this_turn(
-        cls, conn: SqliteClient, key: int, waiting: list, sql: str, params: tuple[Any, ...]
+        cls, conn: SqliteClient, key: Any, waiting: list, sql: str, params: tuple[Any, ...]
     ) -> list[dict]:
         """The first query of a turn in `together()`: every task ready in this turn runs
         before this one resumes, and their queries join `waiting` meanwhile."""
@@ -141,13 +144,13 @@ class _Trip:
         return await own
 
     @classmethod
-    def _start(cls, conn: SqliteClient, key: int) -> None:
+    def _start(cls, conn: SqliteClient, key: Any) -> None:
         task = asyncio.get_running_loop().create_task(cls._trips(conn, key))
         cls._running.add(task)
         task.add_done_callback(cls._running.discard)
 
     @classmethod
-    async def _trips(cls, conn: SqliteClient, key: int) -> None:
+    async def _trips(cls, conn: SqliteClient, key: Any) -> None:
         """Trips until nothing waits: each takes all that waited when it set off."""
         try:
             while queries := cls._busy[key]:
