@@ -205,7 +205,7 @@ class MailWorker:
         await self._update(
             "UPDATE mail_outbox SET state = 'pending', due_at = ?, attempts = attempts - 1, "  # noqa: S608 (only ?)
             "last_error = ? WHERE claimed_by = ? AND state = 'sending' "
-            f"AND id IN ({_marks(ids)})",
+            f"AND id IN ({sql.marks(ids)})",
             [due, reason, batch.token, *ids],
             batch,
             len(ids),
@@ -219,7 +219,7 @@ class MailWorker:
             return
         await self._update(
             "UPDATE mail_outbox SET state = 'sent', sent_at = ?, last_error = NULL, "  # noqa: S608 (only ?)
-            f"content = ? WHERE claimed_by = ? AND state = 'sending' AND id IN ({_marks(ids)})",
+            f"content = ? WHERE claimed_by = ? AND state = 'sending' AND id IN ({sql.marks(ids)})",
             [self.clock(), b"", batch.token, *ids],
             batch,
             len(ids),
@@ -255,10 +255,6 @@ class MailWorker:
             what=f"mail worker {self.name}",
         )
         log.info("mail worker %s stopped", self.name)
-
-
-def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" for _ in values)
 
 
 def running_worker(

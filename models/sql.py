@@ -45,6 +45,11 @@ def render(conn: BaseDBAsyncClient, sql: str) -> str:
     return _QMARK.sub(lambda _m: f"${next(counter)}", sql)
 
 
+def marks(values: Sequence[Any]) -> str:
+    """`?, ?, ?`: one placeholder per value of an IN list or a row."""
+    return ", ".join("?" for _ in values)
+
+
 async def execute(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> int:
     """Run one statement; return the number of rows it inserted, updated or deleted."""
     sql = render(conn, sql)
@@ -226,9 +231,8 @@ async def copy_rows(
         if dialect(conn) == "postgres":
             await raw.copy_records_to_table(table, records=rows, columns=list(columns))
             return
-        marks = ", ".join("?" for _ in columns)
         cols = ", ".join(f'"{c}"' for c in columns)
-        await raw.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', rows)  # noqa: S608
+        await raw.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks(columns)})', rows)  # noqa: S608
 
 
 _CLAIM = """

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from models import sql
-from services.core.paging import marks, rows_in_order
+from models.sql import marks
+from services.core.paging import rows_in_order
 
 ACCOUNT_COLUMNS = "a.id, a.number, a.holder_name, a.address, a.tariff, a.balance, a.balance_on"
 METER_COLUMNS = (

@@ -35,8 +35,7 @@ async def announce_new_bills(receipt_ids: Sequence[int]) -> int:
     queued = 0
     for start in range(0, len(receipt_ids), CHUNK):
         chunk = list(receipt_ids[start : start + CHUNK])
-        marks = ", ".join("?" for _ in chunk)
-        for row in await sql.fetch(conn, _HOLDERS.format(marks=marks), chunk):
+        for row in await sql.fetch(conn, _HOLDERS.format(marks=sql.marks(chunk)), chunk):
             period, due_on = sql.as_date(row["period"]), sql.as_date(row["due_on"])
             queued += await announce(
                 row["cabinet_id"],

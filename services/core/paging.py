@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from models import sql
+from models.sql import marks
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,6 @@ class ListSpec:
     owner: str  # the column lists are cut by: an account, a question...
     sort: str
     convert: Callable[[dict[str, Any]], dict[str, Any]]
-
-
-def marks(keys: Sequence[Any]) -> str:
-    """`?, ?, ?`: one placeholder per key of an IN list."""
-    return ", ".join("?" for _ in keys)
 
 
 def _same(row: dict[str, Any]) -> Any:

@@ -25,8 +25,8 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from models import sql
+from models.sql import marks
 from services.core.clock import now as clock_now
-from services.core.paging import marks
 
 
 def client_key(ip: str) -> str:

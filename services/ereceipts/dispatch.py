@@ -125,9 +125,7 @@ class Dispatcher:
         return token, sorted(batch, key=lambda c: c.id)
 
     async def _recipients(self, ids: list[int]) -> dict[int, Recipient]:
-        rows = await sql.fetch(
-            sql.connection(), _RECIPIENTS.format(marks=", ".join("?" for _ in ids)), ids
-        )
+        rows = await sql.fetch(sql.connection(), _RECIPIENTS.format(marks=sql.marks(ids)), ids)
         return {
             row["delivery_id"]: Recipient(
                 row["subscription_id"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from models import sql
-from services.core.paging import marks
+from models.sql import marks
 
 
 async def ereceipts_of_accounts(account_ids: Sequence[int]) -> list[dict | None]:

@@ -158,7 +158,7 @@ async def queue_new_bills(receipt_ids: Sequence[int]) -> int:
     queued = 0
     for start in range(0, len(receipt_ids), QUEUE_CHUNK):
         chunk = list(receipt_ids[start : start + QUEUE_CHUNK])
-        marks = ", ".join("?" for _ in chunk)
+        marks = sql.marks(chunk)
         queued += await sql.execute(
             conn,
             "INSERT INTO autopay_charge "  # noqa: S608 (only ?)

@@ -20,7 +20,8 @@ from models.questions import (
     QuestionStatus,
     QuestionTopic,
 )
-from services.core.paging import ListSpec, PageArgs, count, marks, rows_in_order
+from models.sql import marks
+from services.core.paging import ListSpec, PageArgs, count, rows_in_order
 
 QUESTION_COLUMNS = (
     "q.id, q.cabinet_id, q.account_id, q.topic, q.subject, q.status, q.assignee_id, "

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from models import sql
-from services.core.paging import ListSpec, marks
+from models.sql import marks
+from services.core.paging import ListSpec
 
 
 def _reading(row: dict[str, Any]) -> dict[str, Any]:

@@ -124,16 +124,12 @@ def _month(month: dt.date, by_month: dict[dt.date, _Month]) -> MonthConsumption:
     )
 
 
-def _marks(ids: Sequence[int]) -> str:
-    return ", ".join("?" for _ in ids)
-
-
 async def _add_receipts(known: dict[int, dict[dt.date, _Month]], start: dt.date, end: dt.date):
     ids = list(known)
     rows = await sql.fetch(
         sql.connection(),
         "SELECT account_id, period, charged, lines FROM receipt "  # noqa: S608 (only ?)
-        f"WHERE account_id IN ({_marks(ids)}) AND period >= ? AND period < ?",
+        f"WHERE account_id IN ({sql.marks(ids)}) AND period >= ? AND period < ?",
         [*ids, start, end],
     )
     for row in rows:
@@ -158,7 +154,7 @@ async def _add_readings(known: dict[int, dict[dt.date, _Month]], start: dt.date,
         sql.connection(),
         "SELECT m.account_id, r.meter_id, m.zones, m.digits, r.taken_on, r.t1, r.t2, r.t3 "  # noqa: S608 (only ?)
         "FROM meter_reading r JOIN meter m ON m.id = r.meter_id "
-        f"WHERE m.account_id IN ({_marks(ids)}) AND r.status = 'accepted' AND r.taken_on < ? "
+        f"WHERE m.account_id IN ({sql.marks(ids)}) AND r.status = 'accepted' AND r.taken_on < ? "
         "AND r.taken_on >= COALESCE((SELECT max(p.taken_on) FROM meter_reading p "
         "WHERE p.meter_id = r.meter_id AND p.status = 'accepted' AND p.taken_on < ?), ?) "
         "ORDER BY r.meter_id, r.taken_on, r.id",

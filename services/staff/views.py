@@ -18,9 +18,9 @@ import datetime as dt
 from models import sql
 from models.auth import SecurityEvent, SecurityEventKind
 from models.cabinets import Cabinet, Role
+from models.sql import marks
 from services.core.clock import now
 from services.core.ids import encode_id
-from services.core.paging import marks
 
 STAFF_VIEW_DEDUP = dt.timedelta(hours=1)
 
