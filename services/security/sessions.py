@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -80,6 +81,23 @@ async def authenticate(token: str) -> Session | None:
     return found if isinstance(found, Session) else None
 
 
+@functools.cache
+def _check_query() -> tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """`check`'s statement and, for each model, (column, its alias in the row): written
+    once, not on every request."""
+    session_columns = tuple((c, f"s_{c}") for c in Session._meta.fields_db_projection.values())
+    cabinet_columns = tuple((c, f"c_{c}") for c in Cabinet._meta.fields_db_projection.values())
+    select = ", ".join(
+        [f's."{c}" AS "{alias}"' for c, alias in session_columns]
+        + [f'c."{c}" AS "{alias}"' for c, alias in cabinet_columns]
+    )
+    query = (
+        f"SELECT {select} FROM session s JOIN cabinet c ON c.id = s.cabinet_id "  # noqa: S608
+        "WHERE s.token_hash = ?"
+    )
+    return query, session_columns, cabinet_columns
+
+
 async def check(token: str) -> Session | Dead:
     """The live session behind a token, with its cabinet loaded (and its last use
     touched), or why there is none.
@@ -88,22 +106,12 @@ async def check(token: str) -> Session | Dead:
     objects, without the ORM's query construction."""
     if not token or len(token) > 200:
         return Dead.INVALID
-    session_columns = list(Session._meta.fields_db_projection.values())
-    cabinet_columns = list(Cabinet._meta.fields_db_projection.values())
-    select = ", ".join(
-        [f's."{c}" AS "s_{c}"' for c in session_columns]
-        + [f'c."{c}" AS "c_{c}"' for c in cabinet_columns]
-    )
-    row = await sql.fetch_one(
-        sql.connection(),
-        f"SELECT {select} FROM session s JOIN cabinet c ON c.id = s.cabinet_id "  # noqa: S608
-        "WHERE s.token_hash = ?",
-        [hash_token(token)],
-    )
+    query, session_columns, cabinet_columns = _check_query()
+    row = await sql.fetch_one(sql.connection(), query, [hash_token(token)])
     if row is None:
         return Dead.INVALID
-    session = sql.instance(Session, {c: row[f"s_{c}"] for c in session_columns})
-    session.cabinet = sql.instance(Cabinet, {c: row[f"c_{c}"] for c in cabinet_columns})
+    session = sql.instance(Session, {c: row[alias] for c, alias in session_columns})
+    session.cabinet = sql.instance(Cabinet, {c: row[alias] for c, alias in cabinet_columns})
     if session.revoked_at is not None or session.cabinet.disabled_at is not None:
         return Dead.REVOKED
     moment = now()
