@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import contextvars
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -70,12 +71,18 @@ async def fetch(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -
     queries asked while another is on its way go to the database together (`_Trip`)."""
     sql = render(conn, sql)
     log.debug("%s: %s", sql, params)
+    if dialect(conn) == "postgres":
+        async with conn.acquire_connection() as raw:
+            return [dict(row) for row in await raw.fetch(sql, *params)]
     if trips and isinstance(conn, SqliteClient) and not isinstance(conn, TransactionalDBClient):
         return await _Trip.take(conn, sql, tuple(params))
+    return await _alone(conn, sql, tuple(params))
+
+
+async def _alone(conn: BaseDBAsyncClient, sql: str, params: tuple[Any, ...]) -> list[dict]:
+    """One SQLite query in a trip of its own."""
     async with conn.acquire_connection() as raw:
-        if dialect(conn) == "postgres":
-            return [dict(row) for row in await raw.fetch(sql, *params)]
-        return [dict(row) for row in await raw.execute_fetchall(sql, tuple(params))]
+        return [dict(row) for row in await raw.execute_fetchall(sql, params)]
 
 
 # Off while statements are traced (services/core/tracing.py wraps aiosqlite's methods to
@@ -112,24 +119,23 @@ class _Trip:
 
     @classmethod
     async def take(cls, conn: SqliteClient, sql: str, params: tuple[Any, ...]) -> list[dict]:
-        key = (asyncio.get_running_loop(), conn)
+        loop = asyncio.get_running_loop()
+        key = (loop, conn)
         waiting = cls._busy.get(key)
         if waiting is not None:  # ours are on their way: go with the next trip
-            future = asyncio.get_running_loop().create_future()
+            future = loop.create_future()
             waiting.append((sql, params, future))
             return await future
         waiting = cls._busy[key] = []
         if _TOGETHER.get():
             return await cls._with_this_turn(conn, key, waiting, sql, params)
         try:
-            async with conn.acquire_connection() as raw:
-                rows = await raw.execute_fetchall(sql, params)
+            return await _alone(conn, sql, params)
         finally:
             if waiting:  # even if this caller was cancelled: the others were not
                 cls._start(conn, key)
             else:
                 del cls._busy[key]
-        return [dict(row) for row in rows]
 
     @classmethod
     async def _with_this_turn(
@@ -275,6 +281,29 @@ async def claim_due(
 
 
 _DATETIME_COLUMNS: dict[type, tuple[str, ...]] = {}
+
+
+@functools.cache
+def columns(model: type[Model], table: str = "", prefix: str = "") -> tuple[str, tuple[str, ...]]:
+    """A model's columns for a plain SELECT whose rows `instance` turns into the model:
+    the select list (`t."column" AS "prefix_column"` with a table alias and a prefix)
+    and the names the columns have in the row, in the model's order."""
+    names = tuple(model._meta.fields_db_projection.values())
+    qualified = f"{table}." if table else ""
+    select = ", ".join(
+        f'{qualified}"{name}" AS "{prefix}{name}"' if prefix else f'{qualified}"{name}"'
+        for name in names
+    )
+    return select, tuple(prefix + name for name in names)
+
+
+def instance_of(model: type[M], row: dict[str, Any], prefix: str = "") -> M:
+    """`instance` of the model from a row selected with `columns(model, ..., prefix)`."""
+    if not prefix:
+        return instance(model, row)
+    names = columns(model, "", prefix)[1]
+    start = len(prefix)
+    return instance(model, {name[start:]: row[name] for name in names})
 
 
 def instance(model: type[M], values: dict[str, Any]) -> M:

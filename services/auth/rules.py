@@ -293,10 +293,9 @@ async def verify_email(token: str, client: Client) -> Cabinet:
 async def _cabinet_of(address: str) -> Cabinet | None:
     """The cabinet of an address, in one plain statement: every login asks, and the ORM's
     query building cost a login's loop more than the statement itself."""
-    columns = ", ".join(f'"{c}"' for c in Cabinet._meta.fields_db_projection.values())
     row = await sql.fetch_one(
         sql.connection(),
-        f"SELECT {columns} FROM cabinet WHERE email = ?",  # noqa: S608 - the model's columns
+        f"SELECT {sql.columns(Cabinet)[0]} FROM cabinet WHERE email = ?",  # noqa: S608 - the model's columns
         [address],
     )
     return sql.instance(Cabinet, row) if row is not None else None

@@ -14,7 +14,6 @@ from functools import partial
 from typing import Any
 
 from models import sql
-from models.sql import marks
 
 
 @dataclass(frozen=True)
@@ -102,13 +101,13 @@ async def rows_in_order(
 ) -> list[Any]:
     """What a DataLoader by id answers: the rows of `query` (which ends in `IN` and selects
     an `id` column) for `ids`, converted, in the order of `ids`, None where no row has one."""
-    rows = await sql.fetch(sql.connection(), f"{query} ({marks(ids)})", list(ids))
+    rows = await sql.fetch(sql.connection(), f"{query} ({sql.marks(ids)})", list(ids))
     by_id = {row["id"]: convert(row) for row in rows}
     return [by_id.get(pk) for pk in ids]
 
 
 def _where(spec: ListSpec, ids: Sequence[int], start: Any, end: Any, meter_id: int | None):
-    clauses = [f"{spec.owner} IN ({marks(ids)})"]
+    clauses = [f"{spec.owner} IN ({sql.marks(ids)})"]
     params: list[Any] = list(ids)
     if start is not None:
         clauses.append(f"{spec.sort} >= ?")

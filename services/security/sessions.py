@@ -82,20 +82,14 @@ async def authenticate(token: str) -> Session | None:
 
 
 @functools.cache
-def _check_query() -> tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
-    """`check`'s statement and, for each model, (column, its alias in the row): written
-    once, not on every request."""
-    session_columns = tuple((c, f"s_{c}") for c in Session._meta.fields_db_projection.values())
-    cabinet_columns = tuple((c, f"c_{c}") for c in Cabinet._meta.fields_db_projection.values())
-    select = ", ".join(
-        [f's."{c}" AS "{alias}"' for c, alias in session_columns]
-        + [f'c."{c}" AS "{alias}"' for c, alias in cabinet_columns]
+def _check_query() -> str:
+    """`check`'s statement, written once, not on every request."""
+    session_columns = sql.columns(Session, "s", "s_")[0]
+    cabinet_columns = sql.columns(Cabinet, "c", "c_")[0]
+    return (
+        f"SELECT {session_columns}, {cabinet_columns} "  # noqa: S608 - the models' columns
+        "FROM session s JOIN cabinet c ON c.id = s.cabinet_id WHERE s.token_hash = ?"
     )
-    query = (
-        f"SELECT {select} FROM session s JOIN cabinet c ON c.id = s.cabinet_id "  # noqa: S608
-        "WHERE s.token_hash = ?"
-    )
-    return query, session_columns, cabinet_columns
 
 
 async def check(token: str) -> Session | Dead:
@@ -106,12 +100,11 @@ async def check(token: str) -> Session | Dead:
     objects, without the ORM's query construction."""
     if not token or len(token) > 200:
         return Dead.INVALID
-    query, session_columns, cabinet_columns = _check_query()
-    row = await sql.fetch_one(sql.connection(), query, [hash_token(token)])
+    row = await sql.fetch_one(sql.connection(), _check_query(), [hash_token(token)])
     if row is None:
         return Dead.INVALID
-    session = sql.instance(Session, {c: row[alias] for c, alias in session_columns})
-    session.cabinet = sql.instance(Cabinet, {c: row[alias] for c, alias in cabinet_columns})
+    session = sql.instance_of(Session, row, "s_")
+    session.cabinet = sql.instance_of(Cabinet, row, "c_")
     if session.revoked_at is not None or session.cabinet.disabled_at is not None:
         return Dead.REVOKED
     moment = now()
