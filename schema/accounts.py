@@ -22,7 +22,7 @@ from schema.relay import Connection, Node, encode_id, to_connection
 from schema.scalars import Money, Period
 from services.accounts.errors import AccountError
 from services.core.errors import CoreError
-from services.readings.zones import zone_count, zone_name
+from services.readings.zones import zone_count, zone_name, zone_names
 from services.receipts.read_model import receipt_lines
 
 Info = strawberry.Info[Context]
@@ -48,6 +48,7 @@ ReadingStatus = described_enum(
 )
 # Members by stored value: a dict lookup a row, not the enum's call machinery.
 _SOURCES = {member.value: member for member in ReadingSource}
+_REGISTERS = ((1, "t1"), (2, "t2"), (3, "t3"))  # a reading row's zones and their columns
 _STATUSES = {member.value: member for member in ReadingStatus}
 
 
@@ -83,11 +84,11 @@ class MeterReading(Node):
 
     @classmethod
     def from_row(cls, row: dict[str, Any], language: str) -> MeterReading:
-        zones = row["zones"]
+        names = zone_names(row["zones"], language)
         values = [
-            ZoneValue(zone=z, name=zone_name(zones, z, language), value=row[f"t{z}"])
-            for z in (1, 2, 3)
-            if row[f"t{z}"] is not None
+            ZoneValue(zone=z, name=names[z - 1], value=value)
+            for z, column in _REGISTERS
+            if (value := row[column]) is not None
         ]
         return cls(
             id=encode_id("MeterReading", row["id"]),
@@ -128,14 +129,12 @@ class Meter(Node):
     @classmethod
     def from_row(cls, row: dict[str, Any], language: str) -> Meter:
         count = row["zones"]
+        names = zone_names(count, language)
         return cls(
             id=encode_id("Meter", row["id"]),
             serial=row["serial"],
             model=row["model"],
-            zones=[
-                TariffZone(number=z, name=zone_name(count, z, language))
-                for z in range(1, count + 1)
-            ],
+            zones=[TariffZone(number=z, name=names[z - 1]) for z in range(1, count + 1)],
             digits=row["digits"],
             installed_on=row["installed_on"],
             verified_on=row["verified_on"],

@@ -41,6 +41,7 @@ decides and counts that in /metrics.
 from __future__ import annotations
 
 import datetime as dt
+import keyword
 import logging
 import threading
 from collections import OrderedDict
@@ -72,9 +73,11 @@ from graphql.execution.values import get_argument_values
 from graphql.language import DirectiveNode, FragmentDefinitionNode, OperationDefinitionNode
 from graphql.pyutils import Path
 from graphql.type import TypeNameMetaFieldDef
+from graphql.type.scalars import serialize_int
 from strawberry.relay import GlobalID
 from strawberry.scalars import is_scalar
 from strawberry.types.base import StrawberryMaybe, StrawberryOptional
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 
 log = logging.getLogger("kabinet")
@@ -91,6 +94,9 @@ CALL = 6  # a Strawberry resolver called as Strawberry calls it, without its wra
 # Leaf types whose coercion keeps a value of exactly this Python type as it is.
 _UNCHANGED = {GraphQLString.name: str, GraphQLID.name: str, GraphQLBoolean.name: bool}
 _NO_FAST_TYPE = type("_NoFastType", (), {})  # no value is ever of this type
+# Path(prev, key, typename) without the Python function namedtuple's __new__ is: the
+# plan makes one for every object of a list and every field with a resolver.
+_path = tuple.__new__
 
 _STRAWBERRY_IS_TYPE_OF = "_get_is_type_of.<locals>.is_type_of"
 
@@ -121,12 +127,14 @@ class Unsupported(Exception):
 class ObjectPlan:
     """The fields of one object type for one group of field nodes."""
 
-    __slots__ = ("fields", "type", "type_name")
+    __slots__ = ("fields", "run", "singles", "type", "type_name")
 
     def __init__(self, object_type: Any, fields: tuple[FieldPlan, ...]) -> None:
         self.type = object_type
         self.type_name = object_type.name
         self.fields = fields
+        self.run = _generate(self)
+        self.singles: tuple[ObjectPlan, ...] | None = None  # one plan a field, run serially
 
 
 class FieldPlan:
@@ -456,8 +464,14 @@ def _object_completer(executor: Executor, plan: FieldPlan, object_type: Any) -> 
     plain_check = is_type_of is not None and getattr(is_type_of, "__qualname__", "").endswith(
         _STRAWBERRY_IS_TYPE_OF
     )
+    run = sub_plan.run
+    # A value of exactly the type's class that was not cast to another type: Strawberry's
+    # check, if the type has one, answers yes (isinstance of its own class) unasked.
+    origin = _origin(object_type) if plain_check or is_type_of is None else None
 
     def complete_object(ex: Any, value: Any, path: Path) -> Any:
+        if type(value) is origin and TYPE_CAST_ATTRIBUTE not in value.__dict__:
+            return run(ex, value, path)
         if isinstance(value, Exception):
             raise value
         if value is None or value is Undefined:
@@ -474,9 +488,24 @@ def _object_completer(executor: Executor, plan: FieldPlan, object_type: Any) -> 
                 )
             if not matches:
                 raise invalid_return_type_error(object_type, value, plan.details)
-        return run_fields(ex, sub_plan, value, path)
+        return run(ex, value, path)
 
     return complete_object
+
+
+def _origin(object_type: Any) -> type | None:
+    """The class of a Strawberry object type, when its instances keep a cast (Strawberry's
+    `cast` sets an attribute on the instance) in their `__dict__`."""
+    definition = (object_type.extensions or {}).get("strawberry-definition")
+    origin = getattr(definition, "origin", None)
+    if (
+        not isinstance(origin, type)
+        or not origin.__dictoffset__
+        or hasattr(origin, TYPE_CAST_ATTRIBUTE)
+        or issubclass(origin, BaseException)
+    ):
+        return None
+    return origin
 
 
 async def _later(awaitable: Any, complete: Any) -> Any:
@@ -548,7 +577,7 @@ def _list_completer(executor: Executor, plan: FieldPlan, list_type: Any) -> Any:
         pending: list[int] = []
         try:
             for index, item in enumerate(value):
-                item_path = None if leaf_items else Path(path, index, None)
+                item_path = None if leaf_items else _path(Path, (path, index, None))
                 try:
                     kind = type(item)
                     if kind in _PLAIN:
@@ -650,90 +679,18 @@ def object_plan_for(executor: Executor, object_type: Any, details: list) -> Any:
 
 def run_fields(ex: Any, plan: ObjectPlan, source: Any, path: Path | None) -> Any:
     """The object's fields, in parallel: a dict, or a coroutine of it."""
-    results: dict[str, Any] = {}
-    pending: list[str] = []
-    is_awaitable = ex.is_awaitable
-    type_name = plan.type_name
+    return plan.run(ex, source, path)
+
+
+# The code of an object's plan (`_generate`): one block per field, in the field's order,
+# each with only the steps its kind needs, and the field's constants bound by name.
+_PROLOGUE = """
+def run(ex, source, path):
+    results = {}
+    pending = []
     try:
-        for field in plan.fields:
-            key = field.key
-            kind = field.kind
-            field_path = None
-            try:
-                if kind == ATTR:
-                    value = getattr(source, field.attr)
-                elif kind == DIRECT:
-                    value = field.func(source)
-                elif kind == TYPENAME:
-                    results[key] = type_name
-                    continue
-                elif kind == BASIC:
-                    value = field.func(source, field.attr)
-                elif kind == DEFAULT:
-                    # graphql-core's default_field_resolver, the resolve-info made only
-                    # for a callable value (the only case that reads it)
-                    if type(source) is dict or isinstance(source, Mapping):
-                        value = source.get(field.attr)
-                    else:
-                        value = getattr(source, field.attr, None)
-                    if callable(value):
-                        field_path = Path(path, key, type_name)
-                        value = _call_value(ex, field, value, field_path)
-                elif kind == CALL:
-                    field_path = Path(path, key, type_name)
-                    value = _call(ex, field, source, field_path)
-                else:
-                    field_path = Path(path, key, type_name)
-                    value = _resolve(ex, field, source, field_path)
-                value_type = type(value)
-                if value_type is field.fast:
-                    results[key] = value
-                    continue
-                if value_type in _PLAIN:
-                    leaf = field.leaf
-                    if leaf is not None:
-                        completed = leaf(value)
-                        if completed is None or completed is Undefined:
-                            field.complete(ex, value, None)  # raises graphql-core's error
-                        results[key] = completed
-                        continue
-                elif value is None:
-                    if field.non_null:
-                        raise TypeError(field.null_message)
-                    results[key] = None
-                    continue
-                elif is_awaitable(value):
-                    results[key] = _await_field(
-                        ex, field, value, field_path or Path(path, key, type_name)
-                    )
-                    pending.append(key)
-                    continue
-                else:
-                    _learn(value_type, value)
-                if field.leaf is not None:
-                    completed = field.complete(ex, value, None)
-                else:
-                    field_path = field_path or Path(path, key, type_name)
-                    completed = field.complete(ex, value, field_path)
-                if completed is None:
-                    if field.non_null:
-                        raise TypeError(field.null_message)
-                    results[key] = None
-                elif type(completed) is CoroutineType:
-                    results[key] = _settle_field(
-                        ex, field, completed, field_path or Path(path, key, type_name)
-                    )
-                    pending.append(key)
-                else:
-                    results[key] = completed
-            except Exception as raw_error:
-                ex.handle_field_error(
-                    raw_error,
-                    field.return_type,
-                    field.details,
-                    field_path or Path(path, key, type_name),
-                )
-                results[key] = None
+"""
+_EPILOGUE = """
     except Exception:
         if pending:
             ex.settle_in_background([results[key] for key in pending])
@@ -741,6 +698,148 @@ def run_fields(ex: Any, plan: ObjectPlan, source: Any, path: Path | None) -> Any
     if not pending:
         return results
     return gather_fields(results, pending)
+"""
+_FIELD = """
+        field_path = None
+        try:
+{get}
+            value_type = type(value)
+{fast}
+            else:
+                _finish(ex, F{i}, value, value_type, field_path, path, results, pending)
+        except Exception as raw_error:
+            ex.handle_field_error(
+                raw_error, F{i}.return_type, F{i}.details, field_path or Path(path, K{i}, TN)
+            )
+            results[K{i}] = None
+"""
+_GET = {
+    ATTR: "            value = source.{attr}",
+    DIRECT: "            value = FN{i}(source)",
+    BASIC: "            value = FN{i}(source, A{i})",
+    # graphql-core's default_field_resolver, the resolve-info made only for a callable
+    # value (the only case that reads it)
+    DEFAULT: """            if type(source) is dict or isinstance(source, Mapping):
+                value = source.get(A{i})
+            else:
+                value = getattr(source, A{i}, None)
+            if callable(value):
+                field_path = Path(path, K{i}, TN)
+                value = _call_value(ex, F{i}, value, field_path)""",
+    CALL: """            field_path = _path(Path, (path, K{i}, TN))
+            value = _call(ex, F{i}, source, field_path)""",
+    RESOLVE: """            field_path = _path(Path, (path, K{i}, TN))
+            value = _resolve(ex, F{i}, source, field_path)""",
+}
+_GET_BY_NAME = "            value = getattr(source, A{i})"  # an attribute no identifier names
+_FAST_TYPE = """            if value_type is FAST{i}:
+                results[K{i}] = value"""
+# graphql-core's Int keeps an int of 32 bits as it is (serialize_int)
+_FAST_INT = """            if value_type is int and -2147483648 <= value <= 2147483647:
+                results[K{i}] = value"""
+_FAST_LEAF = """            {keyword} value_type in _PLAIN:
+                completed = LEAF{i}(value)
+                if completed is None or completed is Undefined:
+                    F{i}.complete(ex, value, None)  # raises graphql-core's error
+                results[K{i}] = completed"""
+_TYPENAME = """
+        results[K{i}] = TN
+"""
+
+
+def _generate(plan: ObjectPlan) -> Any:
+    """`run(ex, source, path)` for the object's plan, as Python compiled for it: what
+    executing it would do field by field (`_finish` has the steps past the common
+    cases), without looking up each field's kind, key and types at run time."""
+    namespace: dict[str, Any] = {
+        "TN": plan.type_name,
+        "Path": Path,
+        "_path": _path,
+        "Mapping": Mapping,
+        "Undefined": Undefined,
+        "_PLAIN": _PLAIN,
+        "_finish": _finish,
+        "_call": _call,
+        "_call_value": _call_value,
+        "_resolve": _resolve,
+        "gather_fields": gather_fields,
+    }
+    blocks = [_PROLOGUE]
+    for i, field in enumerate(plan.fields):
+        namespace[f"F{i}"] = field
+        namespace[f"K{i}"] = field.key
+        if field.kind == TYPENAME:
+            blocks.append(_TYPENAME.format(i=i))
+            continue
+        namespace[f"A{i}"] = field.attr
+        namespace[f"FN{i}"] = field.func
+        attr = field.attr
+        if field.kind == ATTR and not (attr.isidentifier() and not keyword.iskeyword(attr)):
+            get = _GET_BY_NAME.format(i=i)
+        else:
+            get = _GET[field.kind].format(i=i, attr=attr)
+        fast = []
+        if field.fast is not _NO_FAST_TYPE:
+            namespace[f"FAST{i}"] = field.fast
+            fast.append(_FAST_TYPE.format(i=i))
+        elif field.leaf is serialize_int:
+            fast.append(_FAST_INT.format(i=i))
+        if field.leaf is not None:
+            namespace[f"LEAF{i}"] = field.leaf
+            fast.append(_FAST_LEAF.format(i=i, keyword="elif" if fast else "if"))
+        if not fast:
+            fast.append("            if False:\n                pass")
+        blocks.append(_FIELD.format(i=i, get=get, fast="\n".join(fast)))
+    if not plan.fields:
+        blocks.append("        pass\n")
+    blocks.append(_EPILOGUE)
+    code = compile("".join(blocks), f"<plan of {plan.type_name}>", "exec")
+    exec(code, namespace)  # noqa: S102 - our own template; names and keys are bound, not spliced
+    return namespace["run"]
+
+
+def _finish(
+    ex: Any,
+    field: FieldPlan,
+    value: Any,
+    value_type: type,
+    field_path: Path | None,
+    path: Path | None,
+    results: dict[str, Any],
+    pending: list[str],
+) -> None:
+    """A field's value past the common cases: null, awaitable, or to be completed (an
+    object, a list, a leaf of an unusual type). Its errors are the caller's to handle."""
+    key = field.key
+    if value_type in _PLAIN:
+        pass  # known to be neither null nor awaitable
+    elif value is None:
+        if field.non_null:
+            raise TypeError(field.null_message)
+        results[key] = None
+        return
+    elif ex.is_awaitable(value):
+        path = field_path or Path(path, key, field.parent_type.name)
+        results[key] = _await_field(ex, field, value, path)
+        pending.append(key)
+        return
+    else:
+        _learn(value_type, value)
+    if field.leaf is not None:
+        completed = field.complete(ex, value, None)
+    else:
+        field_path = field_path or _path(Path, (path, key, field.parent_type.name))
+        completed = field.complete(ex, value, field_path)
+    if completed is None:
+        if field.non_null:
+            raise TypeError(field.null_message)
+        results[key] = None
+    elif type(completed) is CoroutineType:
+        path = field_path or Path(path, key, field.parent_type.name)
+        results[key] = _settle_field(ex, field, completed, path)
+        pending.append(key)
+    else:
+        results[key] = completed
 
 
 def _call_value(ex: Any, field: FieldPlan, value: Any, path: Path) -> Any:
@@ -760,14 +859,20 @@ def _with_info(ex: Any, field: FieldPlan, path: Path, func: Any, *before: Any) -
 
 
 def _arguments(ex: Any, field: FieldPlan) -> dict[str, Any]:
-    """The field's arguments as graphql-core coerces them (by their GraphQL names)."""
-    return get_argument_values(
-        field.field_def,
-        field.node,
-        ex.variable_values,
-        field.fragment_variables,
-        ex.hide_suggestions,
-    )
+    """The field's arguments as graphql-core coerces them (by their GraphQL names):
+    once per execution, however many objects of a list have the field (`ex.arguments`,
+    set by whoever runs the plan; its values are only read)."""
+    known = ex.arguments
+    arguments = known.get(field)
+    if arguments is None:
+        arguments = known[field] = get_argument_values(
+            field.field_def,
+            field.node,
+            ex.variable_values,
+            field.fragment_variables,
+            ex.hide_suggestions,
+        )
+    return arguments
 
 
 def _call(ex: Any, field: FieldPlan, source: Any, path: Path) -> Any:
@@ -828,9 +933,10 @@ async def gather_fields(results: dict[str, Any], pending: list[str]) -> dict[str
 async def run_fields_serially(ex: Any, plan: ObjectPlan, source: Any) -> dict[str, Any]:
     """A mutation's root fields, one after another (each awaited before the next)."""
     results: dict[str, Any] = {}
-    for field in plan.fields:
-        single = ObjectPlan(plan.type, (field,))
-        completed = run_fields(ex, single, source, None)
+    if plan.singles is None:  # compiled on first use, kept with the plan
+        plan.singles = tuple(ObjectPlan(plan.type, (field,)) for field in plan.fields)
+    for single in plan.singles:
+        completed = single.run(ex, source, None)
         if type(completed) is CoroutineType:
             completed = await completed
         results.update(completed)

@@ -231,6 +231,7 @@ class CompiledExecutionContext(FastLeafExecutionContext):
 
     def run_plan(self, plan: compiler.Plan, serially: bool | None) -> Any:
         serial = plan.serial if serially is None else serially
+        self.arguments: dict[compiler.FieldPlan, dict[str, Any]] = {}  # compiler._arguments
         try:
             if serial:
                 data = compiler.run_fields_serially(self, plan.root, self.root_value)

@@ -48,25 +48,23 @@ class Edge(Generic[T]):
 @strawberry.type(description="A page of a list, newest first.")
 class Connection(Generic[T]):
     nodes: list[T] = strawberry.field(description="The items, when cursors are not needed.")
-    cursors: strawberry.Private[list[Callable[[], str]]]  # computed only when asked for
+    cursor: strawberry.Private[Callable[[int], str]]  # of the i-th node: made when asked for
     has_next: strawberry.Private[bool]
     has_previous: strawberry.Private[bool]
     count: strawberry.Private[Callable[[], int | Awaitable[int]]]
 
     @strawberry.field(description="The items with their cursors.")
     def edges(self) -> list[Edge[T]]:
-        return [
-            Edge(cursor=cursor(), node=node)
-            for cursor, node in zip(self.cursors, self.nodes, strict=True)
-        ]
+        return [Edge(cursor=self.cursor(i), node=node) for i, node in enumerate(self.nodes)]
 
     @strawberry.field(description="Paging information.")
     def page_info(self) -> PageInfo:
+        last = len(self.nodes) - 1
         return PageInfo(
             has_next_page=self.has_next,
             has_previous_page=self.has_previous,
-            start_cursor=self.cursors[0]() if self.cursors else None,
-            end_cursor=self.cursors[-1]() if self.cursors else None,
+            start_cursor=self.cursor(0) if self.nodes else None,
+            end_cursor=self.cursor(last) if self.nodes else None,
         )
 
     @strawberry.field(description="Number of items in the whole list (with the same filters).")
@@ -74,29 +72,11 @@ class Connection(Generic[T]):
         return self.count()  # type: ignore[return-value]  (graphql-core awaits an awaitable)
 
 
-def build_connection(
-    nodes: list[T],
-    cursors: list[Callable[[], str]],
-    *,
-    has_next: bool,
-    has_previous: bool,
-    count: Callable[[], int | Awaitable[int]],
-) -> Connection[T]:
-    """One page: its nodes and, for each, a function making its cursor."""
-    return Connection(
-        nodes=nodes,
-        cursors=cursors,
-        has_next=has_next,
-        has_previous=has_previous,
-        count=count,
-    )
-
-
 def to_connection(page: Page, node: Callable[[Row], T]) -> Connection[T]:
     """The connection of a read model's page, each row made a node by `node`."""
-    return build_connection(
-        [node(row) for row in page.rows],
-        page.cursors(),
+    return Connection(
+        nodes=[node(row) for row in page.rows],
+        cursor=page.cursor,
         has_next=page.has_next,
         has_previous=page.has_previous,
         count=page.count,

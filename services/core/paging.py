@@ -10,7 +10,6 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from models import sql
@@ -78,9 +77,10 @@ class Page:
             count=count,
         )
 
-    def cursors(self) -> list[Callable[[], str]]:
-        """For each row, a function making its cursor (made only when a client asks)."""
-        return [partial(encode_cursor, row[self.sort], row["id"]) for row in self.rows]
+    def cursor(self, index: int) -> str:
+        """The cursor of the row at `index` (made only when a client asks for it)."""
+        row = self.rows[index]
+        return encode_cursor(row[self.sort], row["id"])
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 ZONE_NAMES: dict[int, dict[str, tuple[str, ...]]] = {
@@ -22,6 +23,13 @@ def zone_name(zones: int, zone: int, language: str = "ru") -> str:
     names = ZONE_NAMES.get(zones, ZONE_NAMES[3])
     labels = names.get(language, names["ru"])
     return labels[zone - 1] if 1 <= zone <= len(labels) else f"T{zone}"
+
+
+@functools.lru_cache(maxsize=64)
+def zone_names(zones: int, language: str = "ru") -> tuple[str, ...]:
+    """`zone_name` of registers 1 to `zones` (at least 3) of a `zones`-zone tariff, worked
+    out once (every reading and meter of a page names its zones)."""
+    return tuple(zone_name(zones, zone, language) for zone in range(1, max(zones, 3) + 1))
 
 
 class ZoneLabel:
