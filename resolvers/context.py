@@ -3,6 +3,7 @@ from which client, with the request's DataLoaders; and the authentication guard.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -211,6 +212,23 @@ class Context:
             return True
         rows = await self.loaders.accounts_of_cabinet.load(viewer.id)
         return any(row["id"] == account_pk for row in rows)
+
+    def may_see_account_now(self, account_pk: int) -> bool | None:
+        """`may_see_account` when it is known without waiting (the session resolved and
+        the viewer's accounts loaded, as on the dashboard once `me.accounts` is), else
+        None: then ask `may_see_account`."""
+        session = self._session
+        if not self._resolved or session is None:
+            return None
+        viewer = session.cabinet
+        if viewer.role == Role.STAFF:
+            return True
+        rows = self.loaders.accounts_of_cabinet.load(viewer.id)
+        if not isinstance(rows, asyncio.Future) or not rows.done() or rows.cancelled():
+            return None
+        if rows.exception() is not None:
+            return None
+        return any(row["id"] == account_pk for row in rows.result())
 
     def adopt_session(self, session: Session, token: str) -> None:
         """A login in this request: answer the rest of it as that session, and hand the

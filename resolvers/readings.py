@@ -4,6 +4,7 @@ RuleErrors through."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import strawberry
@@ -26,9 +27,22 @@ def _request(input: Any) -> readings.ReadingInput:
     )
 
 
-async def last_reading(info: Info, meter_pk: int, account_pk: int) -> dict[str, Any] | None:
+def last_reading(
+    info: Info, meter_pk: int, account_pk: int
+) -> dict[str, Any] | Awaitable[dict[str, Any] | None] | None:
     """A meter's latest accepted reading (or one under review), batched per request;
-    None also when the meter's account is not one the viewer may see."""
+    None also when the meter's account is not one the viewer may see. At once when the
+    request has loaded both already (the dashboard's look-ahead), else an awaitable."""
+    context = info.context
+    seen = context.may_see_account_now(account_pk)
+    if seen is None:
+        return _last_reading(info, meter_pk, account_pk)
+    if not seen:
+        return None
+    return context.loaders.last_reading_of_meter.load(meter_pk)
+
+
+async def _last_reading(info: Info, meter_pk: int, account_pk: int) -> dict[str, Any] | None:
     if not await info.context.may_see_account(account_pk):
         return None
     return await info.context.loaders.last_reading_of_meter.load(meter_pk)

@@ -120,11 +120,14 @@ class Meter(Node):
         description="The latest accepted reading (or one under review); null when there is "
         "none, or when the meter's account is no longer in the viewer's cabinet."
     )
-    async def last_reading(self, info: Info) -> MeterReading | None:
-        row = await reading_resolvers.last_reading(info, self.pk, self.account_pk)
-        if row is None:
-            return None
-        return MeterReading.from_row({**row, "zones": self.zone_count}, info.context.language)
+    def last_reading(self, info: Info) -> MeterReading | None:
+        zones, language = self.zone_count, info.context.language
+        return lists.when_ready(  # type: ignore[return-value]
+            reading_resolvers.last_reading(info, self.pk, self.account_pk),
+            lambda row: (
+                None if row is None else MeterReading.from_row({**row, "zones": zones}, language)
+            ),
+        )
 
     @classmethod
     def from_row(cls, row: dict[str, Any], language: str) -> Meter:

@@ -490,6 +490,8 @@ def _object_completer(executor: Executor, plan: FieldPlan, object_type: Any) -> 
                 raise invalid_return_type_error(object_type, value, plan.details)
         return run(ex, value, path)
 
+    complete_object.origin = origin  # type: ignore[attr-defined]
+    complete_object.run = run  # type: ignore[attr-defined]
     return complete_object
 
 
@@ -560,6 +562,9 @@ def _list_completer(executor: Executor, plan: FieldPlan, list_type: Any) -> Any:
     named = item_type.of_type if item_non_null else item_type
     item_complete = _completer(executor, plan, named)
     leaf_items = is_leaf_type(named)
+    # objects of exactly their type's class: its plan at once (`_object_completer`)
+    origin = getattr(item_complete, "origin", None)
+    item_run = getattr(item_complete, "run", None)
     details = plan.details
     message = plan.null_message
 
@@ -580,7 +585,9 @@ def _list_completer(executor: Executor, plan: FieldPlan, list_type: Any) -> Any:
                 item_path = None if leaf_items else _path(Path, (path, index, None))
                 try:
                     kind = type(item)
-                    if kind in _PLAIN:
+                    if kind is origin and TYPE_CAST_ATTRIBUTE not in item.__dict__:
+                        result = item_run(ex, item, item_path)
+                    elif kind in _PLAIN:
                         result = item_complete(ex, item, item_path)
                     elif item is None:
                         result = None

@@ -75,6 +75,8 @@ def parse_moment(text: str) -> dt.datetime:
 
 def format_iso_date(value: dt.date) -> str:
     """A calendar date as the API writes it: "2026-12-06"."""
+    if type(value) is dt.date:
+        return value.isoformat()  # the same form, in C
     return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
 
 
@@ -100,6 +102,8 @@ def parse_period(text: str) -> dt.date:
 
 
 def format_period(day: dt.date) -> str:
+    if type(day) is dt.date:
+        return day.isoformat()[:7]
     return f"{day.year:04d}-{day.month:02d}"
 
 
