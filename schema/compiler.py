@@ -12,11 +12,12 @@ hand-written request.
 A plan does that work once per (document, operation, values of the variables used by
 @skip/@include): field collection (graphql-core's own `collect_fields`, so fragments,
 type conditions, merging and the directives behave exactly as there), the field
-definitions, which resolver each field has, and how to complete its type. Executing the
-plan is then a loop per object over precomputed field entries:
+definitions, which resolver each field has, and how to complete its type. Each object's
+plan is then Python generated for it (`_generate`: a block per field with only the steps
+its kind needs, the rare paths in `_finish`):
 
-- a plain attribute (Strawberry's default resolver) is read with `getattr`, a
-  `str`/`bool` leaf is stored as it is, other leaves are coerced inline;
+- a plain attribute (Strawberry's default resolver) is read as `source.name`, a
+  `str`/`bool` leaf or a 32-bit `int` is stored as it is, other leaves are coerced inline;
 - a field whose Strawberry resolver is a plain method of the object taking nothing else
   (no arguments, no info, no permission classes or field extensions) is called directly;
 - other Strawberry resolvers without permission classes or field extensions, whose
@@ -24,8 +25,10 @@ plan is then a loop per object over precomputed field entries:
   called as Strawberry calls them - renamed arguments, `strawberry.Info`, the source as
   self, root or parent - without its layers of wrappers;
 - every other field gets the resolve-info graphql-core would build and its resolver;
-- a path entry is made only where a resolver or an error needs one;
-- lists loop without per-item machinery; awaitables are gathered as graphql-core does
+- a path entry is made only where a resolver or an error needs one; a field's arguments
+  are coerced once per execution;
+- lists loop without per-item machinery (an object of exactly its type's class goes
+  straight to its plan); awaitables are gathered as graphql-core does
   (`gather_with_cancel`, a single one awaited directly).
 
 Errors are graphql-core's own: raised, located and recorded by its `handle_field_error`

@@ -251,6 +251,38 @@ class Query:
     def wrong_types(self) -> list[Cat]:
         return [Cat(name="Tom", lives=9), SimpleNamespace(name="Rex", lives=1)]  # type: ignore[list-item]
 
+    @strawberry.field
+    def numbers(self) -> Numbers:
+        return Numbers(
+            largest=2**31 - 1,
+            smallest=-(2**31),
+            flag=True,
+            whole=3.0,
+            too_big=2**31,
+            too_small=-(2**31) - 1,
+        )
+
+    # a Cat cast to Dog: Strawberry's is_type_of says no, whatever the object's class
+    @strawberry.field
+    def cast_cat(self) -> Cat | None:
+        return strawberry.cast(Dog, Cat(name="Tom", lives=1))
+
+    @strawberry.field
+    def cast_cats(self) -> list[Cat | None]:
+        return [Cat(name="Tom", lives=9), strawberry.cast(Dog, Cat(name="Kit", lives=2))]
+
+
+@strawberry.type
+class Numbers:
+    """Int leaves: a 32-bit int is kept as it is; anything else goes through serialize_int."""
+
+    largest: int
+    smallest: int
+    flag: int  # True: graphql-core's Int writes 1
+    whole: int  # 3.0: graphql-core's Int writes 3
+    too_big: int | None
+    too_small: int | None
+
 
 @strawberry.type
 class Mutation:
@@ -620,4 +652,45 @@ async def test_resolvers_with_scalar_arguments_are_called_as_strawberry_calls_th
         "items": "CALL",
         "colourName": "RESOLVE",  # an enum argument: Strawberry converts it
         "echo": "CALL",
+    }
+
+
+async def test_int_leaves_at_and_past_32_bits() -> None:
+    result = await same("{ numbers { largest smallest flag whole tooBig tooSmall } }")
+    assert result.data == {
+        "numbers": {
+            "largest": 2**31 - 1,
+            "smallest": -(2**31),
+            "flag": 1,
+            "whole": 3,
+            "tooBig": None,
+            "tooSmall": None,
+        }
+    }
+    assert sorted(path for _message, path in messages(result)) == [
+        ["numbers", "tooBig"],
+        ["numbers", "tooSmall"],
+    ]
+
+
+async def test_an_object_cast_to_another_type_is_refused_alone_and_in_a_list() -> None:
+    """A value of exactly the field type's class goes straight to its plan unless it was
+    cast (`strawberry.cast`) to another type: then Strawberry's check refuses it."""
+    result = await same("{ castCat { name } castCats { name lives } }")
+    assert result.data == {"castCat": None, "castCats": [{"name": "Tom", "lives": 9}, None]}
+    assert sorted(path for _message, path in messages(result)) == [["castCat"], ["castCats", 1]]
+
+
+async def test_aliases_that_are_python_keywords() -> None:
+    """Keys are bound to the generated code by name, never written into it."""
+    result = await same(
+        "{ goodBox { class: strictItems { def: id, return: label, import: required } } }"
+    )
+    assert result.data == {
+        "goodBox": {
+            "class": [
+                {"def": 1, "return": "#1", "import": "r1"},
+                {"def": 2, "return": None, "import": "r2"},
+            ]
+        }
     }
