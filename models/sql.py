@@ -66,6 +66,28 @@ async def execute(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ())
         return raw.total_changes - before
 
 
+async def execute_many(conn: BaseDBAsyncClient, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run one statement once per row of parameters, in one trip to the database: inside
+    a transaction every trip holds its connection longer (SQLite has only one)."""
+    if not rows:
+        return
+    sql = render(conn, sql)
+    log.debug("%s: %s", sql, rows)
+    params = [tuple(row) for row in rows]
+    async with conn.acquire_connection() as raw:
+        if dialect(conn) == "postgres":
+            await raw.executemany(sql, params)
+        elif trips:  # on SQLite's thread, the cursor closed there too (as `_Trip` does)
+            await raw._execute(_run_many, raw._conn, sql, params)
+        else:  # traced: through aiosqlite's method, which tracing gives a span
+            cursor = await raw.executemany(sql, params)
+            await cursor.close()
+
+
+def _run_many(db: Any, sql: str, params: list[tuple[Any, ...]]) -> None:
+    db.executemany(sql, params).close()
+
+
 async def fetch(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> list[dict]:
     """The rows of one query, as dicts by column name. On SQLite, outside a transaction,
     queries asked while another is on its way go to the database together (`_Trip`)."""

@@ -189,8 +189,12 @@ async def _count_attempt(ordered: list[Limit], keys: list[str], moment: dt.datet
             raise Throttled(max(w for w in waits if w is not None))
         for counter, policy in counters:
             _count(counter, policy, moment)
-            params = [counter.count, counter.window_start, counter.blocked_until, counter.key]
-            await sql.execute(conn, _SAVE, params)
+        # in one trip: the transaction holds SQLite's one connection until it ends
+        await sql.execute_many(
+            conn,
+            _SAVE,
+            [(c.count, c.window_start, c.blocked_until, c.key) for c, _policy in counters],
+        )
 
 
 async def give_back(*limits: Limit) -> None:

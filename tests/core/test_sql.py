@@ -137,3 +137,26 @@ async def test_inside_a_transaction_queries_see_its_writes_and_others_wait_for_i
             assert not outside.done()
     if outside is not None:
         assert await outside == [{"number": "2001"}]
+
+
+async def test_execute_many_runs_a_statement_per_row_in_one_trip(db, monkeypatch) -> None:
+    for number in ("2001", "2002", "2003"):
+        await Account.create(number=number, holder_name="A", address="x")
+    conn = sql.connection()
+    trips = _trips(monkeypatch)
+    async with in_transaction():
+        trips.clear()  # the transaction's own BEGIN is not counted
+        await sql.execute_many(
+            sql.connection(),
+            "UPDATE account SET holder_name = ? WHERE number = ?",
+            [("Б", "2001"), ("В", "2003")],
+        )
+        await sql.execute_many(sql.connection(), "UPDATE account SET holder_name = ?", [])
+        if BACKEND == "sqlite":
+            assert trips == [1]  # both rows in one; no rows, no trip
+    rows = await sql.fetch(conn, "SELECT number, holder_name FROM account ORDER BY number")
+    assert [(r["number"], r["holder_name"]) for r in rows] == [
+        ("2001", "Б"),
+        ("2002", "A"),
+        ("2003", "В"),
+    ]

@@ -201,7 +201,8 @@ async def test_every_sql_statement_of_a_query_has_its_span(
     db, settings, tmp_path: Path, collector: Collector
 ) -> None:
     """The dashboard's DataLoaders ask their queries together, which on SQLite otherwise
-    go to the database in one trip (models/sql.py): traced, each still has a span."""
+    go to the database in one trip (models/sql.py): traced, each still has a span; so has
+    a statement run once per row of parameters (`sql.execute_many`: the login throttle's)."""
     from models.accounts import Account
     from models.cabinets import Cabinet, CabinetAccount
     from services.security import sessions
@@ -213,22 +214,31 @@ async def test_every_sql_statement_of_a_query_has_its_span(
     token, _ = await sessions.create(cabinet, sessions.Client("127.0.0.1", "probe"))
     query = """query Lists { me { accounts { number meters { serial }
       payments(first: 2) { totalCount nodes { id } } receipts(first: 2) { nodes { id } } } } }"""
-    (response,), _stderr = await run_server(
+    login = f"""mutation Login {{ login(input: {{email: "{EMAIL}", password: "wrong"}}) {{
+      userErrors {{ code }} }} }}"""
+    (response, refused), _stderr = await run_server(
         db,
         tmp_path,
-        [({"query": query}, {"Authorization": f"Bearer {token}"})],
+        [({"query": query}, {"Authorization": f"Bearer {token}"}), ({"query": login}, {})],
         OTEL_EXPORTER_OTLP_ENDPOINT=collector.url,
         OTEL_BSP_SCHEDULE_DELAY="600000",
     )
     assert len(response.json()["data"]["me"]["accounts"]) == 2, response.text
-    (operation,) = [s for _r, s in collector.spans() if s.name == "query Lists"]
-    statements = [
-        str(attributes_of(s)["db.statement"])
-        for _r, s in collector.spans()
-        if s.kind == Span.SPAN_KIND_CLIENT and s.parent_span_id == operation.span_id
-    ]
+    assert refused.json()["data"]["login"]["userErrors"], refused.text
+
+    def statements(name: str) -> list[str]:
+        (operation,) = [s for _r, s in collector.spans() if s.name == name]
+        return [
+            str(attributes_of(s)["db.statement"])
+            for _r, s in collector.spans()
+            if s.kind == Span.SPAN_KIND_CLIENT and s.parent_span_id == operation.span_id
+        ]
+
+    lists = statements("query Lists")
     for table in ("cabinet_account", "meter", "payment", "receipt"):
-        assert any(f"FROM {table}" in text for text in statements), (table, statements)
+        assert any(f"FROM {table}" in text for text in lists), (table, lists)
+    counted = statements("mutation Login")
+    assert any(text.startswith("UPDATE rate_counter SET") for text in counted), counted
 
 
 async def test_without_an_endpoint_nothing_is_exported(db, tmp_path: Path) -> None:
