@@ -714,9 +714,7 @@ _FIELD = """
         try:
 {get}
             value_type = type(value)
-{fast}
-            else:
-                _finish(ex, F{i}, value, value_type, field_path, path, results, pending)
+{finish}
         except Exception as raw_error:
             ex.handle_field_error(
                 raw_error, F{i}.return_type, F{i}.details, field_path or Path(path, K{i}, TN)
@@ -752,6 +750,7 @@ _FAST_LEAF = """            {keyword} value_type in _PLAIN:
                 if completed is None or completed is Undefined:
                     F{i}.complete(ex, value, None)  # raises graphql-core's error
                 results[K{i}] = completed"""
+_FINISH = "_finish(ex, F{i}, value, value_type, field_path, path, results, pending)"
 _TYPENAME = """
         results[K{i}] = TN
 """
@@ -797,9 +796,12 @@ def _generate(plan: ObjectPlan) -> Any:
         if field.leaf is not None:
             namespace[f"LEAF{i}"] = field.leaf
             fast.append(_FAST_LEAF.format(i=i, keyword="elif" if fast else "if"))
-        if not fast:
-            fast.append("            if False:\n                pass")
-        blocks.append(_FIELD.format(i=i, get=get, fast="\n".join(fast)))
+        finish = _FINISH.format(i=i)
+        if fast:  # the common cases, else the rest
+            fast.append(f"            else:\n                {finish}")
+        else:
+            fast.append(f"            {finish}")
+        blocks.append(_FIELD.format(i=i, get=get, finish="\n".join(fast)))
     if not plan.fields:
         blocks.append("        pass\n")
     blocks.append(_EPILOGUE)
