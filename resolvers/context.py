@@ -210,8 +210,7 @@ class Context:
         viewer = await self.require_viewer()
         if viewer.role == Role.STAFF:
             return True
-        rows = await self.loaders.accounts_of_cabinet.load(viewer.id)
-        return any(row["id"] == account_pk for row in rows)
+        return _holds(await self.loaders.accounts_of_cabinet.load(viewer.id), account_pk)
 
     def may_see_account_now(self, account_pk: int) -> bool | None:
         """`may_see_account` when it is known without waiting (the session resolved and
@@ -228,7 +227,7 @@ class Context:
             return None
         if rows.exception() is not None:
             return None
-        return any(row["id"] == account_pk for row in rows.result())
+        return _holds(rows.result(), account_pk)
 
     def adopt_session(self, session: Session, token: str) -> None:
         """A login in this request: answer the rest of it as that session, and hand the
@@ -269,3 +268,8 @@ class Context:
         self.response.delete_cookie(
             SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax"
         )
+
+
+def _holds(rows: list[dict[str, Any]], account_pk: int) -> bool:
+    """Whether the cabinet's accounts (`accounts_of_cabinet`'s rows) include this one."""
+    return any(row["id"] == account_pk for row in rows)

@@ -687,11 +687,6 @@ def object_plan_for(executor: Executor, object_type: Any, details: list) -> Any:
 # ------------------------------------------------------------------ executing
 
 
-def run_fields(ex: Any, plan: ObjectPlan, source: Any, path: Path | None) -> Any:
-    """The object's fields, in parallel: a dict, or a coroutine of it."""
-    return plan.run(ex, source, path)
-
-
 # The code of an object's plan (`_generate`): one block per field, in the field's order,
 # each with only the steps its kind needs, and the field's constants bound by name.
 _PROLOGUE = """

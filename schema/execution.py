@@ -236,7 +236,7 @@ class CompiledExecutionContext(FastLeafExecutionContext):
             if serial:
                 data = compiler.run_fields_serially(self, plan.root, self.root_value)
             else:
-                data = compiler.run_fields(self, plan.root, self.root_value, None)
+                data = plan.root.run(self, self.root_value, None)  # a dict, or a coroutine of it
         except GraphQLError as error:
             self.collected_errors.add(error, None)
             return self.build_response(None)

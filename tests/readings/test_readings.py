@@ -606,25 +606,12 @@ async def test_whether_an_account_may_be_seen_is_known_at_once_only_when_loaded(
     """`lastReading` answers at once when the request has loaded the viewer's accounts
     (`Context.may_see_account_now`), else by waiting (`may_see_account`): both must give
     the same answer, and the quick one must never guess before the loads are done."""
-    from starlette.requests import Request
-    from starlette.responses import Response
-
+    from bench.executor import request_context
     from config import get_settings
-    from resolvers.context import Context
 
     me = await customer(api)
     other = await Account.create(number="000000000779", holder_name="Б", address="Арзамас")
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/graphql",
-        "headers": [(b"authorization", f"Bearer {me.user.token}".encode())],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 8000),
-        "scheme": "http",
-        "query_string": b"",
-    }
-    context = Context.for_request(Request(scope), Response(), get_settings())
+    context = request_context(me.user.token, get_settings())  # a bearer request's Context
     mine = me.meter.account_id  # type: ignore[attr-defined]
     assert context.may_see_account_now(mine) is None  # the session is not looked up yet
     await context.session()
