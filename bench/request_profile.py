@@ -29,6 +29,7 @@ import asyncio
 import collections
 import cProfile
 import gc
+import itertools
 import json
 import os
 import pstats
@@ -49,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import Fresh  # noqa: E402
 from bench.dashboard import QUERY, SHAPES, prepare  # noqa: E402
+from bench.login_under_load import LOGIN, PASSWORD, add_login_users, login_emails  # noqa: E402
 
 # ---------------------------------------------------------------- stages
 
@@ -89,6 +91,8 @@ STAGES: list[tuple[str, str, tuple[str, ...]]] = [
         ("tortoise/", "pypika", "iso8601/", "aiosqlite/", "asyncpg/", "sqlite3/", "models/"),
     ),
     ("SQLite's thread", SQL, ()),
+    # --login: the pool's Argon2 hash runs beside SQLite's thread; the two are not told apart
+    ("other threads: Argon2's pool and SQLite's", REST, ()),
     (
         "operation pipeline: parse, validate, extensions",
         REST,
@@ -282,27 +286,38 @@ def settings_for(url: str, tmp: str):
     return load_settings(environ, env_file=None)
 
 
-class Caller:
-    """The dashboard request as httpx sends it, through the app by a raw ASGI call."""
+def _json(document: str, variables: dict[str, Any]) -> bytes:
+    return json.dumps(
+        {"query": document, "variables": variables}, ensure_ascii=False, separators=(",", ":")
+    ).encode()
 
-    def __init__(self, app: Any, token: str, items: int, baseline: bool = False) -> None:
+
+class Caller:
+    """A request as httpx sends it, through the app by a raw ASGI call: the dashboard
+    (`kind` "dashboard"), bench/dashboard.py's hand-written route for the same answer
+    ("baseline"), or bench/login_under_load.py's login ("login"), each call as the next
+    of its cabinets."""
+
+    def __init__(self, app: Any, token: str, items: int, kind: str) -> None:
         self.app = app
-        if baseline:  # bench/dashboard.py's hand-written route: GET, no body
-            self.body = b""
+        headers = [
+            (b"host", b"127.0.0.1:8000"),
+            (b"accept", b"*/*"),
+            (b"accept-encoding", b"gzip, deflate, br"),
+            (b"connection", b"keep-alive"),
+            (b"user-agent", b"python-httpx/0.28.1"),
+        ]
+        method, path, query = "POST", "/graphql", b""
+        if kind == "baseline":  # GET, no body
             method, path, query = "GET", "/bench/dashboard", f"n={items}".encode()
-            content: list[tuple[bytes, bytes]] = []
+            bodies = [b""]
+        elif kind == "login":  # no session
+            bodies = [_json(LOGIN, {"e": email, "p": PASSWORD}) for email in login_emails()]
         else:
-            self.body = json.dumps(
-                {"query": QUERY, "variables": {"n": items}},
-                ensure_ascii=False,
-                separators=(",", ":"),
-            ).encode()
-            method, path, query = "POST", "/graphql", b""
-            content = [
-                (b"content-length", str(len(self.body)).encode()),
-                (b"content-type", b"application/json"),
-            ]
-        self.scope = {
+            bodies = [_json(QUERY, {"n": items})]
+        if kind != "login":
+            headers.append((b"authorization", f"Bearer {token}".encode()))
+        scope = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
             "http_version": "1.1",
@@ -312,22 +327,27 @@ class Caller:
             "raw_path": path.encode(),
             "query_string": query,
             "root_path": "",
-            "headers": [
-                (b"host", b"127.0.0.1:8000"),
-                (b"accept", b"*/*"),
-                (b"accept-encoding", b"gzip, deflate, br"),
-                (b"connection", b"keep-alive"),
-                (b"user-agent", b"python-httpx/0.28.1"),
-                *content,
-                (b"authorization", f"Bearer {token}".encode()),
-            ],
             "client": ("127.0.0.1", 50000),
             "server": ("127.0.0.1", 8000),
-            "state": {},
         }
+        content = [(b"content-type", b"application/json")]
+        self.requests = itertools.cycle(
+            [
+                (
+                    {
+                        **scope,
+                        "headers": headers
+                        + ([(b"content-length", str(len(b)).encode()), *content] if b else []),
+                    },
+                    b,
+                )
+                for b in bodies
+            ]
+        )
 
     async def __call__(self) -> tuple[int, dict[bytes, bytes], bytes]:
         sent = False
+        scope, body = next(self.requests)
         answer: dict[str, Any] = {"body": bytearray()}
 
         async def receive() -> dict[str, Any]:
@@ -335,7 +355,7 @@ class Caller:
             if sent:
                 await asyncio.sleep(3600)  # http.disconnect only when the client leaves
             sent = True
-            return {"type": "http.request", "body": self.body, "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
 
         async def send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -344,7 +364,7 @@ class Caller:
             else:
                 answer["body"].extend(message.get("body", b""))
 
-        await self.app({**self.scope, "state": {}}, receive, send)
+        await self.app({**scope, "state": {}}, receive, send)
         return answer["status"], answer["headers"], bytes(answer["body"])
 
 
@@ -359,19 +379,23 @@ def decoded(headers: dict[bytes, bytes], body: bytes) -> Any:
     return json.loads(body)
 
 
-async def open_app(url: str, tmp: str, token: str, items: int, baseline: bool = False) -> Caller:
+async def open_app(url: str, tmp: str, token: str, items: int, kind: str) -> Caller:
     from bench.dashboard import with_baseline
     from models import db
     from server import create_app
 
     await db.open_db(url)
     app = with_baseline(create_app(settings_for(url, tmp), manage_db=False))
-    call = Caller(app, token, items, baseline)
+    call = Caller(app, token, items, kind)
     status, headers, body = await call()
     assert status == 200, (status, body[:500])
     answer = decoded(headers, body)
-    accounts = answer["data"]["me"]["accounts"]
-    if "errors" in answer or len(accounts[0]["payments"]["nodes"]) != items:
+    if kind == "login":
+        if "errors" in answer or not answer["data"]["login"]["token"]:
+            raise SystemExit(f"unexpected answer: {answer}")
+    elif (
+        "errors" in answer or len(answer["data"]["me"]["accounts"][0]["payments"]["nodes"]) != items
+    ):
         raise SystemExit(f"unexpected answer: {answer}")
     for _ in range(50):  # warm: parser and validation caches, the ORM's, the plans
         await call()
@@ -396,7 +420,7 @@ async def profile(url: str, tmp: str, token: str, items: int, args: argparse.Nam
 async def _profile(url: str, tmp: str, token: str, items: int, args: argparse.Namespace) -> None:
     from models import db
 
-    call = await open_app(url, tmp, token, items, args.baseline)
+    call = await open_app(url, tmp, token, items, args.kind)
     # 1. CPU per request, no profiler
     best = None
     for _ in range(args.rounds):
@@ -416,10 +440,13 @@ async def _profile(url: str, tmp: str, token: str, items: int, args: argparse.Na
     busy = sum(sampler.stages.values())
     share = {stage: n / busy for stage, n in sampler.stages.items()}
     ms = {stage: thread * part for stage, part in share.items()}
-    ms["SQLite's thread"] = others
+    if args.kind == "login":
+        ms["other threads: Argon2's pool and SQLite's"] = others
+    else:
+        ms["SQLite's thread"] = others
     load = os.getloadavg()
     print(
-        f"{'baseline ' if args.baseline else ''}{args.shape}, {db.dialect_of(url)}: {args.requests} requests x {args.rounds} rounds, "
+        f"{args.title}, {db.dialect_of(url)}: {args.requests} requests x {args.rounds} rounds, "
         f"one at a time; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     print(
@@ -456,13 +483,11 @@ async def _profile(url: str, tmp: str, token: str, items: int, args: argparse.Na
 # ---------------------------------------------------------------- instruction counts
 
 
-async def loop_only(
-    url: str, tmp: str, token: str, items: int, requests: int, baseline: bool
-) -> None:
+async def loop_only(url: str, tmp: str, token: str, items: int, requests: int, kind: str) -> None:
     from models import db
 
     try:
-        call = await open_app(url, tmp, token, items, baseline)
+        call = await open_app(url, tmp, token, items, kind)
         for _ in range(requests):
             await call()
     finally:
@@ -470,7 +495,7 @@ async def loop_only(
 
 
 def instructions(
-    url: str, tmp: str, token: str, items: int, short: int, long: int, baseline: bool
+    url: str, tmp: str, token: str, items: int, short: int, long: int, kind: str
 ) -> float:
     """Instructions per request (callgrind), start-up cancelled out."""
     counts = []
@@ -490,7 +515,7 @@ def instructions(
                 token,
                 str(items),
                 str(requests),
-                *(["baseline"] if baseline else []),
+                kind,
             ],
             check=True,
             capture_output=True,
@@ -503,10 +528,9 @@ def instructions(
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--loop-only":  # the child of --instructions
-        url, token, items, requests = sys.argv[2:6]
-        baseline = sys.argv[6:] == ["baseline"]
+        url, token, items, requests, kind = sys.argv[2:7]
         with tempfile.TemporaryDirectory() as tmp:
-            asyncio.run(loop_only(url, tmp, token, int(items), int(requests), baseline))
+            asyncio.run(loop_only(url, tmp, token, int(items), int(requests), kind))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shape", choices=SHAPES, default="2x12")
@@ -523,20 +547,29 @@ def main() -> None:
         action="store_true",
         help="profile bench/dashboard.py's hand-written route instead of the GraphQL request",
     )
+    parser.add_argument(
+        "--login",
+        action="store_true",
+        help="profile bench/login_under_load.py's login (Argon2 in its pool) instead",
+    )
     parser.add_argument("--cprofile", metavar="FILE", help="also run cProfile, write it here")
     parser.add_argument(
         "--instructions", action="store_true", help="also count instructions (callgrind)"
     )
     args = parser.parse_args()
+    args.kind = "login" if args.login else "baseline" if args.baseline else "dashboard"
+    args.title = {"login": "login", "baseline": f"baseline {args.shape}"}.get(args.kind, args.shape)
     items = SHAPES[args.shape][1]
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Fresh(args.database or "sqlite", Path(tmp))
         try:
             url = fresh.new()
             token = asyncio.run(prepare(url))[args.shape]
+            if args.login:
+                asyncio.run(add_login_users(url))
             asyncio.run(profile(url, tmp, token, items, args))
             if args.instructions:
-                per_request = instructions(url, tmp, token, items, 20, 120, args.baseline)
+                per_request = instructions(url, tmp, token, items, 20, 120, args.kind)
                 print(f"\ninstructions per request (callgrind): {per_request / 1e6:.2f} M")
         finally:
             fresh.drop_all()
