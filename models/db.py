@@ -26,7 +26,7 @@ MODEL_MODULES = [
 def tortoise_config(database_url: str) -> dict[str, Any]:
     _ensure_sqlite_directory(database_url)
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection_config(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -37,6 +37,16 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _connection_config(database_url: str) -> str | dict[str, Any]:
+    """The URL as it is, but SQLite's with kabinet's client (models/sqlite.py: reads on a
+    connection of their own)."""
+    if not database_url.startswith("sqlite://"):
+        return database_url
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    return {**expand_db_url(database_url), "engine": "models.sqlite"}
 
 
 def _ensure_sqlite_directory(database_url: str) -> None:

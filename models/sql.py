@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
@@ -22,6 +22,8 @@ from tortoise.backends.sqlite.client import SqliteClient
 from tortoise.connection import get_connection
 from tortoise.fields import DatetimeField
 from tortoise.models import Model
+
+from models.sqlite import ReadApartSqliteClient
 
 M = TypeVar("M", bound=Model)
 
@@ -103,8 +105,27 @@ async def fetch(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -
 
 async def _alone(conn: BaseDBAsyncClient, sql: str, params: tuple[Any, ...]) -> list[dict]:
     """One SQLite query in a trip of its own."""
+    reader = await _reader(conn, [sql])
+    if reader is not None:
+        return [dict(row) for row in await reader.execute_fetchall(sql, params)]
     async with conn.acquire_connection() as raw:
         return [dict(row) for row in await raw.execute_fetchall(sql, params)]
+
+
+async def _reader(conn: BaseDBAsyncClient, statements: Iterable[str]) -> Any:
+    """The read-only connection these statements may go over (models/sqlite.py): when
+    `conn` is the database's own client, not a transaction's, and each is a SELECT;
+    else None (they take the connection everything else takes)."""
+    if (
+        isinstance(conn, ReadApartSqliteClient)
+        and conn.reads_apart
+        and all(_SELECT.match(sql) for sql in statements)
+    ):
+        return await conn.reader()
+    return None
+
+
+_SELECT = re.compile(r"\s*SELECT\b", re.IGNORECASE)
 
 
 # Off while statements are traced (services/core/tracing.py wraps aiosqlite's methods to
@@ -126,23 +147,26 @@ class _Trip:
     have) and hands back all rows at once; what was asked meanwhile goes in the next.
     A query that fails fails for its own caller only; a caller cancelled meanwhile is
     skipped. Inside a transaction queries go one by one on the transaction's connection
-    (`fetch`).
+    (`fetch`). A trip of SELECTs only goes over the read-only connection (models/sqlite.py),
+    never waiting for a transaction to end; any other takes the connection's lock.
 
     Code that starts several loads at once (`together()`: DataLoaders' batches, the
     dashboard's look-ahead) knows more: its queries come in the same turn of the event
     loop. There the first query of a turn waits that one turn and sets off with the
     others, all in one trip."""
 
-    # By (event loop, client): the queries waiting for a trip. The loop is part of the key
-    # so that a loop dropped with a query of ours on its way (its finally never run)
-    # cannot leave a later loop's queries waiting for a trip that will never come.
-    _busy: ClassVar[dict[tuple[Any, SqliteClient], list]] = {}
+    # By (event loop, client, whether they are SELECTs): the queries waiting for a trip.
+    # The loop is part of the key so that a loop dropped with a query of ours on its way
+    # (its finally never run) cannot leave a later loop's queries waiting for a trip that
+    # will never come; reads and writes wait apart, so that a read never waits for a
+    # write's trip, which may wait for a transaction to end.
+    _busy: ClassVar[dict[tuple[Any, SqliteClient, bool], list]] = {}
     _running: ClassVar[set[asyncio.Task]] = set()  # held here: the loop holds tasks weakly
 
     @classmethod
     async def take(cls, conn: SqliteClient, sql: str, params: tuple[Any, ...]) -> list[dict]:
         loop = asyncio.get_running_loop()
-        key = (loop, conn)
+        key = (loop, conn, _SELECT.match(sql) is not None)
         waiting = cls._busy.get(key)
         if waiting is not None:  # ours are on their way: go with the next trip
             future = loop.create_future()
@@ -197,10 +221,14 @@ class _Trip:
     async def _trip(conn: SqliteClient, queries: list) -> None:
         statements = [(sql, params) for sql, params, _ in queries]
         try:
-            async with conn.acquire_connection() as raw:
-                # aiosqlite's own way to run a function on the connection's thread
-                # (constraints.txt pins the version this is written against).
-                results = await raw._execute(_run_all, raw._conn, statements)
+            # aiosqlite's own way to run a function on the connection's thread
+            # (constraints.txt pins the version this is written against).
+            reader = await _reader(conn, [sql for sql, _ in statements])
+            if reader is not None:
+                results = await reader._execute(_run_all, reader._conn, statements)
+            else:
+                async with conn.acquire_connection() as raw:
+                    results = await raw._execute(_run_all, raw._conn, statements)
         except asyncio.CancelledError:
             for *_, future in queries:
                 future.cancel()
@@ -244,6 +272,32 @@ def _run_all(db: Any, statements: list[tuple[str, tuple[Any, ...]]]) -> list[Any
         except Exception as error:  # handed to the query's own caller
             results.append(error)
     return results
+
+
+_AFTER: set[asyncio.Task] = set()  # held here: the loop holds tasks weakly
+
+
+def after_transaction(conn: BaseDBAsyncClient, callback: Callable[[], None]) -> None:
+    """Call `callback` once the SQLite transaction `conn` is of has ended (at once when
+    `conn` is none): what it tells then finds the change committed even by a read on the
+    read-only connection, which does not wait for the transaction. Rolled back, it is
+    still called - a wake-up too many, never one too few."""
+    client = conn
+    while isinstance(client, TransactionalDBClient):
+        client = getattr(client, "_parent", None)
+    if client is conn or not isinstance(client, SqliteClient):
+        callback()
+        return
+
+    async def when_released() -> None:
+        # a SQLite transaction holds its client's connection lock from BEGIN to its end
+        async with client.acquire_connection():
+            pass
+        callback()
+
+    task = asyncio.get_running_loop().create_task(when_released())
+    _AFTER.add(task)
+    task.add_done_callback(_AFTER.discard)
 
 
 async def fetch_one(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> dict | None:

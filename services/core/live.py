@@ -8,9 +8,9 @@ the object again itself, with its own permissions.
 - PostgreSQL: `pg_notify` in that transaction, so it goes out at commit and never for a
   change rolled back; every process LISTENs on one dedicated connection (asyncpg's
   `add_listener`) and wakes its own subscribers, on every host.
-- SQLite (one process): the in-process broker directly. A reader that wakes up while
-  the transaction is still open waits for it on the connection's lock, so it reads what
-  was committed.
+- SQLite (one process): the in-process broker, once the transaction has ended
+  (`sql.after_transaction`): a subscriber reads on SQLite's read-only connection, which
+  does not wait for an open transaction, so woken earlier it would read the state before.
 
 Kinds: `payment` (an online payment), `question`, `account` (a bill imported, a reading
 accepted, a payment applied), and `cabinet` (its sessions ended: sockets re-check theirs).
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Iterable
 from urllib.parse import urlsplit, urlunsplit
@@ -163,7 +164,7 @@ async def publish(kind: str, pk: int) -> None:
     if sql.dialect(conn) == "postgres":
         await sql.fetch(conn, "SELECT pg_notify(?, ?)", [CHANNEL, payload(kind, pk)])
     else:
-        broker.deliver((kind, pk))
+        sql.after_transaction(conn, functools.partial(broker.deliver, (kind, pk)))
 
 
 async def publish_selected(kind: str, select: str, params: list) -> None:
@@ -177,8 +178,13 @@ async def publish_selected(kind: str, select: str, params: list) -> None:
             [CHANNEL, f"{kind}:", *params],
         )
     else:
-        for row in await sql.fetch(conn, select, params):
-            broker.deliver((kind, int(row["id"])))
+        topics = [(kind, int(row["id"])) for row in await sql.fetch(conn, select, params)]
+
+        def deliver() -> None:
+            for topic in topics:
+                broker.deliver(topic)
+
+        sql.after_transaction(conn, deliver)
 
 
 @contextlib.asynccontextmanager

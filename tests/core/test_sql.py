@@ -117,8 +117,10 @@ async def test_a_caller_cancelled_before_its_trip_leaves_the_others_their_rows(
             assert await asyncio.wait_for(caller, 10) == [{"n": n}]  # never left waiting
 
 
-async def test_inside_a_transaction_queries_see_its_writes_and_others_wait_for_it(db) -> None:
-    outside: asyncio.Task | None = None
+async def test_inside_a_transaction_queries_see_its_writes_and_others_do_not_wait(db) -> None:
+    """Inside, the transaction's own connection; outside, a read neither waits for the
+    transaction (SQLite: its read-only connection; PostgreSQL: another of the pool's)
+    nor sees what it has not committed, and sees it once it has."""
     plain = sql.connection()  # out of the transaction
     async with in_transaction():
         conn = sql.connection()
@@ -130,13 +132,16 @@ async def test_inside_a_transaction_queries_see_its_writes_and_others_wait_for_i
             sql.fetch(conn, "SELECT number FROM account WHERE number = ?", ["2001"]),
         )
         assert rows == [[{"n": 1}], [{"number": "2001"}]]
-        if BACKEND == "sqlite":
-            # a read from outside waits for the transaction (SQLite's one connection)
-            outside = asyncio.create_task(sql.fetch(plain, "SELECT number FROM account"))
-            await asyncio.sleep(0.05)
-            assert not outside.done()
-    if outside is not None:
-        assert await outside == [{"number": "2001"}]
+        # from outside, alone and in a trip of several, while the transaction stays open
+        outside = sql.fetch(plain, "SELECT number FROM account")
+        assert await asyncio.wait_for(outside, 10) == []
+        with sql.together():
+            both = asyncio.gather(
+                sql.fetch(plain, "SELECT count(*) AS n FROM account"),
+                sql.fetch(plain, "SELECT number FROM account"),
+            )
+        assert await asyncio.wait_for(both, 10) == [[{"n": 0}], []]
+    assert await sql.fetch(plain, "SELECT number FROM account") == [{"number": "2001"}]
 
 
 async def test_execute_many_runs_a_statement_per_row_in_one_trip(db, monkeypatch) -> None:
