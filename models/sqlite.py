@@ -40,14 +40,11 @@ class ReadApartSqliteClient(SqliteClient):
         # a URI: SQLite refuses any write on this connection, so a statement sent there by
         # mistake fails instead of writing beside a transaction's back
         self._reader_uri = Path(file_path).absolute().as_uri() + "?mode=ro"
-
-    @property
-    def reads_apart(self) -> bool:
-        """Whether reads may take a connection of their own: a database in a file, in WAL
-        mode."""
-        path = self.filename
-        memory = path == ":memory:" or path.startswith("file:") or "mode=memory" in path
-        return not memory and str(self.pragmas.get("journal_mode", "")).upper() == "WAL"
+        # Whether reads may take a connection of their own: a database in a file named by
+        # its path (in memory, another connection would open another database), in WAL mode.
+        in_memory = file_path == ":memory:" or file_path.startswith("file:")
+        wal = str(self.pragmas.get("journal_mode", "")).upper() == "WAL"
+        self.reads_apart = wal and not in_memory
 
     async def reader(self) -> aiosqlite.Connection:
         """The read-only connection, opened on first use (after the writing one, which
