@@ -100,32 +100,36 @@ async def fetch(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -
             return [dict(row) for row in await raw.fetch(sql, *params)]
     if trips and isinstance(conn, SqliteClient) and not isinstance(conn, TransactionalDBClient):
         return await _Trip.take(conn, sql, tuple(params))
-    return await _alone(conn, sql, tuple(params))
+    return await _alone(conn, sql, tuple(params), _is_read(sql))
 
 
-async def _alone(conn: BaseDBAsyncClient, sql: str, params: tuple[Any, ...]) -> list[dict]:
-    """One SQLite query in a trip of its own."""
-    reader = await _reader(conn, [sql])
+async def _alone(
+    conn: BaseDBAsyncClient, sql: str, params: tuple[Any, ...], read: bool
+) -> list[dict]:
+    """One SQLite query in a trip of its own; `read`: it is a SELECT (`_is_read`)."""
+    reader = await _reader(conn, read)
     if reader is not None:
         return [dict(row) for row in await reader.execute_fetchall(sql, params)]
     async with conn.acquire_connection() as raw:
         return [dict(row) for row in await raw.execute_fetchall(sql, params)]
 
 
-async def _reader(conn: BaseDBAsyncClient, statements: Iterable[str]) -> Any:
-    """The read-only connection these statements may go over (models/sqlite.py): when
-    `conn` is the database's own client, not a transaction's, and each is a SELECT;
-    else None (they take the connection everything else takes)."""
-    if (
-        isinstance(conn, ReadApartSqliteClient)
-        and conn.reads_apart
-        and all(_SELECT.match(sql) for sql in statements)
-    ):
+async def _reader(conn: BaseDBAsyncClient, read: bool) -> Any:
+    """The read-only connection (models/sqlite.py) statements may go over: when they are
+    SELECTs (`read`) and `conn` is the database's own client, not a transaction's; else
+    None (they take the connection everything else takes)."""
+    if read and isinstance(conn, ReadApartSqliteClient) and conn.reads_apart:
         return await conn.reader()
     return None
 
 
 _SELECT = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+
+
+def _is_read(sql: str) -> bool:
+    """Whether a statement only reads: a SELECT (SQLite refuses to write on the reading
+    connection, so a statement misjudged would fail, never write there)."""
+    return _SELECT.match(sql) is not None
 
 
 # Off while statements are traced (services/core/tracing.py wraps aiosqlite's methods to
@@ -166,7 +170,7 @@ class _Trip:
     @classmethod
     async def take(cls, conn: SqliteClient, sql: str, params: tuple[Any, ...]) -> list[dict]:
         loop = asyncio.get_running_loop()
-        key = (loop, conn, _SELECT.match(sql) is not None)
+        key = (loop, conn, _is_read(sql))
         waiting = cls._busy.get(key)
         if waiting is not None:  # ours are on their way: go with the next trip
             future = loop.create_future()
@@ -176,7 +180,7 @@ class _Trip:
         if _TOGETHER.get():
             return await cls._with_this_turn(conn, key, waiting, sql, params)
         try:
-            return await _alone(conn, sql, params)
+            return await _alone(conn, sql, params, key[2])
         finally:
             if waiting:  # even if this caller was cancelled: the others were not
                 cls._start(conn, key)
@@ -212,18 +216,19 @@ class _Trip:
         try:
             while queries := cls._busy[key]:
                 cls._busy[key] = []
-                await cls._trip(conn, queries)
+                await cls._trip(conn, queries, key[2])
         finally:
             for *_, future in cls._busy.pop(key):  # only if cancelled: the loop is closing
                 future.cancel()
 
     @staticmethod
-    async def _trip(conn: SqliteClient, queries: list) -> None:
+    async def _trip(conn: SqliteClient, queries: list, read: bool) -> None:
+        """One trip of the queries of one kind (`read`: all SELECTs; else none is)."""
         statements = [(sql, params) for sql, params, _ in queries]
         try:
+            reader = await _reader(conn, read)
             # aiosqlite's own way to run a function on the connection's thread
             # (constraints.txt pins the version this is written against).
-            reader = await _reader(conn, [sql for sql, _ in statements])
             if reader is not None:
                 results = await reader._execute(_run_all, reader._conn, statements)
             else:

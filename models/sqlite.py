@@ -36,7 +36,7 @@ class ReadApartSqliteClient(SqliteClient):
     def __init__(self, file_path: str, **kwargs: Any) -> None:
         super().__init__(file_path, **kwargs)
         self._reader: aiosqlite.Connection | None = None
-        self._reader_opening: asyncio.Lock | None = None
+        self._reader_opening = asyncio.Lock()  # one opens it, others wait for that one
         # a URI: SQLite refuses any write on this connection, so a statement sent there by
         # mistake fails instead of writing beside a transaction's back
         self._reader_uri = Path(file_path).absolute().as_uri() + "?mode=ro"
@@ -51,8 +51,6 @@ class ReadApartSqliteClient(SqliteClient):
         creates the database and puts it in WAL mode)."""
         if self._reader is not None:
             return self._reader
-        if self._reader_opening is None:
-            self._reader_opening = asyncio.Lock()
         async with self._reader_opening:
             if self._reader is None:
                 async with self.acquire_connection():  # the file exists and is in WAL mode
